@@ -1,0 +1,299 @@
+//! The stream formats (the contract with the RTL): parameters, the encoded stream, size
+//! accounting, and encode/decode dispatch. One submodule per format; docs/stream-formats.md is
+//! the specification, with worked examples the tests assert.
+
+pub mod bitmap;
+pub mod csc;
+pub mod delta_bitmap;
+pub mod dense;
+
+use std::fmt;
+use std::str::FromStr;
+
+use bitvec::prelude::*;
+use serde::Serialize;
+
+use crate::bits::{BitReader, Bits, OutOfBits, SizeBreakdown};
+use crate::matrix::QuantMatrix;
+
+/// A weight stream format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Every element as Q bits: the baseline.
+    Dense,
+    /// Per beat a lane mask, then the nonzero values.
+    Bitmap,
+    /// Differences along k, encoded as bitmap.
+    DeltaBitmap,
+    /// Compressed sparse column with EIE relative indexing.
+    Csc,
+}
+
+impl Format {
+    /// All formats, dense first.
+    pub const ALL: [Format; 4] = [Format::Dense, Format::Bitmap, Format::DeltaBitmap, Format::Csc];
+
+    /// Short name used on the command line, in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Dense => "dense",
+            Format::Bitmap => "bitmap",
+            Format::DeltaBitmap => "delta-bitmap",
+            Format::Csc => "csc",
+        }
+    }
+
+    /// Encodes `w` in this format.
+    pub fn encode(self, w: &QuantMatrix, p: &StreamParams) -> Result<EncodedStream, EncodeError> {
+        p.validate()?;
+        check_matrix(w, p)?;
+        let (bits, sizes) = match self {
+            Format::Dense => dense::encode(w, p),
+            Format::Bitmap => bitmap::encode(w, p),
+            Format::DeltaBitmap => delta_bitmap::encode(w, p),
+            Format::Csc => csc::encode(w, p)?,
+        };
+        Ok(EncodedStream { format: self, rows: w.rows, cols: w.cols, params: *p, bits, sizes })
+    }
+
+    /// Decodes a stream of whole bus words back to the O x K matrix. `layer` names the layer in
+    /// errors.
+    pub fn decode(
+        self,
+        layer: &str,
+        bits: &BitSlice<u64, Lsb0>,
+        rows: usize,
+        cols: usize,
+        p: &StreamParams,
+    ) -> Result<QuantMatrix, DecodeError> {
+        let fail =
+            |offset: u64, kind: DecodeErrorKind| DecodeError { layer: layer.to_string(), format: self, offset, kind };
+        p.validate().map_err(|e| fail(0, DecodeErrorKind::BadParams(e.to_string())))?;
+        if rows == 0 || cols == 0 {
+            return Err(fail(0, DecodeErrorKind::BadShape { rows, cols }));
+        }
+        let mut r = BitReader::new(bits);
+        let w = match self {
+            Format::Dense => dense::decode(&mut r, rows, cols, p),
+            Format::Bitmap => bitmap::decode(&mut r, rows, cols, p),
+            Format::DeltaBitmap => delta_bitmap::decode(&mut r, rows, cols, p),
+            Format::Csc => csc::decode(&mut r, rows, cols, p),
+        }
+        .map_err(|(offset, kind)| fail(offset, kind))?;
+        check_tail(&r, p).map_err(|(offset, kind)| fail(offset, kind))?;
+        Ok(w)
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s || (s == "delta+bitmap" && *f == Format::DeltaBitmap))
+            .ok_or_else(|| format!("unknown format {s:?} (dense, bitmap, delta-bitmap, csc)"))
+    }
+}
+
+/// Stream parameters shared by encoder, decoder and RTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StreamParams {
+    /// N: lanes of the PE array, weights per beat.
+    pub lanes: usize,
+    /// Q: bits per weight value.
+    pub weight_bits: u32,
+    /// B: bits per bus word.
+    pub bus_bits: u32,
+    /// R: bits of a CSC run field.
+    pub run_bits: u32,
+    /// P: bits of a CSC per-column entry count.
+    pub count_bits: u32,
+}
+
+impl Default for StreamParams {
+    fn default() -> Self {
+        StreamParams { lanes: 16, weight_bits: 8, bus_bits: 64, run_bits: 4, count_bits: 16 }
+    }
+}
+
+impl StreamParams {
+    /// Checks every parameter's range.
+    pub fn validate(&self) -> Result<(), EncodeError> {
+        let bad = |what: &str| Err(EncodeError::BadParams(what.to_string()));
+        if !(1..=256).contains(&self.lanes) {
+            return bad("lanes N must be 1..=256");
+        }
+        if !(2..=16).contains(&self.weight_bits) {
+            return bad("weight bits Q must be 2..=16");
+        }
+        if !(8..=1024).contains(&self.bus_bits) || self.bus_bits % 8 != 0 {
+            return bad("bus bits B must be a multiple of 8 in 8..=1024");
+        }
+        if !(1..=16).contains(&self.run_bits) {
+            return bad("CSC run bits R must be 1..=16");
+        }
+        if !(1..=32).contains(&self.count_bits) {
+            return bad("CSC count bits P must be 1..=32");
+        }
+        Ok(())
+    }
+
+    /// Row tiles per column: ceil(O / N).
+    pub fn tiles(&self, rows: usize) -> usize {
+        rows.div_ceil(self.lanes)
+    }
+
+    /// Beats in a layer's stream: K * ceil(O / N).
+    pub fn beats(&self, rows: usize, cols: usize) -> usize {
+        cols * self.tiles(rows)
+    }
+
+    /// Real lanes in row tile `t`: min(N, O - t*N).
+    #[inline]
+    pub fn real_lanes(&self, rows: usize, t: usize) -> usize {
+        (rows - t * self.lanes).min(self.lanes)
+    }
+}
+
+/// One layer encoded in one format: the stream (whole bus words) and what its bits are.
+#[derive(Debug, Clone)]
+pub struct EncodedStream {
+    /// The format it is in.
+    pub format: Format,
+    /// O of the layer.
+    pub rows: usize,
+    /// K of the layer.
+    pub cols: usize,
+    /// Parameters it was encoded with.
+    pub params: StreamParams,
+    /// The stream, zero-filled to whole bus words.
+    pub bits: Bits,
+    /// Its bits by category; `sizes.total_bits() == bits.len()`.
+    pub sizes: SizeBreakdown,
+}
+
+impl EncodedStream {
+    /// Bus words on the wire.
+    pub fn bus_words(&self) -> usize {
+        self.bits.len() / self.params.bus_bits as usize
+    }
+
+    /// Bus word `j` as a bit slice of B bits.
+    pub fn word(&self, j: usize) -> &BitSlice<u64, Lsb0> {
+        let b = self.params.bus_bits as usize;
+        &self.bits[j * b..(j + 1) * b]
+    }
+
+    /// Decodes this stream (a round trip check).
+    pub fn decode(&self, layer: &str) -> Result<QuantMatrix, DecodeError> {
+        self.format.decode(layer, &self.bits, self.rows, self.cols, &self.params)
+    }
+}
+
+/// Why a layer could not be encoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    #[error("bad stream parameters: {0}")]
+    BadParams(String),
+    #[error("value {value} at row {row}, column {col} does not fit in {bits} bits")]
+    ValueOutOfRange { row: usize, col: usize, value: i32, bits: u32 },
+    #[error("matrix has {len} elements, not rows x cols = {rows} x {cols}")]
+    BadShape { rows: usize, cols: usize, len: usize },
+    #[error("column {col} needs {count} CSC entries, more than a {bits}-bit count holds")]
+    CountOverflow { col: usize, count: usize, bits: u32 },
+}
+
+/// A malformed stream: the layer, the stream bit where decoding stopped, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("layer {layer} ({format}): bit offset {offset}: {kind}")]
+pub struct DecodeError {
+    /// Layer name.
+    pub layer: String,
+    /// Format being decoded.
+    pub format: Format,
+    /// Stream bit at which the problem was found.
+    pub offset: u64,
+    /// What is wrong.
+    pub kind: DecodeErrorKind,
+}
+
+/// The ways a stream can be malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeErrorKind {
+    #[error("truncated: a {need}-bit field needs {need} bits, {have} left")]
+    Truncated { need: u32, have: u64 },
+    #[error("CSC column {col} count {count} exceeds {rows} rows")]
+    CountExceedsRows { col: usize, count: u64, rows: usize },
+    #[error("CSC column {col}: entry {entry} runs past the column end (row {row} of {rows})")]
+    RunPastColumnEnd { col: usize, entry: u64, row: u64, rows: usize },
+    #[error("trailing data: {bits} bits after the last field, more than the last word's fill")]
+    TrailingData { bits: u64 },
+    #[error("nonzero fill bits after the last field")]
+    NonzeroFill,
+    #[error("bad shape {rows} x {cols}")]
+    BadShape { rows: usize, cols: usize },
+    #[error("bad stream parameters: {0}")]
+    BadParams(String),
+}
+
+impl From<OutOfBits> for (u64, DecodeErrorKind) {
+    fn from(e: OutOfBits) -> Self {
+        (e.offset, DecodeErrorKind::Truncated { need: e.need, have: e.have })
+    }
+}
+
+/// What submodule decoders return on failure: the stream offset and the reason.
+pub(crate) type Failure = (u64, DecodeErrorKind);
+
+fn check_matrix(w: &QuantMatrix, p: &StreamParams) -> Result<(), EncodeError> {
+    if w.data.len() != w.rows * w.cols || w.rows == 0 || w.cols == 0 {
+        return Err(EncodeError::BadShape { rows: w.rows, cols: w.cols, len: w.data.len() });
+    }
+    let (lo, hi) = QuantMatrix::value_range(p.weight_bits);
+    if let Some(i) = w.data.iter().position(|&v| v < lo || v > hi) {
+        return Err(EncodeError::ValueOutOfRange {
+            row: i / w.cols,
+            col: i % w.cols,
+            value: w.data[i],
+            bits: p.weight_bits,
+        });
+    }
+    Ok(())
+}
+
+/// After the last field only the last word's zero fill may remain.
+fn check_tail(r: &BitReader<'_>, p: &StreamParams) -> Result<(), Failure> {
+    let rest = r.rest();
+    if rest.len() >= p.bus_bits as usize {
+        return Err((r.position(), DecodeErrorKind::TrailingData { bits: rest.len() as u64 }));
+    }
+    if let Some(i) = rest.first_one() {
+        return Err((r.position() + i as u64, DecodeErrorKind::NonzeroFill));
+    }
+    Ok(())
+}
+
+/// Calls `f(t, k, lanes)` for every beat in stream order, where `lanes` are the real lanes'
+/// values (`W[t*N + l][k]` for l < L). `colmajor` is the matrix in column-major order.
+#[inline]
+pub(crate) fn for_each_beat(
+    colmajor: &[i32],
+    rows: usize,
+    cols: usize,
+    p: &StreamParams,
+    mut f: impl FnMut(usize, usize, &[i32]),
+) {
+    for k in 0..cols {
+        let column = &colmajor[k * rows..(k + 1) * rows];
+        for (t, lanes) in column.chunks(p.lanes).enumerate() {
+            f(t, k, lanes);
+        }
+    }
+}

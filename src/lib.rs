@@ -1,0 +1,19 @@
+//! weightstream: what compressed weight streams really save, and a golden model the RTL is held to.
+//!
+//! Data flows one way: [`model`] (load a checkpoint) → [`quant`] (prune, quantize) → [`formats`]
+//! (encode bit-exact streams, decode them back) → [`pe`] (the golden PE array: beats and y = W a)
+//! → [`report`] (sizes per layer and format). [`emit`] writes streams for other tools and the RTL.
+
+pub mod bits;
+pub mod emit;
+pub mod entropy;
+pub mod formats;
+pub mod matrix;
+pub mod model;
+pub mod pe;
+pub mod prepare;
+pub mod quant;
+pub mod report;
+
+pub use formats::{Format, StreamParams};
+pub use matrix::QuantMatrix;

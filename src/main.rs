@@ -1,0 +1,227 @@
+//! The `weightstream` command line: parses flags, runs the library, prints one-line errors.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use weightstream::emit::{check_dir, StreamEmitter};
+use weightstream::model::safetensors_io::{write_i32_safetensors, IntTensor};
+use weightstream::model::{Model, ModelSpec};
+use weightstream::prepare::{prepare, PrepareConfig, PreparedLayer};
+use weightstream::quant::{Granularity, PruneMode};
+use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
+use weightstream::StreamParams;
+
+#[derive(Parser)]
+#[command(name = "weightstream", version, about = "What compressed weight streams save, measured on the wire")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Per-layer bandwidth of every stream format (every stream decoded back bit-exact first).
+    Report(ReportArgs),
+    /// Lists a model's tensors: which become layer matrices (O x K) and which stay dense.
+    Layers(ModelArgs),
+    /// Decodes every stream of an --emit-streams directory and reports the first malformed one.
+    Check {
+        /// The directory or its manifest.json.
+        path: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// A .safetensors / .pth file, mobilenet_v2, resnet18-fixture, or synthetic:mobilenet_v2|resnet18.
+    #[arg(long, default_value = "mobilenet_v2")]
+    model: String,
+}
+
+#[derive(Args)]
+struct PrepareArgs {
+    /// Fraction of weights pruned by magnitude, 0..1.
+    #[arg(long, default_value_t = 0.7)]
+    sparsity: f64,
+    /// Prune each layer to the sparsity, or one global threshold.
+    #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
+    prune: PruneMode,
+    /// Q: weight bits, 2..16.
+    #[arg(long, default_value_t = 8)]
+    bits: u32,
+    /// Quantization scale per layer or per output channel.
+    #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
+    granularity: Granularity,
+}
+
+#[derive(Args)]
+struct StreamArgs {
+    /// N: PE lanes (weights per beat).
+    #[arg(long, default_value_t = 16)]
+    lanes: usize,
+    /// B: bus word bits (multiple of 8).
+    #[arg(long, default_value_t = 64)]
+    bus_bits: u32,
+    /// R: CSC run bits.
+    #[arg(long, default_value_t = 4)]
+    run_bits: u32,
+    /// P: CSC count bits.
+    #[arg(long, default_value_t = 16)]
+    count_bits: u32,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    prepare: PrepareArgs,
+    #[command(flatten)]
+    stream: StreamArgs,
+    /// Also write the report as CSV (one row per layer and format).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Also write the report as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write the report as Markdown.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Write every layer's streams (.bin, .hex) and manifest.json into this directory.
+    #[arg(long)]
+    emit_streams: Option<PathBuf>,
+    /// Write every layer's quantized integer matrix (I32, [O, K]) to this .safetensors file.
+    #[arg(long)]
+    export_quantized: Option<PathBuf>,
+    /// Print nothing to the terminal (files are still written).
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl PrepareArgs {
+    fn config(&self) -> PrepareConfig {
+        PrepareConfig { sparsity: self.sparsity, prune: self.prune, bits: self.bits, granularity: self.granularity }
+    }
+}
+
+impl StreamArgs {
+    fn params(&self, weight_bits: u32) -> StreamParams {
+        StreamParams {
+            lanes: self.lanes,
+            weight_bits,
+            bus_bits: self.bus_bits,
+            run_bits: self.run_bits,
+            count_bits: self.count_bits,
+        }
+    }
+}
+
+fn load(args: &ModelArgs) -> Result<Model> {
+    let spec = ModelSpec::parse(&args.model)?;
+    Ok(Model::load(&spec)?)
+}
+
+fn write_file(path: &Path, reporter: &dyn Reporter, report: &report::Report) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut out = BufWriter::new(file);
+    reporter
+        .write(report, &mut out)
+        .and_then(|_| out.flush())
+        .with_context(|| format!("{}: write failed", path.display()))
+}
+
+fn export_quantized(path: &Path, layers: &[PreparedLayer]) -> Result<()> {
+    let tensors: Vec<IntTensor<'_>> = layers
+        .iter()
+        .map(|l| IntTensor { name: &l.name, rows: l.matrix.rows, cols: l.matrix.cols, values: &l.matrix.data })
+        .collect();
+    write_i32_safetensors(path, &tensors).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+fn run_report(args: &ReportArgs) -> Result<()> {
+    let model = load(&args.model)?;
+    let cfg = args.prepare.config();
+    let params = args.stream.params(cfg.bits);
+    params.validate()?;
+    let layers = prepare(&model, &cfg)?;
+    if let Some(path) = &args.export_quantized {
+        export_quantized(path, &layers)?;
+    }
+    let mut emitter = match &args.emit_streams {
+        Some(dir) => {
+            Some(StreamEmitter::new(dir, &model.name).with_context(|| format!("{}: cannot create", dir.display()))?)
+        }
+        None => None,
+    };
+    let report = report::build(&model, &layers, &cfg, &params, |layer, streams| match emitter.as_mut() {
+        Some(e) => e.write_layer(&layer.name, streams),
+        None => Ok(()),
+    })?;
+    if let Some(e) = emitter {
+        e.finish().context("writing manifest.json")?;
+    }
+    if !args.quiet {
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        TableReporter.write(&report, &mut out)?;
+    }
+    for (path, reporter) in
+        [(&args.csv, &CsvReporter as &dyn Reporter), (&args.json, &JsonReporter), (&args.markdown, &MarkdownReporter)]
+    {
+        if let Some(path) = path {
+            write_file(path, reporter, &report)?;
+        }
+    }
+    Ok(())
+}
+
+fn run_layers(args: &ModelArgs) -> Result<()> {
+    let model = load(args)?;
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "{} ({}), {} parameters", model.name, model.provenance.label(), model.parameter_count())?;
+    for t in &model.tensors {
+        let shape: Vec<String> = t.shape.iter().map(|d| d.to_string()).collect();
+        let role = if t.dtype.is_float() && t.shape.len() >= 2 {
+            format!("layer {} x {}", t.shape[0], t.shape[1..].iter().product::<usize>())
+        } else if t.dtype.is_float() {
+            "dense remainder".to_string()
+        } else {
+            "integer (ignored)".to_string()
+        };
+        writeln!(out, "{:<48} {:>16} {:>5}  {}", t.name, shape.join("x"), t.dtype.to_string(), role)?;
+    }
+    Ok(())
+}
+
+fn run_check(path: &Path) -> Result<()> {
+    let manifest = if path.is_dir() { path.join("manifest.json") } else { path.to_path_buf() };
+    let checked = check_dir(&manifest)?;
+    println!("{}: {} streams decoded, all well-formed", manifest.display(), checked.len());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Report(args) => run_report(args),
+        Command::Layers(args) => run_layers(args),
+        Command::Check { path } => run_check(path),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // A closed pipe (e.g. `| head`) is not an error worth a message.
+            if e.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("weightstream: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! Models in: reading checkpoints (safetensors, PyTorch zip and legacy formats) or generating
+//! synthetic ones, and turning their tensors into the layer matrices the formats encode.
+
+pub mod error;
+mod pickle;
+pub mod pth;
+pub mod safetensors_io;
+pub mod synthetic;
+pub mod tensor;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+pub use error::{LoadError, LoadErrorKind};
+pub use tensor::{DType, RawTensor};
+
+/// File name of the default model in the cache (torchvision's ImageNet MobileNetV2).
+pub const MOBILENET_V2_FILE: &str = "mobilenet_v2-b0353104.pth";
+/// File name of the ResNet18 layout fixture in the cache (untrained weights).
+pub const RESNET18_FIXTURE_FILE: &str = "resnet18-fixture-untrained.pth";
+
+/// Where a model comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSpec {
+    /// A checkpoint file: `.safetensors` or PyTorch `.pth`/`.pt`.
+    Path(PathBuf),
+    /// torchvision MobileNetV2, ImageNet-trained, from the cache `scripts/setup` fills.
+    MobileNetV2,
+    /// ResNet18 layout with a 10-class head and untrained weights, from the cache.
+    ResNet18Fixture,
+    /// A deterministic synthetic model with real layer shapes.
+    Synthetic(synthetic::Architecture),
+}
+
+impl ModelSpec {
+    /// Parses `PATH | mobilenet_v2 | resnet18-fixture | synthetic:NAME`.
+    pub fn parse(s: &str) -> Result<ModelSpec, LoadError> {
+        match s {
+            "mobilenet_v2" => Ok(ModelSpec::MobileNetV2),
+            "resnet18-fixture" => Ok(ModelSpec::ResNet18Fixture),
+            _ => {
+                if let Some(name) = s.strip_prefix("synthetic:") {
+                    synthetic::Architecture::from_name(name)
+                        .map(ModelSpec::Synthetic)
+                        .ok_or_else(|| LoadError::new(s, LoadErrorKind::UnknownModel(s.to_string())))
+                } else {
+                    Ok(ModelSpec::Path(PathBuf::from(s)))
+                }
+            }
+        }
+    }
+}
+
+/// Whether a model's weights are trained, which matters for what its numbers mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provenance {
+    /// Trained weights (the default MobileNetV2).
+    Trained,
+    /// Default-initialised weights: layout only, numbers are not representative.
+    Untrained,
+    /// Generated here from a seeded Laplacian: layout only.
+    Synthetic,
+    /// A user's checkpoint; we cannot tell.
+    User,
+}
+
+impl Provenance {
+    /// Label shown next to the model name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Provenance::Trained => "trained",
+            Provenance::Untrained => "untrained",
+            Provenance::Synthetic => "synthetic",
+            Provenance::User => "user checkpoint",
+        }
+    }
+}
+
+/// A loaded model: its tensors in checkpoint order.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Short name (`mobilenet_v2`, a file stem, `synthetic:resnet18`).
+    pub name: String,
+    /// The file it was read from, or the synthetic spec.
+    pub source: String,
+    /// Trained, untrained, synthetic or unknown.
+    pub provenance: Provenance,
+    /// All tensors, in checkpoint order.
+    pub tensors: Vec<RawTensor>,
+}
+
+/// One weight layer as a matrix: O rows x K columns of floats in PyTorch memory order.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// Tensor name in the checkpoint.
+    pub name: String,
+    /// Original tensor shape (OIHW for a convolution).
+    pub shape: Vec<usize>,
+    /// O: the first dimension.
+    pub rows: usize,
+    /// K: the product of the others, k = (i*KH + kh)*KW + kw.
+    pub cols: usize,
+    /// Row-major values.
+    pub values: Vec<f32>,
+}
+
+/// The tensors that are not compressed (biases, batch-norm), sent dense.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Remainder {
+    /// How many tensors.
+    pub tensors: usize,
+    /// How many values.
+    pub values: u64,
+    /// Their size in bits at the checkpoint's own dtype.
+    pub bits: u64,
+}
+
+/// Directory the fetched checkpoints live in: `$WEIGHTSTREAM_CACHE`, else
+/// `$HOME/.cache/weightstream`.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("WEIGHTSTREAM_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".cache").join("weightstream")
+}
+
+/// Tensor names that are buffers, not parameters (excluded from the parameter count).
+fn is_buffer(name: &str) -> bool {
+    name.ends_with("running_mean") || name.ends_with("running_var") || name.ends_with("num_batches_tracked")
+}
+
+impl Model {
+    /// Loads the model a spec names.
+    pub fn load(spec: &ModelSpec) -> Result<Model, LoadError> {
+        match spec {
+            ModelSpec::Path(path) => {
+                let tensors = load_file(path)?;
+                let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                Model::from_tensors(name, path.display().to_string(), Provenance::User, tensors, path)
+            }
+            ModelSpec::MobileNetV2 => Self::load_cached("mobilenet_v2", MOBILENET_V2_FILE, Provenance::Trained),
+            ModelSpec::ResNet18Fixture => {
+                Self::load_cached("resnet18-fixture", RESNET18_FIXTURE_FILE, Provenance::Untrained)
+            }
+            ModelSpec::Synthetic(arch) => Ok(Model {
+                name: format!("synthetic:{}", arch.name()),
+                source: format!("synthetic:{} (seeded Laplacian)", arch.name()),
+                provenance: Provenance::Synthetic,
+                tensors: synthetic::generate(*arch),
+            }),
+        }
+    }
+
+    fn load_cached(name: &str, file: &str, provenance: Provenance) -> Result<Model, LoadError> {
+        let path = cache_dir().join(file);
+        if !path.exists() {
+            return Err(LoadError::new(
+                &path,
+                LoadErrorKind::NotACheckpoint(format!("{name} is not in the cache; run scripts/setup to fetch it")),
+            ));
+        }
+        let tensors = load_file(&path)?;
+        Model::from_tensors(name.to_string(), path.display().to_string(), provenance, tensors, &path)
+    }
+
+    fn from_tensors(
+        name: String,
+        source: String,
+        provenance: Provenance,
+        tensors: Vec<RawTensor>,
+        path: &Path,
+    ) -> Result<Model, LoadError> {
+        if !tensors.iter().any(is_weight) {
+            return Err(LoadError::new(path, LoadErrorKind::NoWeights));
+        }
+        Ok(Model { name, source, provenance, tensors })
+    }
+
+    /// The weight layers: float tensors of rank 2 or more (linear O x I; conv OIHW as O x I*KH*KW).
+    pub fn layers(&self) -> impl Iterator<Item = Layer> + '_ {
+        self.tensors.iter().filter(|t| is_weight(t)).map(|t| Layer {
+            name: t.name.clone(),
+            shape: t.shape.clone(),
+            rows: t.shape[0],
+            cols: t.shape[1..].iter().product(),
+            values: t.values.clone(),
+        })
+    }
+
+    /// The float tensors sent uncompressed (rank 0 and 1: biases, batch-norm parameters and
+    /// statistics).
+    pub fn remainder(&self) -> Remainder {
+        self.tensors.iter().filter(|t| !is_weight(t) && t.dtype.is_float()).fold(Remainder::default(), |r, t| {
+            Remainder {
+                tensors: r.tensors + 1,
+                values: r.values + t.numel() as u64,
+                bits: r.bits + t.numel() as u64 * u64::from(t.dtype.bits()),
+            }
+        })
+    }
+
+    /// Parameters as PyTorch counts them: every tensor but the batch-norm buffers.
+    pub fn parameter_count(&self) -> u64 {
+        self.tensors.iter().filter(|t| !is_buffer(&t.name)).map(|t| t.numel() as u64).sum()
+    }
+}
+
+fn is_weight(t: &RawTensor) -> bool {
+    t.dtype.is_float() && t.shape.len() >= 2 && t.numel() > 0
+}
+
+/// Reads a checkpoint file, choosing the reader by its first bytes.
+pub fn load_file(path: &Path) -> Result<Vec<RawTensor>, LoadError> {
+    let bytes = std::fs::read(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io(e)))?;
+    let tensors = if bytes.starts_with(b"PK\x03\x04") || bytes.first() == Some(&0x80) {
+        pth::load_pth_bytes(path, &bytes)?
+    } else if safetensors_io::looks_like_safetensors(&bytes) {
+        safetensors_io::load_safetensors_bytes(path, &bytes)?
+    } else if bytes.is_empty() {
+        return Err(LoadError::new(path, LoadErrorKind::NotACheckpoint("empty file".into())));
+    } else {
+        return Err(LoadError::new(
+            path,
+            LoadErrorKind::NotACheckpoint("neither safetensors, a PyTorch zip nor a PyTorch pickle".into()),
+        ));
+    };
+    if tensors.is_empty() {
+        return Err(LoadError::new(path, LoadErrorKind::NoWeights));
+    }
+    Ok(tensors)
+}

@@ -1,0 +1,300 @@
+//! The bandwidth report: per layer and format the bits on the wire (payload, metadata, padding),
+//! bus words, ratio against dense and bandwidth saved, plus density and entropy bounds. Sizes
+//! only: every size comes from a stream whose decode round-tripped bit-exact. Reporters (table,
+//! CSV, JSON, Markdown) render one [`Report`] behind the [`Reporter`] trait.
+
+mod csv_out;
+mod json_out;
+mod markdown;
+mod table;
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+pub use csv_out::CsvReporter;
+pub use json_out::JsonReporter;
+pub use markdown::MarkdownReporter;
+pub use table::TableReporter;
+
+use crate::entropy;
+use crate::formats::{DecodeError, EncodeError, EncodedStream, Format, StreamParams};
+use crate::model::{Model, Remainder};
+use crate::prepare::{PrepareConfig, PreparedLayer};
+
+/// Renders a report in one output format.
+pub trait Reporter {
+    /// Writes the whole report.
+    fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// Sizes of one layer in one format.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormatStats {
+    /// The format.
+    pub format: Format,
+    /// Bits of real nonzero values.
+    pub payload_bits: u64,
+    /// Bits of masks, runs, counts.
+    pub metadata_bits: u64,
+    /// Filler entries, zero values written out, last-word fill.
+    pub padding_bits: u64,
+    /// Bits on the wire: payload + metadata + padding = bus_words * B.
+    pub total_bits: u64,
+    /// Bus words on the wire.
+    pub bus_words: u64,
+    /// Dense bits / this format's bits (above 1 means smaller than dense).
+    pub ratio_vs_dense: f64,
+    /// Bandwidth saved against dense, percent of dense's bus words (negative: the format costs more).
+    pub saved_pct: f64,
+}
+
+/// One layer's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerStats {
+    /// Tensor name.
+    pub name: String,
+    /// Original tensor shape.
+    pub shape: Vec<usize>,
+    /// O.
+    pub rows: usize,
+    /// K.
+    pub cols: usize,
+    /// O * K.
+    pub weights: u64,
+    /// Nonzero quantized weights.
+    pub nonzeros: u64,
+    /// nonzeros / weights.
+    pub density: f64,
+    /// Nonzeros of D, the difference along k.
+    pub delta_nonzeros: u64,
+    /// delta_nonzeros / weights.
+    pub delta_density: f64,
+    /// Order-0 entropy bound of W, in bits for the whole layer.
+    pub entropy_bits: f64,
+    /// Order-0 entropy bound of D, in bits for the whole layer.
+    pub delta_entropy_bits: f64,
+    /// Beats the PE array consumes: K * ceil(O / N).
+    pub beats: u64,
+    /// One entry per format, in [`Format::ALL`] order.
+    pub formats: Vec<FormatStats>,
+}
+
+/// A full report: what was measured and with which settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// `weightstream <version>`.
+    pub tool: String,
+    /// Model name.
+    pub model: String,
+    /// File or spec the model came from.
+    pub source: String,
+    /// trained / untrained / synthetic / user checkpoint.
+    pub provenance: String,
+    /// Parameters as PyTorch counts them.
+    pub parameters: u64,
+    /// Pruning and quantization.
+    pub prepare: PrepareConfig,
+    /// Stream parameters.
+    pub stream: StreamParams,
+    /// Per layer.
+    pub layers: Vec<LayerStats>,
+    /// Sums over all layers (density from the sums).
+    pub totals: LayerStats,
+    /// Tensors sent dense and uncompressed (biases, batch-norm).
+    pub remainder: Remainder,
+}
+
+/// Errors while building a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("layer {layer}: {source}")]
+    Encode { layer: String, source: EncodeError },
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(
+        "layer {layer} ({format}): decoded stream differs from the input matrix (first at row {row}, column {col})"
+    )]
+    RoundTrip { layer: String, format: Format, row: usize, col: usize },
+}
+
+/// Encodes a layer in every format and checks each decode is bit-exact.
+pub fn encode_verified(layer: &PreparedLayer, params: &StreamParams) -> Result<Vec<EncodedStream>, ReportError> {
+    Format::ALL
+        .iter()
+        .map(|&format| {
+            let stream = format
+                .encode(&layer.matrix, params)
+                .map_err(|source| ReportError::Encode { layer: layer.name.clone(), source })?;
+            let back = stream.decode(&layer.name)?;
+            if let Some(i) = back.data.iter().zip(&layer.matrix.data).position(|(a, b)| a != b) {
+                return Err(ReportError::RoundTrip {
+                    layer: layer.name.clone(),
+                    format,
+                    row: i / layer.matrix.cols,
+                    col: i % layer.matrix.cols,
+                });
+            }
+            Ok(stream)
+        })
+        .collect()
+}
+
+/// Measures one layer from its verified streams.
+pub fn layer_stats(layer: &PreparedLayer, streams: &[EncodedStream], params: &StreamParams) -> LayerStats {
+    let w = &layer.matrix;
+    let d = w.delta_along_k();
+    let weights = w.len() as u64;
+    let nonzeros = w.nonzeros() as u64;
+    let delta_nonzeros = d.nonzeros() as u64;
+    let formats: Vec<FormatStats> = streams
+        .iter()
+        .map(|s| FormatStats {
+            format: s.format,
+            payload_bits: s.sizes.payload_bits,
+            metadata_bits: s.sizes.metadata_bits,
+            padding_bits: s.sizes.padding_bits,
+            total_bits: s.sizes.total_bits(),
+            bus_words: s.bus_words() as u64,
+            ratio_vs_dense: 0.0,
+            saved_pct: 0.0,
+        })
+        .collect();
+    let mut stats = LayerStats {
+        name: layer.name.clone(),
+        shape: layer.shape.clone(),
+        rows: w.rows,
+        cols: w.cols,
+        weights,
+        nonzeros,
+        density: ratio(nonzeros as f64, weights as f64),
+        delta_nonzeros,
+        delta_density: ratio(delta_nonzeros as f64, weights as f64),
+        entropy_bits: entropy::order0_bits(&w.data),
+        delta_entropy_bits: entropy::order0_bits(&d.data),
+        beats: params.beats(w.rows, w.cols) as u64,
+        formats,
+    };
+    fill_ratios(&mut stats);
+    stats
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        0.0
+    } else {
+        a / b
+    }
+}
+
+/// Fills ratio and saved % of every format from its bits against the dense entry.
+fn fill_ratios(stats: &mut LayerStats) {
+    let dense = stats.formats.iter().find(|f| f.format == Format::Dense).map(|f| (f.total_bits, f.bus_words));
+    if let Some((dense_bits, dense_words)) = dense {
+        for f in &mut stats.formats {
+            f.ratio_vs_dense = ratio(dense_bits as f64, f.total_bits as f64);
+            f.saved_pct = 100.0 * (1.0 - ratio(f.bus_words as f64, dense_words as f64));
+        }
+    }
+}
+
+/// Sums layers into the totals line.
+pub fn totals(layers: &[LayerStats]) -> LayerStats {
+    let mut t = LayerStats {
+        name: "TOTAL".into(),
+        shape: vec![],
+        rows: 0,
+        cols: 0,
+        weights: 0,
+        nonzeros: 0,
+        density: 0.0,
+        delta_nonzeros: 0,
+        delta_density: 0.0,
+        entropy_bits: 0.0,
+        delta_entropy_bits: 0.0,
+        beats: 0,
+        formats: Format::ALL
+            .iter()
+            .map(|&format| FormatStats {
+                format,
+                payload_bits: 0,
+                metadata_bits: 0,
+                padding_bits: 0,
+                total_bits: 0,
+                bus_words: 0,
+                ratio_vs_dense: 0.0,
+                saved_pct: 0.0,
+            })
+            .collect(),
+    };
+    for l in layers {
+        t.weights += l.weights;
+        t.nonzeros += l.nonzeros;
+        t.delta_nonzeros += l.delta_nonzeros;
+        t.entropy_bits += l.entropy_bits;
+        t.delta_entropy_bits += l.delta_entropy_bits;
+        t.beats += l.beats;
+        for f in &l.formats {
+            if let Some(tf) = t.formats.iter_mut().find(|x| x.format == f.format) {
+                tf.payload_bits += f.payload_bits;
+                tf.metadata_bits += f.metadata_bits;
+                tf.padding_bits += f.padding_bits;
+                tf.total_bits += f.total_bits;
+                tf.bus_words += f.bus_words;
+            }
+        }
+    }
+    t.density = ratio(t.nonzeros as f64, t.weights as f64);
+    t.delta_density = ratio(t.delta_nonzeros as f64, t.weights as f64);
+    fill_ratios(&mut t);
+    t
+}
+
+/// Builds the report: encodes every layer in every format, verifies each round trip, measures.
+/// `on_layer` is called with each layer's streams (for `--emit-streams` and progress).
+pub fn build(
+    model: &Model,
+    layers: &[PreparedLayer],
+    prepare: &PrepareConfig,
+    params: &StreamParams,
+    mut on_layer: impl FnMut(&PreparedLayer, &[EncodedStream]) -> io::Result<()>,
+) -> Result<Report, BuildError> {
+    let mut stats = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let streams = encode_verified(layer, params)?;
+        on_layer(layer, &streams).map_err(BuildError::Io)?;
+        stats.push(layer_stats(layer, &streams, params));
+    }
+    let totals = totals(&stats);
+    Ok(Report {
+        tool: format!("weightstream {}", env!("CARGO_PKG_VERSION")),
+        model: model.name.clone(),
+        source: model.source.clone(),
+        provenance: model.provenance.label().to_string(),
+        parameters: model.parameter_count(),
+        prepare: *prepare,
+        stream: *params,
+        layers: stats,
+        totals,
+        remainder: model.remainder(),
+    })
+}
+
+/// A report could not be built: a layer failed, or a stream could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Layer(#[from] ReportError),
+    #[error("writing streams: {0}")]
+    Io(io::Error),
+}
+
+/// Formats a bit count as kbit with one decimal, for tables.
+pub(crate) fn kbit(bits: u64) -> String {
+    format!("{:.1}", bits as f64 / 1000.0)
+}
+
+/// Entropy bound in bits per weight.
+pub(crate) fn per_weight(bits: f64, weights: u64) -> f64 {
+    ratio(bits, weights as f64)
+}

@@ -1,0 +1,160 @@
+//! The aligned terminal table, and the rows it shares with the Markdown reporter.
+
+use std::io::{self, Write};
+
+use super::{kbit, per_weight, LayerStats, Report, Reporter};
+use crate::formats::Format;
+
+/// Aligned plain-text tables for the terminal.
+pub struct TableReporter;
+
+/// A table: header cells and rows of cells; the first column is text, the rest numbers.
+pub(crate) struct Grid {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The header lines every rendering starts with.
+pub(crate) fn preamble(r: &Report) -> Vec<String> {
+    let s = &r.stream;
+    let p = &r.prepare;
+    vec![
+        format!("model: {} ({}), {} parameters, source {}", r.model, r.provenance, r.parameters, r.source),
+        format!(
+            "prune: sparsity {} ({:?}), quantize: Q={} ({:?} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}",
+            p.sparsity, p.prune, p.bits, p.granularity, s.lanes, s.bus_bits, s.run_bits, s.count_bits
+        ),
+        format!("{}", r.tool),
+    ]
+}
+
+/// Per layer: shape, density, entropy bounds, and per format bus words, ratio and saving.
+pub(crate) fn layer_grid(r: &Report) -> Grid {
+    let mut header: Vec<String> =
+        ["layer", "O x K", "weights", "density", "d.delta", "H(W) b/w", "H(D) b/w"].map(String::from).to_vec();
+    for f in Format::ALL {
+        header.push(format!("{f} words"));
+        if f != Format::Dense {
+            header.push(format!("{f} x"));
+            header.push(format!("{f} saved%"));
+        }
+    }
+    let line = |l: &LayerStats| {
+        let mut row = vec![
+            l.name.clone(),
+            if l.rows > 0 { format!("{} x {}", l.rows, l.cols) } else { String::new() },
+            l.weights.to_string(),
+            format!("{:.3}", l.density),
+            format!("{:.3}", l.delta_density),
+            format!("{:.2}", per_weight(l.entropy_bits, l.weights)),
+            format!("{:.2}", per_weight(l.delta_entropy_bits, l.weights)),
+        ];
+        for f in &l.formats {
+            row.push(f.bus_words.to_string());
+            if f.format != Format::Dense {
+                row.push(format!("{:.2}", f.ratio_vs_dense));
+                row.push(format!("{:.1}", f.saved_pct));
+            }
+        }
+        row
+    };
+    let mut rows: Vec<Vec<String>> = r.layers.iter().map(line).collect();
+    rows.push(line(&r.totals));
+    Grid { header, rows }
+}
+
+/// Model totals per format: where the bits go.
+pub(crate) fn breakdown_grid(r: &Report) -> Grid {
+    let header =
+        ["format", "payload kbit", "metadata kbit", "padding kbit", "total kbit", "bus words", "x dense", "saved%"]
+            .map(String::from)
+            .to_vec();
+    let mut rows: Vec<Vec<String>> = r
+        .totals
+        .formats
+        .iter()
+        .map(|f| {
+            vec![
+                f.format.to_string(),
+                kbit(f.payload_bits),
+                kbit(f.metadata_bits),
+                kbit(f.padding_bits),
+                kbit(f.total_bits),
+                f.bus_words.to_string(),
+                format!("{:.2}", f.ratio_vs_dense),
+                format!("{:.1}", f.saved_pct),
+            ]
+        })
+        .collect();
+    let t = &r.totals;
+    rows.push(vec![
+        "entropy bound W".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        kbit(t.entropy_bits.ceil() as u64),
+        String::new(),
+        format!("{:.2}", super::ratio(t.formats[0].total_bits as f64, t.entropy_bits)),
+        String::new(),
+    ]);
+    rows.push(vec![
+        "entropy bound D".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        kbit(t.delta_entropy_bits.ceil() as u64),
+        String::new(),
+        format!("{:.2}", super::ratio(t.formats[0].total_bits as f64, t.delta_entropy_bits)),
+        String::new(),
+    ]);
+    Grid { header, rows }
+}
+
+/// The dense remainder line.
+pub(crate) fn remainder_line(r: &Report) -> String {
+    let m = &r.remainder;
+    format!(
+        "dense remainder (not compressed: biases, batch-norm): {} tensors, {} values, {} kbit at their stored dtype",
+        m.tensors,
+        m.values,
+        kbit(m.bits)
+    )
+}
+
+fn write_aligned(g: &Grid, out: &mut dyn Write) -> io::Result<()> {
+    let cols = g.header.len();
+    let mut width = vec![0usize; cols];
+    for row in std::iter::once(&g.header).chain(&g.rows) {
+        for (i, cell) in row.iter().enumerate() {
+            width[i] = width[i].max(cell.chars().count());
+        }
+    }
+    let render = |row: &Vec<String>| {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i == 0 { format!("{c:<w$}", w = width[i]) } else { format!("{c:>w$}", w = width[i]) })
+            .collect();
+        cells.join("  ").trim_end().to_string()
+    };
+    writeln!(out, "{}", render(&g.header))?;
+    writeln!(out, "{}", "-".repeat(width.iter().sum::<usize>() + 2 * (cols - 1)))?;
+    for row in &g.rows {
+        writeln!(out, "{}", render(row))?;
+    }
+    Ok(())
+}
+
+impl Reporter for TableReporter {
+    fn write(&self, r: &Report, out: &mut dyn Write) -> io::Result<()> {
+        for line in preamble(r) {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+        write_aligned(&layer_grid(r), out)?;
+        writeln!(out)?;
+        write_aligned(&breakdown_grid(r), out)?;
+        writeln!(out)?;
+        writeln!(out, "{}", remainder_line(r))
+    }
+}
