@@ -13,20 +13,23 @@
  * 0..min(count, WIN) bits per cycle; a word may be accepted in the same
  * cycle (this is what sustains one beat per cycle).
  *
- * Buffer: BUF_W = WIN + 2*B bits.  Buffered bits above the count are always
+ * Buffer: BUF_W = WIN + 3*B bits.  Buffered bits above the count are always
  * zero.  The word ready is computed from registered state only:
  *   s_ready_o = en_i & ~last_seen & (count <= BUF_W - B)
  * en_i must itself come from registered state of the consumer.
  *
- * Why 2*B of slack and not B: with BUF_W = WIN + B a word is only taken
+ * Why 3*B of slack and not B: with BUF_W = WIN + B a word is only taken
  * while count <= WIN, so a decoder that needs more than 2*B bits per beat
  * (e.g. a dense bitmap beat, 144 bits at B = 64) alternates between "fire
  * without taking a word" and "take a word without firing" and the bus
- * idles about a quarter of the time.  With BUF_W = WIN + 2*B the buffer
- * takes a word in every cycle in which count <= WIN + B, which covers every
- * state reached while the decoder is bus-limited (a decoder that cannot
- * fire holds fewer than WIN bits), so a bus-limited layer runs at one word
- * per cycle.
+ * idles about a quarter of the time.  With at least 2*B of slack a word is
+ * taken in every cycle in which count <= WIN + B, which covers every state
+ * reached while the decoder is bus-limited (a decoder that cannot fire
+ * holds fewer than WIN bits), so a bus-limited layer runs at one word per
+ * cycle.  The third word of slack is prefetch: sparse stretches (beats that
+ * take few or no bits) bank one more word for the dense stretch after them;
+ * on layers where bits per beat is close to B this brings the cycle count
+ * to within 0..3 cycles of an unbounded buffer.
  *
  * The last word: s_last_i flags the final word of the layer.  Once it has
  * been accepted, win_last_o is high and no further words are accepted.
@@ -62,7 +65,7 @@ module ws_bit_aligner #(
     // window: the next WIN stream bits, bit 0 = next stream bit
     output wire [WIN-1:0]                 win_data_o,
     // window: number of buffered bits (may exceed WIN)
-    output wire [$clog2(WIN+2*B+1)-1:0]   win_count_o,
+    output wire [$clog2(WIN+3*B+1)-1:0]   win_count_o,
     // window: the final word has been accepted
     output wire                           win_last_o,
     // window: final word accepted and only its zero padding remains
@@ -71,7 +74,7 @@ module ws_bit_aligner #(
     input  wire [$clog2(WIN+1)-1:0]       win_consume_i
 );
 
-localparam integer BUF_W   = WIN + 2*B;
+localparam integer BUF_W   = WIN + 3*B;
 localparam integer CNT_W   = $clog2(BUF_W + 1);
 localparam integer CW      = $clog2(WIN + 1);
 localparam integer RDY_I   = BUF_W - B;

@@ -53,7 +53,7 @@ module ws_bitmap_decoder #(
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(N*Q+N+2*B+1)-1:0]         win_count_i,
+    input  wire [$clog2(N*Q+N+3*B+1)-1:0]         win_count_i,
     // aligner window: final word accepted
     input  wire                                 win_last_i,
     // aligner window: final word accepted and only zero padding left
@@ -91,7 +91,7 @@ module ws_bitmap_decoder #(
 );
 
 localparam integer WIN   = N*Q + N;
-localparam integer CNT_W = $clog2(WIN + 2*B + 1);
+localparam integer CNT_W = $clog2(WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;

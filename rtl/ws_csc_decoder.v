@@ -69,7 +69,7 @@ module ws_csc_decoder #(
     // aligner window: next stream bits, bit 0 first
     input  wire [P+N*(R+Q)+R-1:0]               win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(P+N*(R+Q)+R+2*B+1)-1:0] win_count_i,
+    input  wire [$clog2(P+N*(R+Q)+R+3*B+1)-1:0] win_count_i,
     // aligner window: final word accepted
     input  wire                                 win_last_i,
     // aligner window: final word accepted and only zero padding left
@@ -108,7 +108,7 @@ module ws_csc_decoder #(
 
 localparam integer E       = R + Q;
 localparam integer WIN     = P + N*E + R;
-localparam integer CNT_W   = $clog2(WIN + 2*B + 1);
+localparam integer CNT_W   = $clog2(WIN + 3*B + 1);
 localparam integer CW      = $clog2(WIN + 1);
 localparam integer T       = (MAX_O + N - 1) / N;
 localparam integer TW      = T > 1 ? $clog2(T) : 1;

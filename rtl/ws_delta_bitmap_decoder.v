@@ -44,7 +44,7 @@ module ws_delta_bitmap_decoder #(
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(N*Q+N+2*B+1)-1:0]       win_count_i,
+    input  wire [$clog2(N*Q+N+3*B+1)-1:0]       win_count_i,
     // aligner window: final word accepted
     input  wire                                 win_last_i,
     // aligner window: final word accepted and only zero padding left

@@ -48,7 +48,7 @@ module ws_dense_unpacker #(
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q-1:0]                       win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(N*Q+2*B+1)-1:0]         win_count_i,
+    input  wire [$clog2(N*Q+3*B+1)-1:0]         win_count_i,
     // aligner window: final word accepted
     input  wire                                 win_last_i,
     // aligner window: final word accepted and only zero padding left
@@ -86,7 +86,7 @@ module ws_dense_unpacker #(
 );
 
 localparam integer WIN   = N*Q;
-localparam integer CNT_W = $clog2(WIN + 2*B + 1);
+localparam integer CNT_W = $clog2(WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;

@@ -101,7 +101,7 @@ module ws_top_dense #(
 );
 
 localparam integer WIN   = N*Q;
-localparam integer CNT_W = $clog2(WIN + 2*B + 1);
+localparam integer CNT_W = $clog2(WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
