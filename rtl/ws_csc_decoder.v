@@ -25,13 +25,17 @@
  * last tile must be flagged).  A tile with no entries is emitted without
  * consuming bits.  The decoder waits only for the bits it needs to decide:
  * the count (at a column start), the entries taken, and the run of the
- * first entry not taken if any remain.
+ * first entry not taken if any remain (and its value when its row is past
+ * the column end).
  *
  * The candidates are evaluated in stream order and the first one that
  * cannot be taken decides the beat:
  *   no entry left                 -> beat complete
  *   run bits not yet buffered     -> wait (truncated if the final word is in)
- *   row_j >= O                    -> error 3
+ *   row_j >= O                    -> error 3 once the entry's value bits are
+ *                                    buffered (else wait / truncated), so the
+ *                                    code matches a sequential reader that
+ *                                    reads run and value, then checks the row
  *   row_j >= t*N + N              -> beat complete (entry for a later tile)
  *   value bits not yet buffered   -> wait (truncated if the final word is in)
  *
@@ -241,7 +245,13 @@ always @* begin
                 if (win_count_i < run_end) begin
                     need_more = 1'b1;
                 end else if (row_j >= rows_x) begin
-                    err_row = 1'b1;
+                    // reported once the entry is complete, as a sequential
+                    // reader (run, value, then the row check) would
+                    if (win_count_i < val_end) begin
+                        need_more = 1'b1;
+                    end else begin
+                        err_row = 1'b1;
+                    end
                 end else if (row_j >= tend_x || j == N) begin
                     // belongs to a later tile (j == N never fits a tile)
                 end else if (win_count_i < val_end) begin
