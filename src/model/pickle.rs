@@ -534,7 +534,13 @@ fn pairs_of(items: Vec<ObjId>, op_pos: usize) -> Result<Vec<(ObjId, ObjId)>, Loa
     if items.len() % 2 != 0 {
         return Err(malformed(format!("odd number of items for a dict at byte {op_pos}")));
     }
-    Ok(items.chunks_exact(2).map(|kv| (kv[0], kv[1])).collect())
+    Ok(items
+        .chunks_exact(2)
+        .filter_map(|kv| match kv {
+            [key, value] => Some((*key, *value)),
+            _ => None,
+        })
+        .collect())
 }
 
 fn parse_decimal(text: &[u8]) -> Option<i64> {
@@ -551,20 +557,20 @@ fn parse_memo_index(line: &[u8], op_pos: usize) -> Result<u64, LoadErrorKind> {
 fn long_from_le(bytes: &[u8]) -> Object {
     let negative = bytes.last().is_some_and(|&b| b & 0x80 != 0);
     let sign_byte = if negative { 0xff } else { 0x00 };
-    // Drop redundant sign-extension bytes, keeping the sign bit of the last byte kept.
-    let mut len = bytes.len();
-    while len > 1 {
-        let (last, prev) = (bytes[len - 1], bytes[len - 2]);
-        if last == sign_byte && (prev & 0x80 != 0) == negative {
-            len -= 1;
-        } else {
+    // Drop redundant sign-extension bytes: a top byte equal to the sign byte whose neighbour
+    // already carries the same sign bit.
+    let mut minimal = bytes;
+    while let [rest @ .., prev, last] = minimal {
+        if *last != sign_byte || (prev & 0x80 != 0) != negative {
             break;
         }
+        minimal = minimal.get(..rest.len() + 1).unwrap_or_default();
     }
-    let minimal = &bytes[..len];
     if minimal.len() <= 8 {
         let mut buf = [sign_byte; 8];
-        buf[..minimal.len()].copy_from_slice(minimal);
+        for (slot, &byte) in buf.iter_mut().zip(minimal) {
+            *slot = byte;
+        }
         Object::Int(i64::from_le_bytes(buf))
     } else {
         Object::BigInt(minimal.to_vec())
@@ -614,9 +620,9 @@ pub(super) mod writer {
             if let Ok(small) = u8::try_from(v) {
                 self.raw(&[b'K', small])
             } else if let Ok(medium) = u16::try_from(v) {
-                self.raw(&[b'M']).raw(&medium.to_le_bytes())
+                self.raw(b"M").raw(&medium.to_le_bytes())
             } else if let Ok(word) = i32::try_from(v) {
-                self.raw(&[b'J']).raw(&word.to_le_bytes())
+                self.raw(b"J").raw(&word.to_le_bytes())
             } else {
                 self.raw(&[0x8a, 8]).raw(&v.to_le_bytes())
             }

@@ -24,7 +24,7 @@ pub fn load_pth_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawTensor>, LoadE
     read_checkpoint(bytes).map_err(|kind| LoadError::new(path, kind))
 }
 
-/// `torch.serialization.MAGIC_NUMBER`, as the minimal little-endian bytes LONG1 carries.
+/// `torch.serialization.MAGIC_NUMBER`: 80 bits, so the pickle carries it as a [`Object::BigInt`].
 const LEGACY_MAGIC: u128 = 0x1950a86a20f9469cfc6c;
 /// `torch.serialization.PROTOCOL_VERSION`.
 const LEGACY_PROTOCOL_VERSION: i64 = 1001;
@@ -179,6 +179,8 @@ fn short_storage(key: &str, need: usize, have: usize) -> LoadErrorKind {
 
 struct ZipStorages<'a> {
     archive: zip::ZipArchive<Cursor<&'a [u8]>>,
+    /// The whole archive, which stored entries are borrowed from.
+    file: &'a [u8],
     /// Archive folder holding `data.pkl`, with its trailing slash (or empty).
     root: String,
     loaded: HashMap<String, Cow<'a, [u8]>>,
@@ -188,7 +190,7 @@ impl StorageSource for ZipStorages<'_> {
     fn bytes(&mut self, key: &str, need: usize) -> Result<&[u8], LoadErrorKind> {
         if !self.loaded.contains_key(key) {
             let name = format!("{}data/{key}", self.root);
-            let data = read_entry(&mut self.archive, &name, need)?
+            let data = read_entry(&mut self.archive, self.file, &name, need)?
                 .ok_or_else(|| LoadErrorKind::Truncated(format!("storage {key}: no entry {name} in the archive")))?;
             self.loaded.insert(key.to_owned(), data);
         }
@@ -206,16 +208,16 @@ impl StorageSource for ZipStorages<'_> {
 /// huge allocation.
 fn read_entry<'a>(
     archive: &mut zip::ZipArchive<Cursor<&'a [u8]>>,
+    bytes: &'a [u8],
     name: &str,
     limit: usize,
 ) -> Result<Option<Cow<'a, [u8]>>, LoadErrorKind> {
-    let bytes: &'a [u8] = archive.clone().into_inner().into_inner();
-    let damaged = |e: &dyn std::fmt::Display| LoadErrorKind::Truncated(format!("zip entry {name}: {e}"));
     let entry = match archive.by_name(name) {
         Ok(entry) => entry,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-        Err(e) => return Err(damaged(&e)),
+        Err(e) => return Err(zip_error(&format!("zip entry {name}"), e)),
     };
+    let damaged = |e: &dyn std::fmt::Display| LoadErrorKind::Truncated(format!("zip entry {name}: {e}"));
     let declared = usize::try_from(entry.size()).unwrap_or(usize::MAX);
     if entry.compression() == zip::CompressionMethod::Stored {
         // `by_name` has located the entry's data, so `data_start` is known.
@@ -232,9 +234,19 @@ fn read_entry<'a>(
     Ok(Some(Cow::Owned(data)))
 }
 
+/// Damage (most often a file cut short) is `Truncated`; zip features torch never uses are `Malformed`.
+fn zip_error(context: &str, e: zip::result::ZipError) -> LoadErrorKind {
+    use zip::result::ZipError;
+    match e {
+        ZipError::UnsupportedArchive(_) | ZipError::InvalidPassword => {
+            LoadErrorKind::Malformed(format!("{context}: {e}"))
+        }
+        _ => LoadErrorKind::Truncated(format!("{context} is damaged or cut short: {e}")),
+    }
+}
+
 fn read_zip(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| LoadErrorKind::Truncated(format!("zip archive is damaged or cut short: {e}")))?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_error("zip archive", e))?;
     // The root folder is named after the file torch.save wrote (`archive/`, `weights/`, ...).
     let pkl_name = archive
         .file_names()
@@ -242,10 +254,10 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
         .min_by_key(|n| n.len())
         .map(str::to_owned)
         .ok_or_else(|| LoadErrorKind::NotACheckpoint("zip archive without a data.pkl entry".into()))?;
-    let root = pkl_name.trim_end_matches("data.pkl").to_owned();
+    let root = pkl_name.strip_suffix("data.pkl").unwrap_or_default().to_owned();
 
     let byteorder_name = format!("{root}byteorder");
-    if let Some(order) = read_entry(&mut archive, &byteorder_name, 64)? {
+    if let Some(order) = read_entry(&mut archive, bytes, &byteorder_name, 64)? {
         let order = String::from_utf8_lossy(&order).into_owned();
         match order.trim() {
             "little" => {}
@@ -257,11 +269,10 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
         }
     }
 
-    let pkl = read_entry(&mut archive, &pkl_name, bytes.len().saturating_mul(16))?.unwrap_or_default();
+    let pkl = read_entry(&mut archive, bytes, &pkl_name, bytes.len().saturating_mul(16))?.unwrap_or_default();
     let pickle = unpickle(&pkl, 0).map_err(|kind| in_file(kind, &pkl_name))?;
-    let mut storages = ZipStorages { archive, root, loaded: HashMap::new() };
-    let budget = bytes.len();
-    collect_tensors(&pickle, &mut storages, budget)
+    let mut storages = ZipStorages { archive, file: bytes, root, loaded: HashMap::new() };
+    collect_tensors(&pickle, &mut storages, bytes.len())
 }
 
 /// Names the archive member a pickle error happened in.
@@ -355,8 +366,7 @@ fn read_legacy(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
         data.insert(key, bytes.get(start..end).unwrap_or_default());
         pos = end;
     }
-    let budget = bytes.len();
-    collect_tensors(&object, &mut LegacyStorages { data }, budget)
+    collect_tensors(&object, &mut LegacyStorages { data }, bytes.len())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,8 +425,8 @@ fn find_state_dict(p: &Pickle) -> Result<Option<ObjId>, LoadErrorKind> {
         let Object::Dict(entries) = p.get(id) else {
             continue;
         };
-        for &(_, value) in entries {
-            if resolve_tensor(p, value, "")?.is_some() {
+        for &(key, value) in entries {
+            if resolve_tensor(p, value, p.as_str(key).unwrap_or("?"))?.is_some() {
                 return Ok(Some(id));
             }
         }
@@ -544,12 +554,12 @@ fn gather(
         view.shape.iter().zip(&view.stride).try_fold(view.offset, |acc, (&size, &stride)| {
             (size - 1).checked_mul(stride).and_then(|s| acc.checked_add(s))
         });
-    match last {
-        Some(last) if last < capacity => {}
-        _ => return Err(LoadErrorKind::Malformed(format!(
-            "tensor '{name}': shape {:?}, stride {:?} and offset {} reach past the {capacity} elements of storage {}",
-            view.shape, view.stride, view.offset, storage.key
-        ))),
+    if !matches!(last, Some(last) if last < capacity) {
+        let (shape, stride, offset, key) = (&view.shape, &view.stride, view.offset, &storage.key);
+        return Err(LoadErrorKind::Malformed(format!(
+            "tensor '{name}': shape {shape:?}, stride {stride:?} and offset {offset} reach past the \
+             {capacity} elements of storage {key}"
+        )));
     }
 
     let mut values = Vec::with_capacity(numel);
@@ -602,9 +612,14 @@ fn convert_strided(dtype: DType, bytes: &[u8], start: usize, count: usize, strid
         return;
     }
     let elem = element_size(dtype);
-    let step = if count == 1 { elem } else { stride * elem };
-    let span = (count - 1) * step + elem;
-    let Some(run) = bytes.get(start * elem..start * elem + span) else {
+    let step = if count == 1 { Some(elem) } else { stride.checked_mul(elem) };
+    // Callers have checked the bounds; checked arithmetic keeps this safe on its own too.
+    let located = step.and_then(|step| {
+        let span = (count - 1).checked_mul(step)?.checked_add(elem)?;
+        let begin = start.checked_mul(elem)?;
+        Some((step, bytes.get(begin..begin.checked_add(span)?)?))
+    });
+    let Some((step, run)) = located else {
         return;
     };
     match dtype {
@@ -629,5 +644,487 @@ fn extend_le<const N: usize>(out: &mut Vec<f32>, run: &[u8], step: usize, conver
         out.extend(run.chunks_exact(N).map(element));
     } else {
         out.extend(run.chunks(step).map(element));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::pickle::writer::PickleWriter;
+    use super::*;
+    use std::io::Write;
+
+    /// One `_rebuild_tensor_v2` call to write into a test pickle.
+    struct Spec<'a> {
+        name: &'a str,
+        storage_type: &'a str,
+        key: &'a str,
+        storage_numel: i64,
+        offset: i64,
+        shape: &'a [i64],
+        stride: &'a [i64],
+    }
+
+    fn spec<'a>(name: &'a str, storage_type: &'a str, key: &'a str, shape: &'a [i64]) -> Spec<'a> {
+        Spec { name, storage_type, key, storage_numel: shape.iter().product(), offset: 0, shape, stride: &[] }
+    }
+
+    fn contiguous_strides(shape: &[i64]) -> Vec<i64> {
+        let mut strides = vec![1; shape.len()];
+        for d in (0..shape.len().saturating_sub(1)).rev() {
+            strides[d] = strides[d + 1] * shape[d + 1];
+        }
+        strides
+    }
+
+    /// Pushes `_rebuild_tensor_v2(storage, offset, size, stride, False, OrderedDict())`.
+    fn write_tensor(w: &mut PickleWriter, s: &Spec, legacy: bool) {
+        let strides = if s.stride.is_empty() { contiguous_strides(s.shape) } else { s.stride.to_vec() };
+        w.global("torch._utils", "_rebuild_tensor_v2").mark();
+        w.mark().str("storage").global("torch", s.storage_type).str(s.key).str("cpu").int(s.storage_numel);
+        if legacy {
+            w.none();
+        }
+        w.tuple().raw(b"Q").int(s.offset).mark();
+        for &d in s.shape {
+            w.int(d);
+        }
+        w.tuple().mark();
+        for &d in &strides {
+            w.int(d);
+        }
+        w.tuple().raw(&[0x89]).ordered_dict().tuple().reduce();
+    }
+
+    /// Pushes an OrderedDict of the tensors, as `torch.save(model.state_dict())` writes it.
+    fn write_state_dict(w: &mut PickleWriter, specs: &[Spec], legacy: bool) {
+        w.ordered_dict().mark();
+        for s in specs {
+            w.str(s.name);
+            write_tensor(w, s, legacy);
+        }
+        w.raw(b"u");
+    }
+
+    fn state_dict_pickle(specs: &[Spec], legacy: bool) -> Vec<u8> {
+        let mut w = PickleWriter::new();
+        write_state_dict(&mut w, specs, legacy);
+        w.finish()
+    }
+
+    fn zip_file(root: &str, pkl: &[u8], storages: &[(&str, Vec<u8>)], byteorder: &str) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file(format!("{root}/data.pkl"), stored).unwrap();
+        zip.write_all(pkl).unwrap();
+        if !byteorder.is_empty() {
+            zip.start_file(format!("{root}/byteorder"), stored).unwrap();
+            zip.write_all(byteorder.as_bytes()).unwrap();
+        }
+        for (key, data) in storages {
+            zip.start_file(format!("{root}/data/{key}"), stored).unwrap();
+            zip.write_all(data).unwrap();
+        }
+        zip.start_file(format!("{root}/version"), stored).unwrap();
+        zip.write_all(b"3\n").unwrap();
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// A legacy file: magic, version, sys_info, the object pickle, keys, then the storages
+    /// (each `(key, element count, raw bytes)`).
+    fn legacy_file(pkl: &[u8], storages: &[(&str, i64, Vec<u8>)]) -> Vec<u8> {
+        let mut out = vec![0x80, 2, 0x8a, 10];
+        out.extend_from_slice(&LEGACY_MAGIC.to_le_bytes()[..10]);
+        out.push(b'.');
+        out.extend(PickleWriter::new().int(1001).finish());
+        let mut sys_info = PickleWriter::new();
+        sys_info.raw(b"}").mark().str("protocol_version").int(1001).str("little_endian").raw(&[0x88]).raw(b"u");
+        out.extend(sys_info.finish());
+        out.extend_from_slice(pkl);
+        let mut keys = PickleWriter::new();
+        keys.raw(b"]").mark();
+        for (key, _, _) in storages {
+            keys.str(key);
+        }
+        out.extend(keys.raw(b"e").finish());
+        for (_, count, data) in storages {
+            out.extend_from_slice(&count.to_le_bytes());
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    fn f32_bytes(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    fn load(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
+        load_pth_bytes(Path::new("test.pth"), bytes).map_err(|e| {
+            assert_eq!(e.path, Path::new("test.pth"));
+            e.kind
+        })
+    }
+
+    fn by_name<'t>(tensors: &'t [RawTensor], name: &str) -> &'t RawTensor {
+        tensors.iter().find(|t| t.name == name).unwrap()
+    }
+
+    #[test]
+    fn legacy_file_with_f32_and_long_storages() {
+        let specs = [
+            spec("conv.weight", "FloatStorage", "140", &[2, 3]),
+            spec("bn.num_batches_tracked", "LongStorage", "7", &[]),
+        ];
+        let pkl = state_dict_pickle(&specs, true);
+        // Storages come in the order of the key list, not of the state dict.
+        let file = legacy_file(
+            &pkl,
+            &[("7", 1, 12345i64.to_le_bytes().to_vec()), ("140", 6, f32_bytes(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.5]))],
+        );
+        let tensors = load(&file).unwrap();
+        assert_eq!(tensors.len(), 2);
+        assert_eq!(tensors[0].name, "conv.weight");
+        assert_eq!(tensors[0].shape, vec![2, 3]);
+        assert_eq!(tensors[0].dtype, DType::F32);
+        assert_eq!(tensors[0].values, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.5]);
+        assert_eq!(tensors[1].name, "bn.num_batches_tracked");
+        assert_eq!(tensors[1].shape, Vec::<usize>::new());
+        assert_eq!(tensors[1].dtype, DType::I64);
+        assert_eq!(tensors[1].values, vec![12345.0]);
+    }
+
+    #[test]
+    fn zip_file_with_half_bfloat_and_double_storages() {
+        let specs = [
+            spec("a", "HalfStorage", "0", &[3]),
+            spec("b", "BFloat16Storage", "1", &[2]),
+            spec("c", "DoubleStorage", "2", &[2]),
+        ];
+        let halves: Vec<u8> =
+            [1.5f32, -2.0, 65504.0].iter().flat_map(|&v| half::f16::from_f32(v).to_le_bytes()).collect();
+        let bfloats: Vec<u8> = [3.0f32, -0.5].iter().flat_map(|&v| half::bf16::from_f32(v).to_le_bytes()).collect();
+        let doubles: Vec<u8> = [0.25f64, 1e300].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let file = zip_file(
+            "archive",
+            &state_dict_pickle(&specs, false),
+            &[("0", halves), ("1", bfloats), ("2", doubles)],
+            "little",
+        );
+        let tensors = load(&file).unwrap();
+        let names: Vec<_> = tensors.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(tensors[0].dtype, DType::F16);
+        assert_eq!(tensors[0].values, vec![1.5, -2.0, 65504.0]);
+        assert_eq!(tensors[1].dtype, DType::BF16);
+        assert_eq!(tensors[1].values, vec![3.0, -0.5]);
+        assert_eq!(tensors[2].dtype, DType::F64);
+        assert_eq!(tensors[2].values, vec![0.25, f32::INFINITY]);
+    }
+
+    #[test]
+    fn integer_storages_convert_by_value() {
+        let specs = [
+            spec("i32", "IntStorage", "0", &[2]),
+            spec("i16", "ShortStorage", "1", &[2]),
+            spec("i8", "CharStorage", "2", &[2]),
+            spec("u8", "ByteStorage", "3", &[2]),
+            spec("bool", "BoolStorage", "4", &[2]),
+        ];
+        let storages = [
+            ("0", [-70000i32, 9].iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ("1", [-300i16, 300].iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ("2", vec![0x80, 0x7f]),
+            ("3", vec![0xff, 0]),
+            ("4", vec![1, 0]),
+        ];
+        let file = zip_file("w", &state_dict_pickle(&specs, false), &storages, "little");
+        let tensors = load(&file).unwrap();
+        let values: Vec<_> = tensors.iter().map(|t| t.values.clone()).collect();
+        assert_eq!(
+            values,
+            vec![vec![-70000.0, 9.0], vec![-300.0, 300.0], vec![-128.0, 127.0], vec![255.0, 0.0], vec![1.0, 0.0],]
+        );
+        let dtypes: Vec<_> = tensors.iter().map(|t| t.dtype).collect();
+        assert_eq!(dtypes, [DType::I32, DType::I16, DType::I8, DType::U8, DType::Bool]);
+    }
+
+    #[test]
+    fn transposed_view_offset_and_shared_storage() {
+        // Storage holds [0, 1, ..., 7]; "t" is the transpose of the 2x3 matrix starting at
+        // element 2, "row" a strided slice, "bcast" an expanded (stride 0) dimension.
+        let storage = f32_bytes(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
+        let specs = [
+            Spec { offset: 2, stride: &[1, 3], storage_numel: 8, ..spec("t", "FloatStorage", "0", &[3, 2]) },
+            Spec { offset: 1, stride: &[2], storage_numel: 8, ..spec("row", "FloatStorage", "0", &[4]) },
+            Spec { offset: 7, stride: &[0, 0, 1], storage_numel: 8, ..spec("bcast", "FloatStorage", "0", &[2, 2, 1]) },
+            Spec { storage_numel: 8, ..spec("empty", "FloatStorage", "0", &[0, 5]) },
+        ];
+        for legacy in [false, true] {
+            let pkl = state_dict_pickle(&specs, legacy);
+            let file = if legacy {
+                legacy_file(&pkl, &[("0", 8, storage.clone())])
+            } else {
+                zip_file("archive", &pkl, &[("0", storage.clone())], "")
+            };
+            let tensors = load(&file).unwrap();
+            let t = by_name(&tensors, "t");
+            assert_eq!(t.shape, vec![3, 2]);
+            assert_eq!(t.values, vec![2.0, 5.0, 3.0, 6.0, 4.0, 7.0]);
+            assert_eq!(by_name(&tensors, "row").values, vec![1.0, 3.0, 5.0, 7.0]);
+            assert_eq!(by_name(&tensors, "bcast").values, vec![7.0; 4]);
+            assert_eq!(by_name(&tensors, "empty").values, Vec::<f32>::new());
+            assert_eq!(by_name(&tensors, "empty").shape, vec![0, 5]);
+        }
+    }
+
+    #[test]
+    fn legacy_storage_views_slice_their_root_storage() {
+        let mut w = PickleWriter::new();
+        w.ordered_dict().mark().str("v");
+        w.global("torch._utils", "_rebuild_tensor_v2").mark();
+        w.mark()
+            .str("storage")
+            .global("torch", "FloatStorage")
+            .str("root")
+            .str("cpu")
+            .int(6)
+            .mark()
+            .str("view")
+            .int(4)
+            .int(2)
+            .tuple()
+            .tuple()
+            .raw(b"Q");
+        w.int(0).mark().int(2).tuple().mark().int(1).tuple();
+        w.raw(&[0x89]).ordered_dict().tuple().reduce().raw(b"u");
+        let file = legacy_file(&w.finish(), &[("root", 6, f32_bytes(&[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]))]);
+        let tensors = load(&file).unwrap();
+        assert_eq!(tensors[0].values, vec![4.0, 5.0]);
+    }
+
+    #[test]
+    fn parameters_and_v3_untyped_storages_are_tensors() {
+        let mut w = PickleWriter::new();
+        w.ordered_dict().mark();
+        // nn.Parameter(tensor), as torch.save(model) would write it.
+        w.str("p").global("torch._utils", "_rebuild_parameter").mark();
+        write_tensor(&mut w, &spec("", "FloatStorage", "0", &[2]), false);
+        w.raw(&[0x88]).ordered_dict().tuple().reduce();
+        // _rebuild_tensor_v3 over an untyped (byte) storage, dtype given separately.
+        w.str("u").global("torch._utils", "_rebuild_tensor_v3").mark();
+        w.mark().str("storage").global("torch", "UntypedStorage").str("1").str("cpu").int(4).tuple().raw(b"Q");
+        w.int(0).mark().int(2).tuple().mark().int(1).tuple();
+        w.raw(&[0x89]).ordered_dict().global("torch", "float16").tuple().reduce();
+        w.raw(b"u");
+        let halves: Vec<u8> = [0.5f32, 8.0].iter().flat_map(|&v| half::f16::from_f32(v).to_le_bytes()).collect();
+        let file = zip_file("archive", &w.finish(), &[("0", f32_bytes(&[1.0, 2.0])), ("1", halves)], "little");
+        let tensors = load(&file).unwrap();
+        assert_eq!(tensors[0].name, "p");
+        assert_eq!(tensors[0].values, vec![1.0, 2.0]);
+        assert_eq!(tensors[1].dtype, DType::F16);
+        assert_eq!(tensors[1].values, vec![0.5, 8.0]);
+    }
+
+    #[test]
+    fn root_folder_name_is_whatever_holds_data_pkl() {
+        let pkl = state_dict_pickle(&[spec("x", "FloatStorage", "0", &[1])], false);
+        for root in ["archive", "weights", "resnet18-fixture-untrained"] {
+            let file = zip_file(root, &pkl, &[("0", f32_bytes(&[4.0]))], "little");
+            assert_eq!(load(&file).unwrap()[0].values, vec![4.0]);
+        }
+    }
+
+    #[test]
+    fn deflated_entries_are_inflated() {
+        let pkl = state_dict_pickle(&[spec("x", "FloatStorage", "0", &[3])], false);
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("a/data.pkl", deflated).unwrap();
+        zip.write_all(&pkl).unwrap();
+        zip.start_file("a/data/0", deflated).unwrap();
+        zip.write_all(&f32_bytes(&[1.0, 2.0, 3.0])).unwrap();
+        let file = zip.finish().unwrap().into_inner();
+        assert_eq!(load(&file).unwrap()[0].values, vec![1.0, 2.0, 3.0]);
+    }
+
+    #[test]
+    fn wrapped_state_dicts_are_found_and_other_values_skipped() {
+        let specs = [spec("fc.weight", "FloatStorage", "0", &[1, 2])];
+        let storage = [("0", f32_bytes(&[1.0, 2.0]))];
+        // {'epoch': 3, 'arch': 'x', 'optimizer': {'lr': 0.1}, 'state_dict': OrderedDict(...)}
+        let mut w = PickleWriter::new();
+        w.raw(b"}").mark().str("epoch").int(3).str("arch").str("x");
+        w.str("optimizer").raw(b"}").mark().str("lr").raw(b"G");
+        w.raw(&0.1f64.to_be_bytes()).raw(b"u");
+        w.str("state_dict");
+        write_state_dict(&mut w, &specs, false);
+        w.raw(b"u");
+        let tensors = load(&zip_file("archive", &w.finish(), &storage, "little")).unwrap();
+        assert_eq!(tensors.len(), 1);
+        assert_eq!(tensors[0].name, "fc.weight");
+
+        // {'model': {...}} with an int, a string and an opaque object inside the state dict.
+        let mut w = PickleWriter::new();
+        w.raw(b"}").mark().str("model").raw(b"}").mark();
+        w.str("version").int(2).str("note").str("hi");
+        w.str("args").global("argparse", "Namespace").empty_tuple().reduce();
+        w.str("fc.weight");
+        write_tensor(&mut w, &specs[0], false);
+        w.raw(b"u").raw(b"u");
+        let tensors = load(&zip_file("archive", &w.finish(), &storage, "little")).unwrap();
+        assert_eq!(tensors.len(), 1);
+        assert_eq!(tensors[0].values, vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn checkpoint_without_tensors_has_no_weights() {
+        let mut w = PickleWriter::new();
+        w.raw(b"}").mark().str("epoch").int(3).raw(b"u");
+        let err = load(&zip_file("archive", &w.finish(), &[], "little")).unwrap_err();
+        assert!(matches!(err, LoadErrorKind::NoWeights), "{err:?}");
+        let err = load(&legacy_file(&PickleWriter::new().int(5).finish(), &[])).unwrap_err();
+        assert!(matches!(err, LoadErrorKind::NoWeights), "{err:?}");
+    }
+
+    #[test]
+    fn short_storages_are_truncated() {
+        let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "3", &[1024])], false);
+        let file = zip_file("archive", &pkl, &[("3", vec![0; 100])], "little");
+        let err = load(&file).unwrap_err();
+        assert_eq!(err.to_string(), "truncated: storage 3: need 4096 bytes, have 100");
+        let file = zip_file("archive", &pkl, &[], "little");
+        assert!(matches!(load(&file), Err(LoadErrorKind::Truncated(_))));
+
+        let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "3", &[4])], true);
+        let mut file = legacy_file(&pkl, &[("3", 4, f32_bytes(&[1.0, 2.0, 3.0, 4.0]))]);
+        file.truncate(file.len() - 6);
+        let err = load(&file).unwrap_err();
+        assert_eq!(err.to_string(), "truncated: storage 3: need 16 bytes, have 10");
+    }
+
+    #[test]
+    fn cut_zip_archives_are_truncated() {
+        let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "0", &[64])], false);
+        let file = zip_file("archive", &pkl, &[("0", vec![0; 256])], "little");
+        let err = load(&file[..file.len() / 2]).unwrap_err();
+        assert!(matches!(err, LoadErrorKind::Truncated(_)), "{err:?}");
+    }
+
+    #[test]
+    fn lies_about_sizes_are_errors_not_allocations() {
+        // A storage claiming 2^60 elements.
+        let huge = Spec { storage_numel: 1 << 60, ..spec("w", "FloatStorage", "0", &[4]) };
+        let file = zip_file("archive", &state_dict_pickle(&[huge], false), &[("0", vec![0; 16])], "little");
+        assert!(matches!(load(&file), Err(LoadErrorKind::Malformed(_) | LoadErrorKind::Truncated(_))));
+        // A broadcast view of 2^40 elements over one stored element.
+        let expanded =
+            Spec { storage_numel: 1, stride: &[0, 0], ..spec("w", "FloatStorage", "0", &[1 << 20, 1 << 20]) };
+        let file = zip_file("archive", &state_dict_pickle(&[expanded], false), &[("0", vec![0; 4])], "little");
+        let err = load(&file).unwrap_err();
+        assert!(err.to_string().contains("more elements than the file"), "{err}");
+        // A view reaching past the end of its storage.
+        let past = Spec { offset: 3, ..spec("w", "FloatStorage", "0", &[2]) };
+        let file = zip_file("archive", &state_dict_pickle(&[past], false), &[("0", vec![0; 8])], "little");
+        let err = load(&file).unwrap_err();
+        assert!(err.to_string().contains("reach past"), "{err}");
+        // Legacy storage header claiming more elements than the file holds.
+        let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "0", &[2])], true);
+        let file = legacy_file(&pkl, &[("0", i64::MAX / 2, vec![0; 8])]);
+        assert!(load(&file).is_err());
+    }
+
+    #[test]
+    fn garbage_is_not_a_checkpoint() {
+        for bytes in [&b""[..], b"hello world", &[0x80, 2, b'K', 1, b'.'], &[0x80]] {
+            let err = load(bytes).unwrap_err();
+            assert!(matches!(err, LoadErrorKind::NotACheckpoint(_)), "{err:?}");
+        }
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        zip.start_file("readme.txt", zip::write::SimpleFileOptions::default()).unwrap();
+        let file = zip.finish().unwrap().into_inner();
+        assert!(matches!(load(&file), Err(LoadErrorKind::NotACheckpoint(_))));
+    }
+
+    #[test]
+    fn unknown_opcode_names_byte_and_member() {
+        let mut pkl = state_dict_pickle(&[spec("w", "FloatStorage", "0", &[1])], false);
+        let at = pkl.len() - 1;
+        pkl.insert(at, 0xf0);
+        let file = zip_file("archive", &pkl, &[("0", vec![0; 4])], "little");
+        let err = load(&file).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("malformed: archive/data.pkl: unsupported pickle opcode 0xf0 at byte {at}")
+        );
+    }
+
+    #[test]
+    fn unknown_storage_types_and_byte_orders_are_unsupported() {
+        let pkl = state_dict_pickle(&[spec("w", "ComplexFloatStorage", "0", &[1])], false);
+        let file = zip_file("archive", &pkl, &[("0", vec![0; 8])], "little");
+        let err = load(&file).unwrap_err();
+        assert_eq!(err.to_string(), "unsupported dtype torch.ComplexFloatStorage");
+
+        let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "0", &[1])], false);
+        let file = zip_file("archive", &pkl, &[("0", vec![0; 4])], "big");
+        let err = load(&file).unwrap_err();
+        assert!(matches!(err, LoadErrorKind::UnsupportedDtype(_)), "{err:?}");
+        assert!(err.to_string().contains("big-endian"), "{err}");
+
+        let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "0", &[1])], true);
+        let mut file = legacy_file(&pkl, &[("0", 1, vec![0; 4])]);
+        let flag = file.windows(13).position(|w| w == b"little_endian").unwrap() + 13;
+        assert_eq!(file[flag], 0x88);
+        file[flag] = 0x89;
+        let err = load(&file).unwrap_err();
+        assert!(err.to_string().contains("big-endian"), "{err}");
+
+        let mut w = PickleWriter::new();
+        w.ordered_dict().mark().str("q");
+        w.global("torch._utils", "_rebuild_qtensor").empty_tuple().reduce();
+        w.raw(b"u");
+        let file = zip_file("archive", &w.finish(), &[], "little");
+        let err = load(&file).unwrap_err();
+        assert!(err.to_string().contains("_rebuild_qtensor"), "{err}");
+    }
+
+    #[test]
+    fn opaque_globals_fail_only_where_a_tensor_is_needed() {
+        let mut w = PickleWriter::new();
+        w.ordered_dict().mark().str("w");
+        w.global("torch._utils", "_rebuild_tensor_v2").mark();
+        w.global("numpy", "ndarray").int(0).mark().int(1).tuple().mark().int(1).tuple();
+        w.tuple().reduce().raw(b"u");
+        let file = zip_file("archive", &w.finish(), &[], "little");
+        let err = load(&file).unwrap_err();
+        assert!(err.to_string().contains("not a persistent reference"), "{err}");
+    }
+
+    #[test]
+    fn damaged_files_never_panic() {
+        let specs = [
+            spec("a", "FloatStorage", "0", &[2, 2]),
+            Spec { stride: &[1, 2], ..spec("b", "FloatStorage", "0", &[2, 2]) },
+        ];
+        let storage = f32_bytes(&[1.0, 2.0, 3.0, 4.0]);
+        let files = [
+            zip_file("archive", &state_dict_pickle(&specs, false), &[("0", storage.clone())], "little"),
+            legacy_file(&state_dict_pickle(&specs, true), &[("0", 4, storage)]),
+        ];
+        for good in &files {
+            assert_eq!(load(good).unwrap().len(), 2);
+            for len in (0..good.len()).step_by(7) {
+                let _ = load(&good[..len]);
+            }
+            let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+            for _ in 0..3000 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let mut mutated = good.clone();
+                let at = (seed as usize) % mutated.len();
+                mutated[at] = (seed >> 40) as u8;
+                let _ = load(&mutated);
+            }
+        }
     }
 }

@@ -1,0 +1,82 @@
+//! The worked examples of docs/stream-formats.md, bit for bit, and a check that the document
+//! still shows the same words.
+
+use weightstream::bits::SizeBreakdown;
+use weightstream::formats::csc::{column_entries, Entry};
+use weightstream::Format;
+
+use crate::util::{doc_params, hex_words, matrix};
+
+fn doc_matrix() -> weightstream::QuantMatrix {
+    matrix(&[&[3, 3], &[0, 0], &[-2, 0], &[0, 5], &[7, -8]], 4)
+}
+
+fn sizes(payload: u64, metadata: u64, padding: u64) -> SizeBreakdown {
+    SizeBreakdown { payload_bits: payload, metadata_bits: metadata, padding_bits: padding }
+}
+
+fn check(format: Format, w: &weightstream::QuantMatrix, words: &[&str], expect: SizeBreakdown) {
+    let s = format.encode(w, &doc_params()).unwrap();
+    assert_eq!(hex_words(&s), words, "{format} words");
+    assert_eq!(s.sizes, expect, "{format} size breakdown");
+    assert_eq!(s.sizes.total_bits(), s.bits.len() as u64);
+    assert_eq!(s.decode("example").unwrap(), *w, "{format} decodes back");
+    // The document shows the same words.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/stream-formats.md")).unwrap();
+    assert!(doc.contains(&words.join("\n")), "docs/stream-formats.md lacks the {format} words {words:?}");
+}
+
+#[test]
+fn dense_example() {
+    check(Format::Dense, &doc_matrix(), &["0e03", "0037", "0085"], sizes(24, 0, 24));
+}
+
+#[test]
+fn bitmap_example() {
+    check(Format::Bitmap, &doc_matrix(), &["fe35", "2a72", "0002"], sizes(24, 10, 14));
+}
+
+#[test]
+fn delta_bitmap_example() {
+    check(Format::DeltaBitmap, &doc_matrix(), &["fe35", "6a58", "0000"], sizes(24, 10, 14));
+}
+
+#[test]
+fn csc_example() {
+    check(Format::Csc, &doc_matrix(), &["e4c3", "30dd", "0816"], sizes(24, 20, 4));
+}
+
+#[test]
+fn csc_filler_example() {
+    let mut rows: Vec<&[i32]> = vec![&[0]; 9];
+    rows.push(&[6]);
+    check(Format::Csc, &matrix(&rows, 4), &["0c33", "0019"], sizes(4, 6, 22));
+}
+
+#[test]
+fn eie_paper_example() {
+    let mut column = vec![0i32; 23];
+    column[2] = 1;
+    column[3] = 2;
+    column[22] = 3;
+    let mut entries = Vec::new();
+    column_entries(&column, 4, &mut entries);
+    let runs: Vec<u32> = entries.iter().map(|e: &Entry| e.run).collect();
+    let values: Vec<i32> = entries.iter().map(|e| e.value).collect();
+    assert_eq!(runs, [2, 0, 15, 2]);
+    assert_eq!(values, [1, 2, 0, 3]);
+    assert_eq!(entries.iter().filter(|e| e.filler).count(), 1);
+}
+
+#[test]
+fn beats_follow_stream_order() {
+    let beats = weightstream::pe::beats(&doc_matrix(), &doc_params());
+    assert_eq!(beats, [3, 0, -2, 0, 7, 0, 0, 0, 3, 0, 0, 5, -8, 0, 0, 0]);
+}
+
+#[test]
+fn matvec_wraps_at_32_bits() {
+    let w = weightstream::QuantMatrix { rows: 1, cols: 2, bits: 16, data: vec![-32768, -32768] };
+    // 2 * (-32768 * -32768) = 2^31 wraps to -2^31.
+    assert_eq!(weightstream::pe::matvec(&w, &[-32768, -32768]), [i32::MIN]);
+}

@@ -1,0 +1,138 @@
+//! Property tests: every format round-trips bit-exact over random shapes, densities and
+//! parameters, and its size accounting matches independent formulas and the stream's length.
+
+use proptest::prelude::*;
+use weightstream::formats::csc::column_entries;
+use weightstream::{Format, QuantMatrix, StreamParams};
+
+/// A random layer and parameters: O not a multiple of N and O < N included, values over the
+/// full Q-bit range (so -2^(Q-1) appears), any density.
+fn layer_and_params() -> impl Strategy<Value = (QuantMatrix, StreamParams)> {
+    (1usize..40, 1usize..12, 1usize..20, 2u32..=16, prop::sample::select(vec![8u32, 16, 24, 32, 64, 128]), 1u32..=5)
+        .prop_flat_map(|(rows, cols, lanes, q, b, r)| {
+            let min_p = usize::BITS - rows.leading_zeros();
+            let half = 1i32 << (q - 1);
+            let value = prop_oneof![
+                3 => Just(0),
+                1 => Just(-half),
+                1 => Just(half - 1),
+                4 => -half..half,
+            ];
+            (prop::collection::vec(value, rows * cols), min_p..=16u32, 0.0f64..=1.0).prop_map(
+                move |(mut data, p, keep)| {
+                    // Thin the matrix to roughly `keep` density, deterministically.
+                    for (i, v) in data.iter_mut().enumerate() {
+                        if ((i * 2654435761) % 1000) as f64 >= keep * 1000.0 {
+                            *v = 0;
+                        }
+                    }
+                    let params = StreamParams { lanes, weight_bits: q, bus_bits: b, run_bits: r, count_bits: p };
+                    (QuantMatrix { rows, cols, bits: q, data }, params)
+                },
+            )
+        })
+}
+
+/// Layers whose columns hold zero runs of exactly 2^R - 1, 2^R and 3 * 2^R before a nonzero,
+/// and runs reaching the column end.
+fn run_edge_layer() -> impl Strategy<Value = (QuantMatrix, StreamParams)> {
+    (1u32..=4, 1usize..6, 3u32..=8, 0usize..3).prop_map(|(r, cols, q, tail)| {
+        let span = 1usize << r;
+        let gaps = [span - 1, span, 3 * span];
+        let rows = gaps.iter().map(|g| g + 1).sum::<usize>() + tail;
+        let mut w = QuantMatrix::zeros(rows, cols, q);
+        for k in 0..cols {
+            let mut row = 0;
+            for (i, g) in gaps.iter().enumerate() {
+                row += g;
+                // Rotate which gap gets the extreme value so every column differs.
+                w.data[row * cols + k] = if (i + k) % 3 == 0 { -(1 << (q - 1)) } else { 1 + i as i32 };
+                row += 1;
+            }
+        }
+        (w, StreamParams { lanes: 4, weight_bits: q, bus_bits: 32, run_bits: r, count_bits: 8 })
+    })
+}
+
+fn expected_csc_entries(w: &QuantMatrix, r: u32) -> (u64, u64) {
+    let cm = w.column_major();
+    let (mut real, mut fillers) = (0u64, 0u64);
+    let mut entries = Vec::new();
+    for column in cm.chunks(w.rows) {
+        column_entries(column, r, &mut entries);
+        fillers += entries.iter().filter(|e| e.filler).count() as u64;
+        real += entries.iter().filter(|e| !e.filler).count() as u64;
+    }
+    (real, fillers)
+}
+
+fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
+    let q = u64::from(p.weight_bits);
+    let b = u64::from(p.bus_bits);
+    let elements = w.len() as u64;
+    let nnz = w.nonzeros() as u64;
+    let beats = p.beats(w.rows, w.cols) as u64;
+    for format in Format::ALL {
+        let s = format.encode(w, p).unwrap();
+        let back = s.decode("prop").unwrap();
+        prop_assert_eq!(&back, w, "{} round trip", format);
+        prop_assert_eq!(s.sizes.total_bits(), s.bits.len() as u64);
+        prop_assert_eq!(s.bits.len() as u64 % b, 0);
+        // Independent formulas for the bits each format writes before the last word's fill.
+        let (payload, metadata, padding_fields) = match format {
+            Format::Dense => (nnz * q, 0, (elements - nnz) * q),
+            Format::Bitmap => (nnz * q, elements, 0),
+            Format::DeltaBitmap => (w.delta_along_k().nonzeros() as u64 * q, elements, 0),
+            Format::Csc => {
+                let (real, fillers) = expected_csc_entries(w, p.run_bits);
+                prop_assert_eq!(real, nnz);
+                let r = u64::from(p.run_bits);
+                (nnz * q, w.cols as u64 * u64::from(p.count_bits) + real * r, fillers * (r + q))
+            }
+        };
+        let written = payload + metadata + padding_fields;
+        prop_assert_eq!(s.sizes.payload_bits, payload, "{} payload", format);
+        prop_assert_eq!(s.sizes.metadata_bits, metadata, "{} metadata", format);
+        prop_assert_eq!(s.sizes.padding_bits - padding_fields, s.bits.len() as u64 - written, "{} fill", format);
+        prop_assert_eq!(s.bus_words() as u64, written.div_ceil(b), "{} words", format);
+        prop_assert!(beats > 0);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_format_round_trips((w, p) in layer_and_params()) {
+        check_all(&w, &p)?;
+    }
+
+    #[test]
+    fn csc_run_edges_round_trip((w, p) in run_edge_layer()) {
+        check_all(&w, &p)?;
+        // The 2^R-gap needs exactly one filler, the 3*2^R-gap three: per column four.
+        let (_, fillers) = expected_csc_entries(&w, p.run_bits);
+        prop_assert_eq!(fillers, 4 * w.cols as u64);
+    }
+
+    #[test]
+    fn delta_is_invertible_mod_2q((w, _) in layer_and_params()) {
+        prop_assert_eq!(w.delta_along_k().undelta_along_k(), w);
+    }
+
+    #[test]
+    fn beats_hold_every_element_once((w, p) in layer_and_params()) {
+        let beats = weightstream::pe::beats(&w, &p);
+        prop_assert_eq!(beats.len(), p.beats(w.rows, w.cols) * p.lanes);
+        let tiles = p.tiles(w.rows);
+        for o in 0..w.rows {
+            for k in 0..w.cols {
+                prop_assert_eq!(beats[(k * tiles + o / p.lanes) * p.lanes + o % p.lanes], w.get(o, k));
+            }
+        }
+        // Lanes past O are zero.
+        let real: i64 = beats.iter().map(|&v| i64::from(v != 0)).sum();
+        prop_assert_eq!(real as usize, w.nonzeros());
+    }
+}

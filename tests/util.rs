@@ -1,0 +1,35 @@
+//! Helpers shared by the test modules.
+
+use std::path::PathBuf;
+
+use weightstream::bits::word_hex;
+use weightstream::formats::EncodedStream;
+use weightstream::{QuantMatrix, StreamParams};
+
+/// A matrix from rows written out.
+pub fn matrix(rows: &[&[i32]], bits: u32) -> QuantMatrix {
+    let cols = rows[0].len();
+    QuantMatrix { rows: rows.len(), cols, bits, data: rows.iter().flat_map(|r| r.iter().copied()).collect() }
+}
+
+/// The stream's words as the `.hex` file has them.
+pub fn hex_words(s: &EncodedStream) -> Vec<String> {
+    (0..s.bus_words()).map(|j| word_hex(s.word(j))).collect()
+}
+
+/// The parameters of the worked examples in docs/stream-formats.md.
+pub fn doc_params() -> StreamParams {
+    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4 }
+}
+
+/// A checkpoint fetched by scripts/setup; the tests that use it fail (never skip) without it.
+pub fn cached_model(file: &str) -> PathBuf {
+    let path = weightstream::model::cache_dir().join(file);
+    assert!(path.exists(), "{} is missing: run scripts/setup (it fetches the models)", path.display());
+    path
+}
+
+/// The built CLI binary.
+pub fn cli() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_weightstream"))
+}
