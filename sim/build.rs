@@ -1,0 +1,640 @@
+//! Builds one Verilator model per entry of the model table below and
+//! generates their Rust bindings (`$OUT_DIR/models.rs`, included by
+//! src/models.rs).
+//!
+//! Per model: `verilator --cc` into a staging dir, read the ports from the
+//! generated header, write two unity C++ files — the fast-path classes plus
+//! the extern "C" wrapper of cpp/wsv_model.h (-O2, even in debug builds),
+//! and the run-once slow-path classes (-O0, as verilated.mk does) — and
+//! compile them with `cc` into `libwsv_<model>.a` / `libwsv_<model>_slow.a`. A model whose generated sources did not change since
+//! the last build is not recompiled, so touching one top's RTL rebuilds only
+//! the models of that top. Models are built on a small thread pool.
+//! The Verilator runtime itself is compiled once by weightstream-verilator-runtime,
+//! which hands us its settings through `links` metadata (DEP_WSVERILATED_*).
+
+use std::collections::BTreeMap;
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// RTL tops of the product; every one is built with every parameter set.
+const TOPS: &[&str] = &["ws_top_dense", "ws_top_bitmap", "ws_top_delta_bitmap", "ws_top_csc"];
+
+/// Parameter sets: (name, -G overrides).
+const PARAM_SETS: &[(&str, &[(&str, i64)])] = &[
+    ("n16_q8_b64", &[("N", 16), ("Q", 8), ("B", 64), ("R", 4), ("P", 16), ("QA", 8), ("MAX_O", 1280)]),
+    ("n8_q4_b32", &[("N", 8), ("Q", 4), ("B", 32), ("R", 4), ("P", 16), ("QA", 8), ("MAX_O", 256)]),
+];
+
+/// The crate's own self-test top (tests/rtl), always built: it is tiny.
+const SELFTEST_TOP: &str = "ws_sim_selftest";
+
+/// Verilator flags for simulation speed (Verilator manual, "Performance").
+const VERILATOR_FLAGS: &[&str] = &[
+    "--cc",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "--noassert",
+    // Delays in RTL are ignored rather than an error (5.x wants --timing otherwise).
+    "--no-timing",
+    // Lint warnings are reported as cargo warnings, not build failures.
+    "-Wno-fatal",
+];
+
+const NOT_FOUND: &str = "weightstream-sim: verilator not found on PATH; install it \
+(apt-get install -y verilator) or build weightstream with --no-default-features";
+
+struct Spec {
+    /// Registry name and C symbol stem, e.g. `ws_top_bitmap_n16_q8_b64`.
+    inst: String,
+    /// Rust struct name, e.g. `WsTopBitmapN16Q8B64`.
+    struct_name: String,
+    top: String,
+    param_set: String,
+    params: Vec<(String, i64)>,
+    /// Directory holding `<top>.v` and the modules it instantiates.
+    rtl_dir: PathBuf,
+    test_only: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Dir {
+    Input,
+    Output,
+    InOut,
+}
+
+struct Port {
+    name: String,
+    dir: Dir,
+    width: u32,
+    /// C storage: 8/16/32/64 bits, or 0 for a VlWide<words> array.
+    storage: u32,
+    words: u32,
+}
+
+struct Built {
+    ports: Vec<Port>,
+    warnings: Vec<String>,
+    verilate_s: f64,
+    compile_s: Option<f64>,
+}
+
+struct Ctx {
+    verilator: PathBuf,
+    include: PathBuf,
+    defines: Vec<(String, String)>,
+    trace_flag: &'static str,
+    out_dir: PathBuf,
+    lib_dir: PathBuf,
+    cpp_dir: PathBuf,
+    extra_args: Vec<String>,
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("{msg}");
+    std::process::exit(1);
+}
+
+fn camel(s: &str) -> String {
+    s.split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            let first = c.next().unwrap().to_ascii_uppercase();
+            std::iter::once(first).chain(c).collect::<String>()
+        })
+        .collect()
+}
+
+fn find_top_file(dir: &Path, top: &str) -> Option<PathBuf> {
+    ["v", "sv"].iter().map(|ext| dir.join(format!("{top}.{ext}"))).find(|p| p.is_file())
+}
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let rtl_dir =
+        env::var_os("WEIGHTSTREAM_RTL_DIR").map(PathBuf::from).unwrap_or_else(|| manifest.join("..").join("rtl"));
+    let selftest_dir = manifest.join("tests").join("rtl");
+
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=cpp");
+    println!("cargo:rerun-if-changed={}", rtl_dir.display());
+    println!("cargo:rerun-if-changed={}", selftest_dir.display());
+    for v in [
+        "WEIGHTSTREAM_RTL_DIR",
+        "WEIGHTSTREAM_SIM_MODELS",
+        "WEIGHTSTREAM_SIM_VERILATOR_ARGS",
+        "WEIGHTSTREAM_SIM_TIMINGS",
+    ] {
+        println!("cargo:rerun-if-env-changed={v}");
+    }
+
+    // Settings of the runtime we link against (see runtime/build.rs).
+    let dep = |k: &str| env::var(format!("DEP_WSVERILATED_{k}")).ok();
+    let verilator = dep("VERILATOR").map(PathBuf::from).unwrap_or_else(|| fail(NOT_FOUND));
+    if !verilator.is_file() {
+        fail(NOT_FOUND);
+    }
+    let include = PathBuf::from(dep("INCLUDE").expect("runtime metadata: include"));
+    let trace = dep("TRACE").unwrap_or_else(|| "vcd".into());
+    let defines = dep("DEFINES")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+
+    // Optional filter for fast iteration: comma list of model names or tops.
+    let filter: Option<Vec<String>> = env::var("WEIGHTSTREAM_SIM_MODELS")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.split(',').map(|x| x.trim().to_string()).collect());
+
+    let mut specs = vec![Spec {
+        inst: SELFTEST_TOP.to_string(),
+        struct_name: camel(SELFTEST_TOP),
+        top: SELFTEST_TOP.to_string(),
+        param_set: String::new(),
+        params: vec![],
+        rtl_dir: selftest_dir,
+        test_only: true,
+    }];
+    for top in TOPS {
+        for (set, params) in PARAM_SETS {
+            let inst = format!("{top}_{set}");
+            specs.push(Spec {
+                struct_name: camel(&inst),
+                inst,
+                top: top.to_string(),
+                param_set: set.to_string(),
+                params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                rtl_dir: rtl_dir.clone(),
+                test_only: false,
+            });
+        }
+    }
+
+    // Decide what to build; everything else is reported as missing.
+    let mut todo = Vec::new();
+    let mut missing = Vec::new();
+    for (i, s) in specs.iter().enumerate() {
+        let wanted = s.test_only || filter.as_ref().is_none_or(|f| f.iter().any(|x| *x == s.inst || *x == s.top));
+        if !wanted {
+            missing.push((i, "excluded by WEIGHTSTREAM_SIM_MODELS".to_string()));
+        } else if let Some(file) = find_top_file(&s.rtl_dir, &s.top) {
+            todo.push((i, file));
+        } else {
+            let why = format!("{}/{}.v not found", s.rtl_dir.display(), s.top);
+            println!("cargo:warning=weightstream-sim: {why}; model {} not built", s.inst);
+            missing.push((i, why));
+        }
+    }
+
+    let ctx = Ctx {
+        verilator,
+        include,
+        defines,
+        trace_flag: if trace == "fst" { "--trace-fst" } else { "--trace" },
+        lib_dir: out_dir.join("lib"),
+        cpp_dir: manifest.join("cpp"),
+        out_dir: out_dir.clone(),
+        extra_args: env::var("WEIGHTSTREAM_SIM_VERILATOR_ARGS")
+            .map(|s| s.split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
+    };
+    fs::create_dir_all(&ctx.lib_dir).unwrap();
+
+    // Build on a small pool: verilator and g++ are single-threaded per model.
+    let t0 = Instant::now();
+    let jobs: usize = env::var("NUM_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(2).clamp(1, todo.len().max(1));
+    let queue = Mutex::new(todo.clone());
+    let results: Mutex<BTreeMap<usize, Result<Built, String>>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|sc| {
+        for _ in 0..jobs {
+            sc.spawn(|| loop {
+                let Some((i, file)) = queue.lock().unwrap().pop() else { break };
+                let r = build_model(&ctx, &specs[i], &file);
+                results.lock().unwrap().insert(i, r);
+            });
+        }
+    });
+    let results = results.into_inner().unwrap();
+
+    let errors: Vec<&String> = results.values().filter_map(|r| r.as_ref().err()).collect();
+    if !errors.is_empty() {
+        let msgs: Vec<&str> = errors.iter().map(|s| s.as_str()).collect();
+        fail(&msgs.join("\n\n"));
+    }
+
+    // Lint warnings: once each across models (they mostly share modules).
+    let mut seen = std::collections::BTreeSet::new();
+    let mut timings = String::new();
+    for (i, r) in &results {
+        let b = r.as_ref().unwrap();
+        for w in &b.warnings {
+            if seen.insert(w.clone()) && seen.len() <= 20 {
+                println!("cargo:warning={w}");
+            }
+        }
+        let _ = writeln!(
+            timings,
+            "{:<32} verilate {:>6.2}s  compile {}",
+            specs[*i].inst,
+            b.verilate_s,
+            b.compile_s.map_or("cached".to_string(), |s| format!("{s:>6.2}s"))
+        );
+    }
+    let _ = writeln!(timings, "total {:.2}s on {jobs} threads", t0.elapsed().as_secs_f64());
+    fs::write(out_dir.join("build-times.txt"), &timings).unwrap();
+    if env::var_os("WEIGHTSTREAM_SIM_TIMINGS").is_some() {
+        for l in timings.lines() {
+            println!("cargo:warning={l}");
+        }
+    }
+
+    println!("cargo:rustc-link-search=native={}", ctx.lib_dir.display());
+    for i in results.keys() {
+        println!("cargo:rustc-link-lib=static=wsv_{}", specs[*i].inst);
+        println!("cargo:rustc-link-lib=static=wsv_{}_slow", specs[*i].inst);
+    }
+
+    let built: Vec<(usize, &Built)> = results.iter().map(|(i, r)| (*i, r.as_ref().unwrap())).collect();
+    let rs = gen_rust(&specs, &built, &missing, &trace);
+    write_if_changed(&out_dir.join("models.rs"), rs.as_bytes());
+}
+
+fn write_if_changed(path: &Path, data: &[u8]) {
+    if fs::read(path).ok().as_deref() != Some(data) {
+        fs::write(path, data).unwrap();
+    }
+}
+
+/// Runs verilator and, unless its output is unchanged, the C++ compiler.
+fn build_model(ctx: &Ctx, s: &Spec, top_file: &Path) -> Result<Built, String> {
+    let dir = ctx.out_dir.join("models").join(&s.inst);
+    let stage = dir.join("stage");
+    let gen = dir.join("gen");
+    let _ = fs::remove_dir_all(&stage);
+    fs::create_dir_all(&stage).map_err(|e| e.to_string())?;
+
+    let prefix = format!("V{}", s.struct_name);
+    let t = Instant::now();
+    let mut cmd = Command::new(&ctx.verilator);
+    cmd.args(VERILATOR_FLAGS)
+        .arg(ctx.trace_flag)
+        .arg("--prefix")
+        .arg(&prefix)
+        .arg("--top-module")
+        .arg(&s.top)
+        .arg("--Mdir")
+        .arg(&stage)
+        .arg("-y")
+        .arg(&s.rtl_dir)
+        .arg(format!("+incdir+{}", s.rtl_dir.display()))
+        .arg("+libext+.v+.sv")
+        .args(&ctx.extra_args);
+    for (k, v) in &s.params {
+        cmd.arg(format!("-G{k}={v}"));
+    }
+    cmd.arg(top_file);
+    let out = cmd.output().map_err(|e| format!("weightstream-sim: cannot run verilator: {e}"))?;
+    let verilate_s = t.elapsed().as_secs_f64();
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let _ = fs::write(dir.join("verilator.log"), &log);
+    if !out.status.success() {
+        return Err(format!(
+            "weightstream-sim: verilator failed on {} (model {}):\n{}",
+            top_file.display(),
+            s.inst,
+            log.trim_end()
+        ));
+    }
+    let warnings =
+        log.lines().filter(|l| l.starts_with("%Warning")).map(|l| format!("verilator ({}): {l}", s.top)).collect();
+
+    let header = fs::read_to_string(stage.join(format!("{prefix}.h"))).map_err(|e| e.to_string())?;
+    let ports = parse_ports(&header).map_err(|e| format!("weightstream-sim: {}: {e}", s.inst))?;
+    let classes = fs::read_to_string(stage.join(format!("{prefix}_classes.mk"))).map_err(|e| e.to_string())?;
+    let (fast, slow) = parse_classes(&classes);
+    if fast.is_empty() {
+        return Err(format!("weightstream-sim: {}: no classes in {prefix}_classes.mk", s.inst));
+    }
+    let unity_name = format!("wsv_{}.cpp", s.inst);
+    let slow_name = format!("wsv_{}__slow.cpp", s.inst);
+    fs::write(stage.join(&unity_name), gen_unity(s, &prefix, &ports, &fast)).map_err(|e| e.to_string())?;
+    fs::write(stage.join(&slow_name), gen_slow(s, &slow)).map_err(|e| e.to_string())?;
+
+    // Compile key: flags and the shared wrapper header, besides the sources.
+    let wrapper_h = fs::read(ctx.cpp_dir.join("wsv_model.h")).map_err(|e| e.to_string())?;
+    let key = format!("{:?}{:?}{}", ctx.defines, VERILATOR_FLAGS, String::from_utf8_lossy(&wrapper_h));
+    let lib = ctx.lib_dir.join(format!("libwsv_{}.a", s.inst));
+    let lib_slow = ctx.lib_dir.join(format!("libwsv_{}_slow.a", s.inst));
+    let stamp = gen.join(".wsv_stamp");
+    if lib.is_file()
+        && lib_slow.is_file()
+        && fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str())
+        && same_sources(&stage, &gen)
+    {
+        let _ = fs::remove_dir_all(&stage);
+        return Ok(Built { ports, warnings, verilate_s, compile_s: None });
+    }
+    let _ = fs::remove_dir_all(&gen);
+    fs::rename(&stage, &gen).map_err(|e| e.to_string())?;
+
+    let t = Instant::now();
+    let _ = fs::remove_file(&stamp);
+    // -O2 even in debug builds: at -O0 a model runs ~10x slower.
+    compile(ctx, &gen, &unity_name, 2, &format!("wsv_{}", s.inst))?;
+    compile(ctx, &gen, &slow_name, 0, &format!("wsv_{}_slow", s.inst))?;
+    fs::write(&stamp, key).map_err(|e| e.to_string())?;
+    Ok(Built { ports, warnings, verilate_s, compile_s: Some(t.elapsed().as_secs_f64()) })
+}
+
+fn compile(ctx: &Ctx, gen: &Path, file: &str, opt: u32, lib: &str) -> Result<(), String> {
+    let mut b = cc::Build::new();
+    b.cpp(true)
+        .std("gnu++17")
+        .include(&ctx.include)
+        .include(ctx.include.join("vltstd"))
+        .include(gen)
+        .include(&ctx.cpp_dir)
+        .opt_level(opt)
+        .debug(false)
+        .warnings(false)
+        .flag("-w")
+        .flag("-faligned-new")
+        .cargo_metadata(false)
+        .emit_rerun_if_env_changed(false)
+        .out_dir(&ctx.lib_dir)
+        .file(gen.join(file));
+    for (k, v) in &ctx.defines {
+        b.define(k, Some(v.as_str()));
+    }
+    b.try_compile(lib).map_err(|e| format!("weightstream-sim: compiling {file} failed: {e}"))
+}
+
+/// True if both dirs hold the same generated sources (.cpp/.h/.mk).
+fn same_sources(a: &Path, b: &Path) -> bool {
+    fn read(dir: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
+        let mut m = BTreeMap::new();
+        for e in fs::read_dir(dir).ok()? {
+            let p = e.ok()?.path();
+            let name = p.file_name()?.to_string_lossy().to_string();
+            // .d/.dat carry timestamps and file lists, not code.
+            if name.ends_with(".cpp") || name.ends_with(".h") || name.ends_with(".mk") {
+                m.insert(name, fs::read(&p).ok()?);
+            }
+        }
+        Some(m)
+    }
+    match (read(a), read(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Ports from the model header: `VL_IN8(&clk,0,0);`, `VL_OUTW(&x,127,0,4);` ...
+fn parse_ports(header: &str) -> Result<Vec<Port>, String> {
+    let mut ports = Vec::new();
+    for line in header.lines() {
+        let l = line.trim();
+        let Some(rest) = l.strip_prefix("VL_") else { continue };
+        let Some((mac, args)) = rest.split_once('(') else { continue };
+        let (dir, kind) = if let Some(k) = mac.strip_prefix("INOUT") {
+            (Dir::InOut, k)
+        } else if let Some(k) = mac.strip_prefix("IN") {
+            (Dir::Input, k)
+        } else if let Some(k) = mac.strip_prefix("OUT") {
+            (Dir::Output, k)
+        } else {
+            continue;
+        };
+        let storage = match kind {
+            "8" => 8,
+            "16" => 16,
+            "" => 32,
+            "64" => 64,
+            "W" => 0,
+            _ => continue,
+        };
+        let args = args.trim_end_matches(';').trim_end_matches(')');
+        let f: Vec<&str> = args.split(',').map(str::trim).collect();
+        let bad = || format!("cannot parse port declaration `{l}`");
+        if f.len() < 3 {
+            return Err(bad());
+        }
+        let name = f[0].trim_start_matches('&').to_string();
+        let msb: u32 = f[1].parse().map_err(|_| bad())?;
+        let lsb: u32 = f[2].parse().map_err(|_| bad())?;
+        let width = msb.checked_sub(lsb).ok_or_else(bad)? + 1;
+        let words =
+            if storage == 0 { f.get(3).and_then(|w| w.parse().ok()).ok_or_else(bad)? } else { width.div_ceil(32) };
+        ports.push(Port { name, dir, width, storage, words });
+    }
+    if ports.is_empty() {
+        return Err("no ports found in the Verilated header".into());
+    }
+    Ok(ports)
+}
+
+/// Class file stems from `<prefix>_classes.mk`: (fast-path, slow-path).
+/// Slow-path code (constructors, initial blocks, trace declarations) runs
+/// once; like verilated.mk we compile it without optimisation.
+fn parse_classes(mk: &str) -> (Vec<String>, Vec<String>) {
+    let (mut fast, mut slow) = (Vec::new(), Vec::new());
+    let mut take: Option<bool> = None; // Some(is_slow)
+    for line in mk.lines() {
+        let t = line.trim();
+        if let Some((var, _)) = t.split_once("+=") {
+            let var = var.trim();
+            take = match var {
+                "VM_CLASSES_FAST" | "VM_SUPPORT_FAST" => Some(false),
+                "VM_CLASSES_SLOW" | "VM_SUPPORT_SLOW" => Some(true),
+                _ => None,
+            };
+            continue;
+        }
+        if t.is_empty() || t.starts_with('#') {
+            take = None;
+            continue;
+        }
+        match take {
+            Some(false) => fast.push(t.trim_end_matches('\\').trim().to_string()),
+            Some(true) => slow.push(t.trim_end_matches('\\').trim().to_string()),
+            None => {}
+        }
+    }
+    (fast, slow)
+}
+
+fn gen_unity(s: &Spec, prefix: &str, ports: &[Port], classes: &[String]) -> String {
+    let mut c = String::new();
+    let _ = writeln!(c, "// @generated by weightstream-sim/build.rs for model {}: do not edit.", s.inst);
+    let _ = writeln!(c, "// Unity build: the fast-path Verilated classes of the model, then its C wrapper.");
+    for cls in classes {
+        let _ = writeln!(c, "#include \"{cls}.cpp\"");
+    }
+    let _ = writeln!(c, "#include \"{prefix}.h\"");
+    let _ = writeln!(c, "#include \"wsv_model.h\"\n");
+    let _ = writeln!(c, "static void* wsv_port_ptr({prefix}* m, uint32_t i) {{");
+    let _ = writeln!(c, "    switch (i) {{");
+    for (i, p) in ports.iter().enumerate() {
+        let expr = if p.storage == 0 { format!("m->{}.data()", p.name) } else { format!("&m->{}", p.name) };
+        let _ = writeln!(c, "    case {i}: return static_cast<void*>({expr});");
+    }
+    let _ = writeln!(c, "    default: return nullptr;\n    }}\n}}\n");
+    let _ = writeln!(c, "WSV_DEFINE_MODEL({prefix}, wsv_{}_vtable, wsv_port_ptr)", s.inst);
+    c
+}
+
+fn gen_slow(s: &Spec, classes: &[String]) -> String {
+    let mut c = String::new();
+    let _ = writeln!(c, "// @generated by weightstream-sim/build.rs for model {}: do not edit.", s.inst);
+    let _ = writeln!(c, "// Slow-path classes (run once), compiled at -O0.");
+    for cls in classes {
+        let _ = writeln!(c, "#include \"{cls}.cpp\"");
+    }
+    c
+}
+
+fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String)], trace: &str) -> String {
+    let mut r = String::new();
+    let w = &mut r;
+    let _ = writeln!(w, "// @generated by weightstream-sim/build.rs: do not edit.\n");
+    let trace_fmt = if trace == "fst" { "TraceFormat::Fst" } else { "TraceFormat::Vcd" };
+    let _ = writeln!(w, "extern \"C\" {{");
+    for (i, _) in built {
+        let _ = writeln!(w, "    fn wsv_{}_vtable() -> *const RawVtable;", specs[*i].inst);
+    }
+    let _ = writeln!(w, "}}\n");
+
+    for (k, (i, b)) in built.iter().enumerate() {
+        let s = &specs[*i];
+        let up = s.inst.to_uppercase();
+        let _ = writeln!(w, "static PORTS_{up}: [PortInfo; {}] = [", b.ports.len());
+        for p in &b.ports {
+            let dir = match p.dir {
+                Dir::Input => "PortDir::Input",
+                Dir::Output => "PortDir::Output",
+                Dir::InOut => "PortDir::InOut",
+            };
+            let st = match p.storage {
+                8 => "Storage::U8".to_string(),
+                16 => "Storage::U16".to_string(),
+                32 => "Storage::U32".to_string(),
+                64 => "Storage::U64".to_string(),
+                _ => format!("Storage::Wide({})", p.words),
+            };
+            let _ = writeln!(w, "    PortInfo::new({:?}, {dir}, {}, {st}),", p.name, p.width);
+        }
+        let _ = writeln!(w, "];\n");
+
+        let params: Vec<String> = s.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let name = &s.struct_name;
+        let _ = writeln!(
+            w,
+            "/// Verilated model of `{}`{}.",
+            s.top,
+            if params.is_empty() { String::new() } else { format!(" with {}", params.join(" ")) }
+        );
+        let _ = writeln!(w, "///\n/// Registry name `{}`. Ports:", s.inst);
+        for p in &b.ports {
+            let d = match p.dir {
+                Dir::Input => "in",
+                Dir::Output => "out",
+                Dir::InOut => "inout",
+            };
+            let _ = writeln!(w, "/// - `{}`: {d} {} bit{}", p.name, p.width, if p.width == 1 { "" } else { "s" });
+        }
+        let _ = writeln!(w, "pub struct {name} {{\n    raw: RawModel,\n}}\n");
+        let _ = writeln!(w, "impl {name} {{");
+        let _ = writeln!(w, "    /// This model's registry entry.");
+        let _ = writeln!(w, "    pub fn info() -> &'static ModelInfo {{\n        &MODEL_INFOS[{k}]\n    }}\n");
+        let _ = writeln!(w, "    /// A fresh model with its own `VerilatedContext` (one thread).");
+        let _ =
+            writeln!(w, "    pub fn new() -> Self {{\n        Self {{ raw: RawModel::new(Self::info()) }}\n    }}\n");
+        for (pi, p) in b.ports.iter().enumerate() {
+            let _ = writeln!(w, "    /// Port id of `{}`.", p.name);
+            let _ = writeln!(w, "    pub const PORT_{}: PortId = PortId::new({pi});", p.name.to_uppercase());
+        }
+        for (pi, p) in b.ports.iter().enumerate() {
+            let n = &p.name;
+            let wide = p.width > 64;
+            let words = p.words;
+            if p.dir != Dir::Output {
+                if wide {
+                    let _ = writeln!(
+                        w,
+                        "    /// Drive `{n}` ({} bits, little-endian u32 words; bits above the width are ignored).",
+                        p.width
+                    );
+                    let _ = writeln!(w, "    #[inline]\n    pub fn set_{n}(&mut self, v: &[u32; {words}]) {{\n        self.raw.write_words({pi}, v)\n    }}");
+                } else {
+                    let _ = writeln!(
+                        w,
+                        "    /// Drive `{n}` ({} bit{}; bits above the width are ignored).",
+                        p.width,
+                        if p.width == 1 { "" } else { "s" }
+                    );
+                    let _ = writeln!(w, "    #[inline]\n    pub fn set_{n}(&mut self, v: u64) {{\n        self.raw.write_u64({pi}, v)\n    }}");
+                }
+            }
+            if wide {
+                let _ = writeln!(w, "    /// Current value of `{n}` (little-endian u32 words).");
+                let _ = writeln!(w, "    #[inline]\n    pub fn get_{n}(&self) -> [u32; {words}] {{\n        let mut o = [0u32; {words}];\n        self.raw.read_words({pi}, &mut o);\n        o\n    }}");
+            } else {
+                let _ = writeln!(w, "    /// Current value of `{n}`.");
+                let _ = writeln!(
+                    w,
+                    "    #[inline]\n    pub fn get_{n}(&self) -> u64 {{\n        self.raw.read_u64({pi})\n    }}"
+                );
+            }
+        }
+        let _ = writeln!(w, "}}\n");
+        let _ =
+            writeln!(w, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n");
+        let _ = writeln!(w, "impl_model!({name});\n");
+        let _ = writeln!(w, "fn new_{}() -> Box<dyn Model> {{\n    Box::new({name}::new())\n}}\n", s.inst);
+    }
+
+    let _ = writeln!(w, "pub(crate) static MODEL_INFOS: [ModelInfo; {}] = [", built.len());
+    for (i, _) in built {
+        let s = &specs[*i];
+        let params: Vec<String> = s.params.iter().map(|(k, v)| format!("({k:?}, {v})")).collect();
+        let _ = writeln!(
+            w,
+            "    ModelInfo {{ name: {:?}, struct_name: {:?}, top: {:?}, param_set: {:?}, params: &[{}], \
+             ports: &PORTS_{}, test_only: {}, trace_format: {trace_fmt}, vtable: wsv_{}_vtable, ctor: new_{} }},",
+            s.inst,
+            s.struct_name,
+            s.top,
+            s.param_set,
+            params.join(", "),
+            s.inst.to_uppercase(),
+            s.test_only,
+            s.inst,
+            s.inst
+        );
+    }
+    let _ = writeln!(w, "];\n");
+    let _ = writeln!(w, "pub(crate) static MISSING_MODELS: [MissingModel; {}] = [", missing.len());
+    for (i, why) in missing {
+        let s = &specs[*i];
+        let _ = writeln!(
+            w,
+            "    MissingModel {{ name: {:?}, top: {:?}, param_set: {:?}, reason: {:?} }},",
+            s.inst, s.top, s.param_set, why
+        );
+    }
+    let _ = writeln!(w, "];");
+    r
+}

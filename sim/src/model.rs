@@ -1,0 +1,530 @@
+//! The `Model` trait every generated model implements, the FFI core they
+//! share (`RawModel`: handle, port pointers, waveform state), and the
+//! registry of built models.
+//!
+//! Port values are read and written directly in the model's memory through
+//! pointers fetched once at construction, so a per-cycle `set`/`get` costs a
+//! bounds check and a store, no FFI call and no allocation.
+
+use std::ffi::{c_void, CString};
+use std::os::raw::{c_char, c_int};
+use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
+
+use crate::error::{Result, SimError};
+use crate::port::{PortId, PortInfo, Storage};
+
+/// Waveform format the models were built for (one per build: a Verilated
+/// model's trace code is specific to VCD or FST).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceFormat {
+    Vcd,
+    Fst,
+}
+
+impl TraceFormat {
+    /// File extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            TraceFormat::Vcd => "vcd",
+            TraceFormat::Fst => "fst",
+        }
+    }
+}
+
+/// Registry entry of a built model: what it is and how to make one.
+#[derive(Debug)]
+pub struct ModelInfo {
+    /// Registry name, e.g. `ws_top_bitmap_n16_q8_b64`.
+    pub name: &'static str,
+    /// Name of the generated Rust struct, e.g. `WsTopBitmapN16Q8B64`.
+    pub struct_name: &'static str,
+    /// Verilog top module.
+    pub top: &'static str,
+    /// Name of the parameter set (`n16_q8_b64`; empty for the self-test top).
+    pub param_set: &'static str,
+    /// Parameter overrides (`-G`) as (name, value).
+    pub params: &'static [(&'static str, i64)],
+    pub ports: &'static [PortInfo],
+    /// True for the crate's own self-test top, not part of the product RTL.
+    pub test_only: bool,
+    pub trace_format: TraceFormat,
+    pub(crate) vtable: unsafe extern "C" fn() -> *const RawVtable,
+    pub(crate) ctor: fn() -> Box<dyn Model>,
+}
+
+impl ModelInfo {
+    /// Value of parameter `name`, if overridden for this model.
+    pub fn param(&self, name: &str) -> Option<i64> {
+        self.params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    /// A new instance of this model.
+    pub fn instantiate(&self) -> Box<dyn Model> {
+        (self.ctor)()
+    }
+
+    /// Id of port `name`.
+    pub fn port(&self, name: &str) -> Option<PortId> {
+        self.ports.iter().position(|p| p.name == name).map(|i| PortId::new(i as u16))
+    }
+}
+
+/// A model of the table in build.rs that was not built, and why
+/// (typically: its RTL file does not exist yet).
+#[derive(Clone, Debug)]
+pub struct MissingModel {
+    pub name: &'static str,
+    pub top: &'static str,
+    pub param_set: &'static str,
+    pub reason: &'static str,
+}
+
+/// Common interface of all generated models, object safe so that callers can
+/// pick a model at run time (`Box<dyn Model>`, see [`new_model`]).
+///
+/// Values are little-endian u32 words (`PortInfo::words()` of them), or a
+/// `u64` for the low 64 bits. Bits above a port's width are ignored when
+/// driving and zero when reading.
+pub trait Model: Send {
+    /// Registry entry (name, top, parameters, ports).
+    fn info(&self) -> &'static ModelInfo;
+
+    /// Registry name, e.g. `ws_top_bitmap_n16_q8_b64`.
+    fn name(&self) -> &str {
+        self.info().name
+    }
+
+    fn ports(&self) -> &[PortInfo] {
+        self.info().ports
+    }
+
+    /// Id of port `name`; resolve once, then use the id every cycle.
+    fn port(&self, name: &str) -> Option<PortId> {
+        self.info().port(name)
+    }
+
+    /// Like [`Model::port`] but an error naming the model and port.
+    fn port_id(&self, name: &str) -> Result<PortId> {
+        self.port(name).ok_or_else(|| SimError::NoSuchPort { model: self.info().name, name: name.to_string() })
+    }
+
+    /// Description of port `p`.
+    fn port_info(&self, p: PortId) -> Result<&'static PortInfo> {
+        let info = self.info();
+        info.ports.get(p.index()).ok_or(SimError::BadPortId {
+            model: info.name,
+            index: p.index(),
+            count: info.ports.len(),
+        })
+    }
+
+    /// Drive input `p` with `v` (exactly `words()` words).
+    fn set(&mut self, p: PortId, v: &[u32]) -> Result<()>;
+    /// Drive input `p` with the low 64 bits `v` (upper words of wide ports are zeroed).
+    fn set_u64(&mut self, p: PortId, v: u64) -> Result<()>;
+    /// Read port `p` into `out` (exactly `words()` words).
+    fn get(&self, p: PortId, out: &mut [u32]) -> Result<()>;
+    /// Low 64 bits of port `p`.
+    fn get_u64(&self, p: PortId) -> Result<u64>;
+
+    /// Evaluate the model (propagate inputs; clock edges happen when `clk` changes).
+    fn eval(&mut self);
+    /// Set the simulation time seen by `$time` in the RTL.
+    fn set_time(&mut self, t: u64);
+
+    /// Start writing a waveform to `path` (closing any open one). The format
+    /// is [`ModelInfo::trace_format`]; the path's extension must match it.
+    fn trace_open(&mut self, path: &Path) -> Result<()>;
+    /// Record all signals at `time` (monotonic). No-op without an open waveform.
+    fn trace_dump(&mut self, time: u64);
+    fn trace_flush(&mut self);
+    /// Flush and close the waveform; returns its path. Also done on drop.
+    fn trace_close(&mut self) -> Option<PathBuf>;
+    /// Path of the open waveform.
+    fn trace_path(&self) -> Option<&Path>;
+
+    /// The RTL executed `$finish` (or `$stop`).
+    fn finished(&self) -> bool;
+    /// The RTL executed `$stop`/`$fatal` or hit a runtime error.
+    fn stopped(&self) -> bool;
+
+    /// Upcast, so helpers taking `&mut dyn Model` work with concrete models.
+    fn as_dyn_mut(&mut self) -> &mut dyn Model;
+    fn as_dyn(&self) -> &dyn Model;
+}
+
+/// Checks that `path` has the extension of the build's waveform format and
+/// can be written (creating its directory and an empty file): Verilator
+/// itself reports an unwritable path only as "not open".
+pub(crate) fn check_trace_path(info: &ModelInfo, path: &Path) -> Result<()> {
+    let fmt = info.trace_format;
+    let is_fst = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fst"));
+    if is_fst != (fmt == TraceFormat::Fst) {
+        return Err(SimError::TraceFormat { path: path.to_path_buf(), built: fmt.extension() });
+    }
+    let io = |source| SimError::TraceIo { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    std::fs::File::create(path).map_err(io)?;
+    Ok(())
+}
+
+/// Mirror of `WsvVtable` in cpp/wsv_model.h.
+#[doc(hidden)]
+#[repr(C)]
+pub struct RawVtable {
+    create: unsafe extern "C" fn() -> *mut c_void,
+    destroy: unsafe extern "C" fn(*mut c_void),
+    eval: unsafe extern "C" fn(*mut c_void),
+    port_ptr: unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void,
+    set_time: unsafe extern "C" fn(*mut c_void, u64),
+    trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+    trace_dump: unsafe extern "C" fn(*mut c_void, u64),
+    trace_flush: unsafe extern "C" fn(*mut c_void),
+    trace_close: unsafe extern "C" fn(*mut c_void),
+    status: unsafe extern "C" fn(*mut c_void) -> u32,
+}
+
+/// Owns one C++ model (and its context and waveform writer); shared core of
+/// the generated structs.
+#[doc(hidden)]
+pub struct RawModel {
+    h: NonNull<c_void>,
+    vt: &'static RawVtable,
+    info: &'static ModelInfo,
+    /// Storage of port i, as returned by the C++ side (stable for the model's life).
+    ptrs: Box<[*mut c_void]>,
+    trace_path: Option<PathBuf>,
+}
+
+// SAFETY: the C++ model has its own VerilatedContext with one thread and no
+// thread affinity (the wrapper rebinds Verilated::threadContextp on every
+// eval); all access goes through &mut self / &self, so moving it between
+// threads is sound. It is not Sync: &self reads race with nothing only
+// because eval needs &mut self, and we keep it that way.
+unsafe impl Send for RawModel {}
+
+impl RawModel {
+    pub fn new(info: &'static ModelInfo) -> Self {
+        // SAFETY: the vtable function returns a pointer to a static table.
+        let vt = unsafe { &*(info.vtable)() };
+        // SAFETY: create() returns an owned handle or null (allocation failure).
+        let h = NonNull::new(unsafe { (vt.create)() })
+            .unwrap_or_else(|| panic!("weightstream-sim: creating model {} failed", info.name));
+        let ptrs: Box<[*mut c_void]> = (0..info.ports.len())
+            .map(|i| {
+                // SAFETY: i < number of ports the C++ switch knows (same table).
+                let p = unsafe { (vt.port_ptr)(h.as_ptr(), i as u32) };
+                assert!(!p.is_null(), "port {i} of {} has no storage", info.name);
+                p
+            })
+            .collect();
+        Self { h, vt, info, ptrs, trace_path: None }
+    }
+
+    #[inline]
+    pub fn info(&self) -> &'static ModelInfo {
+        self.info
+    }
+
+    /// Write the low 64 bits; `i` must be a valid port index.
+    #[inline]
+    pub fn write_u64(&mut self, i: usize, v: u64) {
+        let port = &self.info.ports[i];
+        let v = v & port.mask64();
+        let p = self.ptrs[i];
+        // SAFETY: p points at this port's storage, of the type `storage` says;
+        // no C++ code runs concurrently (&mut self).
+        unsafe {
+            match port.storage {
+                Storage::U8 => *(p as *mut u8) = v as u8,
+                Storage::U16 => *(p as *mut u16) = v as u16,
+                Storage::U32 => *(p as *mut u32) = v as u32,
+                Storage::U64 => *(p as *mut u64) = v,
+                Storage::Wide(n) => {
+                    let w = std::slice::from_raw_parts_mut(p as *mut u32, n as usize);
+                    w.fill(0);
+                    w[0] = v as u32;
+                    w[1] = (v >> 32) as u32;
+                }
+            }
+        }
+    }
+
+    /// Low 64 bits; `i` must be a valid port index.
+    #[inline]
+    pub fn read_u64(&self, i: usize) -> u64 {
+        let port = &self.info.ports[i];
+        let p = self.ptrs[i];
+        // SAFETY: as in write_u64.
+        let v = unsafe {
+            match port.storage {
+                Storage::U8 => *(p as *const u8) as u64,
+                Storage::U16 => *(p as *const u16) as u64,
+                Storage::U32 => *(p as *const u32) as u64,
+                Storage::U64 => *(p as *const u64),
+                Storage::Wide(_) => {
+                    let w = p as *const u32;
+                    (*w as u64) | ((*w.add(1) as u64) << 32)
+                }
+            }
+        };
+        v & port.mask64()
+    }
+
+    /// Write `v.len() == words()` words; `i` must be a valid port index.
+    #[inline]
+    pub fn write_words(&mut self, i: usize, v: &[u32]) {
+        let port = &self.info.ports[i];
+        match port.storage {
+            Storage::Wide(n) => {
+                debug_assert_eq!(v.len(), n as usize);
+                let p = self.ptrs[i] as *mut u32;
+                for (k, &x) in v.iter().enumerate().take(n as usize) {
+                    // SAFETY: k < n words of this port's VlWide storage.
+                    unsafe { *p.add(k) = x & port.word_mask(k) };
+                }
+            }
+            _ => {
+                let lo = v.first().copied().unwrap_or(0) as u64;
+                let hi = v.get(1).copied().unwrap_or(0) as u64;
+                self.write_u64(i, lo | (hi << 32));
+            }
+        }
+    }
+
+    /// Read `out.len() == words()` words; `i` must be a valid port index.
+    #[inline]
+    pub fn read_words(&self, i: usize, out: &mut [u32]) {
+        let port = &self.info.ports[i];
+        match port.storage {
+            Storage::Wide(n) => {
+                let p = self.ptrs[i] as *const u32;
+                for (k, o) in out.iter_mut().enumerate().take(n as usize) {
+                    // SAFETY: k < n words of this port's VlWide storage.
+                    *o = unsafe { *p.add(k) } & port.word_mask(k);
+                }
+            }
+            _ => {
+                let v = self.read_u64(i);
+                if let Some(o) = out.get_mut(0) {
+                    *o = v as u32;
+                }
+                if let Some(o) = out.get_mut(1) {
+                    *o = (v >> 32) as u32;
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn checked(&self, p: PortId, words: Option<usize>, drive: bool) -> Result<&'static PortInfo> {
+        let info = self.info;
+        let port = info.ports.get(p.index()).ok_or(SimError::BadPortId {
+            model: info.name,
+            index: p.index(),
+            count: info.ports.len(),
+        })?;
+        if drive && !port.dir.is_input() {
+            return Err(SimError::NotAnInput { model: info.name, port: port.name });
+        }
+        if let Some(n) = words {
+            if n != port.words() {
+                return Err(SimError::WordCount { model: info.name, port: port.name, expected: port.words(), got: n });
+            }
+        }
+        Ok(port)
+    }
+
+    pub fn set(&mut self, p: PortId, v: &[u32]) -> Result<()> {
+        self.checked(p, Some(v.len()), true)?;
+        self.write_words(p.index(), v);
+        Ok(())
+    }
+
+    pub fn set_u64(&mut self, p: PortId, v: u64) -> Result<()> {
+        self.checked(p, None, true)?;
+        self.write_u64(p.index(), v);
+        Ok(())
+    }
+
+    pub fn get(&self, p: PortId, out: &mut [u32]) -> Result<()> {
+        self.checked(p, Some(out.len()), false)?;
+        self.read_words(p.index(), out);
+        Ok(())
+    }
+
+    pub fn get_u64(&self, p: PortId) -> Result<u64> {
+        self.checked(p, None, false)?;
+        Ok(self.read_u64(p.index()))
+    }
+
+    #[inline]
+    pub fn eval(&mut self) {
+        // SAFETY: valid handle, exclusive access.
+        unsafe { (self.vt.eval)(self.h.as_ptr()) }
+    }
+
+    #[inline]
+    pub fn set_time(&mut self, t: u64) {
+        // SAFETY: valid handle, exclusive access.
+        unsafe { (self.vt.set_time)(self.h.as_ptr(), t) }
+    }
+
+    pub fn trace_open(&mut self, path: &Path) -> Result<()> {
+        // Close first: the new path may be the one currently being written.
+        self.trace_close();
+        check_trace_path(self.info, path)?;
+        let io = |source| SimError::TraceIo { path: path.to_path_buf(), source };
+        let c = CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| io(std::io::Error::other("path contains NUL")))?;
+        // SAFETY: valid handle; c outlives the call (Verilator copies the name).
+        if unsafe { (self.vt.trace_open)(self.h.as_ptr(), c.as_ptr()) } != 0 {
+            return Err(io(std::io::Error::other("Verilator could not open the file")));
+        }
+        self.trace_path = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    #[inline]
+    pub fn trace_dump(&mut self, time: u64) {
+        if self.trace_path.is_some() {
+            // SAFETY: valid handle, exclusive access.
+            unsafe { (self.vt.trace_dump)(self.h.as_ptr(), time) }
+        }
+    }
+
+    pub fn trace_flush(&mut self) {
+        // SAFETY: valid handle; no-op without a waveform.
+        unsafe { (self.vt.trace_flush)(self.h.as_ptr()) }
+    }
+
+    pub fn trace_close(&mut self) -> Option<PathBuf> {
+        // SAFETY: valid handle; no-op without a waveform.
+        unsafe { (self.vt.trace_close)(self.h.as_ptr()) };
+        self.trace_path.take()
+    }
+
+    pub fn trace_path(&self) -> Option<&Path> {
+        self.trace_path.as_deref()
+    }
+
+    fn status(&self) -> u32 {
+        // SAFETY: valid handle; reads two flags.
+        unsafe { (self.vt.status)(self.h.as_ptr()) }
+    }
+
+    pub fn finished(&self) -> bool {
+        self.status() & 1 != 0
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.status() & 2 != 0
+    }
+}
+
+impl Drop for RawModel {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle; destroy closes the waveform, runs final
+        // blocks and frees model and context.
+        unsafe { (self.vt.destroy)(self.h.as_ptr()) }
+    }
+}
+
+/// Implements [`Model`] for a generated struct `{ raw: RawModel }`.
+macro_rules! impl_model {
+    ($t:ty) => {
+        impl $crate::Model for $t {
+            #[inline]
+            fn info(&self) -> &'static $crate::ModelInfo {
+                self.raw.info()
+            }
+            #[inline]
+            fn set(&mut self, p: $crate::PortId, v: &[u32]) -> $crate::Result<()> {
+                self.raw.set(p, v)
+            }
+            #[inline]
+            fn set_u64(&mut self, p: $crate::PortId, v: u64) -> $crate::Result<()> {
+                self.raw.set_u64(p, v)
+            }
+            #[inline]
+            fn get(&self, p: $crate::PortId, out: &mut [u32]) -> $crate::Result<()> {
+                self.raw.get(p, out)
+            }
+            #[inline]
+            fn get_u64(&self, p: $crate::PortId) -> $crate::Result<u64> {
+                self.raw.get_u64(p)
+            }
+            #[inline]
+            fn eval(&mut self) {
+                self.raw.eval()
+            }
+            #[inline]
+            fn set_time(&mut self, t: u64) {
+                self.raw.set_time(t)
+            }
+            fn trace_open(&mut self, path: &::std::path::Path) -> $crate::Result<()> {
+                self.raw.trace_open(path)
+            }
+            #[inline]
+            fn trace_dump(&mut self, time: u64) {
+                self.raw.trace_dump(time)
+            }
+            fn trace_flush(&mut self) {
+                self.raw.trace_flush()
+            }
+            fn trace_close(&mut self) -> Option<::std::path::PathBuf> {
+                self.raw.trace_close()
+            }
+            fn trace_path(&self) -> Option<&::std::path::Path> {
+                self.raw.trace_path()
+            }
+            fn finished(&self) -> bool {
+                self.raw.finished()
+            }
+            fn stopped(&self) -> bool {
+                self.raw.stopped()
+            }
+            fn as_dyn_mut(&mut self) -> &mut dyn $crate::Model {
+                self
+            }
+            fn as_dyn(&self) -> &dyn $crate::Model {
+                self
+            }
+        }
+    };
+}
+pub(crate) use impl_model;
+
+/// Every model built into this binary (product tops and the self-test top).
+pub fn models() -> &'static [ModelInfo] {
+    &crate::models::MODEL_INFOS
+}
+
+/// Models of build.rs's table that were not built, with the reason.
+pub fn missing_models() -> &'static [MissingModel] {
+    &crate::models::MISSING_MODELS
+}
+
+/// Registry entry of model `name`.
+pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
+    models().iter().find(|m| m.name == name)
+}
+
+/// The model of `top` whose parameters include all of `params`, e.g.
+/// `find_model("ws_top_bitmap", &[("N", 16), ("Q", 8)])`.
+pub fn find_model(top: &str, params: &[(&str, i64)]) -> Option<&'static ModelInfo> {
+    models().iter().find(|m| m.top == top && params.iter().all(|(k, v)| m.param(k) == Some(*v)))
+}
+
+/// A new instance of model `name`, or `None` if it was not built.
+pub fn new_model(name: &str) -> Option<Box<dyn Model>> {
+    model_info(name).map(ModelInfo::instantiate)
+}
+
+/// Like [`new_model`] but an error that says what was not built.
+pub fn try_new_model(name: &str) -> Result<Box<dyn Model>> {
+    new_model(name).ok_or_else(|| SimError::UnknownModel(name.to_string()))
+}
