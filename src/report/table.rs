@@ -33,10 +33,12 @@ pub(crate) fn layer_grid(r: &Report) -> Grid {
     let mut header: Vec<String> =
         ["layer", "O x K", "weights", "density", "d.delta", "H(W) b/w", "H(D) b/w"].map(String::from).to_vec();
     for f in Format::ALL {
-        header.push(format!("{f} words"));
+        // Short names keep the terminal table within ~170 columns; CSV/JSON carry full names.
+        let short = if f == Format::DeltaBitmap { "delta" } else { f.name() };
+        header.push(format!("{short} words"));
         if f != Format::Dense {
-            header.push(format!("{f} x"));
-            header.push(format!("{f} saved%"));
+            header.push("x".to_string());
+            header.push("saved%".to_string());
         }
     }
     let line = |l: &LayerStats| {
