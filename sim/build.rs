@@ -6,9 +6,12 @@
 //! generated header, write two unity C++ files — the fast-path classes plus
 //! the extern "C" wrapper of cpp/wsv_model.h (-O2, even in debug builds),
 //! and the run-once slow-path classes (-O0, as verilated.mk does) — and
-//! compile them with `cc` into `libwsv_<model>.a` / `libwsv_<model>_slow.a`. A model whose generated sources did not change since
-//! the last build is not recompiled, so touching one top's RTL rebuilds only
-//! the models of that top. Models are built on a small thread pool.
+//! compile them with `cc` into `libwsv_<model>.a` / `libwsv_<model>_slow.a`.
+//! Libraries are cached by content in `<target dir>/weightstream-sim-models`,
+//! shared by every profile, so a model whose generated sources did not change
+//! is not recompiled and editing one top's RTL recompiles only its models.
+//! Models are built on a small thread pool (verilator and g++ are
+//! single-threaded per model).
 //! The Verilator runtime itself is compiled once by weightstream-verilator-runtime,
 //! which hands us its settings through `links` metadata (DEP_WSVERILATED_*).
 
@@ -16,6 +19,7 @@ use std::collections::BTreeMap;
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -47,6 +51,12 @@ const VERILATOR_FLAGS: &[&str] = &[
     // Lint warnings are reported as cargo warnings, not build failures.
     "-Wno-fatal",
 ];
+
+/// Bump to invalidate cached model libraries after a change to how they are compiled.
+const COMPILE_KEY_VERSION: u32 = 1;
+
+/// Cached library sets kept per model (older ones are deleted).
+const CACHE_KEEP: usize = 3;
 
 const NOT_FOUND: &str = "weightstream-sim: verilator not found on PATH; install it \
 (apt-get install -y verilator) or build weightstream with --no-default-features";
@@ -94,6 +104,8 @@ struct Ctx {
     trace_flag: &'static str,
     out_dir: PathBuf,
     lib_dir: PathBuf,
+    /// Content-addressed model libraries shared by all profiles of one target dir.
+    cache_dir: PathBuf,
     cpp_dir: PathBuf,
     extra_args: Vec<String>,
 }
@@ -134,6 +146,7 @@ fn main() {
         "WEIGHTSTREAM_SIM_MODELS",
         "WEIGHTSTREAM_SIM_VERILATOR_ARGS",
         "WEIGHTSTREAM_SIM_TIMINGS",
+        "WEIGHTSTREAM_SIM_CACHE",
     ] {
         println!("cargo:rerun-if-env-changed={v}");
     }
@@ -205,6 +218,7 @@ fn main() {
         defines,
         trace_flag: if trace == "fst" { "--trace-fst" } else { "--trace" },
         lib_dir: out_dir.join("lib"),
+        cache_dir: cache_dir(&out_dir),
         cpp_dir: manifest.join("cpp"),
         out_dir: out_dir.clone(),
         extra_args: env::var("WEIGHTSTREAM_SIM_VERILATOR_ARGS")
@@ -212,6 +226,7 @@ fn main() {
             .unwrap_or_default(),
     };
     fs::create_dir_all(&ctx.lib_dir).unwrap();
+    fs::create_dir_all(&ctx.cache_dir).unwrap();
 
     // Build on a small pool: verilator and g++ are single-threaded per model.
     let t0 = Instant::now();
@@ -263,13 +278,26 @@ fn main() {
 
     println!("cargo:rustc-link-search=native={}", ctx.lib_dir.display());
     for i in results.keys() {
-        println!("cargo:rustc-link-lib=static=wsv_{}", specs[*i].inst);
-        println!("cargo:rustc-link-lib=static=wsv_{}_slow", specs[*i].inst);
+        for stem in [specs[*i].inst.clone(), format!("{}_tr", specs[*i].inst)] {
+            println!("cargo:rustc-link-lib=static=wsv_{stem}");
+            println!("cargo:rustc-link-lib=static=wsv_{stem}_slow");
+        }
     }
 
     let built: Vec<(usize, &Built)> = results.iter().map(|(i, r)| (*i, r.as_ref().unwrap())).collect();
     let rs = gen_rust(&specs, &built, &missing, &trace);
     write_if_changed(&out_dir.join("models.rs"), rs.as_bytes());
+}
+
+/// `<target dir>/weightstream-sim-models`: OUT_DIR is
+/// `<target>[/<triple>]/<profile>/build/<pkg>-<hash>/out`, and differs per
+/// profile (dev, test, release, check), while the C++ is compiled the same way
+/// in all of them; sharing the libraries saves a full model rebuild per profile.
+fn cache_dir(out_dir: &Path) -> PathBuf {
+    if let Some(d) = env::var_os("WEIGHTSTREAM_SIM_CACHE") {
+        return PathBuf::from(d);
+    }
+    out_dir.ancestors().nth(4).map(|t| t.join("weightstream-sim-models")).unwrap_or_else(|| out_dir.join("cache"))
 }
 
 fn write_if_changed(path: &Path, data: &[u8]) {
@@ -278,20 +306,43 @@ fn write_if_changed(path: &Path, data: &[u8]) {
     }
 }
 
-/// Runs verilator and, unless its output is unchanged, the C++ compiler.
+/// Builds both variants of a model: with tracing (for waveform runs) and
+/// without (Verilator keeps every signal for tracing, costing ~1.5x speed).
+/// The traced one goes first: its trace declarations give the port order
+/// both variants share.
 fn build_model(ctx: &Ctx, s: &Spec, top_file: &Path) -> Result<Built, String> {
-    let dir = ctx.out_dir.join("models").join(&s.inst);
+    let tr = build_variant(ctx, s, top_file, true, None)?;
+    let order: Vec<&str> = tr.ports.iter().map(|p| p.name.as_str()).collect();
+    let fast = build_variant(ctx, s, top_file, false, Some(&order))?;
+    Ok(Built {
+        ports: tr.ports,
+        warnings: tr.warnings,
+        verilate_s: tr.verilate_s + fast.verilate_s,
+        compile_s: match (tr.compile_s, fast.compile_s) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        },
+    })
+}
+
+/// Runs verilator for one variant and, unless the result is cached, the
+/// C++ compiler. `order`: port order to follow (else the trace declarations').
+fn build_variant(ctx: &Ctx, s: &Spec, top_file: &Path, traced: bool, order: Option<&[&str]>) -> Result<Built, String> {
+    let stem = if traced { format!("{}_tr", s.inst) } else { s.inst.clone() };
+    let dir = ctx.out_dir.join("models").join(&stem);
     let stage = dir.join("stage");
     let gen = dir.join("gen");
     let _ = fs::remove_dir_all(&stage);
     fs::create_dir_all(&stage).map_err(|e| e.to_string())?;
 
-    let prefix = format!("V{}", s.struct_name);
+    let prefix = format!("V{}{}", s.struct_name, if traced { "Tr" } else { "" });
     let t = Instant::now();
     let mut cmd = Command::new(&ctx.verilator);
-    cmd.args(VERILATOR_FLAGS)
-        .arg(ctx.trace_flag)
-        .arg("--prefix")
+    cmd.args(VERILATOR_FLAGS);
+    if traced {
+        cmd.arg(ctx.trace_flag);
+    }
+    cmd.arg("--prefix")
         .arg(&prefix)
         .arg("--top-module")
         .arg(&s.top)
@@ -322,41 +373,87 @@ fn build_model(ctx: &Ctx, s: &Spec, top_file: &Path) -> Result<Built, String> {
         log.lines().filter(|l| l.starts_with("%Warning")).map(|l| format!("verilator ({}): {l}", s.top)).collect();
 
     let header = fs::read_to_string(stage.join(format!("{prefix}.h"))).map_err(|e| e.to_string())?;
-    let ports = parse_ports(&header).map_err(|e| format!("weightstream-sim: {}: {e}", s.inst))?;
+    let mut ports = parse_ports(&header).map_err(|e| format!("weightstream-sim: {}: {e}", s.inst))?;
+    match order {
+        Some(order) => {
+            let pos = |n: &str| order.iter().position(|o| *o == n);
+            if ports.len() != order.len() || ports.iter().any(|p| pos(&p.name).is_none()) {
+                return Err(format!("weightstream-sim: {}: traced and untraced ports differ", s.inst));
+            }
+            ports.sort_by_key(|p| pos(&p.name));
+        }
+        None => order_ports(&stage, &mut ports),
+    }
     let classes = fs::read_to_string(stage.join(format!("{prefix}_classes.mk"))).map_err(|e| e.to_string())?;
     let (fast, slow) = parse_classes(&classes);
     if fast.is_empty() {
         return Err(format!("weightstream-sim: {}: no classes in {prefix}_classes.mk", s.inst));
     }
-    let unity_name = format!("wsv_{}.cpp", s.inst);
-    let slow_name = format!("wsv_{}__slow.cpp", s.inst);
-    fs::write(stage.join(&unity_name), gen_unity(s, &prefix, &ports, &fast)).map_err(|e| e.to_string())?;
+    let unity_name = format!("wsv_{stem}.cpp");
+    let slow_name = format!("wsv_{stem}__slow.cpp");
+    fs::write(stage.join(&unity_name), gen_unity(s, &stem, &prefix, traced, &ports, &fast))
+        .map_err(|e| e.to_string())?;
     fs::write(stage.join(&slow_name), gen_slow(s, &slow)).map_err(|e| e.to_string())?;
 
-    // Compile key: flags and the shared wrapper header, besides the sources.
+    // Content key: the generated sources plus everything else that shapes
+    // the objects (defines, shared wrapper header, compiler and its flags).
     let wrapper_h = fs::read(ctx.cpp_dir.join("wsv_model.h")).map_err(|e| e.to_string())?;
-    let key = format!("{:?}{:?}{}", ctx.defines, VERILATOR_FLAGS, String::from_utf8_lossy(&wrapper_h));
-    let lib = ctx.lib_dir.join(format!("libwsv_{}.a", s.inst));
-    let lib_slow = ctx.lib_dir.join(format!("libwsv_{}_slow.a", s.inst));
-    let stamp = gen.join(".wsv_stamp");
-    if lib.is_file()
-        && lib_slow.is_file()
-        && fs::read_to_string(&stamp).ok().as_deref() == Some(key.as_str())
-        && same_sources(&stage, &gen)
-    {
-        let _ = fs::remove_dir_all(&stage);
-        return Ok(Built { ports, warnings, verilate_s, compile_s: None });
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    sources(&stage).ok_or("cannot read generated sources")?.hash(&mut h);
+    (&ctx.defines, &wrapper_h, COMPILE_KEY_VERSION).hash(&mut h);
+    for v in ["TARGET", "CXX", "CXXFLAGS", "CRATE_CC_NO_DEFAULTS"] {
+        env::var(v).ok().hash(&mut h);
     }
+    let entry = ctx.cache_dir.join(format!("{stem}-{:016x}", h.finish()));
+    let libs = [format!("libwsv_{stem}.a"), format!("libwsv_{stem}_slow.a")];
+
     let _ = fs::remove_dir_all(&gen);
     fs::rename(&stage, &gen).map_err(|e| e.to_string())?;
+    if libs.iter().all(|l| entry.join(l).is_file()) {
+        for l in &libs {
+            fs::copy(entry.join(l), ctx.lib_dir.join(l)).map_err(|e| e.to_string())?;
+        }
+        return Ok(Built { ports, warnings, verilate_s, compile_s: None });
+    }
 
     let t = Instant::now();
-    let _ = fs::remove_file(&stamp);
     // -O2 even in debug builds: at -O0 a model runs ~10x slower.
-    compile(ctx, &gen, &unity_name, 2, &format!("wsv_{}", s.inst))?;
-    compile(ctx, &gen, &slow_name, 0, &format!("wsv_{}_slow", s.inst))?;
-    fs::write(&stamp, key).map_err(|e| e.to_string())?;
-    Ok(Built { ports, warnings, verilate_s, compile_s: Some(t.elapsed().as_secs_f64()) })
+    compile(ctx, &gen, &unity_name, 2, &format!("wsv_{stem}"))?;
+    compile(ctx, &gen, &slow_name, 0, &format!("wsv_{stem}_slow"))?;
+    let compile_s = t.elapsed().as_secs_f64();
+    store(ctx, &stem, &entry, &libs);
+    Ok(Built { ports, warnings, verilate_s, compile_s: Some(compile_s) })
+}
+
+/// Puts a model's libraries into the shared cache (best effort: a failure
+/// only costs a recompile later) and keeps the few newest entries per model.
+fn store(ctx: &Ctx, inst: &str, entry: &Path, libs: &[String]) {
+    let tmp = entry.with_extension(format!("tmp{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    let ok = fs::create_dir_all(&tmp).is_ok()
+        && libs.iter().all(|l| fs::copy(ctx.lib_dir.join(l), tmp.join(l)).is_ok())
+        && fs::rename(&tmp, entry).is_ok();
+    if !ok {
+        let _ = fs::remove_dir_all(&tmp);
+        return;
+    }
+    let prefix = format!("{inst}-");
+    let mut old: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(&ctx.cache_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().to_string();
+            // `inst-<16 hex>` exactly, so `ws_top_x` never matches `ws_top_x_y-...`
+            n.strip_prefix(&prefix).is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    old.sort();
+    let n = old.len().saturating_sub(CACHE_KEEP);
+    for (_, p) in old.into_iter().take(n) {
+        let _ = fs::remove_dir_all(p);
+    }
 }
 
 fn compile(ctx: &Ctx, gen: &Path, file: &str, opt: u32, lib: &str) -> Result<(), String> {
@@ -382,24 +479,18 @@ fn compile(ctx: &Ctx, gen: &Path, file: &str, opt: u32, lib: &str) -> Result<(),
     b.try_compile(lib).map_err(|e| format!("weightstream-sim: compiling {file} failed: {e}"))
 }
 
-/// True if both dirs hold the same generated sources (.cpp/.h/.mk).
-fn same_sources(a: &Path, b: &Path) -> bool {
-    fn read(dir: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
-        let mut m = BTreeMap::new();
-        for e in fs::read_dir(dir).ok()? {
-            let p = e.ok()?.path();
-            let name = p.file_name()?.to_string_lossy().to_string();
-            // .d/.dat carry timestamps and file lists, not code.
-            if name.ends_with(".cpp") || name.ends_with(".h") || name.ends_with(".mk") {
-                m.insert(name, fs::read(&p).ok()?);
-            }
+/// The generated sources of a model dir (.cpp/.h/.mk; .d/.dat carry
+/// timestamps and file lists, not code), by name.
+fn sources(dir: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
+    let mut m = BTreeMap::new();
+    for e in fs::read_dir(dir).ok()? {
+        let p = e.ok()?.path();
+        let name = p.file_name()?.to_string_lossy().to_string();
+        if name.ends_with(".cpp") || name.ends_with(".h") || name.ends_with(".mk") {
+            m.insert(name, fs::read(&p).ok()?);
         }
-        Some(m)
     }
-    match (read(a), read(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => false,
-    }
+    Some(m)
 }
 
 /// Ports from the model header: `VL_IN8(&clk,0,0);`, `VL_OUTW(&x,127,0,4);` ...
@@ -446,6 +537,24 @@ fn parse_ports(header: &str) -> Result<Vec<Port>, String> {
     Ok(ports)
 }
 
+/// The header lists ports grouped by C type; put them in Verilog declaration
+/// order instead, which the trace declarations follow (TOP scope first).
+fn order_ports(gen: &Path, ports: &mut [Port]) {
+    let mut decls = String::new();
+    let mut files: Vec<PathBuf> = fs::read_dir(gen)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().contains("__Trace__") && p.to_string_lossy().ends_with("__Slow.cpp"))
+        .collect();
+    files.sort();
+    for f in files {
+        decls += &fs::read_to_string(f).unwrap_or_default();
+    }
+    ports.sort_by_key(|p| decls.find(&format!(",\"{}\",", p.name)).unwrap_or(usize::MAX));
+}
+
 /// Class file stems from `<prefix>_classes.mk`: (fast-path, slow-path).
 /// Slow-path code (constructors, initial blocks, trace declarations) runs
 /// once; like verilated.mk we compile it without optimisation.
@@ -476,7 +585,7 @@ fn parse_classes(mk: &str) -> (Vec<String>, Vec<String>) {
     (fast, slow)
 }
 
-fn gen_unity(s: &Spec, prefix: &str, ports: &[Port], classes: &[String]) -> String {
+fn gen_unity(s: &Spec, stem: &str, prefix: &str, traced: bool, ports: &[Port], classes: &[String]) -> String {
     let mut c = String::new();
     let _ = writeln!(c, "// @generated by weightstream-sim/build.rs for model {}: do not edit.", s.inst);
     let _ = writeln!(c, "// Unity build: the fast-path Verilated classes of the model, then its C wrapper.");
@@ -492,7 +601,7 @@ fn gen_unity(s: &Spec, prefix: &str, ports: &[Port], classes: &[String]) -> Stri
         let _ = writeln!(c, "    case {i}: return static_cast<void*>({expr});");
     }
     let _ = writeln!(c, "    default: return nullptr;\n    }}\n}}\n");
-    let _ = writeln!(c, "WSV_DEFINE_MODEL({prefix}, wsv_{}_vtable, wsv_port_ptr)", s.inst);
+    let _ = writeln!(c, "WSV_DEFINE_MODEL({prefix}, {traced}, wsv_{stem}_vtable, wsv_port_ptr)");
     c
 }
 
@@ -514,6 +623,7 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
     let _ = writeln!(w, "extern \"C\" {{");
     for (i, _) in built {
         let _ = writeln!(w, "    fn wsv_{}_vtable() -> *const RawVtable;", specs[*i].inst);
+        let _ = writeln!(w, "    fn wsv_{}_tr_vtable() -> *const RawVtable;", specs[*i].inst);
     }
     let _ = writeln!(w, "}}\n");
 
@@ -559,9 +669,17 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
         let _ = writeln!(w, "impl {name} {{");
         let _ = writeln!(w, "    /// This model's registry entry.");
         let _ = writeln!(w, "    pub fn info() -> &'static ModelInfo {{\n        &MODEL_INFOS[{k}]\n    }}\n");
-        let _ = writeln!(w, "    /// A fresh model with its own `VerilatedContext` (one thread).");
-        let _ =
-            writeln!(w, "    pub fn new() -> Self {{\n        Self {{ raw: RawModel::new(Self::info()) }}\n    }}\n");
+        let _ = writeln!(w, "    /// A fresh model with its own `VerilatedContext` (one thread), built");
+        let _ = writeln!(w, "    /// without tracing for speed: use [`Self::new_traced`] to write waveforms.");
+        let _ = writeln!(
+            w,
+            "    pub fn new() -> Self {{\n        Self {{ raw: RawModel::new(Self::info(), false) }}\n    }}\n"
+        );
+        let _ = writeln!(w, "    /// Like [`Self::new`] but the variant built with tracing (~1.5x slower).");
+        let _ = writeln!(
+            w,
+            "    pub fn new_traced() -> Self {{\n        Self {{ raw: RawModel::new(Self::info(), true) }}\n    }}\n"
+        );
         for (pi, p) in b.ports.iter().enumerate() {
             let _ = writeln!(w, "    /// Port id of `{}`.", p.name);
             let _ = writeln!(w, "    pub const PORT_{}: PortId = PortId::new({pi});", p.name.to_uppercase());
@@ -603,7 +721,11 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
         let _ =
             writeln!(w, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n");
         let _ = writeln!(w, "impl_model!({name});\n");
-        let _ = writeln!(w, "fn new_{}() -> Box<dyn Model> {{\n    Box::new({name}::new())\n}}\n", s.inst);
+        let _ = writeln!(
+            w,
+            "fn new_{}(traced: bool) -> Box<dyn Model> {{\n    Box::new(if traced {{ {name}::new_traced() }} else {{ {name}::new() }})\n}}\n",
+            s.inst
+        );
     }
 
     let _ = writeln!(w, "pub(crate) static MODEL_INFOS: [ModelInfo; {}] = [", built.len());
@@ -613,7 +735,8 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
         let _ = writeln!(
             w,
             "    ModelInfo {{ name: {:?}, struct_name: {:?}, top: {:?}, param_set: {:?}, params: &[{}], \
-             ports: &PORTS_{}, test_only: {}, trace_format: {trace_fmt}, vtable: wsv_{}_vtable, ctor: new_{} }},",
+             ports: &PORTS_{}, test_only: {}, trace_format: {trace_fmt}, vtable: wsv_{}_vtable, \
+             vtable_traced: wsv_{}_tr_vtable, ctor: new_{} }},",
             s.inst,
             s.struct_name,
             s.top,
@@ -621,6 +744,7 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
             params.join(", "),
             s.inst.to_uppercase(),
             s.test_only,
+            s.inst,
             s.inst,
             s.inst
         );

@@ -1,6 +1,8 @@
 // C side of weightstream-sim: one generic wrapper around a Verilated model,
-// instantiated once per model by the unity file build.rs generates
-// (WSV_DEFINE_MODEL). It owns the model's VerilatedContext and waveform
+// instantiated once per model variant by the unity file build.rs generates
+// (WSV_DEFINE_MODEL). TRACED says whether the model was verilated with
+// --trace/--trace-fst (tracing support makes a model ~1.5x slower, so each
+// model is built in both variants). It owns the model's VerilatedContext and waveform
 // writer and exposes them to Rust through a table of plain C function
 // pointers (WsvVtable, mirrored by `RawVtable` in src/model.rs).
 #ifndef WSV_MODEL_H_
@@ -41,7 +43,7 @@ struct WsvHandle {
     WsvTraceFile* tfp = nullptr;
 };
 
-template <class M>
+template <class M, bool TRACED>
 struct WsvModel {
     typedef WsvHandle<M> H;
 
@@ -53,7 +55,7 @@ struct WsvModel {
             // One thread per model: Verilator 5's default is one per core,
             // for every context.
             h->ctx->threads(1);
-            h->ctx->traceEverOn(true);
+            if (TRACED) h->ctx->traceEverOn(true);
             // $stop/$fatal mark the context (status()) instead of aborting the host.
             h->ctx->fatalOnError(false);
             h->top = new M(h->ctx, "TOP");
@@ -99,21 +101,28 @@ struct WsvModel {
 
     static void set_time(void* p, uint64_t t) { static_cast<H*>(p)->ctx->time(t); }
 
-    // 0 on success, -1 if the file could not be opened.
+    // 0 on success, -1 if the file could not be opened, -2 if the model
+    // variant has no tracing.
     static int trace_open(void* p, const char* path) {
-        H* h = static_cast<H*>(p);
-        trace_close(h);
-        WsvTraceFile* tfp = new (std::nothrow) WsvTraceFile;
-        if (!tfp) return -1;
-        // A fresh writer per file: a model can only be attached before open().
-        h->top->trace(tfp, 99);
-        tfp->open(path);
-        if (!tfp->isOpen()) {
-            delete tfp;
-            return -1;
+        if constexpr (TRACED) {
+            H* h = static_cast<H*>(p);
+            trace_close(h);
+            WsvTraceFile* tfp = new (std::nothrow) WsvTraceFile;
+            if (!tfp) return -1;
+            // A fresh writer per file: a model can only be attached before open().
+            h->top->trace(tfp, 99);
+            tfp->open(path);
+            if (!tfp->isOpen()) {
+                delete tfp;
+                return -1;
+            }
+            h->tfp = tfp;
+            return 0;
+        } else {
+            (void)p;
+            (void)path;
+            return -2;
         }
-        h->tfp = tfp;
-        return 0;
     }
 
     static void trace_dump(void* p, uint64_t t) {
@@ -133,20 +142,20 @@ struct WsvModel {
     }
 };
 
-// Defines `extern "C" const WsvVtable* FN()` for model class M; PORTPTR is a
-// function `void* (M*, uint32_t)` mapping port index -> port storage.
-#define WSV_DEFINE_MODEL(M, FN, PORTPTR)                                            \
-    static void* FN##_port_ptr(void* p, uint32_t i) {                               \
-        return PORTPTR(static_cast<WsvHandle<M>*>(p)->top, i);                      \
-    }                                                                               \
-    extern "C" const WsvVtable* FN() {                                              \
-        static const WsvVtable vt = {                                               \
-            &WsvModel<M>::create,      &WsvModel<M>::destroy,    &WsvModel<M>::eval, \
-            &FN##_port_ptr,            &WsvModel<M>::set_time,                       \
-            &WsvModel<M>::trace_open,  &WsvModel<M>::trace_dump,                     \
-            &WsvModel<M>::trace_flush, &WsvModel<M>::trace_close,                    \
-            &WsvModel<M>::status};                                                  \
-        return &vt;                                                                 \
+// Defines `extern "C" const WsvVtable* FN()` for model class M (TRACED:
+// verilated with tracing); PORTPTR is a function `void* (M*, uint32_t)`
+// mapping port index -> port storage.
+#define WSV_DEFINE_MODEL(M, TRACED, FN, PORTPTR)                                      \
+    static void* FN##_port_ptr(void* p, uint32_t i) {                                 \
+        return PORTPTR(static_cast<WsvHandle<M>*>(p)->top, i);                        \
+    }                                                                                 \
+    extern "C" const WsvVtable* FN() {                                                \
+        typedef WsvModel<M, TRACED> W;                                                \
+        static const WsvVtable vt = {&W::create,     &W::destroy,     &W::eval,       \
+                                     &FN##_port_ptr, &W::set_time,    &W::trace_open, \
+                                     &W::trace_dump, &W::trace_flush, &W::trace_close, \
+                                     &W::status};                                     \
+        return &vt;                                                                   \
     }
 
 #endif  // WSV_MODEL_H_

@@ -17,6 +17,8 @@ pub enum SimError {
     WordCount { model: &'static str, port: &'static str, expected: usize, got: usize },
     #[error("model {model}: port `{port}` is {width} bits wide, expected {expected}")]
     PortWidth { model: &'static str, port: &'static str, width: u32, expected: u32 },
+    #[error("model {model}: this instance has no tracing; create it with new_traced() / instantiate_traced()")]
+    NotTraced { model: &'static str },
     #[error("invalid pause: {0}")]
     InvalidPause(String),
     #[error("no model named `{0}` was built (see weightstream_sim::missing_models())")]

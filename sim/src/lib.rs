@@ -41,8 +41,8 @@ pub use weightstream_verilator_runtime::verilator_version;
 
 pub use error::{Result, SimError};
 pub use model::{
-    find_model, missing_models, model_info, models, new_model, try_new_model, MissingModel, Model, ModelInfo,
-    TraceFormat,
+    find_model, missing_models, model_info, models, new_model, new_model_traced, try_new_model, MissingModel, Model,
+    ModelInfo, TraceFormat,
 };
 pub use models::*;
 pub use pause::{Pause, PauseGen};

@@ -50,7 +50,8 @@ pub struct ModelInfo {
     pub test_only: bool,
     pub trace_format: TraceFormat,
     pub(crate) vtable: unsafe extern "C" fn() -> *const RawVtable,
-    pub(crate) ctor: fn() -> Box<dyn Model>,
+    pub(crate) vtable_traced: unsafe extern "C" fn() -> *const RawVtable,
+    pub(crate) ctor: fn(bool) -> Box<dyn Model>,
 }
 
 impl ModelInfo {
@@ -59,9 +60,15 @@ impl ModelInfo {
         self.params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
     }
 
-    /// A new instance of this model.
+    /// A new instance of this model, built without tracing (fastest).
     pub fn instantiate(&self) -> Box<dyn Model> {
-        (self.ctor)()
+        (self.ctor)(false)
+    }
+
+    /// A new instance of the variant built with tracing (~1.5x slower),
+    /// for runs that write waveforms.
+    pub fn instantiate_traced(&self) -> Box<dyn Model> {
+        (self.ctor)(true)
     }
 
     /// Id of port `name`.
@@ -133,8 +140,12 @@ pub trait Model: Send {
     /// Set the simulation time seen by `$time` in the RTL.
     fn set_time(&mut self, t: u64);
 
+    /// Whether this instance can write waveforms (made by `new_traced()` /
+    /// [`ModelInfo::instantiate_traced`]).
+    fn traceable(&self) -> bool;
     /// Start writing a waveform to `path` (closing any open one). The format
     /// is [`ModelInfo::trace_format`]; the path's extension must match it.
+    /// Needs a traced instance ([`Model::traceable`]).
     fn trace_open(&mut self, path: &Path) -> Result<()>;
     /// Record all signals at `time` (monotonic). No-op without an open waveform.
     fn trace_dump(&mut self, time: u64);
@@ -154,10 +165,13 @@ pub trait Model: Send {
     fn as_dyn(&self) -> &dyn Model;
 }
 
-/// Checks that `path` has the extension of the build's waveform format and
+/// Checks that the instance can trace, that `path` has the extension of the build's waveform format and
 /// can be written (creating its directory and an empty file): Verilator
 /// itself reports an unwritable path only as "not open".
-pub(crate) fn check_trace_path(info: &ModelInfo, path: &Path) -> Result<()> {
+pub(crate) fn check_trace_path(info: &ModelInfo, traced: bool, path: &Path) -> Result<()> {
+    if !traced {
+        return Err(SimError::NotTraced { model: info.name });
+    }
     let fmt = info.trace_format;
     let is_fst = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("fst"));
     if is_fst != (fmt == TraceFormat::Fst) {
@@ -196,6 +210,7 @@ pub struct RawModel {
     info: &'static ModelInfo,
     /// Storage of port i, as returned by the C++ side (stable for the model's life).
     ptrs: Box<[*mut c_void]>,
+    traced: bool,
     trace_path: Option<PathBuf>,
 }
 
@@ -207,9 +222,11 @@ pub struct RawModel {
 unsafe impl Send for RawModel {}
 
 impl RawModel {
-    pub fn new(info: &'static ModelInfo) -> Self {
+    /// `traced`: use the variant verilated with tracing.
+    pub fn new(info: &'static ModelInfo, traced: bool) -> Self {
+        let vtable = if traced { info.vtable_traced } else { info.vtable };
         // SAFETY: the vtable function returns a pointer to a static table.
-        let vt = unsafe { &*(info.vtable)() };
+        let vt = unsafe { &*vtable() };
         // SAFETY: create() returns an owned handle or null (allocation failure).
         let h = NonNull::new(unsafe { (vt.create)() })
             .unwrap_or_else(|| panic!("weightstream-sim: creating model {} failed", info.name));
@@ -221,7 +238,7 @@ impl RawModel {
                 p
             })
             .collect();
-        Self { h, vt, info, ptrs, trace_path: None }
+        Self { h, vt, info, ptrs, traced, trace_path: None }
     }
 
     #[inline]
@@ -373,10 +390,14 @@ impl RawModel {
         unsafe { (self.vt.set_time)(self.h.as_ptr(), t) }
     }
 
+    pub fn traceable(&self) -> bool {
+        self.traced
+    }
+
     pub fn trace_open(&mut self, path: &Path) -> Result<()> {
         // Close first: the new path may be the one currently being written.
         self.trace_close();
-        check_trace_path(self.info, path)?;
+        check_trace_path(self.info, self.traced, path)?;
         let io = |source| SimError::TraceIo { path: path.to_path_buf(), source };
         let c = CString::new(path.as_os_str().as_encoded_bytes())
             .map_err(|_| io(std::io::Error::other("path contains NUL")))?;
@@ -465,6 +486,9 @@ macro_rules! impl_model {
             fn set_time(&mut self, t: u64) {
                 self.raw.set_time(t)
             }
+            fn traceable(&self) -> bool {
+                self.raw.traceable()
+            }
             fn trace_open(&mut self, path: &::std::path::Path) -> $crate::Result<()> {
                 self.raw.trace_open(path)
             }
@@ -519,9 +543,14 @@ pub fn find_model(top: &str, params: &[(&str, i64)]) -> Option<&'static ModelInf
     models().iter().find(|m| m.top == top && params.iter().all(|(k, v)| m.param(k) == Some(*v)))
 }
 
-/// A new instance of model `name`, or `None` if it was not built.
+/// A new instance of model `name` (without tracing), or `None` if it was not built.
 pub fn new_model(name: &str) -> Option<Box<dyn Model>> {
     model_info(name).map(ModelInfo::instantiate)
+}
+
+/// A new traced instance of model `name` (for waveforms), or `None`.
+pub fn new_model_traced(name: &str) -> Option<Box<dyn Model>> {
+    model_info(name).map(ModelInfo::instantiate_traced)
 }
 
 /// Like [`new_model`] but an error that says what was not built.

@@ -11,6 +11,8 @@
 //! by. [`Agent`]s (stream [`crate::Source`]/[`crate::Sink`], or your own)
 //! plug into this: `drive` before the fall, `sample` between fall and rise.
 //! Waveform time is `PERIOD * cycle` at the fall and `+ PERIOD / 2` at the rise.
+//! Waveforms need a traced model instance; models are built in both variants
+//! because tracing support slows every cycle down, traced or not.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -183,7 +185,8 @@ impl<M: Model + ?Sized> Sim<M> {
 
     /// Start a waveform at `path` now (closing any open one); the first dump
     /// is at the next fall. The extension must match the build's format
-    /// ([`crate::ModelInfo::trace_format`]).
+    /// ([`crate::ModelInfo::trace_format`]), and the model must be a traced
+    /// instance (`new_traced()`, [`crate::ModelInfo::instantiate_traced`]).
     pub fn trace_start(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         self.model.trace_open(path)?;
@@ -220,7 +223,7 @@ impl<M: Model + ?Sized> Sim<M> {
     pub fn trace_window(&mut self, path: impl Into<PathBuf>, cycles: Range<u64>) -> Result<()> {
         let path = path.into();
         // Fail now, not silently at cycles.start: check format and writability.
-        crate::model::check_trace_path(self.model.info(), &path)?;
+        crate::model::check_trace_path(self.model.info(), self.model.traceable(), &path)?;
         self.window = Some((path, cycles));
         self.window_open();
         Ok(())

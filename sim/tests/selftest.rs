@@ -16,6 +16,13 @@ fn sim() -> Sim<WsSimSelftest> {
     s
 }
 
+/// Like `sim()` but the variant that can write waveforms.
+fn sim_traced() -> Sim<WsSimSelftest> {
+    let mut s = Sim::new(Box::new(WsSimSelftest::new_traced())).unwrap();
+    s.reset(2);
+    s
+}
+
 /// Waveform path with the extension of the build's format (VCD, or FST with `--features fst`).
 fn wave(stem: &str) -> PathBuf {
     tmp(&format!("{stem}.{}", WsSimSelftest::info().trace_format.extension()))
@@ -35,8 +42,9 @@ fn vcd_times(p: &PathBuf) -> Vec<u64> {
         .collect()
 }
 
+/// Scratch file under the target dir (kept for inspection, overwritten next run).
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("weightstream-sim-test-{}", std::process::id()));
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("weightstream-sim");
     std::fs::create_dir_all(&d).unwrap();
     d.join(name)
 }
@@ -222,6 +230,34 @@ fn source_holds_valid_until_accepted() {
 }
 
 #[test]
+fn traced_and_fast_variants_agree() {
+    // Same stimulus, same outputs, cycle by cycle, on every port.
+    let mut a = sim();
+    let mut b = sim_traced();
+    b.trace_start(wave("agree")).unwrap();
+    let ins = [("en_i", 1u64), ("b_i", 0x2a), ("h_i", 0x123), ("w_i", 7), ("q_i", 1 << 40)];
+    for (n, v) in ins {
+        let id = a.model().port_id(n).unwrap();
+        a.set(id, v).unwrap();
+        b.set(id, v).unwrap();
+    }
+    for c in 0..50u32 {
+        a.model_mut().set_wide_i(&[c, !c, c * 3, c]);
+        b.model_mut().set_wide_i(&[c, !c, c * 3, c]);
+        a.step();
+        b.step();
+        for p in a.model().ports() {
+            let id = a.model().port_id(p.name).unwrap();
+            let mut x = vec![0u32; p.words()];
+            let mut y = vec![0u32; p.words()];
+            a.model().get(id, &mut x).unwrap();
+            b.model().get(id, &mut y).unwrap();
+            assert_eq!(x, y, "{} at cycle {c}", p.name);
+        }
+    }
+}
+
+#[test]
 fn two_models_do_not_interfere() {
     let mut a = sim();
     let mut b = sim();
@@ -270,7 +306,7 @@ fn finish_and_stop_do_not_abort() {
 #[test]
 fn vcd_contains_signals_and_window() {
     let path = wave("full");
-    let mut s = sim();
+    let mut s = sim_traced();
     s.trace_start(&path).unwrap();
     s.model_mut().set_en_i(1);
     s.steps(20);
@@ -294,7 +330,7 @@ fn vcd_contains_signals_and_window() {
 fn trace_window_pause_and_reopen() {
     // A window of cycles, as for re-running around a failure.
     let wpath = wave("window");
-    let mut s = sim();
+    let mut s = sim_traced();
     s.model_mut().set_en_i(1);
     s.trace_window(&wpath, 50..60).unwrap();
     s.steps(100);
@@ -304,7 +340,7 @@ fn trace_window_pause_and_reopen() {
     // Pause/resume inside one file, and reopening a new file on the same model.
     let p1 = wave("a");
     let p2 = wave("b");
-    let mut s = sim();
+    let mut s = sim_traced();
     s.trace_start(&p1).unwrap();
     s.steps(2);
     s.trace_pause();
@@ -332,7 +368,7 @@ fn trace_window_pause_and_reopen() {
 fn waveform_closed_on_drop_mid_run() {
     let path = wave("drop");
     {
-        let mut m = WsSimSelftest::new();
+        let mut m = WsSimSelftest::new_traced();
         m.trace_open(&path).unwrap();
         for t in 0..100 {
             m.set_clk(t & 1);
@@ -349,7 +385,7 @@ fn waveform_closed_on_drop_mid_run() {
 
 #[test]
 fn misuse_is_an_error() {
-    let mut m = WsSimSelftest::new();
+    let mut m = WsSimSelftest::new_traced();
     let count = m.port_id("count_o").unwrap();
     let wide = m.port_id("wide_i").unwrap();
     assert!(matches!(m.port_id("nope"), Err(SimError::NoSuchPort { .. })));
@@ -359,8 +395,15 @@ fn misuse_is_an_error() {
     assert!(matches!(m.get(wide, &mut out), Err(SimError::WordCount { .. })));
     let bogus = weightstream_sim::PortId::new(999);
     assert!(matches!(m.get_u64(bogus), Err(SimError::BadPortId { .. })));
-    assert!(matches!(m.trace_open(&tmp("x.fst")), Err(SimError::TraceFormat { .. })));
-    assert!(matches!(m.trace_open(std::path::Path::new("/proc/nope/x.vcd")), Err(SimError::TraceIo { .. })));
+    let wrong = if is_vcd() { "x.fst" } else { "x.vcd" };
+    assert!(matches!(m.trace_open(&tmp(wrong)), Err(SimError::TraceFormat { .. })));
+    let bad_dir = std::path::Path::new("/proc/nope").join(wave("x").file_name().unwrap());
+    assert!(matches!(m.trace_open(&bad_dir), Err(SimError::TraceIo { .. })));
+    // The fast variant has no tracing.
+    assert!(matches!(WsSimSelftest::new().trace_open(&wave("y")), Err(SimError::NotTraced { .. })));
+    let mut untraced = Sim::new(Box::new(WsSimSelftest::new())).unwrap();
+    assert!(matches!(untraced.trace_start(wave("z")), Err(SimError::NotTraced { .. })));
+    assert!(matches!(untraced.trace_window(wave("z"), 0..1), Err(SimError::NotTraced { .. })));
     let d = m.as_dyn();
     let ports = StreamPorts::by_name(d, "s_data_i", "s_valid_i", "s_ready_o", None).unwrap();
     // Sink on an input stream: data must be an output... ready must be an input.
@@ -379,9 +422,11 @@ fn registry_lists_and_builds_models() {
     let all = models();
     assert!(all.iter().any(|m| m.name == "ws_sim_selftest" && m.test_only));
     for info in all {
-        let m = info.instantiate();
-        assert_eq!(m.name(), info.name);
-        assert_eq!(m.ports().len(), info.ports.len());
+        for (m, traced) in [(info.instantiate(), false), (info.instantiate_traced(), true)] {
+            assert_eq!(m.name(), info.name);
+            assert_eq!(m.ports().len(), info.ports.len());
+            assert_eq!(m.traceable(), traced);
+        }
     }
     for miss in weightstream_sim::missing_models() {
         eprintln!("not built: {} ({})", miss.name, miss.reason);
