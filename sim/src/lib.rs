@@ -1,7 +1,7 @@
 //! weightstream-sim: the Rust binding to Verilator models of weightstream's
 //! RTL tops. It knows pins and cycles, never stream formats.
 //!
-//! - [`models`]: one generated struct per built model (`WsTopBitmapN16Q8B64`,
+//! - [`models`](mod@models): one generated struct per built model (`WsTopBitmapN16Q8B64`,
 //!   ...), each with its own `VerilatedContext`, typed port accessors, and the
 //!   object-safe [`Model`] trait; [`models()`](fn@models)/[`new_model`]/[`find_model`]
 //!   pick one at run time by name or parameters.
@@ -25,8 +25,31 @@
 //! # Ok::<(), weightstream_sim::SimError>(())
 //! ```
 //!
-//! Models are built by build.rs from `../rtl` (tops whose file is missing
-//! are skipped with a cargo warning; see [`missing_models`]).
+//! # Models and variants
+//!
+//! build.rs builds every top of `../rtl` (`ws_top_dense`, `ws_top_bitmap`,
+//! `ws_top_delta_bitmap`, `ws_top_csc`) with every parameter set
+//! (`n16_q8_b64`, `n8_q4_b32`), plus the crate's self-test top. Tops whose
+//! file is missing are skipped with a cargo warning ([`missing_models`]).
+//! Each model is built twice: `new()` / [`ModelInfo::instantiate`] give the
+//! fast variant, `new_traced()` / [`ModelInfo::instantiate_traced`] the one
+//! that can write waveforms (Verilator's tracing support slows every cycle
+//! by 5-40% even when not tracing). Waveforms are VCD, or FST with the
+//! `fst` feature (a Verilated model supports one format).
+//!
+//! # Build
+//!
+//! Needs `verilator` 5.x on PATH. Generated files live in
+//! `$OUT_DIR/models/<model>[_tr]/gen/` (Verilator output, `wsv_<model>.cpp`
+//! unity file + wrapper, `wsv_<model>__slow.cpp`, `verilator.log`),
+//! `$OUT_DIR/models.rs` (the Rust bindings) and `$OUT_DIR/build-times.txt`;
+//! compiled libraries are cached by content in
+//! `<target dir>/weightstream-sim-models/`, shared by all profiles.
+//! Environment: `WEIGHTSTREAM_RTL_DIR` (RTL location), `WEIGHTSTREAM_SIM_MODELS`
+//! (comma list of models or tops to build, for quick iterations),
+//! `WEIGHTSTREAM_SIM_VERILATOR_ARGS` (extra verilator flags),
+//! `WEIGHTSTREAM_SIM_TIMINGS=1` (print build times as cargo warnings),
+//! `WEIGHTSTREAM_SIM_CACHE` (library cache directory).
 
 mod error;
 mod model;

@@ -454,9 +454,35 @@ impl Drop for RawModel {
     }
 }
 
-/// Implements [`Model`] for a generated struct `{ raw: RawModel }`.
+/// Implements [`Model`] for a generated struct `{ raw: RawModel }`, plus
+/// inherent `eval`/`trace_*` so the struct works without importing the trait.
 macro_rules! impl_model {
     ($t:ty) => {
+        impl $t {
+            /// Evaluate the model (see [`Model::eval`]).
+            #[inline]
+            pub fn eval(&mut self) {
+                self.raw.eval()
+            }
+            /// Start a waveform (see [`Model::trace_open`]); needs `new_traced()`.
+            pub fn trace_open(&mut self, path: &::std::path::Path) -> $crate::Result<()> {
+                self.raw.trace_open(path)
+            }
+            /// Record all signals at `time` (see [`Model::trace_dump`]).
+            #[inline]
+            pub fn trace_dump(&mut self, time: u64) {
+                self.raw.trace_dump(time)
+            }
+            /// Flush the waveform to disk.
+            pub fn trace_flush(&mut self) {
+                self.raw.trace_flush()
+            }
+            /// Flush and close the waveform; returns its path (also done on drop).
+            pub fn trace_close(&mut self) -> Option<::std::path::PathBuf> {
+                self.raw.trace_close()
+            }
+        }
+
         impl $crate::Model for $t {
             #[inline]
             fn info(&self) -> &'static $crate::ModelInfo {

@@ -178,6 +178,8 @@ impl<M: Model + ?Sized> Sim<M> {
             let _ = self.model.set_u64(r.port, !r.active_low as u64);
             self.steps(cycles);
             let _ = self.model.set_u64(r.port, r.active_low as u64);
+            // Settle outputs that depend on reset combinationally (no clock edge).
+            self.model.eval();
         } else {
             self.steps(cycles);
         }
