@@ -94,7 +94,29 @@ struct Built {
     ports: Vec<Port>,
     warnings: Vec<String>,
     verilate_s: f64,
+    /// None if every library came from the cache.
     compile_s: Option<f64>,
+    /// Untraced and traced.
+    variants: Vec<Variant>,
+}
+
+/// One Verilated variant of a model (stem `<model>` or `<model>_tr`).
+struct Variant {
+    stem: String,
+    gen: PathBuf,
+    /// Cache directory for its libraries.
+    entry: PathBuf,
+    units: Vec<Unit>,
+    cached: bool,
+    failed: bool,
+}
+
+/// One C++ translation unit -> static library.
+struct Unit {
+    file: String,
+    opt: u32,
+    lib: String,
+    size: u64,
 }
 
 struct Ctx {
@@ -228,33 +250,56 @@ fn main() {
     fs::create_dir_all(&ctx.lib_dir).unwrap();
     fs::create_dir_all(&ctx.cache_dir).unwrap();
 
-    // Build on a small pool: verilator and g++ are single-threaded per model.
+    // Two phases on a small pool (verilator and g++ are single-threaded):
+    // verilate every model (fast, and decides what is cached), then compile
+    // all missing translation units, largest first, so that e.g. the four
+    // units of a single edited top keep both cores busy.
     let t0 = Instant::now();
-    let jobs: usize = env::var("NUM_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(2).clamp(1, todo.len().max(1));
-    let queue = Mutex::new(todo.clone());
-    let results: Mutex<BTreeMap<usize, Result<Built, String>>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|sc| {
-        for _ in 0..jobs {
-            sc.spawn(|| loop {
-                let Some((i, file)) = queue.lock().unwrap().pop() else { break };
-                let r = build_model(&ctx, &specs[i], &file);
-                results.lock().unwrap().insert(i, r);
-            });
-        }
-    });
-    let results = results.into_inner().unwrap();
-
-    let errors: Vec<&String> = results.values().filter_map(|r| r.as_ref().err()).collect();
+    let jobs: usize = env::var("NUM_JOBS").ok().and_then(|j| j.parse().ok()).unwrap_or(2).max(1);
+    let prepared = pool(todo.clone(), jobs, |(i, file)| (i, prepare_model(&ctx, &specs[i], &file)));
+    let errors: Vec<&str> = prepared.iter().filter_map(|(_, r)| r.as_ref().err().map(String::as_str)).collect();
     if !errors.is_empty() {
-        let msgs: Vec<&str> = errors.iter().map(|s| s.as_str()).collect();
-        fail(&msgs.join("\n\n"));
+        fail(&errors.join("\n\n"));
+    }
+    let mut results: BTreeMap<usize, Built> = prepared.into_iter().map(|(i, r)| (i, r.unwrap())).collect();
+
+    let mut units: Vec<(usize, usize, usize, u64)> = Vec::new(); // (model, variant, unit, size)
+    for (i, b) in &results {
+        for (v, var) in b.variants.iter().enumerate().filter(|(_, v)| !v.cached) {
+            for (u, unit) in var.units.iter().enumerate() {
+                units.push((*i, v, u, unit.size));
+            }
+        }
+    }
+    units.sort_by_key(|u| std::cmp::Reverse(u.3));
+    let compiled = pool(units, jobs, |(i, v, u, _)| {
+        let t = Instant::now();
+        let r = compile(&ctx, &results[&i].variants[v], u);
+        (i, v, r.map(|()| t.elapsed().as_secs_f64()))
+    });
+    let mut errors = Vec::new();
+    for (i, v, r) in compiled {
+        match r {
+            Ok(secs) => *results.get_mut(&i).unwrap().compile_s.get_or_insert(0.0) += secs,
+            Err(e) => {
+                results.get_mut(&i).unwrap().variants[v].failed = true;
+                errors.push(e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        fail(&errors.join("\n\n"));
+    }
+    for b in results.values() {
+        for v in b.variants.iter().filter(|v| !v.cached) {
+            store(&ctx, v);
+        }
     }
 
     // Lint warnings: once each across models (they mostly share modules).
     let mut seen = std::collections::BTreeSet::new();
     let mut timings = String::new();
-    for (i, r) in &results {
-        let b = r.as_ref().unwrap();
+    for (i, b) in &results {
         for w in &b.warnings {
             if seen.insert(w.clone()) && seen.len() <= 20 {
                 println!("cargo:warning={w}");
@@ -284,7 +329,7 @@ fn main() {
         }
     }
 
-    let built: Vec<(usize, &Built)> = results.iter().map(|(i, r)| (*i, r.as_ref().unwrap())).collect();
+    let built: Vec<(usize, &Built)> = results.iter().map(|(i, b)| (*i, b)).collect();
     let rs = gen_rust(&specs, &built, &missing, &trace);
     write_if_changed(&out_dir.join("models.rs"), rs.as_bytes());
 }
@@ -306,28 +351,46 @@ fn write_if_changed(path: &Path, data: &[u8]) {
     }
 }
 
-/// Builds both variants of a model: with tracing (for waveform runs) and
-/// without (Verilator keeps every signal for tracing, costing ~1.5x speed).
-/// The traced one goes first: its trace declarations give the port order
-/// both variants share.
-fn build_model(ctx: &Ctx, s: &Spec, top_file: &Path) -> Result<Built, String> {
-    let tr = build_variant(ctx, s, top_file, true, None)?;
-    let order: Vec<&str> = tr.ports.iter().map(|p| p.name.as_str()).collect();
-    let fast = build_variant(ctx, s, top_file, false, Some(&order))?;
-    Ok(Built {
-        ports: tr.ports,
-        warnings: tr.warnings,
-        verilate_s: tr.verilate_s + fast.verilate_s,
-        compile_s: match (tr.compile_s, fast.compile_s) {
-            (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-        },
-    })
+/// Runs `f` over `items` on `n` threads; results in input order.
+fn pool<T: Send, R: Send>(items: Vec<T>, n: usize, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate().collect::<std::collections::VecDeque<_>>());
+    let out = Mutex::new(Vec::with_capacity(count));
+    std::thread::scope(|sc| {
+        for _ in 0..n.min(count) {
+            sc.spawn(|| loop {
+                let Some((k, item)) = queue.lock().unwrap().pop_front() else { break };
+                let r = f(item);
+                out.lock().unwrap().push((k, r));
+            });
+        }
+    });
+    let mut out = out.into_inner().unwrap();
+    out.sort_by_key(|(k, _)| *k);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Runs verilator for one variant and, unless the result is cached, the
-/// C++ compiler. `order`: port order to follow (else the trace declarations').
-fn build_variant(ctx: &Ctx, s: &Spec, top_file: &Path, traced: bool, order: Option<&[&str]>) -> Result<Built, String> {
+/// Verilates both variants of a model: with tracing (for waveform runs) and
+/// without (Verilator keeps every signal for tracing, costing up to ~1.5x
+/// speed). The traced one goes first: its trace declarations give the port
+/// order both variants share.
+fn prepare_model(ctx: &Ctx, s: &Spec, top_file: &Path) -> Result<Built, String> {
+    let (ports, warnings, tr, t1) = prepare_variant(ctx, s, top_file, true, None)?;
+    let order: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+    let (_, _, fast, t2) = prepare_variant(ctx, s, top_file, false, Some(&order))?;
+    Ok(Built { ports, warnings, verilate_s: t1 + t2, compile_s: None, variants: vec![fast, tr] })
+}
+
+/// Runs verilator for one variant, writes its unity files and, if its
+/// libraries are cached, copies them into place. `order`: port order to
+/// follow (else the trace declarations').
+fn prepare_variant(
+    ctx: &Ctx,
+    s: &Spec,
+    top_file: &Path,
+    traced: bool,
+    order: Option<&[&str]>,
+) -> Result<(Vec<Port>, Vec<String>, Variant, f64), String> {
     let stem = if traced { format!("{}_tr", s.inst) } else { s.inst.clone() };
     let dir = ctx.out_dir.join("models").join(&stem);
     let stage = dir.join("stage");
@@ -398,53 +461,58 @@ fn build_variant(ctx: &Ctx, s: &Spec, top_file: &Path, traced: bool, order: Opti
     // Content key: the generated sources plus everything else that shapes
     // the objects (defines, shared wrapper header, compiler and its flags).
     let wrapper_h = fs::read(ctx.cpp_dir.join("wsv_model.h")).map_err(|e| e.to_string())?;
+    let srcs = sources(&stage).ok_or("cannot read generated sources")?;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    sources(&stage).ok_or("cannot read generated sources")?.hash(&mut h);
+    srcs.hash(&mut h);
     (&ctx.defines, &wrapper_h, COMPILE_KEY_VERSION).hash(&mut h);
     for v in ["TARGET", "CXX", "CXXFLAGS", "CRATE_CC_NO_DEFAULTS"] {
         env::var(v).ok().hash(&mut h);
     }
     let entry = ctx.cache_dir.join(format!("{stem}-{:016x}", h.finish()));
-    let libs = [format!("libwsv_{stem}.a"), format!("libwsv_{stem}_slow.a")];
+    // Size of what each unit includes: a proxy for its compile time.
+    let size_of = |classes: &[String]| -> u64 {
+        classes.iter().filter_map(|c| srcs.get(&format!("{c}.cpp"))).map(|b| b.len() as u64).sum()
+    };
+    let units = vec![
+        // -O2 even in debug builds: at -O0 a model runs ~10x slower.
+        Unit { file: unity_name, opt: 2, lib: format!("wsv_{stem}"), size: size_of(&fast) },
+        Unit { file: slow_name, opt: 0, lib: format!("wsv_{stem}_slow"), size: size_of(&slow) / 3 },
+    ];
 
     let _ = fs::remove_dir_all(&gen);
     fs::rename(&stage, &gen).map_err(|e| e.to_string())?;
-    if libs.iter().all(|l| entry.join(l).is_file()) {
-        for l in &libs {
-            fs::copy(entry.join(l), ctx.lib_dir.join(l)).map_err(|e| e.to_string())?;
-        }
-        return Ok(Built { ports, warnings, verilate_s, compile_s: None });
-    }
-
-    let t = Instant::now();
-    // -O2 even in debug builds: at -O0 a model runs ~10x slower.
-    compile(ctx, &gen, &unity_name, 2, &format!("wsv_{stem}"))?;
-    compile(ctx, &gen, &slow_name, 0, &format!("wsv_{stem}_slow"))?;
-    let compile_s = t.elapsed().as_secs_f64();
-    store(ctx, &stem, &entry, &libs);
-    Ok(Built { ports, warnings, verilate_s, compile_s: Some(compile_s) })
+    let lib_file = |u: &Unit| format!("lib{}.a", u.lib);
+    let cached = units.iter().all(|u| entry.join(lib_file(u)).is_file())
+        && units.iter().all(|u| fs::copy(entry.join(lib_file(u)), ctx.lib_dir.join(lib_file(u))).is_ok());
+    Ok((ports, warnings, Variant { stem, gen, entry, units, cached, failed: false }, verilate_s))
 }
 
-/// Puts a model's libraries into the shared cache (best effort: a failure
-/// only costs a recompile later) and keeps the few newest entries per model.
-fn store(ctx: &Ctx, inst: &str, entry: &Path, libs: &[String]) {
-    let tmp = entry.with_extension(format!("tmp{}", std::process::id()));
+/// Puts a variant's libraries into the shared cache (best effort: a failure
+/// only costs a recompile later) and keeps the few newest entries per variant.
+fn store(ctx: &Ctx, v: &Variant) {
+    if v.failed {
+        return;
+    }
+    let tmp = v.entry.with_extension(format!("tmp{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     let ok = fs::create_dir_all(&tmp).is_ok()
-        && libs.iter().all(|l| fs::copy(ctx.lib_dir.join(l), tmp.join(l)).is_ok())
-        && fs::rename(&tmp, entry).is_ok();
+        && v.units.iter().all(|u| {
+            let l = format!("lib{}.a", u.lib);
+            fs::copy(ctx.lib_dir.join(&l), tmp.join(&l)).is_ok()
+        })
+        && fs::rename(&tmp, &v.entry).is_ok();
     if !ok {
         let _ = fs::remove_dir_all(&tmp);
         return;
     }
-    let prefix = format!("{inst}-");
+    let prefix = format!("{}-", v.stem);
     let mut old: Vec<(std::time::SystemTime, PathBuf)> = fs::read_dir(&ctx.cache_dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter(|e| {
             let n = e.file_name().to_string_lossy().to_string();
-            // `inst-<16 hex>` exactly, so `ws_top_x` never matches `ws_top_x_y-...`
+            // `stem-<16 hex>` exactly, so `x` never matches `x_tr-...`
             n.strip_prefix(&prefix).is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()))
         })
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
@@ -456,15 +524,16 @@ fn store(ctx: &Ctx, inst: &str, entry: &Path, libs: &[String]) {
     }
 }
 
-fn compile(ctx: &Ctx, gen: &Path, file: &str, opt: u32, lib: &str) -> Result<(), String> {
+fn compile(ctx: &Ctx, v: &Variant, unit: usize) -> Result<(), String> {
+    let u = &v.units[unit];
     let mut b = cc::Build::new();
     b.cpp(true)
         .std("gnu++17")
         .include(&ctx.include)
         .include(ctx.include.join("vltstd"))
-        .include(gen)
+        .include(&v.gen)
         .include(&ctx.cpp_dir)
-        .opt_level(opt)
+        .opt_level(u.opt)
         .debug(false)
         .warnings(false)
         .flag("-w")
@@ -472,11 +541,11 @@ fn compile(ctx: &Ctx, gen: &Path, file: &str, opt: u32, lib: &str) -> Result<(),
         .cargo_metadata(false)
         .emit_rerun_if_env_changed(false)
         .out_dir(&ctx.lib_dir)
-        .file(gen.join(file));
-    for (k, v) in &ctx.defines {
-        b.define(k, Some(v.as_str()));
+        .file(v.gen.join(&u.file));
+    for (k, val) in &ctx.defines {
+        b.define(k, Some(val.as_str()));
     }
-    b.try_compile(lib).map_err(|e| format!("weightstream-sim: compiling {file} failed: {e}"))
+    b.try_compile(&u.lib).map_err(|e| format!("weightstream-sim: compiling {} failed: {e}", u.file))
 }
 
 /// The generated sources of a model dir (.cpp/.h/.mk; .d/.dat carry
