@@ -52,6 +52,10 @@ fn main() {
         fail(&format!("weightstream-sim: Verilator runtime sources not found in {}", include.display()));
     }
 
+    // Rebuild after a Verilator upgrade (cargo cannot see it otherwise).
+    println!("cargo:rerun-if-changed={}", verilator.display());
+    println!("cargo:rerun-if-changed={}", include.join("verilated.cpp").display());
+
     let fst = env::var_os("CARGO_FEATURE_FST").is_some();
     // The same defines verilated.mk passes; models are compiled with these too.
     let defines: &[(&str, &str)] = &[

@@ -61,7 +61,9 @@ pub struct Source {
     model: &'static str,
     data_name: &'static str,
     words: usize,
-    queue: VecDeque<u32>,
+    /// Queued words, flat; the front word starts at `head`.
+    queue: Vec<u32>,
+    head: usize,
     lasts: VecDeque<bool>,
     pause: PauseGen,
     /// valid is high with the queue's front word on the data port.
@@ -85,7 +87,8 @@ impl Source {
             model: m.info().name,
             data_name: m.port_info(ports.data)?.name,
             words,
-            queue: VecDeque::new(),
+            queue: Vec::new(),
+            head: 0,
             lasts: VecDeque::new(),
             pause: pause.generator()?,
             offering: false,
@@ -109,7 +112,12 @@ impl Source {
                 got: word.len(),
             });
         }
-        self.queue.extend(word);
+        if self.head > 0 && self.head >= self.queue.len() / 2 {
+            // Reclaim the consumed front (amortised O(1) per word).
+            self.queue.drain(..self.head);
+            self.head = 0;
+        }
+        self.queue.extend_from_slice(word);
         self.lasts.push_back(last);
         Ok(())
     }
@@ -165,16 +173,7 @@ impl Agent for Source {
             return Ok(()); // hold valid and data until accepted
         }
         if !self.lasts.is_empty() && self.pause.next_go() {
-            let (a, b) = self.queue.as_slices();
-            if a.len() >= self.words {
-                m.set(self.ports.data, &a[..self.words])?;
-            } else {
-                // The word straddles the ring buffer's wrap point.
-                let mut w = Vec::with_capacity(self.words);
-                w.extend_from_slice(a);
-                w.extend_from_slice(&b[..self.words - a.len()]);
-                m.set(self.ports.data, &w)?;
-            }
+            m.set(self.ports.data, &self.queue[self.head..self.head + self.words])?;
             if let Some(l) = self.ports.last {
                 m.set_u64(l, self.lasts[0] as u64)?;
             }
@@ -192,7 +191,7 @@ impl Agent for Source {
     fn sample(&mut self, m: &dyn Model) -> Result<()> {
         if self.offering {
             if m.get_u64(self.ports.ready)? != 0 {
-                self.queue.drain(..self.words);
+                self.head += self.words;
                 self.lasts.pop_front();
                 self.offering = false;
                 self.fired += 1;

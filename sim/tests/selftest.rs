@@ -209,6 +209,30 @@ fn stream_timing_is_deterministic_per_seed() {
 }
 
 #[test]
+fn source_accepts_pushes_while_running() {
+    let mut s = sim();
+    let m = s.model().as_dyn();
+    let inp = StreamPorts::by_name(m, "s_data_i", "s_valid_i", "s_ready_o", None).unwrap();
+    let out = StreamPorts::by_name(m, "m_data_o", "m_valid_o", "m_ready_i", None).unwrap();
+    let mut src = Source::new(m, inp, Pause::pattern("110").unwrap()).unwrap();
+    let mut sink = Sink::new(m, out, Pause::Random { seed: 3, p_pause: 0.5 }).unwrap();
+    let want = data(1000, 9);
+    let mut next = 0;
+    while sink.len() < want.len() {
+        // Trickle words in, a few at a time, as a producer would.
+        while next < want.len() && src.pending() < 3 {
+            src.push(&want[next], false).unwrap();
+            next += 1;
+        }
+        s.step_with(&mut [&mut src, &mut sink]).unwrap();
+        assert!(s.cycle() < 20_000, "stuck");
+    }
+    assert!(src.is_empty());
+    assert!(sink.words().zip(&want).all(|(g, w)| g == w.as_slice()));
+    assert_eq!(sink.words_u64()[0], want[0][0] as u64 | (want[0][1] as u64) << 32);
+}
+
+#[test]
 fn source_holds_valid_until_accepted() {
     let mut s = sim();
     let m = s.model().as_dyn();
