@@ -5,6 +5,8 @@
 //! → [`report`] (sizes per layer and format). [`emit`] writes streams for other tools and the RTL.
 
 pub mod bits;
+#[cfg(feature = "rtl")]
+pub mod cosim;
 pub mod emit;
 pub mod entropy;
 pub mod formats;

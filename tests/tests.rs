@@ -1,6 +1,8 @@
 //! The one integration-test binary: topic modules share `util`.
 
 mod cli;
+#[cfg(feature = "rtl")]
+mod cosim;
 mod formats_examples;
 mod formats_props;
 mod loaders;

@@ -1,0 +1,595 @@
+//! Co-simulation: runs a layer's encoded stream through the RTL top of its format (a Verilator
+//! model, through `weightstream-sim`), and checks every beat entering the PE array and every
+//! output y against the golden model, under input gaps and output backpressure. On the first
+//! mismatch it re-runs the same (deterministic) simulation with a waveform of the cycles around
+//! it and reports the path, cycle, layer, beat and lane.
+//!
+//! This module maps formats to tops and streams to pins; the harness crate knows only pins.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+use weightstream_sim::{find_model, Agent, Model, ModelInfo, Pause, PortId, Sim, SimError, Sink, Source, StreamPorts};
+
+use crate::bits::{sign_extend, word_limbs};
+use crate::formats::{EncodedStream, Format, StreamParams};
+use crate::matrix::QuantMatrix;
+use crate::pe;
+
+/// Activation bits of every built RTL model.
+pub const ACT_BITS: u32 = 8;
+/// Cycles before the first mismatch that its waveform shows.
+const WAVE_BEFORE: u64 = 48;
+/// Cycles after it.
+const WAVE_AFTER: u64 = 12;
+
+/// RTL error codes (`error_code_o`), as rtl/README.md defines them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RtlError {
+    /// 1: the last word was consumed before the layer was complete.
+    Truncated,
+    /// 2: a CSC count exceeds O.
+    CountExceedsRows,
+    /// 3: a CSC entry lands past the column end.
+    RunPastColumnEnd,
+    /// 4: words after the end, or nonzero fill.
+    TrailingData,
+    /// 5: O or K out of range for the model.
+    BadConfig,
+    /// Any other code.
+    Other(u32),
+}
+
+impl RtlError {
+    fn from_code(code: u32) -> Option<Self> {
+        Some(match code {
+            0 => return None,
+            1 => RtlError::Truncated,
+            2 => RtlError::CountExceedsRows,
+            3 => RtlError::RunPastColumnEnd,
+            4 => RtlError::TrailingData,
+            5 => RtlError::BadConfig,
+            c => RtlError::Other(c),
+        })
+    }
+}
+
+/// Which traffic pattern drives the stream inputs and the outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Traffic {
+    /// Inputs always valid, outputs always ready: the throughput measurement.
+    Full,
+    /// Inputs go three cycles in four, outputs ready three in four.
+    Pattern,
+    /// Seeded random gaps on inputs and backpressure on outputs (30% each).
+    Random,
+}
+
+impl Traffic {
+    /// All patterns, for tests that cross them.
+    pub const ALL: [Traffic; 3] = [Traffic::Full, Traffic::Pattern, Traffic::Random];
+
+    fn pauses(self, seed: u64) -> (Pause, Pause, Pause) {
+        match self {
+            Traffic::Full => (Pause::None, Pause::None, Pause::None),
+            Traffic::Pattern => {
+                let p = Pause::Pattern(vec![true, true, true, false]);
+                (p.clone(), p.clone(), p)
+            }
+            Traffic::Random => (
+                Pause::Random { seed, p_pause: 0.3 },
+                Pause::Random { seed: seed ^ 0xa5a5, p_pause: 0.3 },
+                Pause::Random { seed: seed ^ 0x5a5a, p_pause: 0.3 },
+            ),
+        }
+    }
+}
+
+/// Options of a co-simulation run.
+#[derive(Debug, Clone)]
+pub struct CosimOptions {
+    /// Input gaps and output backpressure.
+    pub traffic: Traffic,
+    /// Seed of random traffic and of the activations.
+    pub seed: u64,
+    /// Where mismatch waveforms go.
+    pub wave_dir: PathBuf,
+}
+
+impl Default for CosimOptions {
+    fn default() -> Self {
+        CosimOptions { traffic: Traffic::Full, seed: 1, wave_dir: PathBuf::from("target/cosim-waves") }
+    }
+}
+
+/// What the RTL must produce for one run.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    /// Golden beats, N lanes each, in stream order.
+    pub beats: Vec<i32>,
+    /// Golden y = W a.
+    pub y: Vec<i32>,
+    /// For a malformed stream: the error the RTL must flag (its beats must then be a prefix of
+    /// `beats`, and no y may come out).
+    pub error: Option<RtlError>,
+}
+
+/// The first thing that went wrong in a run, with where to look.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mismatch {
+    /// Clock cycle (rising edges since the model was created).
+    pub cycle: u64,
+    /// Beat number in stream order, for a beat mismatch.
+    pub beat: Option<u64>,
+    /// Lane, for a beat mismatch.
+    pub lane: Option<usize>,
+    /// What differed.
+    pub what: String,
+    /// Waveform of the cycles around it.
+    pub wave: Option<PathBuf>,
+}
+
+/// Measured result of one layer through one RTL top.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerRun {
+    /// Layer name.
+    pub layer: String,
+    /// Format (and top) simulated.
+    pub format: Format,
+    /// Registry name of the Verilator model.
+    pub model: String,
+    /// Beats the golden model expects.
+    pub beats_expected: u64,
+    /// Beats compared equal, lane by lane.
+    pub beats_verified: u64,
+    /// Outputs y compared equal.
+    pub y_verified: u64,
+    /// Beats, outputs and end-of-run checks that failed.
+    pub mismatches: u64,
+    /// Decode-phase cycles (start to last beat), from the RTL's counter.
+    pub cycles: u64,
+    /// Bus words the RTL accepted.
+    pub words: u64,
+    /// Beats the RTL fired into the PE array.
+    pub beats: u64,
+    /// Decode cycles starved by the input.
+    pub starved: u64,
+    /// Decode cycles stalled by the PE array.
+    pub stalled: u64,
+    /// Cycles from start to done (or error), outputs included.
+    pub total_cycles: u64,
+    /// max(beats, words) / cycles: 1.0 is one beat or one word every cycle.
+    pub efficiency: f64,
+    /// Error the RTL flagged, if any.
+    pub error: Option<RtlError>,
+    /// The first mismatch, if any.
+    pub first_mismatch: Option<Mismatch>,
+    /// Wall-clock seconds of the simulation.
+    pub seconds: f64,
+}
+
+/// Co-simulation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CosimError {
+    #[error("no RTL model built for {format} with N={lanes} Q={q} B={b} R={r} P={p} (built: {built})")]
+    NoModel { format: Format, lanes: usize, q: u32, b: u32, r: u32, p: u32, built: String },
+    #[error("layer {layer}: O = {rows} exceeds the model's MAX_O = {max}")]
+    TooManyRows { layer: String, rows: usize, max: i64 },
+    #[error("simulator: {0}")]
+    Sim(#[from] SimError),
+    #[error("layer {layer}: {source}")]
+    Encode { layer: String, source: crate::formats::EncodeError },
+    #[error("{}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// The Verilog top of each format.
+pub fn top_of(format: Format) -> &'static str {
+    match format {
+        Format::Dense => "ws_top_dense",
+        Format::Bitmap => "ws_top_bitmap",
+        Format::DeltaBitmap => "ws_top_delta_bitmap",
+        Format::Csc => "ws_top_csc",
+    }
+}
+
+/// The built model for a format and stream parameters.
+pub fn model_for(format: Format, p: &StreamParams) -> Result<&'static ModelInfo, CosimError> {
+    let params = [
+        ("N", p.lanes as i64),
+        ("Q", i64::from(p.weight_bits)),
+        ("B", i64::from(p.bus_bits)),
+        ("R", i64::from(p.run_bits)),
+        ("P", i64::from(p.count_bits)),
+    ];
+    find_model(top_of(format), &params).ok_or_else(|| CosimError::NoModel {
+        format,
+        lanes: p.lanes,
+        q: p.weight_bits,
+        b: p.bus_bits,
+        r: p.run_bits,
+        p: p.count_bits,
+        built: built_param_sets().join(", "),
+    })
+}
+
+/// Stream parameters of every built parameter set, by set name.
+pub fn built_configs() -> Vec<(&'static str, StreamParams, i64)> {
+    let mut out: Vec<(&'static str, StreamParams, i64)> = Vec::new();
+    for m in weightstream_sim::models().iter().filter(|m| !m.test_only) {
+        if out.iter().any(|(name, _, _)| *name == m.param_set) {
+            continue;
+        }
+        let get = |k: &str| m.param(k).unwrap_or(0);
+        out.push((
+            m.param_set,
+            StreamParams {
+                lanes: get("N") as usize,
+                weight_bits: get("Q") as u32,
+                bus_bits: get("B") as u32,
+                run_bits: get("R") as u32,
+                count_bits: get("P") as u32,
+            },
+            get("MAX_O"),
+        ));
+    }
+    out
+}
+
+fn built_param_sets() -> Vec<String> {
+    built_configs().into_iter().map(|(n, _, _)| n.to_string()).collect()
+}
+
+/// The golden expectation for a well-formed stream of `w` with activations `a`.
+pub fn expected(w: &QuantMatrix, a: &[i32], p: &StreamParams) -> Expected {
+    Expected { beats: pe::beats(w, p), y: pe::matvec(w, a), error: None }
+}
+
+/// Port ids of a top, resolved once.
+struct Pins {
+    start: PortId,
+    rows: PortId,
+    cols: PortId,
+    beat_fire: PortId,
+    beat_data: PortId,
+    y_valid: PortId,
+    y_ready: PortId,
+    y_data: PortId,
+    done: PortId,
+    error: PortId,
+    error_code: PortId,
+    cnt: [PortId; 5],
+}
+
+impl Pins {
+    fn resolve(m: &dyn Model) -> Result<Self, SimError> {
+        Ok(Pins {
+            start: m.port_id("start_i")?,
+            rows: m.port_id("cfg_rows_i")?,
+            cols: m.port_id("cfg_cols_i")?,
+            beat_fire: m.port_id("mon_beat_fire_o")?,
+            beat_data: m.port_id("mon_beat_data_o")?,
+            y_valid: m.port_id("m_y_valid_o")?,
+            y_ready: m.port_id("m_y_ready_i")?,
+            y_data: m.port_id("m_y_data_o")?,
+            done: m.port_id("done_o")?,
+            error: m.port_id("error_o")?,
+            error_code: m.port_id("error_code_o")?,
+            cnt: [
+                m.port_id("cnt_cycles_o")?,
+                m.port_id("cnt_words_o")?,
+                m.port_id("cnt_beats_o")?,
+                m.port_id("cnt_starved_o")?,
+                m.port_id("cnt_stalled_o")?,
+            ],
+        })
+    }
+}
+
+/// Compares every beat entering the PE array and every y leaving it, as they happen.
+struct Scoreboard<'a> {
+    pins: &'a Pins,
+    expected: &'a Expected,
+    lanes: usize,
+    q: u32,
+    cycle: u64,
+    beats_seen: u64,
+    beats_ok: u64,
+    y_seen: u64,
+    y_ok: u64,
+    errors_seen: bool,
+    mismatches: u64,
+    first: Option<Mismatch>,
+    limbs: Vec<u32>,
+}
+
+impl Scoreboard<'_> {
+    fn fail(&mut self, beat: Option<u64>, lane: Option<usize>, what: String) {
+        self.mismatches += 1;
+        if self.first.is_none() {
+            self.first = Some(Mismatch { cycle: self.cycle, beat, lane, what, wave: None });
+        }
+    }
+
+    fn check_beat(&mut self, m: &dyn Model) -> Result<(), SimError> {
+        m.get(self.pins.beat_data, &mut self.limbs)?;
+        let i = self.beats_seen;
+        self.beats_seen += 1;
+        if self.errors_seen {
+            self.fail(Some(i), None, format!("beat {i} fired after the error flag"));
+            return Ok(());
+        }
+        let n = self.lanes;
+        let Some(golden) = self.expected.beats.get(i as usize * n..(i as usize + 1) * n) else {
+            self.fail(
+                Some(i),
+                None,
+                format!("beat {i} is one more than the {} expected", self.expected.beats.len() / n),
+            );
+            return Ok(());
+        };
+        let q = self.q as usize;
+        let mut ok = true;
+        for (l, &want) in golden.iter().enumerate() {
+            let bit = l * q;
+            // A lane may straddle two 32-bit limbs.
+            let lo = u64::from(self.limbs[bit / 32]);
+            let hi = self.limbs.get(bit / 32 + 1).map_or(0, |&h| u64::from(h));
+            let raw = ((hi << 32 | lo) >> (bit % 32)) & crate::bits::mask(self.q);
+            let got = sign_extend(raw, self.q);
+            if got != want && ok {
+                ok = false;
+                self.fail(Some(i), Some(l), format!("beat {i} lane {l}: RTL {got}, golden {want}"));
+            }
+        }
+        if ok {
+            self.beats_ok += 1;
+        }
+        Ok(())
+    }
+}
+
+impl Agent for Scoreboard<'_> {
+    fn drive(&mut self, _m: &mut dyn Model) -> Result<(), SimError> {
+        Ok(())
+    }
+
+    fn sample(&mut self, m: &dyn Model) -> Result<(), SimError> {
+        if m.get_u64(self.pins.beat_fire)? == 1 {
+            self.check_beat(m)?;
+        }
+        if m.get_u64(self.pins.y_valid)? == 1 && m.get_u64(self.pins.y_ready)? == 1 {
+            let j = self.y_seen;
+            self.y_seen += 1;
+            let got = m.get_u64(self.pins.y_data)? as u32 as i32;
+            match self.expected.y.get(j as usize) {
+                _ if self.expected.error.is_some() => {
+                    self.fail(None, None, format!("y[{j}] = {got} came out of a malformed stream"))
+                }
+                Some(&want) if want == got => self.y_ok += 1,
+                Some(&want) => self.fail(None, None, format!("y[{j}]: RTL {got}, golden {want}")),
+                None => self.fail(None, None, format!("y[{j}] is one more than O = {}", self.expected.y.len())),
+            }
+        }
+        if m.get_u64(self.pins.error)? == 1 {
+            self.errors_seen = true;
+        }
+        Ok(())
+    }
+}
+
+/// One run of a layer through a model; `wave` records a window of cycles to a file.
+fn simulate(
+    info: &'static ModelInfo,
+    layer: &str,
+    format: Format,
+    stream: &EncodedStream,
+    activations: &[i32],
+    expected: &Expected,
+    opts: &CosimOptions,
+    wave: Option<(&Path, std::ops::Range<u64>)>,
+) -> Result<LayerRun, CosimError> {
+    let started = Instant::now();
+    let model = if wave.is_some() { info.instantiate_traced() } else { info.instantiate() };
+    let mut sim = Sim::new(model)?;
+    if let Some((path, window)) = &wave {
+        sim.trace_window(path.to_path_buf(), window.clone())?;
+    }
+    let pins = Pins::resolve(sim.model())?;
+    let p = &stream.params;
+    let (pause_w, pause_a, pause_y) = opts.traffic.pauses(opts.seed);
+    let m = sim.model();
+    let mut words = Source::new(
+        m,
+        StreamPorts::by_name(m, "s_w_data_i", "s_w_valid_i", "s_w_ready_o", Some("s_w_last_i"))?,
+        pause_w,
+    )?;
+    let mut acts =
+        Source::new(m, StreamPorts::by_name(m, "s_act_data_i", "s_act_valid_i", "s_act_ready_o", None)?, pause_a)?;
+    let mut ys = Sink::new(
+        m,
+        StreamPorts::by_name(m, "m_y_data_o", "m_y_valid_o", "m_y_ready_i", Some("m_y_last_o"))?,
+        pause_y,
+    )?;
+    let n_words = stream.bus_words();
+    for j in 0..n_words {
+        words.push(&word_limbs(stream.word(j)), j + 1 == n_words)?;
+    }
+    for &a in activations {
+        acts.push_u64(u64::from(a as u32) & crate::bits::mask(ACT_BITS), false)?;
+    }
+    let limbs = vec![0u32; (p.lanes * p.weight_bits as usize).div_ceil(32)];
+    let mut board = Scoreboard {
+        pins: &pins,
+        expected,
+        lanes: p.lanes,
+        q: p.weight_bits,
+        cycle: 0,
+        beats_seen: 0,
+        beats_ok: 0,
+        y_seen: 0,
+        y_ok: 0,
+        errors_seen: false,
+        mismatches: 0,
+        first: None,
+        limbs,
+    };
+
+    sim.reset(2);
+    sim.set(pins.rows, stream.rows as u64)?;
+    sim.set(pins.cols, stream.cols as u64)?;
+    sim.set(pins.start, 1)?;
+    sim.step();
+    sim.set(pins.start, 0)?;
+    let start_cycle = sim.cycle();
+    // Generous bound: a hang is reported as a mismatch, never waited out.
+    let budget = 64 + 8 * (n_words + expected.beats.len() / p.lanes + stream.rows + stream.cols) as u64;
+    let mut hung = true;
+    while sim.cycle() - start_cycle < budget {
+        let m = sim.model();
+        if m.get_u64(pins.done)? == 1 || m.get_u64(pins.error)? == 1 {
+            hung = false;
+            break;
+        }
+        board.cycle = sim.cycle();
+        sim.step_with(&mut [&mut words, &mut acts, &mut ys, &mut board])?;
+    }
+    let m = sim.model();
+    let cnt: Vec<u64> = pins.cnt.iter().map(|&c| m.get_u64(c)).collect::<Result<_, _>>()?;
+    let error =
+        RtlError::from_code(m.get_u64(pins.error_code)? as u32).filter(|_| m.get_u64(pins.error).ok() == Some(1));
+    let total_cycles = sim.cycle() - start_cycle;
+    board.cycle = sim.cycle();
+
+    // End-of-run checks: what the RTL left undone or did twice.
+    if hung {
+        board.fail(None, None, format!("no done or error within {budget} cycles (hang)"));
+    } else {
+        match (expected.error, error) {
+            (None, None) => {
+                if board.beats_seen as usize * p.lanes != expected.beats.len() {
+                    let want = expected.beats.len() / p.lanes;
+                    board.fail(None, None, format!("{} beats fired, {want} expected", board.beats_seen));
+                }
+                if board.y_seen as usize != expected.y.len() {
+                    board.fail(None, None, format!("{} outputs, O = {} expected", board.y_seen, expected.y.len()));
+                }
+                if !words.is_empty() || !acts.is_empty() {
+                    board.fail(
+                        None,
+                        None,
+                        format!("{} words and {} activations left unconsumed", words.pending(), acts.pending()),
+                    );
+                }
+                if cnt[1] != n_words as u64 || cnt[2] != board.beats_seen {
+                    board.fail(
+                        None,
+                        None,
+                        format!(
+                            "counters say {} words, {} beats; {} words sent, {} beats seen",
+                            cnt[1], cnt[2], n_words, board.beats_seen
+                        ),
+                    );
+                }
+            }
+            (want, got) if want != got => board.fail(None, None, format!("error flag {got:?}, expected {want:?}")),
+            _ => {}
+        }
+    }
+    let _ = ys.len();
+    let useful = cnt[1].max(cnt[2]);
+    Ok(LayerRun {
+        layer: layer.to_string(),
+        format,
+        model: info.name.to_string(),
+        beats_expected: (expected.beats.len() / p.lanes) as u64,
+        beats_verified: board.beats_ok,
+        y_verified: board.y_ok,
+        mismatches: board.mismatches,
+        cycles: cnt[0],
+        words: cnt[1],
+        beats: cnt[2],
+        starved: cnt[3],
+        stalled: cnt[4],
+        total_cycles,
+        efficiency: if cnt[0] == 0 { 0.0 } else { useful as f64 / cnt[0] as f64 },
+        error,
+        first_mismatch: board.first,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// A file name for a layer's waveform.
+fn wave_path(dir: &Path, layer: &str, format: Format, model: &str) -> PathBuf {
+    let stem: String =
+        layer.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
+    dir.join(format!("{stem}.{}.{model}.vcd", format.name()))
+}
+
+/// Runs one layer's stream through the RTL top of its format and checks it against
+/// `expected`. On a mismatch, re-runs with a waveform of the cycles around the first one.
+pub fn run_layer(
+    layer: &str,
+    stream: &EncodedStream,
+    activations: &[i32],
+    expected: &Expected,
+    opts: &CosimOptions,
+) -> Result<LayerRun, CosimError> {
+    let info = model_for(stream.format, &stream.params)?;
+    let max_o = info.param("MAX_O").unwrap_or(i64::MAX);
+    if stream.rows as i64 > max_o && expected.error.is_none() {
+        return Err(CosimError::TooManyRows { layer: layer.to_string(), rows: stream.rows, max: max_o });
+    }
+    let mut run = simulate(info, layer, stream.format, stream, activations, expected, opts, None)?;
+    if let Some(first) = &run.first_mismatch {
+        std::fs::create_dir_all(&opts.wave_dir)
+            .map_err(|source| CosimError::Io { path: opts.wave_dir.clone(), source })?;
+        let path = wave_path(&opts.wave_dir, layer, stream.format, info.name);
+        let window = first.cycle.saturating_sub(WAVE_BEFORE)..first.cycle + WAVE_AFTER;
+        let traced = simulate(info, layer, stream.format, stream, activations, expected, opts, Some((&path, window)))?;
+        let written = path.exists().then_some(path);
+        if let Some(f) = run.first_mismatch.as_mut() {
+            f.wave = written;
+        }
+        debug_assert_eq!(traced.mismatches, run.mismatches, "re-run is deterministic");
+    }
+    Ok(run)
+}
+
+/// Encodes `w` in `format`, runs it through the RTL with seeded activations, checks it.
+pub fn run_matrix(
+    layer: &str,
+    w: &QuantMatrix,
+    format: Format,
+    p: &StreamParams,
+    opts: &CosimOptions,
+) -> Result<LayerRun, CosimError> {
+    let stream = format.encode(w, p).map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;
+    let a = pe::random_activations(w.cols, ACT_BITS, opts.seed);
+    run_layer(layer, &stream, &a, &expected(w, &a, p), opts)
+}
+
+impl LayerRun {
+    /// A one-line account of the first mismatch, for terminals and error messages.
+    pub fn mismatch_line(&self) -> Option<String> {
+        self.first_mismatch.as_ref().map(|f| {
+            let mut s =
+                format!("layer {} ({}, {}): cycle {}: {}", self.layer, self.format, self.model, f.cycle, f.what);
+            if let Some(b) = f.beat {
+                s += &format!(" [beat {b}");
+                if let Some(l) = f.lane {
+                    s += &format!(", lane {l}");
+                }
+                s += "]";
+            }
+            match &f.wave {
+                Some(p) => s += &format!("; waveform {}", p.display()),
+                None => s += "; no waveform written",
+            }
+            s
+        })
+    }
+}

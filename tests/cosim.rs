@@ -1,0 +1,296 @@
+//! Co-simulation of the four RTL tops against the golden model: every beat and every y compared,
+//! corner cases crossed with traffic patterns at both built parameter sets, malformed streams
+//! ending in the right error (never a hang), real MobileNetV2 layers, the throughput target, a
+//! deliberate mismatch that must produce a waveform, and lint/portability of every RTL file.
+
+use std::process::Command;
+
+use weightstream::cosim::{self, built_configs, CosimOptions, Expected, RtlError, Traffic};
+use weightstream::{Format, QuantMatrix, StreamParams};
+
+/// Both parameter sets must be built: a missing one is a failure, not a skip.
+fn configs() -> Vec<(&'static str, StreamParams, i64)> {
+    let c = built_configs();
+    let names: Vec<_> = c.iter().map(|(n, _, _)| *n).collect();
+    assert!(names.contains(&"n16_q8_b64") && names.contains(&"n8_q4_b32"), "built: {names:?}");
+    c
+}
+
+fn opts(traffic: Traffic, seed: u64) -> CosimOptions {
+    CosimOptions { traffic, seed, wave_dir: std::env::temp_dir().join("weightstream-test-waves") }
+}
+
+/// Runs `w` through every top under every traffic pattern and demands a clean, complete match.
+fn all_tops_match(name: &str, w: &QuantMatrix, p: &StreamParams) {
+    for format in Format::ALL {
+        for (i, traffic) in Traffic::ALL.into_iter().enumerate() {
+            let run = cosim::run_matrix(name, w, format, p, &opts(traffic, 7 + i as u64)).unwrap();
+            assert_eq!(run.mismatches, 0, "{name} {format} {traffic:?}: {}", run.mismatch_line().unwrap_or_default());
+            assert_eq!(run.beats_verified, run.beats_expected, "{name} {format}");
+            assert_eq!(run.y_verified, w.rows as u64, "{name} {format}");
+            assert_eq!(run.error, None);
+        }
+    }
+}
+
+/// A deterministic pseudo-random layer of the given density.
+fn random_layer(rows: usize, cols: usize, q: u32, density: f64, seed: u64) -> QuantMatrix {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let (lo, hi) = QuantMatrix::value_range(q);
+    let mut w = QuantMatrix::zeros(rows, cols, q);
+    for v in w.data.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if (x % 1000) as f64 / 1000.0 < density {
+            let span = (hi - lo + 1) as u64;
+            *v = lo + ((x >> 20) % span) as i32;
+        }
+    }
+    w
+}
+
+#[test]
+fn corner_cases_every_top_every_traffic() {
+    for (set, p, _) in configs() {
+        let q = p.weight_bits;
+        let n = p.lanes;
+        let (lo, hi) = QuantMatrix::value_range(q);
+        let span = 1usize << p.run_bits;
+        let mut cases: Vec<(String, QuantMatrix)> = Vec::new();
+        // An all-zero column between dense ones, and an all-nonzero beat.
+        let mut w = random_layer(2 * n, 3, q, 1.0, 1);
+        for o in 0..2 * n {
+            w.data[o * 3 + 1] = 0;
+            if w.data[o * 3] == 0 {
+                w.data[o * 3] = 1;
+            }
+        }
+        cases.push(("zero column, full beats".into(), w));
+        cases.push(("O < N".into(), random_layer(n / 2 + 1, 5, q, 0.5, 2)));
+        cases.push(("O not a multiple of N".into(), random_layer(2 * n + 3, 4, q, 0.4, 3)));
+        cases.push(("K = 1".into(), random_layer(3 * n, 1, q, 0.6, 4)));
+        cases.push(("O = 1".into(), random_layer(1, 9, q, 0.7, 5)));
+        // Runs of 2^R - 1, 2^R and 3 * 2^R zeros, and a nonzero on the last row after a gap that
+        // needs fillers right up to the column end.
+        let rows = (span - 1) + 1 + span + 1 + 3 * span + 1 + 2 * span + 1;
+        let mut w = QuantMatrix::zeros(rows, 3, q);
+        for k in 0..3 {
+            let mut row = 0;
+            for gap in [span - 1, span, 3 * span, 2 * span] {
+                row += gap;
+                w.data[row * 3 + k] = if k == 1 { lo } else { hi - k as i32 };
+                row += 1;
+            }
+            assert_eq!(row, rows);
+        }
+        cases.push(("runs and fillers".into(), w));
+        // Delta wrap-around: differences of -2^(Q-1) and beyond along k.
+        let mut w = QuantMatrix::zeros(n + 1, 6, q);
+        for o in 0..n + 1 {
+            let row = [hi, lo, hi, 0, lo, lo + 1];
+            for k in 0..6 {
+                w.data[o * 6 + k] = if (o + k) % 3 == 0 { 0 } else { row[k] };
+            }
+        }
+        cases.push(("delta wrap-around".into(), w));
+        for (name, w) in &cases {
+            all_tops_match(&format!("{set}: {name}"), w, &p);
+        }
+    }
+}
+
+#[test]
+fn seeded_random_layers() {
+    for (set, p, max_o) in configs() {
+        for seed in 0..6u64 {
+            let rows = 1 + (seed as usize * 37) % (max_o as usize).min(200);
+            let cols = 1 + (seed as usize * 11) % 23;
+            let density = [0.0, 0.05, 0.3, 0.5, 0.9, 1.0][seed as usize];
+            let w = random_layer(rows, cols, p.weight_bits, density, seed + 100);
+            for format in Format::ALL {
+                let run = cosim::run_matrix("random", &w, format, &p, &opts(Traffic::Random, seed)).unwrap();
+                assert_eq!(
+                    run.mismatches,
+                    0,
+                    "{set} seed {seed} {format}: {}",
+                    run.mismatch_line().unwrap_or_default()
+                );
+                assert_eq!(run.beats_verified, run.beats_expected);
+            }
+        }
+    }
+}
+
+/// Runs a malformed stream; the RTL must flag `want`, fire only a prefix of the good beats and
+/// output no y.
+fn expect_error(name: &str, stream: &weightstream::formats::EncodedStream, w: &QuantMatrix, want: RtlError) {
+    let a = weightstream::pe::random_activations(w.cols, cosim::ACT_BITS, 3);
+    let mut exp: Expected = cosim::expected(w, &a, &stream.params);
+    exp.error = Some(want);
+    for traffic in Traffic::ALL {
+        let run = cosim::run_layer(name, stream, &a, &exp, &opts(traffic, 5)).unwrap();
+        assert_eq!(run.error, Some(want), "{name} {traffic:?}: {}", run.mismatch_line().unwrap_or_default());
+        assert_eq!(run.mismatches, 0, "{name} {traffic:?}: {}", run.mismatch_line().unwrap_or_default());
+        assert!(run.y_verified == 0);
+    }
+}
+
+#[test]
+fn malformed_streams_end_in_the_right_error() {
+    for (set, p, _) in configs() {
+        let w = random_layer(2 * p.lanes + 3, 5, p.weight_bits, 0.5, 9);
+        let b = p.bus_bits as usize;
+        for format in Format::ALL {
+            let good = format.encode(&w, &p).unwrap();
+            let mut cut = good.clone();
+            cut.bits.truncate(cut.bits.len() - b);
+            expect_error(&format!("{set} {format} truncated"), &cut, &w, RtlError::Truncated);
+            let mut extra = good.clone();
+            extra.bits.resize(extra.bits.len() + b, false);
+            expect_error(&format!("{set} {format} extra word"), &extra, &w, RtlError::TrailingData);
+            // A 1 in the last word's fill (when it has fill bits: the software decoder agrees).
+            let mut fill = good.clone();
+            let last = fill.bits.len() - 1;
+            fill.bits.set(last, true);
+            if matches!(
+                format.decode("x", &fill.bits, w.rows, w.cols, &p).map_err(|e| e.kind),
+                Err(weightstream::formats::DecodeErrorKind::NonzeroFill)
+            ) {
+                expect_error(&format!("{set} {format} dirty fill"), &fill, &w, RtlError::TrailingData);
+            }
+        }
+        // CSC-specific: a count larger than O, and a run past the column end.
+        let csc = Format::Csc.encode(&w, &p).unwrap();
+        let mut big = csc.clone();
+        let pc = p.count_bits as usize;
+        bitvec::field::BitField::store_le(&mut big.bits[0..pc], w.rows as u64 + 1);
+        expect_error(&format!("{set} csc count > O"), &big, &w, RtlError::CountExceedsRows);
+        // A one-column layer whose only entry overshoots the column end.
+        let w1 = QuantMatrix { rows: 3, cols: 1, bits: p.weight_bits, data: vec![0, 0, 1] };
+        let mut s1 = Format::Csc.encode(&w1, &p).unwrap();
+        let r = p.run_bits as usize;
+        bitvec::field::BitField::store_le(&mut s1.bits[pc..pc + r], 3u64); // row 3 >= O = 3
+        expect_error(&format!("{set} csc run past end"), &s1, &w1, RtlError::RunPastColumnEnd);
+    }
+}
+
+#[test]
+fn bad_configuration_is_flagged() {
+    for (set, p, max_o) in configs() {
+        let w = QuantMatrix::zeros(1, 1, p.weight_bits);
+        let mut s = Format::Dense.encode(&w, &p).unwrap();
+        s.rows = max_o as usize + 1;
+        let exp = Expected { beats: vec![], y: vec![], error: Some(RtlError::BadConfig) };
+        let run = cosim::run_layer(&format!("{set} O > MAX_O"), &s, &[0], &exp, &opts(Traffic::Full, 1)).unwrap();
+        assert_eq!(run.error, Some(RtlError::BadConfig), "{}", run.mismatch_line().unwrap_or_default());
+    }
+}
+
+#[test]
+fn throughput_target_holds() {
+    for (set, p, max_o) in configs() {
+        for (rows, cols, density) in [(max_o as usize, 8, 0.3), (64, 40, 0.5), (100, 9, 0.1), (32, 27, 1.0)] {
+            let w = random_layer(rows, cols, p.weight_bits, density, 77);
+            for format in Format::ALL {
+                let run = cosim::run_matrix("throughput", &w, format, &p, &opts(Traffic::Full, 1)).unwrap();
+                assert_eq!(run.mismatches, 0);
+                let bound = run.beats.max(run.words) as f64;
+                assert!(
+                    run.cycles as f64 <= 1.05 * bound + 8.0,
+                    "{set} {format} {rows}x{cols} d={density}: {} cycles for {} beats, {} words",
+                    run.cycles,
+                    run.beats,
+                    run.words
+                );
+                assert_eq!(run.starved, 0, "input always valid");
+            }
+        }
+    }
+}
+
+#[test]
+fn real_mobilenet_layers() {
+    use weightstream::model::{Model, ModelSpec, MOBILENET_V2_FILE};
+    use weightstream::prepare::{prepare, PrepareConfig};
+    let path = crate::util::cached_model(MOBILENET_V2_FILE);
+    let model = Model::load(&ModelSpec::Path(path)).unwrap();
+    let layers = prepare(&model, &PrepareConfig::default()).unwrap();
+    let p = configs().into_iter().find(|(n, _, _)| *n == "n16_q8_b64").unwrap().1;
+    let pick = [
+        "features.0.0.weight",         // 3x3 conv, 32 x 27
+        "features.2.conv.0.0.weight",  // 1x1, 96 x 16
+        "features.2.conv.1.0.weight",  // depthwise 3x3, 96 x 9
+        "features.17.conv.1.0.weight", // depthwise, 960 x 9
+        "classifier.1.weight",         // linear, 1000 x 1280
+    ];
+    for name in pick {
+        let layer = layers.iter().find(|l| l.name == name).unwrap();
+        for format in Format::ALL {
+            let traffic = if name.starts_with("classifier") { Traffic::Full } else { Traffic::Random };
+            let run = cosim::run_matrix(name, &layer.matrix, format, &p, &opts(traffic, 3)).unwrap();
+            assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
+            assert_eq!(run.beats_verified, run.beats_expected);
+            assert_eq!(run.y_verified, layer.matrix.rows as u64);
+            let sw = format.encode(&layer.matrix, &p).unwrap();
+            assert_eq!(run.words, sw.bus_words() as u64, "RTL words equal the golden stream's");
+        }
+    }
+}
+
+#[test]
+fn a_mismatch_names_cycle_beat_lane_and_writes_a_waveform() {
+    let (_, p, _) = configs().into_iter().find(|(n, _, _)| *n == "n8_q4_b32").unwrap();
+    let w = random_layer(20, 6, p.weight_bits, 0.6, 11);
+    let stream = Format::Bitmap.encode(&w, &p).unwrap();
+    let a = weightstream::pe::random_activations(w.cols, cosim::ACT_BITS, 1);
+    let mut exp = cosim::expected(&w, &a, &p);
+    // Corrupt the golden beat 4, lane 2: the RTL is right, so the scoreboard must object there.
+    exp.beats[4 * p.lanes + 2] ^= 1;
+    let dir = tempfile::tempdir().unwrap();
+    let o = CosimOptions { traffic: Traffic::Pattern, seed: 1, wave_dir: dir.path().to_path_buf() };
+    let run = cosim::run_layer("injected", &stream, &a, &exp, &o).unwrap();
+    assert!(run.mismatches >= 1);
+    let first = run.first_mismatch.as_ref().unwrap();
+    assert_eq!((first.beat, first.lane), (Some(4), Some(2)));
+    let wave = first.wave.as_ref().expect("waveform written");
+    let vcd = std::fs::read_to_string(wave).unwrap();
+    assert!(vcd.contains("mon_beat_data_o") && vcd.contains("$enddefinitions"), "VCD has the signals");
+    let line = run.mismatch_line().unwrap();
+    assert!(line.contains("injected") && line.contains("beat 4") && line.contains("lane 2"), "{line}");
+    assert!(line.contains(&wave.display().to_string()));
+}
+
+#[test]
+fn rtl_lints_clean_and_compiles_under_icarus() {
+    let rtl = concat!(env!("CARGO_MANIFEST_DIR"), "/rtl");
+    let mut files: Vec<_> = std::fs::read_dir(rtl)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "v"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    for f in &files {
+        let top = f.file_stem().unwrap().to_str().unwrap();
+        for g in [&["-GN=16", "-GQ=8", "-GB=64"][..], &["-GN=8", "-GQ=4", "-GB=32", "-GMAX_O=256"][..]] {
+            let g: &[&str] = if top.starts_with("ws_top_") { g } else { &[] };
+            let out = Command::new("verilator")
+                .args(["--lint-only", "-Wall", "-y", rtl, "--top-module", top])
+                .args(g)
+                .arg(f)
+                .output()
+                .expect("verilator runs (scripts/setup installs it)");
+            let text = String::from_utf8_lossy(&out.stderr);
+            assert!(out.status.success() && !text.contains("%Warning"), "{top}: {text}");
+        }
+        if top.starts_with("ws_top_") {
+            let out = Command::new("iverilog")
+                .args(["-g2012", "-y", rtl, "-o", "/dev/null"])
+                .arg(f)
+                .output()
+                .expect("iverilog runs (scripts/setup installs it)");
+            assert!(out.status.success(), "iverilog {top}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
