@@ -1,9 +1,12 @@
 //! Compiles the Verilator 5 runtime once and publishes, through `links`
 //! metadata, what weightstream-sim's build script needs to compile models
 //! that match it: the Verilator binary and root, the trace format, and the
-//! C++ defines.
+//! C++ defines. The compiled library is cached in
+//! `<target dir>/weightstream-sim-models/` and shared by all profiles.
 
 use std::env;
+use std::fs;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -32,6 +35,35 @@ fn run(cmd: &Path, args: &[&str]) -> String {
         )),
         Err(e) => fail(&format!("weightstream-sim: cannot run {}: {e}", cmd.display())),
     }
+}
+
+fn compile(include: &Path, defines: &[(&str, &str)], fst: bool) {
+    let mut b = cc::Build::new();
+    b.cpp(true)
+        .std("gnu++17")
+        .include(include)
+        .include(include.join("vltstd"))
+        // Optimise even in debug builds: the runtime sits in every eval.
+        .opt_level(2)
+        .debug(false)
+        .warnings(false)
+        .flag("-w")
+        .flag_if_supported("-faligned-new")
+        .cargo_metadata(false)
+        // Our vl_finish (runtime.cpp) replaces the one that exit()s the process.
+        .define("VL_USER_FINISH", None)
+        .file(include.join("verilated.cpp"))
+        .file(include.join("verilated_threads.cpp"))
+        .file("runtime.cpp");
+    for (k, v) in defines {
+        b.define(k, Some(*v));
+    }
+    if fst {
+        b.file(include.join("verilated_fst_c.cpp"));
+    } else {
+        b.file(include.join("verilated_vcd_c.cpp"));
+    }
+    b.compile("wsv_verilated");
 }
 
 fn main() {
@@ -66,32 +98,35 @@ fn main() {
         ("VM_TRACE_FST", if fst { "1" } else { "0" }),
     ];
 
-    let mut b = cc::Build::new();
-    b.cpp(true)
-        .std("gnu++17")
-        .include(&include)
-        .include(include.join("vltstd"))
-        // Optimise even in debug builds: the runtime sits in every eval.
-        .opt_level(2)
-        .debug(false)
-        .warnings(false)
-        .flag("-w")
-        .flag_if_supported("-faligned-new")
-        // Our vl_finish (runtime.cpp) replaces the one that exit()s the process.
-        .define("VL_USER_FINISH", None)
-        .file(include.join("verilated.cpp"))
-        .file(include.join("verilated_threads.cpp"))
-        .file("runtime.cpp");
-    for (k, v) in defines {
-        b.define(k, Some(*v));
+    // The runtime compiles the same way in every profile (dev, test,
+    // release), but each profile has its own OUT_DIR: share the library
+    // through a content-keyed cache in the target dir.
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let lib = "libwsv_verilated.a";
+    let mut key = std::collections::hash_map::DefaultHasher::new();
+    (&version, &include, &defines, include_str!("runtime.cpp"), include_str!("build.rs")).hash(&mut key);
+    for v in ["TARGET", "CXX", "CXXFLAGS", "CRATE_CC_NO_DEFAULTS"] {
+        env::var(v).ok().hash(&mut key);
     }
-    if fst {
-        b.file(include.join("verilated_fst_c.cpp"));
-    } else {
-        b.file(include.join("verilated_vcd_c.cpp"));
+    let cache = out_dir.ancestors().nth(4).map(|t| t.join("weightstream-sim-models"));
+    let entry = cache.as_ref().map(|c| c.join(format!("verilated-runtime-{:016x}", key.finish())));
+    let hit = entry.as_ref().is_some_and(|e| fs::copy(e.join(lib), out_dir.join(lib)).is_ok());
+    if !hit {
+        compile(&include, defines, fst);
+        if let Some(e) = &entry {
+            // Best effort: a failure only costs a recompile later.
+            let tmp = e.with_extension(format!("tmp{}", std::process::id()));
+            let ok = fs::create_dir_all(&tmp).is_ok()
+                && fs::copy(out_dir.join(lib), tmp.join(lib)).is_ok()
+                && fs::rename(&tmp, e).is_ok();
+            if !ok {
+                let _ = fs::remove_dir_all(&tmp);
+            }
+        }
     }
-    b.compile("wsv_verilated");
-
+    println!("cargo:rustc-link-search=native={}", out_dir.display());
+    println!("cargo:rustc-link-lib=static=wsv_verilated");
+    println!("cargo:rustc-link-lib=stdc++");
     if fst {
         // FST writer: zlib for compression, pthread for its writer thread.
         println!("cargo:rustc-link-lib=z");
