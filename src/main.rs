@@ -105,6 +105,11 @@ struct ReportArgs {
     /// Print nothing to the terminal (files are still written).
     #[arg(long)]
     quiet: bool,
+    /// Also run every layer through the RTL tops (co-simulation): cycles, efficiency, words
+    /// measured on the wire. Needs stream parameters of a built RTL set (the defaults are).
+    #[cfg(feature = "rtl")]
+    #[arg(long)]
+    rtl: bool,
 }
 
 #[cfg(feature = "rtl")]
@@ -192,9 +197,18 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         }
         None => None,
     };
-    let report = report::build(&model, &layers, &cfg, &params, |layer, streams| match emitter.as_mut() {
-        Some(e) => e.write_layer(&layer.name, streams),
-        None => Ok(()),
+    #[cfg(feature = "rtl")]
+    let rtl = args.rtl;
+    #[cfg(not(feature = "rtl"))]
+    let rtl = false;
+    let report = report::build(&model, &layers, &cfg, &params, |layer, streams| {
+        if let Some(e) = emitter.as_mut() {
+            e.write_layer(&layer.name, streams).map_err(report::BuildError::Io)?;
+        }
+        if rtl {
+            return rtl_measure(layer, streams);
+        }
+        Ok(Vec::new())
     })?;
     if let Some(e) = emitter {
         e.finish().context("writing manifest.json")?;
@@ -212,6 +226,45 @@ fn run_report(args: &ReportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Co-simulates a layer's streams on the RTL tops and returns their measurements.
+#[cfg(feature = "rtl")]
+fn rtl_measure(
+    layer: &PreparedLayer,
+    streams: &[weightstream::formats::EncodedStream],
+) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
+    use weightstream::cosim::{self, CosimOptions};
+    let opts = CosimOptions::default();
+    let a = weightstream::pe::random_activations(layer.matrix.cols, cosim::ACT_BITS, opts.seed);
+    let mut out: Vec<report::RtlMeasure> = Vec::with_capacity(streams.len());
+    for s in streams {
+        let exp = cosim::expected(&layer.matrix, &a, &s.params);
+        let run =
+            cosim::run_layer(&layer.name, s, &a, &exp, &opts).map_err(|e| report::BuildError::Rtl(e.to_string()))?;
+        if let Some(line) = run.mismatch_line() {
+            return Err(report::BuildError::Rtl(format!("RTL mismatch: {line}")));
+        }
+        let dense_words = out.first().map_or(run.words, |d| d.words);
+        out.push(report::RtlMeasure {
+            cycles: run.cycles,
+            words: run.words,
+            efficiency: run.efficiency,
+            starved: run.starved,
+            stalled: run.stalled,
+            mismatches: run.mismatches,
+            saved_pct: 100.0 * (1.0 - run.words as f64 / dense_words.max(1) as f64),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(not(feature = "rtl"))]
+fn rtl_measure(
+    _: &PreparedLayer,
+    _: &[weightstream::formats::EncodedStream],
+) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
+    Ok(Vec::new())
 }
 
 fn run_layers(args: &ModelArgs) -> Result<()> {

@@ -294,3 +294,26 @@ fn rtl_lints_clean_and_compiles_under_icarus() {
         }
     }
 }
+
+#[test]
+fn report_rtl_columns_equal_the_golden_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = crate::util::cli()
+        .args(["report", "--rtl", "--quiet", "--model", "synthetic:mobilenet_v2", "--sparsity", "0.9", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 53);
+    for l in layers {
+        for f in l["formats"].as_array().unwrap() {
+            let rtl = &f["rtl"];
+            assert_eq!(rtl["mismatches"].as_u64(), Some(0), "{}", l["name"]);
+            assert_eq!(rtl["words"], f["bus_words"], "{} {}: RTL words = golden words", l["name"], f["format"]);
+            assert!(rtl["cycles"].as_u64().unwrap() >= l["beats"].as_u64().unwrap());
+        }
+    }
+}

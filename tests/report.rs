@@ -10,7 +10,7 @@ fn synthetic_report() -> (report::Report, Vec<weightstream::prepare::PreparedLay
     let model = Model::load(&ModelSpec::parse("synthetic:mobilenet_v2").unwrap()).unwrap();
     let cfg = PrepareConfig::default();
     let layers = prepare(&model, &cfg).unwrap();
-    let r = report::build(&model, &layers, &cfg, &StreamParams::default(), |_, _| Ok(())).unwrap();
+    let r = report::build(&model, &layers, &cfg, &StreamParams::default(), |_, _| Ok(Vec::new())).unwrap();
     (r, layers)
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::table::{breakdown_grid, layer_grid, preamble, remainder_line, Grid};
+use super::table::{breakdown_grid, layer_grid, preamble, remainder_line, rtl_grid, Grid};
 use super::{Report, Reporter};
 
 /// GitHub-flavoured Markdown.
@@ -27,6 +27,10 @@ impl Reporter for MarkdownReporter {
         }
         writeln!(out, "\n## Per layer\n")?;
         write_grid(&layer_grid(r), out)?;
+        if let Some(g) = rtl_grid(r) {
+            writeln!(out, "\n## RTL co-simulation\n")?;
+            write_grid(&g, out)?;
+        }
         writeln!(out, "\n## Where the bits go (all layers)\n")?;
         write_grid(&breakdown_grid(r), out)?;
         writeln!(out, "\n{}\n", remainder_line(r))?;

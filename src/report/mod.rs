@@ -47,6 +47,29 @@ pub struct FormatStats {
     pub ratio_vs_dense: f64,
     /// Bandwidth saved against dense, percent of dense's bus words (negative: the format costs more).
     pub saved_pct: f64,
+    /// Measured on the RTL (`report --rtl`), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtl: Option<RtlMeasure>,
+}
+
+/// What the RTL decoder of this format did with the layer's stream (co-simulated, every beat and
+/// output checked against the golden model).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct RtlMeasure {
+    /// Decode-phase cycles.
+    pub cycles: u64,
+    /// Bus words the RTL accepted.
+    pub words: u64,
+    /// max(beats, words) / cycles.
+    pub efficiency: f64,
+    /// Cycles the decoder waited for input.
+    pub starved: u64,
+    /// Cycles a beat waited for the PE array.
+    pub stalled: u64,
+    /// Beats and outputs that differed from the golden model (must be 0).
+    pub mismatches: u64,
+    /// Bus words saved against the dense top's measured words, percent.
+    pub saved_pct: f64,
 }
 
 /// One layer's line of the report.
@@ -158,6 +181,7 @@ pub fn layer_stats(layer: &PreparedLayer, streams: &[EncodedStream], params: &St
             bus_words: s.bus_words() as u64,
             ratio_vs_dense: 0.0,
             saved_pct: 0.0,
+            rtl: None,
         })
         .collect();
     let mut stats = LayerStats {
@@ -224,6 +248,7 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
                 bus_words: 0,
                 ratio_vs_dense: 0.0,
                 saved_pct: 0.0,
+                rtl: None,
             })
             .collect(),
     };
@@ -241,7 +266,22 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
                 tf.padding_bits += f.padding_bits;
                 tf.total_bits += f.total_bits;
                 tf.bus_words += f.bus_words;
+                if let Some(m) = f.rtl {
+                    let t = tf.rtl.get_or_insert_with(RtlMeasure::default);
+                    t.cycles += m.cycles;
+                    t.words += m.words;
+                    t.starved += m.starved;
+                    t.stalled += m.stalled;
+                    t.mismatches += m.mismatches;
+                }
             }
+        }
+    }
+    let dense_words = t.formats[0].rtl.map(|m| m.words);
+    for f in &mut t.formats {
+        if let Some(m) = f.rtl.as_mut() {
+            m.efficiency = ratio(m.words.max(t.beats) as f64, m.cycles as f64);
+            m.saved_pct = dense_words.map_or(0.0, |d| 100.0 * (1.0 - ratio(m.words as f64, d as f64)));
         }
     }
     t.density = ratio(t.nonzeros as f64, t.weights as f64);
@@ -251,19 +291,24 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
 }
 
 /// Builds the report: encodes every layer in every format, verifies each round trip, measures.
-/// `on_layer` is called with each layer's streams (for `--emit-streams` and progress).
+/// `on_layer` is called with each layer's streams (for `--emit-streams`, progress, and RTL
+/// co-simulation, whose measurements it returns in format order, or none).
 pub fn build(
     model: &Model,
     layers: &[PreparedLayer],
     prepare: &PrepareConfig,
     params: &StreamParams,
-    mut on_layer: impl FnMut(&PreparedLayer, &[EncodedStream]) -> io::Result<()>,
+    mut on_layer: impl FnMut(&PreparedLayer, &[EncodedStream]) -> Result<Vec<RtlMeasure>, BuildError>,
 ) -> Result<Report, BuildError> {
     let mut stats = Vec::with_capacity(layers.len());
     for layer in layers {
         let streams = encode_verified(layer, params)?;
-        on_layer(layer, &streams).map_err(BuildError::Io)?;
-        stats.push(layer_stats(layer, &streams, params));
+        let rtl = on_layer(layer, &streams)?;
+        let mut s = layer_stats(layer, &streams, params);
+        for (f, m) in s.formats.iter_mut().zip(rtl) {
+            f.rtl = Some(m);
+        }
+        stats.push(s);
     }
     let totals = totals(&stats);
     Ok(Report {
@@ -287,6 +332,8 @@ pub enum BuildError {
     Layer(#[from] ReportError),
     #[error("writing streams: {0}")]
     Io(io::Error),
+    #[error("{0}")]
+    Rtl(String),
 }
 
 /// Formats a bit count as kbit with one decimal, for tables.

@@ -65,6 +65,41 @@ pub(crate) fn layer_grid(r: &Report) -> Grid {
     Grid { header, rows }
 }
 
+/// With `--rtl`: per layer and format the measured cycles and efficiency, and words saved on the
+/// wire against the dense top.
+pub(crate) fn rtl_grid(r: &Report) -> Option<Grid> {
+    r.totals.formats.iter().any(|f| f.rtl.is_some()).then(|| {
+        let mut header = vec!["layer".to_string(), "beats".to_string()];
+        for f in Format::ALL {
+            let short = if f == Format::DeltaBitmap { "delta" } else { f.name() };
+            header.push(format!("{short} cycles"));
+            header.push("eff".into());
+            if f != Format::Dense {
+                header.push("rtl saved%".into());
+            }
+        }
+        header.push("mismatches".into());
+        let line = |l: &LayerStats| {
+            let mut row = vec![l.name.clone(), l.beats.to_string()];
+            let mut mism = 0;
+            for f in &l.formats {
+                let m = f.rtl.unwrap_or_default();
+                mism += m.mismatches;
+                row.push(m.cycles.to_string());
+                row.push(format!("{:.3}", m.efficiency));
+                if f.format != Format::Dense {
+                    row.push(format!("{:.1}", m.saved_pct));
+                }
+            }
+            row.push(mism.to_string());
+            row
+        };
+        let mut rows: Vec<Vec<String>> = r.layers.iter().map(line).collect();
+        rows.push(line(&r.totals));
+        Grid { header, rows }
+    })
+}
+
 /// Model totals per format: where the bits go.
 pub(crate) fn breakdown_grid(r: &Report) -> Grid {
     let header =
@@ -123,7 +158,7 @@ pub(crate) fn remainder_line(r: &Report) -> String {
     )
 }
 
-fn write_aligned(g: &Grid, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write_aligned(g: &Grid, out: &mut dyn Write) -> io::Result<()> {
     let cols = g.header.len();
     let mut width = vec![0usize; cols];
     for row in std::iter::once(&g.header).chain(&g.rows) {
@@ -155,6 +190,11 @@ impl Reporter for TableReporter {
         writeln!(out)?;
         write_aligned(&layer_grid(r), out)?;
         writeln!(out)?;
+        if let Some(g) = rtl_grid(r) {
+            writeln!(out, "RTL co-simulation (every beat and output checked against the golden model):")?;
+            write_aligned(&g, out)?;
+            writeln!(out)?;
+        }
         write_aligned(&breakdown_grid(r), out)?;
         writeln!(out)?;
         writeln!(out, "{}", remainder_line(r))
