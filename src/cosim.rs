@@ -385,7 +385,6 @@ impl Agent for Scoreboard<'_> {
 fn simulate(
     info: &'static ModelInfo,
     layer: &str,
-    format: Format,
     stream: &EncodedStream,
     activations: &[i32],
     expected: &Expected,
@@ -393,6 +392,7 @@ fn simulate(
     wave: Option<(&Path, std::ops::Range<u64>)>,
 ) -> Result<LayerRun, CosimError> {
     let started = Instant::now();
+    let format = stream.format;
     let model = if wave.is_some() { info.instantiate_traced() } else { info.instantiate() };
     let mut sim = Sim::new(model)?;
     if let Some((path, window)) = &wave {
@@ -543,13 +543,13 @@ pub fn run_layer(
     if stream.rows as i64 > max_o && expected.error.is_none() {
         return Err(CosimError::TooManyRows { layer: layer.to_string(), rows: stream.rows, max: max_o });
     }
-    let mut run = simulate(info, layer, stream.format, stream, activations, expected, opts, None)?;
+    let mut run = simulate(info, layer, stream, activations, expected, opts, None)?;
     if let Some(first) = &run.first_mismatch {
         std::fs::create_dir_all(&opts.wave_dir)
             .map_err(|source| CosimError::Io { path: opts.wave_dir.clone(), source })?;
         let path = wave_path(&opts.wave_dir, layer, stream.format, info.name);
         let window = first.cycle.saturating_sub(WAVE_BEFORE)..first.cycle + WAVE_AFTER;
-        let traced = simulate(info, layer, stream.format, stream, activations, expected, opts, Some((&path, window)))?;
+        let traced = simulate(info, layer, stream, activations, expected, opts, Some((&path, window)))?;
         let written = path.exists().then_some(path);
         if let Some(f) = run.first_mismatch.as_mut() {
             f.wave = written;

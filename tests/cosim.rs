@@ -89,8 +89,8 @@ fn corner_cases_every_top_every_traffic() {
         let mut w = QuantMatrix::zeros(n + 1, 6, q);
         for o in 0..n + 1 {
             let row = [hi, lo, hi, 0, lo, lo + 1];
-            for k in 0..6 {
-                w.data[o * 6 + k] = if (o + k) % 3 == 0 { 0 } else { row[k] };
+            for (k, &v) in row.iter().enumerate() {
+                w.data[o * 6 + k] = if (o + k) % 3 == 0 { 0 } else { v };
             }
         }
         cases.push(("delta wrap-around".into(), w));

@@ -1,0 +1,138 @@
+//! `weightstream cosim`: every selected layer through the RTL tops, checked against the golden
+//! model, with cycles, words and efficiency per layer.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::{load, ModelArgs, PrepareArgs};
+use weightstream::prepare::{prepare, PreparedLayer};
+
+#[derive(Args)]
+pub struct CosimArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    prepare: PrepareArgs,
+    /// all, or one of dense, bitmap, delta-bitmap, csc.
+    #[arg(long, default_value = "all")]
+    format: String,
+    /// Only layers whose name contains one of these (comma-separated); default all.
+    #[arg(long, value_delimiter = ',')]
+    layers: Vec<String>,
+    /// Built RTL parameter set (n16_q8_b64: N=16 Q=8 B=64; n8_q4_b32: N=8 Q=4 B=32); sets N, Q, B, R, P.
+    #[arg(long, default_value = "n16_q8_b64")]
+    rtl_config: String,
+    /// Input gaps / output backpressure: full (throughput), pattern ([1,1,1,0]) or random.
+    #[arg(long, value_enum, default_value_t = weightstream::cosim::Traffic::Full)]
+    traffic: weightstream::cosim::Traffic,
+    /// Seed of activations and random traffic.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where mismatch waveforms are written.
+    #[arg(long, default_value = "target/cosim-waves")]
+    wave_dir: PathBuf,
+    /// Also write every run as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+pub fn run_cosim(args: &CosimArgs) -> Result<()> {
+    use weightstream::cosim::{self, CosimOptions};
+    use weightstream::Format;
+    let configs = cosim::built_configs();
+    let Some((_, params, _)) = configs.iter().find(|(n, _, _)| *n == args.rtl_config) else {
+        let names: Vec<_> = configs.iter().map(|(n, _, _)| *n).collect();
+        anyhow::bail!("no RTL parameter set {:?} (built: {})", args.rtl_config, names.join(", "));
+    };
+    let formats: Vec<Format> = if args.format == "all" {
+        Format::ALL.to_vec()
+    } else {
+        vec![args.format.parse().map_err(anyhow::Error::msg)?]
+    };
+    let model = load(&args.model)?;
+    let mut cfg = args.prepare.config();
+    cfg.bits = params.weight_bits;
+    let layers: Vec<PreparedLayer> = prepare(&model, &cfg)?
+        .into_iter()
+        .filter(|l| args.layers.is_empty() || args.layers.iter().any(|s| l.name.contains(s.as_str())))
+        .collect();
+    anyhow::ensure!(!layers.is_empty(), "no layer of {} matches {:?}", model.name, args.layers);
+    let opts = CosimOptions { traffic: args.traffic, seed: args.seed, wave_dir: args.wave_dir.clone() };
+    let started = std::time::Instant::now();
+    let mut runs = Vec::new();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "cosim {} ({}) on RTL {} (N={} Q={} B={}), sparsity {}, traffic {:?}",
+        model.name,
+        model.provenance.label(),
+        args.rtl_config,
+        params.lanes,
+        params.weight_bits,
+        params.bus_bits,
+        cfg.sparsity,
+        args.traffic
+    )?;
+    writeln!(
+        out,
+        "{:<30} {:<12} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
+        "layer", "format", "beats ok", "y ok", "mism", "cycles", "words", "eff", "starved", "stalled", "saved%"
+    )?;
+    let mut failed = 0;
+    for layer in &layers {
+        let mut dense_words = None;
+        for &format in &formats {
+            let run = cosim::run_matrix(&layer.name, &layer.matrix, format, params, &opts)?;
+            if format == Format::Dense {
+                dense_words = Some(run.words);
+            }
+            let saved = match dense_words {
+                Some(d) if d > 0 => format!("{:.1}", 100.0 * (1.0 - run.words as f64 / d as f64)),
+                _ => "-".into(),
+            };
+            writeln!(
+                out,
+                "{:<30} {:<12} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
+                layer.name,
+                format.name(),
+                run.beats_verified,
+                run.y_verified,
+                run.mismatches,
+                run.cycles,
+                run.words,
+                run.efficiency,
+                run.starved,
+                run.stalled,
+                saved
+            )?;
+            if let Some(line) = run.mismatch_line() {
+                writeln!(out, "  MISMATCH {line}")?;
+                failed += 1;
+            }
+            runs.push(run);
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cycles: u64 = runs.iter().map(|r| r.total_cycles).sum();
+    let beats: u64 = runs.iter().map(|r| r.beats_verified).sum();
+    writeln!(
+        out,
+        "{} runs, {} beats and {} outputs verified, {} with mismatches; {} cycles in {:.2} s ({:.2} M cycles/s)",
+        runs.len(),
+        beats,
+        runs.iter().map(|r| r.y_verified).sum::<u64>(),
+        failed,
+        cycles,
+        secs,
+        cycles as f64 / secs / 1e6
+    )?;
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&runs)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {} runs mismatched the golden model", runs.len());
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! `weightstream report`: the per-layer bandwidth report, its files, emitted streams, exported
+//! matrices and, with `--rtl`, co-simulated measurements.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use super::{load, ModelArgs, PrepareArgs, StreamArgs};
+use weightstream::emit::StreamEmitter;
+use weightstream::model::safetensors_io::{write_i32_safetensors, IntTensor};
+use weightstream::prepare::{prepare, PreparedLayer};
+use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
+
+#[derive(Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    #[command(flatten)]
+    prepare: PrepareArgs,
+    #[command(flatten)]
+    stream: StreamArgs,
+    /// Also write the report as CSV (one row per layer and format).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Also write the report as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write the report as Markdown.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Write every layer's streams (.bin, .hex) and manifest.json into this directory.
+    #[arg(long)]
+    emit_streams: Option<PathBuf>,
+    /// Write every layer's quantized integer matrix (I32, [O, K]) to this .safetensors file.
+    #[arg(long)]
+    export_quantized: Option<PathBuf>,
+    /// Print nothing to the terminal (files are still written).
+    #[arg(long)]
+    quiet: bool,
+    /// Also run every layer through the RTL tops (co-simulation): cycles, efficiency, words
+    /// measured on the wire. Needs stream parameters of a built RTL set (the defaults are).
+    #[cfg(feature = "rtl")]
+    #[arg(long)]
+    rtl: bool,
+}
+
+fn write_file(path: &Path, reporter: &dyn Reporter, report: &report::Report) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+    let mut out = BufWriter::new(file);
+    reporter
+        .write(report, &mut out)
+        .and_then(|_| out.flush())
+        .with_context(|| format!("{}: write failed", path.display()))
+}
+
+fn export_quantized(path: &Path, layers: &[PreparedLayer]) -> Result<()> {
+    let tensors: Vec<IntTensor<'_>> = layers
+        .iter()
+        .map(|l| IntTensor { name: &l.name, rows: l.matrix.rows, cols: l.matrix.cols, values: &l.matrix.data })
+        .collect();
+    write_i32_safetensors(path, &tensors).with_context(|| format!("{}: cannot write", path.display()))
+}
+
+pub fn run_report(args: &ReportArgs) -> Result<()> {
+    let model = load(&args.model)?;
+    let cfg = args.prepare.config();
+    let params = args.stream.params(cfg.bits);
+    params.validate()?;
+    let layers = prepare(&model, &cfg)?;
+    if let Some(path) = &args.export_quantized {
+        export_quantized(path, &layers)?;
+    }
+    let mut emitter = match &args.emit_streams {
+        Some(dir) => {
+            Some(StreamEmitter::new(dir, &model.name).with_context(|| format!("{}: cannot create", dir.display()))?)
+        }
+        None => None,
+    };
+    #[cfg(feature = "rtl")]
+    let rtl = args.rtl;
+    #[cfg(not(feature = "rtl"))]
+    let rtl = false;
+    let report = report::build(&model, &layers, &cfg, &params, |layer, streams| {
+        if let Some(e) = emitter.as_mut() {
+            e.write_layer(&layer.name, streams).map_err(report::BuildError::Io)?;
+        }
+        if rtl {
+            return rtl_measure(layer, streams);
+        }
+        Ok(Vec::new())
+    })?;
+    if let Some(e) = emitter {
+        e.finish().context("writing manifest.json")?;
+    }
+    if !args.quiet {
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        TableReporter.write(&report, &mut out)?;
+    }
+    for (path, reporter) in
+        [(&args.csv, &CsvReporter as &dyn Reporter), (&args.json, &JsonReporter), (&args.markdown, &MarkdownReporter)]
+    {
+        if let Some(path) = path {
+            write_file(path, reporter, &report)?;
+        }
+    }
+    Ok(())
+}
+
+/// Co-simulates a layer's streams on the RTL tops and returns their measurements.
+#[cfg(feature = "rtl")]
+fn rtl_measure(
+    layer: &PreparedLayer,
+    streams: &[weightstream::formats::EncodedStream],
+) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
+    use weightstream::cosim::{self, CosimOptions};
+    let opts = CosimOptions::default();
+    let a = weightstream::pe::random_activations(layer.matrix.cols, cosim::ACT_BITS, opts.seed);
+    let mut out: Vec<report::RtlMeasure> = Vec::with_capacity(streams.len());
+    for s in streams {
+        let exp = cosim::expected(&layer.matrix, &a, &s.params);
+        let run =
+            cosim::run_layer(&layer.name, s, &a, &exp, &opts).map_err(|e| report::BuildError::Rtl(e.to_string()))?;
+        if let Some(line) = run.mismatch_line() {
+            return Err(report::BuildError::Rtl(format!("RTL mismatch: {line}")));
+        }
+        let dense_words = out.first().map_or(run.words, |d| d.words);
+        out.push(report::RtlMeasure {
+            cycles: run.cycles,
+            words: run.words,
+            efficiency: run.efficiency,
+            starved: run.starved,
+            stalled: run.stalled,
+            mismatches: run.mismatches,
+            saved_pct: 100.0 * (1.0 - run.words as f64 / dense_words.max(1) as f64),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(not(feature = "rtl"))]
+fn rtl_measure(
+    _: &PreparedLayer,
+    _: &[weightstream::formats::EncodedStream],
+) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
+    Ok(Vec::new())
+}
