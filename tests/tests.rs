@@ -1,5 +1,6 @@
 //! The one integration-test binary: topic modules share `util`.
 
+mod bundle;
 mod cli;
 #[cfg(feature = "rtl")]
 mod cosim;
@@ -9,4 +10,5 @@ mod loaders;
 mod malformed;
 mod quantize;
 mod report;
+mod study;
 mod util;
