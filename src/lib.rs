@@ -13,6 +13,7 @@ pub mod formats;
 pub mod matrix;
 pub mod model;
 pub mod pe;
+pub mod plot;
 pub mod prepare;
 pub mod quant;
 pub mod report;
