@@ -144,13 +144,15 @@ pub fn abbreviate_all(names: &[String]) -> Vec<String> {
     short
         .iter()
         .zip(names)
-        .map(|(s, full)| {
-            if s.is_empty() || short.iter().filter(|o| *o == s).count() > 1 {
-                full.clone()
-            } else {
-                s.clone()
-            }
-        })
+        .map(
+            |(s, full)| {
+                if s.is_empty() || short.iter().filter(|o| *o == s).count() > 1 {
+                    full.clone()
+                } else {
+                    s.clone()
+                }
+            },
+        )
         .collect()
 }
 

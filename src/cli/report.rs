@@ -1,17 +1,21 @@
 //! `weightstream report`: the per-layer bandwidth report, its files, emitted streams, exported
-//! matrices and, with `--rtl`, co-simulated measurements.
+//! matrices, the `--out` bundle (charts, HTML, energy and load time) and, with `--rtl`,
+//! co-simulated measurements; also the progress bar shared with `cosim`.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{load, ModelArgs, PrepareArgs, StreamArgs};
 use weightstream::emit::StreamEmitter;
 use weightstream::model::safetensors_io::{write_i32_safetensors, IntTensor};
 use weightstream::prepare::{prepare, PreparedLayer};
+use weightstream::report::bundle::{write_bundle, BundleOptions};
+use weightstream::report::energy::{self, EnergyParams};
 use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
 
 #[derive(Args)]
@@ -37,7 +41,23 @@ pub struct ReportArgs {
     /// Write every layer's quantized integer matrix (I32, [O, K]) to this .safetensors file.
     #[arg(long)]
     export_quantized: Option<PathBuf>,
-    /// Print nothing to the terminal (files are still written).
+    /// Write a self-contained bundle into this directory: index.html, report.md, layers.csv,
+    /// report.json, energy.csv, charts (PNG and SVG), command.txt, manifest.json.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Decoder clock in MHz, for load times.
+    #[arg(long, default_value_t = energy::DEFAULT_CLOCK_MHZ)]
+    clock_mhz: f64,
+    /// DRAM bandwidth in GB/s (10^9 bytes/s), for load times.
+    #[arg(long, default_value_t = energy::DEFAULT_DRAM_GBPS)]
+    dram_gbps: f64,
+    /// DRAM read energy, pJ per bit (default: Horowitz ISSCC 2014, 45 nm, 640 pJ / 32 bits).
+    #[arg(long, default_value_t = energy::DEFAULT_DRAM_PJ_PER_BIT)]
+    dram_pj_per_bit: f64,
+    /// SRAM read energy, pJ per bit (default: Horowitz ISSCC 2014, 32 KB SRAM, 5 pJ / 32 bits).
+    #[arg(long, default_value_t = energy::DEFAULT_SRAM_PJ_PER_BIT)]
+    sram_pj_per_bit: f64,
+    /// Print nothing to the terminal (files are still written); no progress bar.
     #[arg(long)]
     quiet: bool,
     /// Also run every layer through the RTL tops (co-simulation): cycles, efficiency, words
@@ -64,7 +84,26 @@ fn export_quantized(path: &Path, layers: &[PreparedLayer]) -> Result<()> {
     write_i32_safetensors(path, &tensors).with_context(|| format!("{}: cannot write", path.display()))
 }
 
+/// A progress bar on stderr, hidden when `quiet` or when stderr is not a terminal.
+pub fn progress(len: usize, quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let style =
+        ProgressStyle::with_template("{prefix} [{bar:40}] {pos}/{len} layers, {elapsed} (eta {eta}) {wide_msg}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(len as u64).with_style(style).with_prefix(what.to_string())
+}
+
 pub fn run_report(args: &ReportArgs) -> Result<()> {
+    let energy_params = EnergyParams {
+        dram_pj_per_bit: args.dram_pj_per_bit,
+        sram_pj_per_bit: args.sram_pj_per_bit,
+        clock_mhz: args.clock_mhz,
+        dram_gbps: args.dram_gbps,
+    };
+    energy_params.validate()?;
     let model = load(&args.model)?;
     let cfg = args.prepare.config();
     let params = args.stream.params(cfg.bits);
@@ -83,15 +122,18 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     let rtl = args.rtl;
     #[cfg(not(feature = "rtl"))]
     let rtl = false;
+    let bar = progress(layers.len(), args.quiet, if rtl { "report + RTL" } else { "report" });
     let report = report::build(&model, &layers, &cfg, &params, |layer, streams| {
+        bar.set_message(layer.name.clone());
         if let Some(e) = emitter.as_mut() {
             e.write_layer(&layer.name, streams).map_err(report::BuildError::Io)?;
         }
-        if rtl {
-            return rtl_measure(layer, streams);
-        }
-        Ok(Vec::new())
-    })?;
+        let measured = if rtl { rtl_measure(layer, streams)? } else { Vec::new() };
+        bar.inc(1);
+        Ok(measured)
+    });
+    bar.finish_and_clear();
+    let report = report?;
     if let Some(e) = emitter {
         e.finish().context("writing manifest.json")?;
     }
@@ -105,6 +147,22 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     {
         if let Some(path) = path {
             write_file(path, reporter, &report)?;
+        }
+    }
+    if let Some(dir) = &args.out {
+        let started = std::time::Instant::now();
+        let opts = BundleOptions { command: std::env::args().collect(), energy: energy_params };
+        let summary =
+            write_bundle(&report, dir, &opts).with_context(|| format!("{}: writing the bundle", dir.display()))?;
+        if !args.quiet {
+            eprintln!(
+                "bundle: {} files in {} ({} charts, PNG + SVG) in {:.2} s; open {}",
+                summary.files.len(),
+                dir.display(),
+                summary.charts.len(),
+                started.elapsed().as_secs_f64(),
+                dir.join("index.html").display()
+            );
         }
     }
     Ok(())

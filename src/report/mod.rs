@@ -3,7 +3,10 @@
 //! only: every size comes from a stream whose decode round-tripped bit-exact. Reporters (table,
 //! CSV, JSON, Markdown) render one [`Report`] behind the [`Reporter`] trait.
 
+pub mod bundle;
+pub mod charts;
 mod csv_out;
+pub mod energy;
 mod json_out;
 mod markdown;
 mod table;

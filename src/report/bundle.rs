@@ -1,0 +1,534 @@
+//! The report bundle (`weightstream report --out DIR`): one directory a hardware designer can hand
+//! around. It holds `index.html` (static: no scripts, nothing fetched, images referenced
+//! relatively), `report.md` with the same content, `layers.csv` and `report.json` (exactly the
+//! `--csv` / `--json` outputs), `energy.csv` (energy and load time per layer and format), the
+//! charts as PNG and SVG under `charts/`, `command.txt` (the exact command line) and
+//! `manifest.json` (command, parameters, tool version, energy source, file list).
+//!
+//! The HTML and Markdown are rendered from one list of [`Block`]s so they cannot disagree.
+
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::charts::{self, WrittenChart};
+use super::energy::{self, EnergyParams, EnergyReport};
+use super::table::{breakdown_grid, layer_grid, preamble, remainder_line, rtl_grid, Grid};
+use super::{CsvReporter, JsonReporter, Report, Reporter};
+use crate::formats::Format;
+use crate::plot::{self, PlotError};
+
+/// What the bundle is built from besides the report.
+#[derive(Debug, Clone)]
+pub struct BundleOptions {
+    /// The command line that produced the report (argv, program first).
+    pub command: Vec<String>,
+    /// Energy and timing parameters.
+    pub energy: EnergyParams,
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct BundleSummary {
+    /// Every file, relative to the bundle directory, in writing order.
+    pub files: Vec<PathBuf>,
+    /// The charts.
+    pub charts: Vec<WrittenChart>,
+    /// The energy and load-time estimate that went into the bundle.
+    pub energy: EnergyReport,
+}
+
+/// The bundle could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Plot(#[from] PlotError),
+    #[error(transparent)]
+    Energy(#[from] energy::EnergyError),
+    #[error("report has no layers")]
+    Empty,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BundleError + '_ {
+    move |source| BundleError::Io { path: path.to_path_buf(), source }
+}
+
+/// One piece of the document.
+pub(crate) enum Block {
+    /// A heading of level 1..3.
+    Heading(u8, String),
+    /// A paragraph of plain text.
+    Para(String),
+    /// A bulleted list.
+    List(Vec<String>),
+    /// Preformatted text (the command line).
+    Code(String),
+    /// A table.
+    Table(Grid),
+    /// A chart: PNG and SVG paths relative to the bundle, title, caption.
+    Chart { png: String, svg: String, title: String, caption: String, width: u32 },
+}
+
+/// Quotes one argument for a POSIX shell when it needs it.
+pub fn shell_quote(arg: &str) -> String {
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// The command line as one shell-pasteable string.
+pub fn command_line(argv: &[String]) -> String {
+    argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+fn uj(pj: f64) -> String {
+    format!("{:.3}", pj / 1e6)
+}
+
+fn summary_grid(r: &Report, e: &EnergyReport) -> Grid {
+    let rtl = r.totals.formats.iter().any(|f| f.rtl.is_some());
+    let mut header: Vec<String> = [
+        "format",
+        "bus words",
+        "saved%",
+        "x dense",
+        "DRAM+SRAM energy uJ",
+        "energy saved%",
+        "DRAM time us",
+        "decode time us",
+        "load time us",
+        "bound",
+        "speedup",
+    ]
+    .map(String::from)
+    .to_vec();
+    if rtl {
+        header.extend(["RTL cycles", "RTL eff"].map(String::from));
+    }
+    let rows = r
+        .totals
+        .formats
+        .iter()
+        .zip(&e.totals.formats)
+        .map(|(f, en)| {
+            let mut row = vec![
+                f.format.name().to_string(),
+                f.bus_words.to_string(),
+                format!("{:.1}", f.saved_pct),
+                format!("{:.2}", f.ratio_vs_dense),
+                uj(en.total_pj),
+                format!("{:.1}", en.saved_pct),
+                energy::human_us(en.dram_s),
+                energy::human_us(en.decode_s),
+                energy::human_us(en.load_s),
+                en.bound.label().to_string(),
+                format!("{:.2}", en.speedup_vs_dense),
+            ];
+            if rtl {
+                match f.rtl {
+                    Some(m) => row.extend([m.cycles.to_string(), format!("{:.3}", m.efficiency)]),
+                    None => row.extend(["-".to_string(), "-".to_string()]),
+                }
+            }
+            row
+        })
+        .collect();
+    Grid { header, rows }
+}
+
+fn energy_grid(e: &EnergyReport, labels: &[String]) -> Grid {
+    let mut header = vec!["label".to_string(), "layer".to_string()];
+    for f in Format::ALL {
+        header.push(format!("{f} nJ"));
+    }
+    for f in Format::ALL {
+        header.push(format!("{f} us"));
+    }
+    let total_label = "TOTAL".to_string();
+    let rows = e
+        .layers
+        .iter()
+        .zip(labels)
+        .chain(std::iter::once((&e.totals, &total_label)))
+        .map(|(l, label)| {
+            let mut row = vec![label.clone(), l.name.clone()];
+            row.extend(l.formats.iter().map(|f| format!("{:.1}", f.total_pj / 1e3)));
+            row.extend(l.formats.iter().map(|f| {
+                let b = match f.bound {
+                    energy::Bound::Dram => "D",
+                    energy::Bound::Decoder => "C",
+                };
+                format!("{} {b}", energy::human_us(f.load_s))
+            }));
+            row
+        })
+        .collect();
+    Grid { header, rows }
+}
+
+/// The document: every heading, paragraph, table and chart, in order.
+pub(crate) fn document(
+    r: &Report,
+    e: &EnergyReport,
+    charts: &[WrittenChart],
+    argv: &[String],
+    files: &[String],
+) -> Vec<Block> {
+    let full: Vec<String> = r.layers.iter().map(|l| l.name.clone()).collect();
+    let labels = plot::abbreviate_all(&full);
+    let p = &e.params;
+    let mut doc = vec![Block::Heading(1, format!("Weight stream bandwidth: {}", r.model))];
+    doc.push(Block::List(preamble(r)));
+    doc.push(Block::Para("Produced by:".into()));
+    doc.push(Block::Code(command_line(argv)));
+
+    doc.push(Block::Heading(2, "Summary (all layers)".into()));
+    let best = r
+        .totals
+        .formats
+        .iter()
+        .zip(&e.totals.formats)
+        .filter(|(f, _)| f.format != Format::Dense)
+        .max_by(|a, b| a.0.saved_pct.total_cmp(&b.0.saved_pct));
+    if let Some((f, en)) = best {
+        doc.push(Block::Para(format!(
+            "{} layers, {} weights, density {:.1}% (after delta {:.1}%). Best format: {} saves {:.1}% of the bus \
+             words against dense ({:.2}x smaller), {:.1}% of the DRAM+SRAM energy ({} uJ vs {} uJ dense), and loads \
+             {:.2}x faster at {} GB/s and {} MHz ({}-bound).",
+            r.layers.len(),
+            r.totals.weights,
+            100.0 * r.totals.density,
+            100.0 * r.totals.delta_density,
+            f.format,
+            f.saved_pct,
+            f.ratio_vs_dense,
+            en.saved_pct,
+            uj(en.total_pj),
+            uj(e.totals.formats[0].total_pj),
+            en.speedup_vs_dense,
+            p.dram_gbps,
+            p.clock_mhz,
+            en.bound.label(),
+        )));
+    }
+    doc.push(Block::Table(summary_grid(r, e)));
+    let measured = r.totals.formats.iter().any(|f| f.rtl.is_some());
+    doc.push(Block::Para(format!(
+        "Energy: every bit on the wire (payload + metadata + padding, whole bus words) read once from DRAM at {} \
+         pJ/bit and once from the on-chip SRAM buffer at {} pJ/bit. Default costs: {}. Load time per layer = \
+         max(DRAM time = bits / {} GB/s, decode time = {} / {} MHz); the bound is whichever is larger, and the \
+         model's times are sums over layers.",
+        p.dram_pj_per_bit,
+        p.sram_pj_per_bit,
+        energy::ENERGY_SOURCE,
+        p.dram_gbps,
+        if measured { "co-simulated RTL decode cycles" } else { "max(beats, words) cycles (ideal decoder)" },
+        p.clock_mhz,
+    )));
+
+    doc.push(Block::Heading(2, "Charts".into()));
+    for c in charts {
+        doc.push(Block::Chart {
+            png: format!("charts/{}.png", c.name),
+            svg: format!("charts/{}.svg", c.name),
+            title: c.title.clone(),
+            caption: c.caption.clone(),
+            width: c.size.0,
+        });
+    }
+
+    doc.push(Block::Heading(2, "Per layer".into()));
+    doc.push(Block::Para(
+        "label = the layer's name on the charts' x axes (f = features, c = conv, cls = classifier, .weight dropped)."
+            .into(),
+    ));
+    let mut grid = layer_grid(r);
+    grid.header.insert(0, "label".into());
+    for (i, row) in grid.rows.iter_mut().enumerate() {
+        row.insert(0, labels.get(i).cloned().unwrap_or_default());
+    }
+    doc.push(Block::Table(grid));
+    if let Some(g) = rtl_grid(r) {
+        doc.push(Block::Heading(2, "RTL co-simulation".into()));
+        doc.push(Block::Table(g));
+    }
+    doc.push(Block::Heading(2, "Energy and load time per layer".into()));
+    doc.push(Block::Para(format!(
+        "nJ = DRAM + SRAM energy of the format's bits; us = load time, D = DRAM-bound ({} GB/s), C = decoder-bound \
+         ({} MHz).",
+        p.dram_gbps, p.clock_mhz
+    )));
+    doc.push(Block::Table(energy_grid(e, &labels)));
+    doc.push(Block::Heading(2, "Where the bits go (all layers)".into()));
+    doc.push(Block::Table(breakdown_grid(r)));
+    doc.push(Block::Para(remainder_line(r)));
+    doc.push(Block::Para(
+        "Legend: density = nonzero fraction of W; d.delta = of D (difference along k); H = order-0 entropy bound in \
+         bits per weight; words = B-bit bus words on the wire; x = dense bits / format bits; saved% = bus words \
+         saved against dense. Every size comes from a stream that decoded back bit-exact."
+            .into(),
+    ));
+    doc.push(Block::Heading(2, "Files".into()));
+    doc.push(Block::List(files.to_vec()));
+    doc
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Renders the document as GitHub-flavoured Markdown.
+pub(crate) fn to_markdown(doc: &[Block]) -> String {
+    let mut out = String::new();
+    for b in doc {
+        match b {
+            Block::Heading(level, text) => {
+                out.push_str(&format!("{} {text}\n\n", "#".repeat(*level as usize)));
+            }
+            Block::Para(text) => out.push_str(&format!("{text}\n\n")),
+            Block::List(items) => {
+                for i in items {
+                    out.push_str(&format!("- {i}\n"));
+                }
+                out.push('\n');
+            }
+            Block::Code(text) => out.push_str(&format!("```sh\n{text}\n```\n\n")),
+            Block::Table(g) => {
+                out.push_str(&format!("| {} |\n", g.header.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | ")));
+                let align: Vec<&str> =
+                    (0..g.header.len()).map(|i| if i < 2 && !is_numeric_col(g, i) { ":--" } else { "--:" }).collect();
+                out.push_str(&format!("| {} |\n", align.join(" | ")));
+                for row in &g.rows {
+                    out.push_str(&format!("| {} |\n", row.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")));
+                }
+                out.push('\n');
+            }
+            Block::Chart { png, svg, title, caption, .. } => {
+                out.push_str(&format!("### {title}\n\n![{title}]({png})\n\n{caption} (SVG: [{svg}]({svg}))\n\n"));
+            }
+        }
+    }
+    out
+}
+
+fn is_numeric_col(g: &Grid, i: usize) -> bool {
+    g.rows.iter().all(|r| r.get(i).is_some_and(|c| c.trim().parse::<f64>().is_ok() || c == "-"))
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+const CSS: &str = "body{font-family:'DejaVu Sans',Verdana,sans-serif;margin:24px auto;max-width:1600px;\
+color:#222;padding:0 16px}h1{font-size:26px}h2{font-size:21px;border-bottom:1px solid #ccc;padding-bottom:4px;\
+margin-top:32px}h3{font-size:17px}table{border-collapse:collapse;font-size:13px;margin:8px 0}\
+th,td{border:1px solid #ddd;padding:3px 7px}th{background:#f3f3f3}td.n{text-align:right;\
+font-variant-numeric:tabular-nums}tr:nth-child(even) td{background:#fafafa}pre{background:#f6f6f6;\
+padding:8px;overflow-x:auto;white-space:pre-wrap;word-break:break-all}figure{margin:12px 0 28px 0}\
+figure img{max-width:100%;height:auto;border:1px solid #eee}figcaption{font-size:14px;color:#444;\
+max-width:1100px}.scroll{overflow-x:auto}";
+
+/// Renders the document as a static HTML page (inline CSS, no scripts, relative image links).
+pub(crate) fn to_html(doc: &[Block]) -> String {
+    let title = doc
+        .iter()
+        .find_map(|b| if let Block::Heading(1, t) = b { Some(t.clone()) } else { None })
+        .unwrap_or_else(|| "weightstream report".into());
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>{CSS}</style>\n\
+         </head>\n<body>\n",
+        esc(&title)
+    );
+    for b in doc {
+        match b {
+            Block::Heading(level, text) => out.push_str(&format!("<h{level}>{}</h{level}>\n", esc(text))),
+            Block::Para(text) => out.push_str(&format!("<p>{}</p>\n", esc(text))),
+            Block::List(items) => {
+                out.push_str("<ul>\n");
+                for i in items {
+                    out.push_str(&format!("<li>{}</li>\n", esc(i)));
+                }
+                out.push_str("</ul>\n");
+            }
+            Block::Code(text) => out.push_str(&format!("<pre>{}</pre>\n", esc(text))),
+            Block::Table(g) => {
+                out.push_str("<div class=\"scroll\"><table>\n<tr>");
+                for h in &g.header {
+                    out.push_str(&format!("<th>{}</th>", esc(h)));
+                }
+                out.push_str("</tr>\n");
+                let numeric: Vec<bool> = (0..g.header.len()).map(|i| is_numeric_col(g, i)).collect();
+                for row in &g.rows {
+                    out.push_str("<tr>");
+                    for (i, c) in row.iter().enumerate() {
+                        let class = if numeric.get(i).copied().unwrap_or(false) { " class=\"n\"" } else { "" };
+                        out.push_str(&format!("<td{class}>{}</td>", esc(c)));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</table></div>\n");
+            }
+            Block::Chart { png, svg, title, caption, width } => {
+                out.push_str(&format!(
+                    "<figure>\n<h3>{t}</h3>\n<a href=\"{svg}\"><img src=\"{png}\" alt=\"{t}\" width=\"{width}\"></a>\n\
+                     <figcaption>{c} <a href=\"{png}\">PNG</a> · <a href=\"{svg}\">SVG</a></figcaption>\n</figure>\n",
+                    t = esc(title),
+                    c = esc(caption),
+                    svg = esc(svg),
+                    png = esc(png),
+                ));
+            }
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+#[derive(Serialize)]
+struct EnergyRow<'a> {
+    layer: &'a str,
+    format: &'static str,
+    bits: u64,
+    dram_pj: f64,
+    sram_pj: f64,
+    total_pj: f64,
+    energy_saved_pct: f64,
+    dram_us: f64,
+    decode_cycles: u64,
+    decode_cycles_measured: bool,
+    decode_us: f64,
+    load_us: f64,
+    bound: &'static str,
+    speedup_vs_dense: f64,
+}
+
+/// Writes energy and load time per layer and format (totals last) as CSV.
+pub fn write_energy_csv(e: &EnergyReport, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    for l in e.layers.iter().chain(std::iter::once(&e.totals)) {
+        for f in &l.formats {
+            w.serialize(EnergyRow {
+                layer: &l.name,
+                format: f.format.name(),
+                bits: f.bits,
+                dram_pj: f.dram_pj,
+                sram_pj: f.sram_pj,
+                total_pj: f.total_pj,
+                energy_saved_pct: f.saved_pct,
+                dram_us: f.dram_s * 1e6,
+                decode_cycles: f.decode_cycles,
+                decode_cycles_measured: f.measured,
+                decode_us: f.decode_s * 1e6,
+                load_us: f.load_s * 1e6,
+                bound: f.bound.label(),
+                speedup_vs_dense: f.speedup_vs_dense,
+            })
+            .map_err(io::Error::other)?;
+        }
+    }
+    w.flush()
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    tool: &'a str,
+    command: &'a [String],
+    command_line: String,
+    model: &'a str,
+    source: &'a str,
+    provenance: &'a str,
+    prepare: &'a super::super::prepare::PrepareConfig,
+    stream: &'a crate::formats::StreamParams,
+    energy: &'a EnergyParams,
+    energy_source: &'static str,
+    rtl: bool,
+    files: &'a [String],
+}
+
+fn write_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), BundleError> {
+    let file = fs::File::create(path).map_err(io_err(path))?;
+    let mut w = BufWriter::new(file);
+    f(&mut w).and_then(|_| w.flush()).map_err(io_err(path))
+}
+
+/// Writes the whole bundle into `dir` (created if missing; existing files of the same names are
+/// replaced).
+pub fn write_bundle(report: &Report, dir: &Path, opts: &BundleOptions) -> Result<BundleSummary, BundleError> {
+    if report.layers.is_empty() {
+        return Err(BundleError::Empty);
+    }
+    let energy = energy::estimate(report, &opts.energy)?;
+    let chart_dir = dir.join("charts");
+    fs::create_dir_all(&chart_dir).map_err(io_err(&chart_dir))?;
+    let charts = charts::write_all(report, &energy, &chart_dir)?;
+
+    let mut files: Vec<String> =
+        ["index.html", "report.md", "layers.csv", "report.json", "energy.csv", "command.txt", "manifest.json"]
+            .map(String::from)
+            .to_vec();
+    for c in &charts {
+        files.push(format!("charts/{}.png", c.name));
+        files.push(format!("charts/{}.svg", c.name));
+    }
+
+    write_with(&dir.join("layers.csv"), |w| CsvReporter.write(report, w))?;
+    write_with(&dir.join("report.json"), |w| JsonReporter.write(report, w))?;
+    write_with(&dir.join("energy.csv"), |w| write_energy_csv(&energy, w))?;
+    let cmd = command_line(&opts.command);
+    write_with(&dir.join("command.txt"), |w| writeln!(w, "{cmd}"))?;
+    let manifest = Manifest {
+        tool: &report.tool,
+        command: &opts.command,
+        command_line: cmd.clone(),
+        model: &report.model,
+        source: &report.source,
+        provenance: &report.provenance,
+        prepare: &report.prepare,
+        stream: &report.stream,
+        energy: &opts.energy,
+        energy_source: energy::ENERGY_SOURCE,
+        rtl: report.totals.formats.iter().any(|f| f.rtl.is_some()),
+        files: &files,
+    };
+    write_with(&dir.join("manifest.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &manifest).map_err(io::Error::other)?;
+        writeln!(w)
+    })?;
+    let doc = document(report, &energy, &charts, &opts.command, &files);
+    let md = to_markdown(&doc);
+    write_with(&dir.join("report.md"), |w| w.write_all(md.as_bytes()))?;
+    let html = to_html(&doc);
+    write_with(&dir.join("index.html"), |w| w.write_all(html.as_bytes()))?;
+    Ok(BundleSummary { files: files.into_iter().map(PathBuf::from).collect(), charts, energy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(shell_quote("--out"), "--out");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn html_escapes_and_has_no_scripts() {
+        let doc = vec![
+            Block::Heading(1, "a <b>".into()),
+            Block::Table(Grid { header: vec!["x".into()], rows: vec![vec!["1".into()]] }),
+        ];
+        let html = to_html(&doc);
+        assert!(html.contains("a &lt;b&gt;"));
+        assert!(!html.contains("<script"));
+        assert!(html.contains("<td class=\"n\">1</td>"));
+    }
+}
