@@ -22,10 +22,10 @@
  * tile), last beat of the layer.
  *
  * Errors (sticky until start_i; code on error_code_o):
- *   1 truncated: the final word has been accepted and the window cannot
+ *   1 truncated: the final word is in the aligner and the window cannot
  *     hold the next beat
  *   4 trailing data: after the last beat the buffer holds more than the
- *     zero padding of the final word, or the final word was not yet seen
+ *     zero padding of the final word, or the final word is not in the aligner
  *   5 bad configuration: O == 0, O > MAX_O or K == 0
  */
 module ws_bitmap_decoder #(
@@ -54,13 +54,13 @@ module ws_bitmap_decoder #(
     input  wire [N*Q+N-1:0]                     win_data_i,
     // aligner window: number of buffered bits
     input  wire [$clog2(N*Q+N+3*B+1)-1:0]         win_count_i,
-    // aligner window: final word accepted
+    // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
-    // aligner window: final word accepted and only zero padding left
+    // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits consumed this cycle
     output wire [$clog2(N*Q+N+1)-1:0]           win_consume_o,
-    // aligner window: word intake enable (registered)
+    // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
     // beat output: N lanes of Q bits, lane l in bits [l*Q +: Q]

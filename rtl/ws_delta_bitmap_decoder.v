@@ -45,13 +45,13 @@ module ws_delta_bitmap_decoder #(
     input  wire [N*Q+N-1:0]                     win_data_i,
     // aligner window: number of buffered bits
     input  wire [$clog2(N*Q+N+3*B+1)-1:0]       win_count_i,
-    // aligner window: final word accepted
+    // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
-    // aligner window: final word accepted and only zero padding left
+    // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits consumed this cycle
     output wire [$clog2(N*Q+N+1)-1:0]           win_consume_o,
-    // aligner window: word intake enable (registered)
+    // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
     // beat output: N lanes of Q bits, lane l in bits [l*Q +: Q]

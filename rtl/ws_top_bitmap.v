@@ -7,7 +7,11 @@
 /*
  * weightstream top: bitmap format
  *
- * bus words -> ws_bit_aligner -> ws_bitmap_decoder -> ws_pe_array -> y
+ * bus words -> ws_word_fifo -> ws_bit_aligner -> ws_bitmap_decoder -> ws_pe_array -> y
+ *
+ * The bus fills the word FIFO (FIFO_D words) at one word per cycle while it
+ * is not full; the aligner takes up to M = ceil(WIN/B) words per cycle from
+ * its head, so words banked during sparse stretches carry the dense ones.
  *
  * All ws_top_<fmt> modules share this port list (R and P are unused by
  * this format but kept so one harness drives every top).
@@ -94,7 +98,7 @@ module ws_top_bitmap #(
     output wire [31:0]      cnt_words_o,
     // counter: beats fired into the PE array
     output wire [31:0]      cnt_beats_o,
-    // counter: decode cycles waiting for input bits with s_w_valid_i low
+    // counter: decode cycles waiting for input bits, FIFO empty, s_w_valid_i low
     output wire [31:0]      cnt_starved_o,
     // counter: decode cycles with a beat ready but the PE array not
     output wire [31:0]      cnt_stalled_o
@@ -105,6 +109,12 @@ localparam integer CNT_W = $clog2(WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
+// words the aligner takes per cycle at most: enough for the widest beat
+localparam integer M      = (WIN + B - 1) / B;
+localparam integer PW     = $clog2(M + 1);
+// word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
+// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
+localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
 
 // parameter checks (R and P belong to the shared port list only)
 generate
@@ -117,6 +127,13 @@ generate
 `endif
     end
 endgenerate
+
+// word FIFO <-> aligner
+wire [M*B-1:0]   fifo_data;
+wire [M-1:0]     fifo_valid;
+wire [M-1:0]     fifo_last;
+wire [PW-1:0]    fifo_pop;
+wire             fifo_empty;
 
 // aligner <-> decoder
 wire [WIN-1:0]   win_data;
@@ -145,10 +162,11 @@ wire             dec_starve;
 wire             pe_busy;
 wire             pe_done;
 
-ws_bit_aligner #(
+ws_word_fifo #(
     .B(B),
-    .WIN(WIN)
-) u_aligner (
+    .DEPTH(FIFO_D),
+    .M(M)
+) u_fifo (
     .clk(clk),
     .rst(rst),
     .clear_i(start_i),
@@ -157,6 +175,26 @@ ws_bit_aligner #(
     .s_valid_i(s_w_valid_i),
     .s_last_i(s_w_last_i),
     .s_ready_o(s_w_ready_o),
+    .m_data_o(fifo_data),
+    .m_valid_o(fifo_valid),
+    .m_last_o(fifo_last),
+    .m_pop_i(fifo_pop),
+    .empty_o(fifo_empty)
+);
+
+ws_bit_aligner #(
+    .B(B),
+    .WIN(WIN),
+    .M(M)
+) u_aligner (
+    .clk(clk),
+    .rst(rst),
+    .clear_i(start_i),
+    .en_i(win_en),
+    .s_data_i(fifo_data),
+    .s_valid_i(fifo_valid),
+    .s_last_i(fifo_last),
+    .s_pop_o(fifo_pop),
     .win_data_o(win_data),
     .win_count_o(win_count),
     .win_last_o(win_last),
@@ -252,7 +290,8 @@ always @* begin
     if (beat_fire) begin
         beats_d = beats_q + 32'd1;
     end
-    if (dec_starve && !s_w_valid_i) begin
+    // starved: waiting for bits that are neither in the FIFO nor offered
+    if (dec_starve && fifo_empty && !s_w_valid_i) begin
         starv_d = starv_q + 32'd1;
     end
     if (beat_valid && !beat_ready) begin

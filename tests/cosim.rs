@@ -209,6 +209,56 @@ fn throughput_target_holds() {
     }
 }
 
+/// A depthwise-like layer (O = 576, K = 9) whose rows come in whole dense groups of 16..64
+/// consecutive rows (every weight nonzero) between stretches of rows at 5 % density: the bit
+/// demand per beat is bursty (runs of full tiles needing more than two bus words each, then nearly
+/// empty tiles), as in MobileNetV2's features.14.conv.1. The word FIFO must bank the sparse
+/// stretches' words for the dense runs.
+#[test]
+fn bursty_depthwise_throughput() {
+    let (set, p, _) = configs().into_iter().find(|(n, _, _)| *n == "n16_q8_b64").unwrap();
+    let (rows, cols) = (576, 9);
+    let q = p.weight_bits;
+    let (lo, hi) = QuantMatrix::value_range(q);
+    let mut w = random_layer(rows, cols, q, 0.05, 21);
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut o = (next() % 48) as usize;
+    let mut dense_rows = 0;
+    while o < rows {
+        let group = 16 * (1 + (next() % 4) as usize); // 16, 32, 48 or 64 rows
+        for r in o..(o + group).min(rows) {
+            for k in 0..cols {
+                let v = lo + (next() % (hi - lo + 1) as u64) as i32;
+                w.data[r * cols + k] = if v == 0 { 1 } else { v };
+            }
+            dense_rows += 1;
+        }
+        o += group + 48 + (next() % 128) as usize;
+    }
+    assert!(dense_rows >= rows / 6, "{dense_rows} dense rows");
+    for format in Format::ALL {
+        let run = cosim::run_matrix("bursty depthwise", &w, format, &p, &opts(Traffic::Full, 1)).unwrap();
+        assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
+        assert_eq!(run.beats_verified, run.beats_expected);
+        assert_eq!(run.y_verified, rows as u64);
+        let bound = run.beats.max(run.words) as f64;
+        assert!(
+            run.cycles as f64 <= 1.05 * bound + 8.0,
+            "{set} {format} bursty {rows}x{cols}: {} cycles for {} beats, {} words",
+            run.cycles,
+            run.beats,
+            run.words
+        );
+        assert_eq!(run.starved, 0, "input always valid");
+    }
+}
+
 #[test]
 fn real_mobilenet_layers() {
     use weightstream::model::{Model, ModelSpec, MOBILENET_V2_FILE};
