@@ -7,6 +7,7 @@
 pub mod bits;
 #[cfg(feature = "rtl")]
 pub mod cosim;
+pub mod diff;
 pub mod emit;
 pub mod entropy;
 pub mod formats;

@@ -25,6 +25,8 @@ enum Command {
     /// beat and output against the golden model; measures cycles and words on the wire.
     #[cfg(feature = "rtl")]
     Cosim(cli::cosim::CosimArgs),
+    /// Per-layer deltas of two report.json files: bus words, saved %, RTL cycles when both have them.
+    Diff(cli::diff::DiffArgs),
     /// Decodes every stream of an --emit-streams directory and reports the first malformed one.
     Check {
         /// The directory or its manifest.json.
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cli::report::run_report(args),
         Command::Layers(args) => cli::check::run_layers(args),
         Command::Check { path } => cli::check::run_check(path),
+        Command::Diff(args) => cli::diff::run_diff(args),
         #[cfg(feature = "rtl")]
         Command::Cosim(args) => cli::cosim::run_cosim(args),
     };

@@ -74,4 +74,5 @@ pub fn load(args: &ModelArgs) -> Result<Model> {
 pub mod check;
 #[cfg(feature = "rtl")]
 pub mod cosim;
+pub mod diff;
 pub mod report;
