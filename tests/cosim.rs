@@ -367,3 +367,33 @@ fn report_rtl_columns_equal_the_golden_streams() {
         }
     }
 }
+
+#[test]
+fn whole_mobilenet_every_format_verified_within_the_throughput_target() {
+    use weightstream::model::{Model, ModelSpec, MOBILENET_V2_FILE};
+    use weightstream::prepare::{prepare, PrepareConfig};
+    let path = crate::util::cached_model(MOBILENET_V2_FILE);
+    let model = Model::load(&ModelSpec::Path(path)).unwrap();
+    let layers = prepare(&model, &PrepareConfig::default()).unwrap();
+    let p = configs().into_iter().find(|(n, _, _)| *n == "n16_q8_b64").unwrap().1;
+    let mut runs = 0;
+    for layer in &layers {
+        for format in Format::ALL {
+            let run = cosim::run_matrix(&layer.name, &layer.matrix, format, &p, &opts(Traffic::Full, 1)).unwrap();
+            assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
+            assert_eq!(run.beats_verified, run.beats_expected);
+            assert_eq!(run.y_verified, layer.matrix.rows as u64);
+            let bound = run.beats.max(run.words) as f64;
+            assert!(
+                run.cycles as f64 <= 1.05 * bound + 8.0,
+                "{} {format}: {} cycles for {} beats, {} words",
+                layer.name,
+                run.cycles,
+                run.beats,
+                run.words
+            );
+            runs += 1;
+        }
+    }
+    assert_eq!(runs, 53 * 4);
+}
