@@ -103,7 +103,7 @@ where
         .caption(title, plot::title_style())
         .margin(12)
         .margin_right(24)
-        .x_label_area_size(105)
+        .x_label_area_size(95)
         .y_label_area_size(85)
         .build_cartesian_2d(layer_x(names.len()), y)
         .map_err(|e| PlotError::draw(chart_name, e))?;
@@ -455,12 +455,18 @@ impl Chart for CyclesChart<'_> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], beats_color.stroke_width(1)));
         draw_legend(&mut chart, name, SeriesLabelPosition::UpperLeft)?;
 
+        let min_eff = r
+            .layers
+            .iter()
+            .flat_map(|l| l.formats.iter().filter_map(|f| f.rtl.map(|m| m.efficiency)))
+            .fold(1.0f64, f64::min);
+        let lo = ((min_eff - 0.05) * 20.0).floor().clamp(0.0, 19.0) / 20.0;
         let mut chart = layer_chart(
             &panels[1],
             name,
             "Decoder efficiency per layer: max(beats, words) / cycles (1 = at the bound)",
             self.names,
-            RangedCoordf64::from(0f64..1.15),
+            RangedCoordf64::from(lo..1.0 + (1.0 - lo) * 0.25),
             "efficiency",
         )?;
         for &format in Format::ALL.iter() {
@@ -485,11 +491,20 @@ impl Chart for CyclesChart<'_> {
     }
 }
 
-/// RTL starved (decoder waited for input) and stalled (beat waited for the PE array) cycles per
-/// layer and format, stacked.
+/// RTL cycles above the bound max(beats, words) per layer and format, stacked: starved (decoder
+/// waited for input), stalled (a beat waited for the PE array), and the rest (pipeline fill and
+/// drain).
 struct StallsChart<'a> {
     report: &'a Report,
     names: &'a [String],
+}
+
+/// (starved, stalled, other) cycles above the bound.
+fn overhead(l: &super::LayerStats, f: &super::FormatStats) -> Option<(u64, u64, u64)> {
+    let m = f.rtl?;
+    let bound = l.beats.max(m.words);
+    let other = m.cycles.saturating_sub(bound).saturating_sub(m.starved + m.stalled);
+    Some((m.starved, m.stalled, other))
 }
 
 impl Chart for StallsChart<'_> {
@@ -507,47 +522,54 @@ impl Chart for StallsChart<'_> {
         let ymax = r
             .layers
             .iter()
-            .flat_map(|l| l.formats.iter().filter_map(|f| f.rtl.map(|m| m.starved + m.stalled)))
+            .flat_map(|l| l.formats.iter().filter_map(move |f| overhead(l, f).map(|(a, b, c)| a + b + c)))
             .max()
             .unwrap_or(0)
             .max(1) as f64
-            * 1.1;
+            * 1.6;
         let mut chart = layer_chart(
             area,
             name,
-            "RTL starved cycles (light: decoder waited for bus words) + stalled cycles (dark: PE array busy)",
+            "RTL cycles above the bound max(beats, words): starved (light) + stalled (dark) + fill/drain (mid)",
             self.names,
             RangedCoordf64::from(0f64..ymax),
-            "cycles",
+            "cycles above the bound",
         )?;
         for (fi, &format) in Format::ALL.iter().enumerate() {
             let color = plot::format_color(format);
-            let light = lighten(color, 0.5);
-            let dark = darken(color, 0.35);
+            let light = lighten(color, 0.6);
+            let dark = darken(color, 0.45);
             let mut starved = Vec::new();
             let mut stalled = Vec::new();
+            let mut other = Vec::new();
             for (li, l) in r.layers.iter().enumerate() {
-                let Some(m) = l.formats.iter().find(|f| f.format == format).and_then(|f| f.rtl) else { continue };
+                let Some((a, b, c)) = l.formats.iter().find(|f| f.format == format).and_then(|f| overhead(l, f)) else {
+                    continue;
+                };
                 let x0 = li as f64 - 0.4 + fi as f64 * bar_w;
                 let x1 = x0 + bar_w * 0.92;
-                starved.push(Rectangle::new([(x0, 0.0), (x1, m.starved as f64)], light.filled()));
-                stalled.push(Rectangle::new(
-                    [(x0, m.starved as f64), (x1, (m.starved + m.stalled) as f64)],
-                    dark.filled(),
-                ));
+                let (a, b, c) = (a as f64, b as f64, c as f64);
+                starved.push(Rectangle::new([(x0, 0.0), (x1, a)], light.filled()));
+                stalled.push(Rectangle::new([(x0, a), (x1, a + b)], dark.filled()));
+                other.push(Rectangle::new([(x0, a + b), (x1, a + b + c)], color.filled()));
             }
+            let total = |pick: fn((u64, u64, u64)) -> u64| -> u64 {
+                r.layers
+                    .iter()
+                    .filter_map(|l| l.formats.iter().find(|f| f.format == format).and_then(|f| overhead(l, f)))
+                    .map(pick)
+                    .sum()
+            };
+            let (ts, tt, to) = (total(|t| t.0), total(|t| t.1), total(|t| t.2));
             chart
                 .draw_series(starved)
                 .map_err(bar_err(name))?
-                .label(format!("{format} starved"))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], light.filled()));
-            chart
-                .draw_series(stalled)
-                .map_err(bar_err(name))?
-                .label(format!("{format} stalled"))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], dark.filled()));
+                .label(format!("{format}: starved {ts}, stalled {tt}, fill/drain {to} cycles in all"))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], color.filled()));
+            chart.draw_series(stalled).map_err(bar_err(name))?;
+            chart.draw_series(other).map_err(bar_err(name))?;
         }
-        draw_legend(&mut chart, name, SeriesLabelPosition::UpperLeft)
+        draw_legend(&mut chart, name, SeriesLabelPosition::UpperRight)
     }
 }
 
@@ -670,8 +692,10 @@ pub fn write_all(report: &Report, energy: &EnergyReport, dir: &Path) -> Result<V
         )?;
         add(
             &StallsChart { report, names },
-            "RTL starved and stalled cycles",
-            "Starved: cycles the decoder waited for a bus word; stalled: cycles a beat waited for the PE array.",
+            "RTL cycles above the bound",
+            "Decode cycles beyond max(beats, words), per layer and format, stacked: starved (the decoder waited \
+             for a bus word, light), stalled (a beat waited for the PE array, dark) and the rest, pipeline fill \
+             and drain (mid). With full traffic only fill/drain remains: a few cycles per layer.",
         )?;
     }
     Ok(out)
