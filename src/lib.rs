@@ -18,6 +18,7 @@ pub mod plot;
 pub mod prepare;
 pub mod quant;
 pub mod report;
+pub mod study;
 
 pub use formats::{Format, StreamParams};
 pub use matrix::QuantMatrix;

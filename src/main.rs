@@ -27,6 +27,9 @@ enum Command {
     Cosim(cli::cosim::CosimArgs),
     /// Per-layer deltas of two report.json files: bus words, saved %, RTL cycles when both have them.
     Diff(cli::diff::DiffArgs),
+    /// The compression study: codec pipelines (36 pairs of six algorithms, delta variants,
+    /// external codecs) on every layer, verified round trips, entropy bounds, verdict.
+    Study(cli::study::StudyArgs),
     /// Decodes every stream of an --emit-streams directory and reports the first malformed one.
     Check {
         /// The directory or its manifest.json.
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Layers(args) => cli::check::run_layers(args),
         Command::Check { path } => cli::check::run_check(path),
         Command::Diff(args) => cli::diff::run_diff(args),
+        Command::Study(args) => cli::study::run_study(args),
         #[cfg(feature = "rtl")]
         Command::Cosim(args) => cli::cosim::run_cosim(args),
     };

@@ -76,3 +76,4 @@ pub mod check;
 pub mod cosim;
 pub mod diff;
 pub mod report;
+pub mod study;

@@ -1,0 +1,195 @@
+//! `weightstream study`: the compression study on one or more models: every pipeline on every
+//! layer at every (sparsity, bits) setting, verified round trips, tables, entropy bounds,
+//! throughput, the verdict on the original study's claims, and CSV / JSON / Markdown / heatmaps.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use weightstream::model::{Model, ModelSpec};
+use weightstream::quant::{Granularity, PruneMode};
+use weightstream::study::external::ExternalCodec;
+use weightstream::study::pipeline::Pipeline;
+use weightstream::study::stages::STAGE_NAMES;
+use weightstream::study::{self, report, Quantizer, StudyConfig, StudyResult};
+
+#[derive(Args)]
+pub struct StudyArgs {
+    /// Models, comma-separated: mobilenet_v2 (trained), resnet18-fixture (untrained layout),
+    /// synthetic:mobilenet_v2|resnet18, or .safetensors / .pth files.
+    #[arg(long, value_delimiter = ',', default_value = "mobilenet_v2")]
+    model: Vec<String>,
+    /// Pruning sparsities, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.7,0.9")]
+    sparsity: Vec<f64>,
+    /// Weight bits Q, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "8,4")]
+    bits: Vec<u32>,
+    /// Linear quantization or k-means weight sharing (codebook counted).
+    #[arg(long, value_enum, default_value_t = Quantizer::Linear)]
+    quantizer: Quantizer,
+    /// Prune each layer to the sparsity, or one global threshold.
+    #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
+    prune: PruneMode,
+    /// Linear quantization scale per layer or per output channel.
+    #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
+    granularity: Granularity,
+    /// Pipelines, comma-separated, stages joined by | (e.g. "delta-k|bitmap|huffman"); the word
+    /// `default` stands for the six algorithms, their 36 pairs and the delta variants.
+    #[arg(long, value_delimiter = ',', default_value = "default")]
+    pipelines: Vec<String>,
+    /// External codec NAME=ENCODE_CMD::DECODE_CMD (repeatable): raw layer (LE i32) on stdin,
+    /// WS_ROWS/WS_COLS/WS_BITS in the environment. Runs alone as pipeline NAME, and may be
+    /// used in pipelines.
+    #[arg(long)]
+    codec: Vec<String>,
+    /// Time limit per external command run, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    codec_timeout: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Only the first N weight layers of each model (quick looks).
+    #[arg(long)]
+    max_layers: Option<usize>,
+    /// Write the results as CSV (one row per model, setting and pipeline).
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Write the results and verdict as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the report and verdict as Markdown.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Write everything (study.md, study.csv, study.json, pair heatmaps as PNG and SVG) here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but the verdict to the terminal.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>> {
+    Ok(BufWriter::new(File::create(path).with_context(|| format!("{}: cannot create", path.display()))?))
+}
+
+fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, md: Option<&Path>) -> Result<()> {
+    if let Some(p) = csv {
+        // One CSV with every model: the header once.
+        let mut buf = Vec::new();
+        for (i, s) in studies.iter().enumerate() {
+            let mut one = Vec::new();
+            report::write_csv(s, &mut one)?;
+            let text = String::from_utf8_lossy(&one);
+            let body = if i == 0 { &text[..] } else { text.split_once('\n').map(|x| x.1).unwrap_or("") };
+            buf.extend_from_slice(body.as_bytes());
+        }
+        let mut f = create(p)?;
+        f.write_all(&buf).and_then(|_| f.flush()).with_context(|| format!("{}: write failed", p.display()))?;
+    }
+    if let Some(p) = json {
+        let mut f = create(p)?;
+        let mut all = Vec::new();
+        for s in studies {
+            let mut one = Vec::new();
+            report::write_json(s, &mut one)?;
+            all.push(serde_json::from_slice::<serde_json::Value>(&one)?);
+        }
+        let v = if all.len() == 1 { all.remove(0) } else { serde_json::json!({ "studies": all }) };
+        serde_json::to_writer_pretty(&mut f, &v)?;
+        f.flush().with_context(|| format!("{}: write failed", p.display()))?;
+    }
+    if let Some(p) = md {
+        let text: String = studies.iter().map(report::markdown).collect::<Vec<_>>().join("\n");
+        fs::write(p, text).with_context(|| format!("{}: write failed", p.display()))?;
+    }
+    Ok(())
+}
+
+pub fn run_study(args: &StudyArgs) -> Result<()> {
+    if args.sparsity.is_empty() || args.bits.is_empty() {
+        bail!("--sparsity and --bits need at least one value each");
+    }
+    if !(args.codec_timeout > 0.0 && args.codec_timeout.is_finite()) {
+        bail!("--codec-timeout must be a positive number of seconds");
+    }
+    let timeout = Duration::from_secs_f64(args.codec_timeout);
+    let codecs: Vec<ExternalCodec> =
+        args.codec.iter().map(|c| ExternalCodec::parse(c, timeout)).collect::<Result<_, _>>()?;
+    let mut specs: Vec<String> = Vec::new();
+    for p in &args.pipelines {
+        if p == "default" {
+            specs.extend(study::default_pipelines());
+        } else {
+            specs.push(p.clone());
+        }
+    }
+    specs.extend(codecs.iter().map(|c| c.name.clone()));
+    let mut pipelines: Vec<Pipeline> = Vec::new();
+    for s in &specs {
+        let p = Pipeline::parse(s, &codecs).with_context(|| format!("stages: {STAGE_NAMES}"))?;
+        if !pipelines.iter().any(|q| q.name == p.name) {
+            pipelines.push(p);
+        }
+    }
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let cfg = StudyConfig {
+        sparsities: args.sparsity.clone(),
+        bits: args.bits.clone(),
+        quantizer: args.quantizer,
+        prune: args.prune,
+        granularity: args.granularity,
+        pipelines,
+        threads,
+        max_layers: args.max_layers,
+    };
+    let start = Instant::now();
+    let mut studies = Vec::new();
+    for name in &args.model {
+        let model = Model::load(&ModelSpec::parse(name)?)?;
+        eprintln!(
+            "study: {} ({}): {} pipelines x {} settings, {} threads",
+            model.name,
+            model.provenance.label(),
+            cfg.pipelines.len(),
+            cfg.sparsities.len() * cfg.bits.len(),
+            threads
+        );
+        let result = study::run_study(&model, &cfg, |s| {
+            let failed = s.pipelines.iter().filter(|p| !p.failures.is_empty()).count();
+            eprintln!(
+                "study: sparsity {:.2} Q={}: {} layers in {:.1} s{}",
+                s.sparsity,
+                s.bits,
+                s.layers.len(),
+                s.seconds,
+                if failed > 0 { format!(", {failed} pipelines failed on some layers") } else { String::new() }
+            );
+        })?;
+        let text = report::text(&result);
+        let mut stdout = std::io::stdout().lock();
+        if args.quiet {
+            let verdict = text.split_once("\nVerdict").map(|(_, v)| format!("Verdict{v}")).unwrap_or_default();
+            stdout.write_all(verdict.as_bytes())?;
+        } else {
+            stdout.write_all(text.as_bytes())?;
+        }
+        stdout.flush()?;
+        studies.push(result);
+    }
+    write_all(&studies, args.csv.as_deref(), args.json.as_deref(), args.markdown.as_deref())?;
+    if let Some(dir) = &args.out {
+        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+        write_all(&studies, Some(&dir.join("study.csv")), Some(&dir.join("study.json")), Some(&dir.join("study.md")))?;
+        for s in &studies {
+            study::heatmap::write_heatmaps(s, dir).with_context(|| format!("{}: heatmaps", dir.display()))?;
+        }
+        eprintln!("study: wrote {}", dir.display());
+    }
+    eprintln!("study: done in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
