@@ -1,5 +1,6 @@
 //! `weightstream cosim`: every selected layer through the RTL tops, checked against the golden
-//! model, with cycles, words and efficiency per layer.
+//! model, with cycles, words and efficiency per layer; a progress bar on stderr when it is a
+//! terminal (off with `--quiet`).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ pub struct CosimArgs {
     /// Also write every run as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// No progress bar (the table is still printed).
+    #[arg(long)]
+    quiet: bool,
 }
 
 pub fn run_cosim(args: &CosimArgs) -> Result<()> {
@@ -82,7 +86,9 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         "layer", "format", "beats ok", "y ok", "mism", "cycles", "words", "eff", "starved", "stalled", "saved%"
     )?;
     let mut failed = 0;
+    let bar = super::report::progress(layers.len(), args.quiet, "cosim");
     for layer in &layers {
+        bar.set_message(layer.name.clone());
         let mut dense_words = None;
         for &format in &formats {
             let run = cosim::run_matrix(&layer.name, &layer.matrix, format, params, &opts)?;
@@ -93,28 +99,35 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
                 Some(d) if d > 0 => format!("{:.1}", 100.0 * (1.0 - run.words as f64 / d as f64)),
                 _ => "-".into(),
             };
-            writeln!(
-                out,
-                "{:<30} {:<12} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
-                layer.name,
-                format.name(),
-                run.beats_verified,
-                run.y_verified,
-                run.mismatches,
-                run.cycles,
-                run.words,
-                run.efficiency,
-                run.starved,
-                run.stalled,
-                saved
-            )?;
-            if let Some(line) = run.mismatch_line() {
-                writeln!(out, "  MISMATCH {line}")?;
+            bar.suspend(|| -> io::Result<()> {
+                writeln!(
+                    out,
+                    "{:<30} {:<12} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
+                    layer.name,
+                    format.name(),
+                    run.beats_verified,
+                    run.y_verified,
+                    run.mismatches,
+                    run.cycles,
+                    run.words,
+                    run.efficiency,
+                    run.starved,
+                    run.stalled,
+                    saved
+                )?;
+                if let Some(line) = run.mismatch_line() {
+                    writeln!(out, "  MISMATCH {line}")?;
+                }
+                out.flush()
+            })?;
+            if run.mismatch_line().is_some() {
                 failed += 1;
             }
             runs.push(run);
         }
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     let cycles: u64 = runs.iter().map(|r| r.total_cycles).sum();
     let beats: u64 = runs.iter().map(|r| r.beats_verified).sum();
