@@ -9,9 +9,9 @@
  *
  * bus words -> ws_word_fifo -> ws_bit_aligner -> ws_dense_unpacker -> ws_pe_array -> y
  *
- * The bus fills the word FIFO (FIFO_D words) at one word per cycle while it
- * is not full; the aligner takes up to M = ceil(WIN/B) words per cycle from
- * its head, so words banked during sparse stretches carry the dense ones.
+ * A thin wrapper: ws_top_core with FORMAT = 0 holds the word FIFO, the
+ * aligner, the ws_dense_unpacker, the PE array, the counters and the
+ * status (see ws_top_core for the data path).
  *
  * All ws_top_<fmt> modules share this port list (R and P are unused by
  * this format but kept so one harness drives every top).
@@ -104,156 +104,27 @@ module ws_top_dense #(
     output wire [31:0]      cnt_stalled_o
 );
 
-localparam integer WIN   = N*Q;
-localparam integer CNT_W = $clog2(WIN + 3*B + 1);
-localparam integer CW    = $clog2(WIN + 1);
-localparam integer T     = (MAX_O + N - 1) / N;
-localparam integer TW    = T > 1 ? $clog2(T) : 1;
-// words the aligner takes per cycle at most: enough for the widest beat
-localparam integer M      = (WIN + B - 1) / B;
-localparam integer PW     = $clog2(M + 1);
-// word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
-// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
-localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
-
-// parameter checks (R and P belong to the shared port list only)
-generate
-    if (N < 1 || Q < 1 || B < 1 || R < 1 || P < 1 || QA < 1 || ACC < Q + QA ||
-        MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
-`ifdef VERILATOR
-        $error("ws_top_dense: illegal parameter combination");
-`else
-        ws_error_bad_parameter u_bad ();
-`endif
-    end
-endgenerate
-
-// word FIFO <-> aligner
-wire [M*B-1:0]   fifo_data;
-wire [M-1:0]     fifo_valid;
-wire [M-1:0]     fifo_last;
-wire [PW-1:0]    fifo_pop;
-wire             fifo_empty;
-
-// aligner <-> decoder
-wire [WIN-1:0]   win_data;
-wire [CNT_W-1:0] win_count;
-wire             win_last;
-wire             win_tail_ok;
-wire [CW-1:0]    win_consume;
-wire             win_en;
-
-// decoder -> PE array
-wire [N*Q-1:0]   beat_data;
-wire [TW-1:0]    beat_tile;
-wire             beat_first;
-wire             beat_eoc;
-wire             beat_last;
-wire             beat_valid;
-wire             beat_ready;
-
-// decoder status
-wire             dec_busy;
-wire             dec_done;
-wire             dec_error;
-wire [3:0]       dec_code;
-wire             dec_starve;
-
-wire             pe_busy;
-wire             pe_done;
-
-ws_word_fifo #(
-    .B(B),
-    .DEPTH(FIFO_D),
-    .M(M)
-) u_fifo (
-    .clk(clk),
-    .rst(rst),
-    .clear_i(start_i),
-    .en_i(win_en),
-    .s_data_i(s_w_data_i),
-    .s_valid_i(s_w_valid_i),
-    .s_last_i(s_w_last_i),
-    .s_ready_o(s_w_ready_o),
-    .m_data_o(fifo_data),
-    .m_valid_o(fifo_valid),
-    .m_last_o(fifo_last),
-    .m_pop_i(fifo_pop),
-    .empty_o(fifo_empty)
-);
-
-ws_bit_aligner #(
-    .B(B),
-    .WIN(WIN),
-    .M(M)
-) u_aligner (
-    .clk(clk),
-    .rst(rst),
-    .clear_i(start_i),
-    .en_i(win_en),
-    .s_data_i(fifo_data),
-    .s_valid_i(fifo_valid),
-    .s_last_i(fifo_last),
-    .s_pop_o(fifo_pop),
-    .win_data_o(win_data),
-    .win_count_o(win_count),
-    .win_last_o(win_last),
-    .win_tail_ok_o(win_tail_ok),
-    .win_consume_i(win_consume)
-);
-
-ws_dense_unpacker #(
+// the core with the dense unpacker (FORMAT 0)
+ws_top_core #(
+    .FORMAT(0),
     .N(N),
     .Q(Q),
     .B(B),
-    .MAX_O(MAX_O)
-) u_decoder (
-    .clk(clk),
-    .rst(rst),
-    .start_i(start_i),
-    .cfg_rows_i(cfg_rows_i),
-    .cfg_cols_i(cfg_cols_i),
-    .win_data_i(win_data),
-    .win_count_i(win_count),
-    .win_last_i(win_last),
-    .win_tail_ok_i(win_tail_ok),
-    .win_consume_o(win_consume),
-    .win_en_o(win_en),
-    .m_beat_data_o(beat_data),
-    .m_beat_tile_o(beat_tile),
-    .m_beat_first_o(beat_first),
-    .m_beat_eoc_o(beat_eoc),
-    .m_beat_last_o(beat_last),
-    .m_beat_valid_o(beat_valid),
-    .m_beat_ready_i(beat_ready),
-    .busy_o(dec_busy),
-    .done_o(dec_done),
-    .error_o(dec_error),
-    .error_code_o(dec_code),
-    .starve_o(dec_starve)
-);
-
-ws_pe_array #(
-    .N(N),
-    .Q(Q),
+    .R(R),
+    .P(P),
     .QA(QA),
     .ACC(ACC),
     .MAX_O(MAX_O)
-) u_pe (
+) u_core (
     .clk(clk),
     .rst(rst),
     .start_i(start_i),
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
-    .abort_i(dec_error),
-    .out_en_i(dec_done),
-    .s_beat_data_i(beat_data),
-    .s_beat_tile_i(beat_tile),
-    .s_beat_first_i(beat_first),
-    .s_beat_eoc_i(beat_eoc),
-    .s_beat_last_i(beat_last),
-    .s_beat_valid_i(beat_valid),
-    .s_beat_ready_o(beat_ready),
+    .s_w_data_i(s_w_data_i),
+    .s_w_valid_i(s_w_valid_i),
+    .s_w_last_i(s_w_last_i),
+    .s_w_ready_o(s_w_ready_o),
     .s_act_data_i(s_act_data_i),
     .s_act_valid_i(s_act_valid_i),
     .s_act_ready_o(s_act_ready_o),
@@ -261,81 +132,18 @@ ws_pe_array #(
     .m_y_valid_o(m_y_valid_o),
     .m_y_last_o(m_y_last_o),
     .m_y_ready_i(m_y_ready_i),
-    .busy_o(pe_busy),
-    .done_o(pe_done)
+    .mon_beat_data_o(mon_beat_data_o),
+    .mon_beat_fire_o(mon_beat_fire_o),
+    .busy_o(busy_o),
+    .done_o(done_o),
+    .error_o(error_o),
+    .error_code_o(error_code_o),
+    .cnt_cycles_o(cnt_cycles_o),
+    .cnt_words_o(cnt_words_o),
+    .cnt_beats_o(cnt_beats_o),
+    .cnt_starved_o(cnt_starved_o),
+    .cnt_stalled_o(cnt_stalled_o)
 );
-
-// performance counters
-reg [31:0] cyc_q, cyc_d;
-reg [31:0] words_q, words_d;
-reg [31:0] beats_q, beats_d;
-reg [31:0] starv_q, starv_d;
-reg [31:0] stall_q, stall_d;
-
-wire beat_fire = beat_valid && beat_ready;
-
-always @* begin
-    cyc_d   = cyc_q;
-    words_d = words_q;
-    beats_d = beats_q;
-    starv_d = starv_q;
-    stall_d = stall_q;
-
-    if (dec_busy) begin
-        cyc_d = cyc_q + 32'd1;
-    end
-    if (s_w_valid_i && s_w_ready_o) begin
-        words_d = words_q + 32'd1;
-    end
-    if (beat_fire) begin
-        beats_d = beats_q + 32'd1;
-    end
-    // starved: waiting for bits that are neither in the FIFO nor offered
-    if (dec_starve && fifo_empty && !s_w_valid_i) begin
-        starv_d = starv_q + 32'd1;
-    end
-    if (beat_valid && !beat_ready) begin
-        stall_d = stall_q + 32'd1;
-    end
-
-    if (start_i) begin
-        cyc_d   = 32'd0;
-        words_d = 32'd0;
-        beats_d = 32'd0;
-        starv_d = 32'd0;
-        stall_d = 32'd0;
-    end
-end
-
-always @(posedge clk) begin
-    if (rst) begin
-        cyc_q   <= 32'd0;
-        words_q <= 32'd0;
-        beats_q <= 32'd0;
-        starv_q <= 32'd0;
-        stall_q <= 32'd0;
-    end else begin
-        cyc_q   <= cyc_d;
-        words_q <= words_d;
-        beats_q <= beats_d;
-        starv_q <= starv_d;
-        stall_q <= stall_d;
-    end
-end
-
-assign mon_beat_data_o = beat_data;
-assign mon_beat_fire_o = beat_fire;
-
-assign busy_o       = pe_busy && !dec_error;
-assign done_o       = pe_done;
-assign error_o      = dec_error;
-assign error_code_o = dec_code;
-
-assign cnt_cycles_o  = cyc_q;
-assign cnt_words_o   = words_q;
-assign cnt_beats_o   = beats_q;
-assign cnt_starved_o = starv_q;
-assign cnt_stalled_o = stall_q;
 
 endmodule
 
