@@ -24,7 +24,7 @@ use crate::formats::Format;
 use crate::plot::{self, Chart, ChartFiles, PlotError};
 
 /// Pixels per layer on the x axis.
-const PX_PER_LAYER: u32 = 34;
+const PX_PER_LAYER: u32 = 30;
 /// Height of one panel.
 const PANEL_H: u32 = 620;
 
@@ -103,8 +103,8 @@ where
         .caption(title, plot::title_style())
         .margin(12)
         .margin_right(24)
-        .x_label_area_size(95)
-        .y_label_area_size(85)
+        .x_label_area_size(118)
+        .y_label_area_size(100)
         .build_cartesian_2d(layer_x(names.len()), y)
         .map_err(|e| PlotError::draw(chart_name, e))?;
     chart
