@@ -1,1 +1,244 @@
-//! (filled by the compression-study work)
+//! The compression study: every stage's round trip (property tests on random shapes, densities
+//! and bits), pipelines, the Huffman length limit, external codecs (working, wrong, hanging),
+//! and the `study` command end to end on a small synthetic model.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use weightstream::study::external::ExternalCodec;
+use weightstream::study::pipeline::{apply, run_layer, Pipeline};
+use weightstream::study::stages::huffman::{self, Huffman};
+use weightstream::study::stages::parse_stage;
+use weightstream::study::stream::{Ctx, Stream};
+use weightstream::QuantMatrix;
+
+use crate::util::cli;
+
+const STAGES: [&str; 18] = [
+    "delta-k",
+    "delta-o",
+    "delta-nz",
+    "zigzag",
+    "bitmap",
+    "csc",
+    "csc:2",
+    "csr",
+    "coo",
+    "rle",
+    "rle:2",
+    "huffman",
+    "huffman:9",
+    "rans",
+    "rice",
+    "expgolomb",
+    "deflate",
+    "zstd",
+];
+
+fn matrix_strategy() -> impl Strategy<Value = QuantMatrix> {
+    (1usize..24, 1usize..40, 2u32..=16, 0.0f64..1.0, any::<u64>()).prop_map(|(rows, cols, bits, density, seed)| {
+        let (lo, hi) = QuantMatrix::value_range(bits);
+        let mut x = seed | 1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let data = (0..rows * cols)
+            .map(|_| {
+                if (next() % 10_000) as f64 / 10_000.0 < density {
+                    // Mostly small values, sometimes the extremes.
+                    match next() % 8 {
+                        0 => lo,
+                        1 => hi,
+                        _ => ((next() % 7) as i32 - 3).clamp(lo, hi),
+                    }
+                } else {
+                    0
+                }
+            })
+            .collect();
+        QuantMatrix { rows, cols, bits, data }
+    })
+}
+
+fn ctx(m: &QuantMatrix) -> Ctx {
+    Ctx { rows: m.rows, cols: m.cols, bits: m.bits }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Every stage on the layer tensor decodes back bit-exact (`apply` checks it), and
+    /// its decode is checked here once more independently.
+    #[test]
+    fn every_stage_round_trips_on_the_tensor(m in matrix_strategy()) {
+        let input = vec![Stream::from_matrix(&m)];
+        for name in STAGES {
+            let stage = parse_stage(name).unwrap();
+            let (out, _, _) = apply(stage.as_ref(), &input, &ctx(&m)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let back: Vec<Stream> = out.chunks(stage.arity()).map(|c| stage.decode(c.to_vec(), &ctx(&m)).unwrap()).collect();
+            prop_assert_eq!(&back, &input, "{}", name);
+        }
+    }
+
+    /// Every stage also round-trips on the streams other stages produce (all 2-stage chains
+    /// that make sense: transforms need the tensor).
+    #[test]
+    fn stages_round_trip_on_streams(m in matrix_strategy(), first in 4usize..STAGES.len(), second in 3usize..STAGES.len()) {
+        let c = ctx(&m);
+        let a = parse_stage(STAGES[first]).unwrap();
+        let (mid, _, _) = apply(a.as_ref(), &[Stream::from_matrix(&m)], &c).unwrap();
+        let b = parse_stage(STAGES[second]).unwrap();
+        let (out, _, _) = apply(b.as_ref(), &mid, &c).unwrap_or_else(|e| panic!("{}|{}: {e}", STAGES[first], STAGES[second]));
+        prop_assert_eq!(out.len(), mid.len() * b.arity());
+    }
+
+    /// Huffman with a length limit L: every length <= L, the stream decodes, and it is never
+    /// smaller than the unlimited code; the table's bits are in the size.
+    #[test]
+    fn huffman_length_limit(seed in any::<u64>(), limit in 4u32..10) {
+        // Geometric-ish counts over up to 16 symbols force long unlimited codes.
+        let mut symbols = Vec::new();
+        let mut x = seed | 1;
+        for s in 0..16u32 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let count = (1u64 << (s / 2 + 1)) + (x >> 60);
+            symbols.extend(std::iter::repeat_n(s, count as usize));
+        }
+        let s = Stream::new("w", 5, false, symbols);
+        let limited = huffman::table(&s.symbols, 5, limit).unwrap();
+        prop_assert!(limited.iter().all(|&(_, l)| l <= limit));
+        let kraft: f64 = limited.iter().map(|&(_, l)| (-(l as f64)).exp2()).sum();
+        prop_assert!(kraft <= 1.0 + 1e-12);
+        let c = Ctx { rows: 1, cols: 1, bits: 5 };
+        let (lim, _, _) = apply(&Huffman { max_len: limit }, std::slice::from_ref(&s), &c).unwrap();
+        let (unl, _, _) = apply(&Huffman { max_len: huffman::MAX_LEN }, std::slice::from_ref(&s), &c).unwrap();
+        prop_assert!(lim[0].symbols.len() >= unl[0].symbols.len());
+        // The coded size exceeds the code bits alone by the header and table.
+        let code_bits: u64 = {
+            let lens: std::collections::HashMap<u32, u32> = limited.iter().copied().collect();
+            s.symbols.iter().map(|v| u64::from(lens[v])).sum()
+        };
+        prop_assert!(lim[0].symbols.len() as u64 * 8 >= code_bits + 39 + 32 + 1 + limited.len() as u64 * 6);
+    }
+}
+
+#[test]
+fn huffman_limit_too_small_for_the_alphabet_is_an_error() {
+    let s = Stream::new("w", 4, false, (0..16).collect());
+    let c = Ctx { rows: 1, cols: 16, bits: 4 };
+    assert!(apply(&Huffman { max_len: 3 }, &[s], &c).is_err());
+}
+
+#[test]
+fn bitmap_stage_matches_the_stream_format_size() {
+    let m = QuantMatrix { rows: 5, cols: 2, bits: 4, data: vec![3, 3, 0, 0, -2, 0, 0, 5, 7, -8] };
+    let streams = Pipeline::parse("bitmap", &[]).unwrap().run(&m).unwrap();
+    // docs/stream-formats.md: bitmap is 34 bits before fill: 10 mask + 6 values x 4.
+    assert_eq!(streams[0].symbols.len() + streams[1].symbols.len() * 4, 34);
+}
+
+#[test]
+fn csc_stage_reuses_the_format_entries() {
+    // The "csc with fillers" example: O = 10, K = 1, R = 2: runs [3, 3, 1], values [0, 0, 6].
+    let mut data = vec![0; 10];
+    data[9] = 6;
+    let m = QuantMatrix { rows: 10, cols: 1, bits: 4, data };
+    let s = Pipeline::parse("csc:2", &[]).unwrap().run(&m).unwrap();
+    assert_eq!(s[0].symbols, vec![3]);
+    assert_eq!(s[1].symbols, vec![3, 3, 1]);
+    assert_eq!(s[2].symbols, vec![0, 0, 6]);
+}
+
+#[test]
+fn bad_pipelines_are_errors() {
+    assert!(Pipeline::parse("bitmap|nope", &[]).is_err());
+    assert!(Pipeline::parse("huffman:0", &[]).is_err());
+    assert!(Pipeline::parse("", &[]).is_err());
+    // A transform after a sparse format fails on the layer, it does not panic.
+    let m = QuantMatrix { rows: 2, cols: 2, bits: 4, data: vec![1, 0, 0, 2] };
+    let runs = run_layer(&[Pipeline::parse("bitmap|delta-k", &[]).unwrap()], &m);
+    assert!(runs[0].result.is_err());
+}
+
+fn codec(spec: &str, timeout_ms: u64) -> ExternalCodec {
+    ExternalCodec::parse(spec, Duration::from_millis(timeout_ms)).unwrap()
+}
+
+fn layer() -> QuantMatrix {
+    QuantMatrix {
+        rows: 8,
+        cols: 12,
+        bits: 8,
+        data: (0..96).map(|i| if i % 3 == 0 { (i % 11) - 5 } else { 0 }).collect(),
+    }
+}
+
+#[test]
+fn external_identity_and_gzip_codecs_round_trip() {
+    let ids = codec("id=cat::cat", 10_000);
+    let gz = codec("gz=gzip -c::gzip -dc", 10_000);
+    let env = codec("env=test \"$WS_ROWS\" = 8 && test \"$WS_COLS\" = 12 && test \"$WS_BITS\" = 8 && cat::cat", 10_000);
+    let pipes: Vec<Pipeline> = ["id", "gz", "env", "delta-k|gz"]
+        .iter()
+        .map(|p| Pipeline::parse(p, &[ids.clone(), gz.clone(), env.clone()]).unwrap())
+        .collect();
+    let runs = run_layer(&pipes, &layer());
+    assert_eq!(runs[0].result.as_ref().unwrap(), &(96 * 4 * 8 + 32));
+    for r in &runs {
+        assert!(r.result.is_ok(), "{:?}", r.result);
+    }
+}
+
+#[test]
+fn external_codec_failures_are_reported_and_the_run_goes_on() {
+    let wrong = codec("wrong=cat::head -c 8", 10_000);
+    let flip = codec("flip=cat::tr 'A' 'B'", 10_000);
+    let crash = codec("crash=exit 3::cat", 10_000);
+    let hang = codec("hang=sleep 30::cat", 300);
+    let all = [wrong.clone(), flip.clone(), crash.clone(), hang.clone()];
+    let pipes: Vec<Pipeline> =
+        ["wrong", "crash", "hang", "bitmap"].iter().map(|p| Pipeline::parse(p, &all).unwrap()).collect();
+    let t = std::time::Instant::now();
+    let runs = run_layer(&pipes, &layer());
+    assert!(t.elapsed() < Duration::from_secs(10), "the hanging codec was not killed in time");
+    assert!(runs[0].result.as_ref().unwrap_err().contains("decoder wrote 8 bytes"));
+    assert!(runs[1].result.as_ref().unwrap_err().contains("exited"));
+    assert!(runs[2].result.as_ref().unwrap_err().contains("timed out"));
+    assert!(runs[3].result.is_ok());
+    // A decoder that changes a value: the round trip catches it (65 = 'A' appears in the layer).
+    let m = QuantMatrix { rows: 1, cols: 2, bits: 8, data: vec![65, 0] };
+    let r = run_layer(&[Pipeline::parse("flip", &all).unwrap()], &m);
+    assert!(r[0].result.as_ref().unwrap_err().contains("mismatch"), "{:?}", r[0].result);
+}
+
+#[test]
+fn study_cli_runs_on_a_synthetic_model_with_a_failing_codec() {
+    let dir = tempfile::tempdir().unwrap();
+    let md = dir.path().join("study.md");
+    let csv = dir.path().join("study.csv");
+    let json = dir.path().join("study.json");
+    let out = cli()
+        .args(["study", "--model", "synthetic:mobilenet_v2", "--sparsity", "0.9", "--bits", "4", "--max-layers", "6"])
+        .args(["--codec", "gz=gzip -c::gzip -dc", "--codec", "bad=cat::head -c 3"])
+        .arg("--markdown")
+        .arg(&md)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Verdict"), "{stdout}");
+    assert!(stdout.contains("bad"), "{stdout}");
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("(d)") && md.contains("huffman|huffman"));
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.lines().any(|l| l.contains("bad") && l.contains("failed")), "{csv}");
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(json["settings"][0]["pipelines"].as_array().unwrap().len() > 36);
+}

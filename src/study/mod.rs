@@ -147,10 +147,10 @@ pub struct PipelineResult {
     pub ratio: f64,
     /// CSC bits / bits over layers both verified (None without a CSC run).
     pub ratio_vs_csc: Option<f64>,
-    /// Encode throughput, MB of dense Q-bit weights per second.
-    pub encode_mb_s: f64,
-    /// Decode throughput, MB/s.
-    pub decode_mb_s: f64,
+    /// Encode throughput, million weights per second.
+    pub encode_mw_s: f64,
+    /// Decode throughput, million weights per second.
+    pub decode_mw_s: f64,
     /// Bits per layer (None where it failed), in layer order.
     pub layer_bits: Vec<Option<u64>>,
 }
@@ -326,11 +326,11 @@ pub fn run_setting(model: &Model, sparsity: f64, bits: u32, cfg: &StudyConfig) -
             failures: Vec::new(),
             ratio: 0.0,
             ratio_vs_csc: None,
-            encode_mb_s: 0.0,
-            decode_mb_s: 0.0,
+            encode_mw_s: 0.0,
+            decode_mw_s: 0.0,
             layer_bits: Vec::with_capacity(n),
         };
-        let (mut enc, mut dec, mut wbits) = (0u64, 0u64, 0u64);
+        let (mut enc, mut dec, mut weights_run) = (0u64, 0u64, 0u64);
         let (mut csc_bits, mut own_bits) = (0u64, 0u64);
         for (li, runs) in results.iter().enumerate() {
             let Some(run) = runs.get(pi) else {
@@ -346,7 +346,7 @@ pub fn run_setting(model: &Model, sparsity: f64, bits: u32, cfg: &StudyConfig) -
                     r.verified_layers += 1;
                     enc += run.encode_ns;
                     dec += run.decode_ns;
-                    wbits += matrices[li].len() as u64 * u64::from(bits);
+                    weights_run += matrices[li].len() as u64;
                     r.layer_bits.push(Some(total));
                     if let Some(Ok(c)) = csc_idx.and_then(|c| runs.get(c)).map(|x| &x.result) {
                         csc_bits += c + side_per_layer[li];
@@ -365,9 +365,9 @@ pub fn run_setting(model: &Model, sparsity: f64, bits: u32, cfg: &StudyConfig) -
         if csc_idx.is_some() && own_bits > 0 {
             r.ratio_vs_csc = Some(csc_bits as f64 / own_bits as f64);
         }
-        let mb = wbits as f64 / 8e6;
-        r.encode_mb_s = if enc > 0 { mb / (enc as f64 * 1e-9) } else { 0.0 };
-        r.decode_mb_s = if dec > 0 { mb / (dec as f64 * 1e-9) } else { 0.0 };
+        let mw = weights_run as f64 / 1e6;
+        r.encode_mw_s = if enc > 0 { mw / (enc as f64 * 1e-9) } else { 0.0 };
+        r.decode_mw_s = if dec > 0 { mw / (dec as f64 * 1e-9) } else { 0.0 };
         pipelines.push(r);
     }
     let dkr: Vec<&QuantMatrix> = dk.iter().collect();

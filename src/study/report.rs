@@ -103,7 +103,7 @@ pub fn text(study: &StudyResult) -> String {
         let _ = writeln!(
             o,
             "\n   {:<26}{:>10}{:>9}{:>8}{:>10}{:>10}  layers",
-            "pipeline", "Mbit", "x dense", "x csc", "enc MB/s", "dec MB/s"
+            "pipeline", "Mbit", "x dense", "x csc", "enc Mw/s", "dec Mw/s"
         );
         let mut ps: Vec<_> = s.pipelines.iter().collect();
         ps.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
@@ -115,8 +115,8 @@ pub fn text(study: &StudyResult) -> String {
                 p.bits as f64 / 1e6,
                 p.ratio,
                 p.ratio_vs_csc.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into()),
-                p.encode_mb_s,
-                p.decode_mb_s,
+                p.encode_mw_s,
+                p.decode_mw_s,
                 status(p)
             );
         }
@@ -174,7 +174,7 @@ pub fn markdown(study: &StudyResult) -> String {
         o,
         "Every size below is of streams that decoded back bit-exact on that layer. Ratios are dense bits / \
          pipeline bits over all layers (scales or k-means codebooks counted in both); `x csc` is CSC bits / \
-         pipeline bits. Throughput is MB of dense Q-bit weights per second, both cores busy.\n"
+         pipeline bits. Throughput is million weights per second (Mw/s) per worker thread, summed stage times; noisy on a shared machine.\n"
     );
     md_claims(&mut o, &verdict(study));
     for s in &study.settings {
@@ -188,7 +188,7 @@ pub fn markdown(study: &StudyResult) -> String {
         for (a, cells) in pair_rows(s) {
             let _ = writeln!(o, "| {a} | {} |", cells.join(" | "));
         }
-        let _ = writeln!(o, "\n| pipeline | Mbit | x dense | x csc | enc MB/s | dec MB/s | layers |\n| --- | --- | --- | --- | --- | --- | --- |");
+        let _ = writeln!(o, "\n| pipeline | Mbit | x dense | x csc | enc Mw/s | dec Mw/s | layers |\n| --- | --- | --- | --- | --- | --- | --- |");
         let mut ps: Vec<_> = s.pipelines.iter().collect();
         ps.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
         for p in ps {
@@ -199,8 +199,8 @@ pub fn markdown(study: &StudyResult) -> String {
                 p.bits as f64 / 1e6,
                 p.ratio,
                 p.ratio_vs_csc.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into()),
-                p.encode_mb_s,
-                p.decode_mb_s,
+                p.encode_mw_s,
+                p.decode_mw_s,
                 status(p).replace('|', "\\|")
             );
         }
@@ -233,8 +233,8 @@ pub fn write_csv(study: &StudyResult, out: impl Write) -> io::Result<()> {
         "dense_bits",
         "ratio_vs_dense",
         "ratio_vs_csc",
-        "encode_mb_s",
-        "decode_mb_s",
+        "encode_mw_s",
+        "decode_mw_s",
         "density",
         "density_delta_k",
         "entropy_bound_ratio",
@@ -256,8 +256,8 @@ pub fn write_csv(study: &StudyResult, out: impl Write) -> io::Result<()> {
                 p.dense_bits.to_string(),
                 format!("{:.4}", p.ratio),
                 p.ratio_vs_csc.map(|r| format!("{r:.4}")).unwrap_or_default(),
-                format!("{:.2}", p.encode_mb_s),
-                format!("{:.2}", p.decode_mb_s),
+                format!("{:.2}", p.encode_mw_s),
+                format!("{:.2}", p.decode_mw_s),
                 format!("{:.4}", s.density),
                 format!("{:.4}", s.density_delta_k),
                 format!("{:.4}", s.dense_bits as f64 / s.entropy_bits),

@@ -79,13 +79,7 @@ impl Stream {
     /// as stored otherwise.
     pub fn scan_order(&self, ctx: &Ctx) -> Vec<u32> {
         if self.shaped && ctx.rows > 0 && ctx.cols > 0 && self.symbols.len() == ctx.rows * ctx.cols {
-            let mut out = vec![0; self.symbols.len()];
-            for (o, row) in self.symbols.chunks_exact(ctx.cols).enumerate() {
-                for (k, &v) in row.iter().enumerate() {
-                    out[k * ctx.rows + o] = v;
-                }
-            }
-            out
+            transpose(&self.symbols, ctx.rows, ctx.cols)
         } else {
             self.symbols.clone()
         }
@@ -93,14 +87,8 @@ impl Stream {
 
     /// Inverse of [`Stream::scan_order`].
     pub fn from_scan_order(name: String, width: u32, shaped: bool, scan: Vec<u32>, ctx: &Ctx) -> Self {
-        if shaped && scan.len() == ctx.rows * ctx.cols && ctx.rows > 0 {
-            let mut out = vec![0; scan.len()];
-            for (k, col) in scan.chunks_exact(ctx.rows).enumerate() {
-                for (o, &v) in col.iter().enumerate() {
-                    out[o * ctx.cols + k] = v;
-                }
-            }
-            Stream::new(name, width, true, out)
+        if shaped && scan.len() == ctx.rows * ctx.cols && ctx.rows > 0 && ctx.cols > 0 {
+            Stream::new(name, width, true, transpose(&scan, ctx.cols, ctx.rows))
         } else {
             Stream::new(name, width, shaped, scan)
         }
@@ -117,6 +105,23 @@ impl Stream {
         }
         Ok(())
     }
+}
+
+/// Transposes a row-major `rows` x `cols` array (cache-blocked).
+pub fn transpose(data: &[u32], rows: usize, cols: usize) -> Vec<u32> {
+    const B: usize = 32;
+    let mut out = vec![0u32; data.len()];
+    for r0 in (0..rows).step_by(B) {
+        for c0 in (0..cols).step_by(B) {
+            for r in r0..(r0 + B).min(rows) {
+                let row = &data[r * cols..(r + 1) * cols];
+                for c in c0..(c0 + B).min(cols) {
+                    out[c * rows + r] = row[c];
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Total bits of a set of streams.

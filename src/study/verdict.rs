@@ -42,13 +42,13 @@ fn best<'a>(s: &SettingResult, names: &[&'a str]) -> Option<(&'a str, f64)> {
     names.iter().filter_map(|&n| s.ratio(n).map(|r| (n, r))).max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-/// Combined encode+decode throughput, MB/s.
+/// Combined encode+decode throughput, Mw/s.
 fn round_trip_mb_s(s: &SettingResult, name: &str) -> Option<f64> {
     let p = s.get(name)?;
-    if p.encode_mb_s <= 0.0 || p.decode_mb_s <= 0.0 {
+    if p.encode_mw_s <= 0.0 || p.decode_mw_s <= 0.0 {
         return None;
     }
-    Some(1.0 / (1.0 / p.encode_mb_s + 1.0 / p.decode_mb_s))
+    Some(1.0 / (1.0 / p.encode_mw_s + 1.0 / p.decode_mw_s))
 }
 
 fn gain(s: &SettingResult, a: &str, b: &str) -> Option<f64> {
@@ -127,7 +127,7 @@ pub fn verdict(study: &StudyResult) -> Vec<Claim> {
                 s,
                 Some(rb / rh),
                 format!(
-                    "bitmap {rb:.2}x vs huffman {rh:.2}x ({:.0}% of it); round trip {tb:.0} vs {th:.0} MB/s ({:.1}x faster)",
+                    "bitmap {rb:.2}x vs huffman {rh:.2}x ({:.0}% of it); round trip {tb:.0} vs {th:.0} Mw/s ({:.1}x faster)",
                     100.0 * rb / rh,
                     tb / th
                 ),
