@@ -39,6 +39,10 @@
  *   row_j >= t*N + N              -> beat complete (entry for a later tile)
  *   value bits not yet buffered   -> wait (truncated if the final word is in)
  *
+ * The beat sequence (tile t / column k counters, real lanes L, last beat,
+ * configuration, truncation and end-of-stream checks) is the shared
+ * ws_beat_sequencer (u_seq).
+ *
  * Errors (sticky until start_i; code on error_code_o): 1 truncated, 2 count
  * C > O, 3 entry on a row >= O, 4 trailing data after the last beat,
  * 5 bad configuration (O == 0, O > MAX_O, K == 0).  A beat in error never
@@ -114,8 +118,6 @@ localparam integer E       = R + Q;
 localparam integer WIN     = P + N*E + R;
 localparam integer CNT_W   = $clog2(WIN + 3*B + 1);
 localparam integer CW      = $clog2(WIN + 1);
-localparam integer T       = (MAX_O + N - 1) / N;
-localparam integer TW      = T > 1 ? $clog2(T) : 1;
 localparam integer RW      = $clog2(MAX_O + 1);
 localparam integer RBW     = $clog2(MAX_O + N + 1);
 localparam integer LW      = $clog2(N + 1);
@@ -125,15 +127,9 @@ localparam integer XW      = $clog2(ROW_MAX + 1);
 // count compare width
 localparam integer PW      = P > RW ? P : RW;
 
-localparam [15:0]    MAX_O_C = MAX_O[15:0];
 localparam [RBW-1:0] N_RB    = N[RBW-1:0];
 localparam [CW-1:0]  E_C     = E[CW-1:0];
 localparam [CW-1:0]  P_C     = P[CW-1:0];
-
-localparam [1:0] ST_IDLE  = 2'd0;
-localparam [1:0] ST_RUN   = 2'd1;
-localparam [1:0] ST_CHECK = 2'd2;
-localparam [1:0] ST_DONE  = 2'd3;
 
 // parameter checks
 generate
@@ -147,32 +143,27 @@ generate
     end
 endgenerate
 
-reg [1:0]     st_q, st_d;
-reg [RW-1:0]  rows_q, rows_d;
-reg [31:0]    cols_q, cols_d;
-reg [31:0]    k_q, k_d;
-reg [TW-1:0]  t_q, t_d;
-reg [RBW-1:0] rbase_q, rbase_d;
 reg           incol_q, incol_d;   // count of column k parsed
 reg [RW-1:0]  rem_q, rem_d;       // entries of column k not yet taken
 reg [RW-1:0]  cur_q, cur_d;       // row after the last entry taken
-reg           err_q, err_d;
-reg [3:0]     code_q, code_d;
-reg           done_q, done_d;
+
+// beat sequence: tile/column counters, configuration and end-of-stream checks
+wire           running;
+wire [RW-1:0]  rows;
+wire [RBW-1:0] rbase;
+wire           last_tile;
+wire           fire      = m_beat_valid_o && m_beat_ready_i;
+// the lanes of the tile are not needed here (rows come from the entries)
+wire [LW-1:0]  unused_lanes;
 
 // tile geometry
-wire [RBW-1:0] rows_rb   = {{(RBW-RW){1'b0}}, rows_q};
-wire [RBW-1:0] tend      = rbase_q + N_RB;
-wire           last_tile = tend >= rows_rb;
-wire           last_col  = (k_q == cols_q - 32'd1);
-wire           running   = (st_q == ST_RUN);
-wire           fire      = m_beat_valid_o && m_beat_ready_i;
+wire [RBW-1:0] tend      = rbase + N_RB;
 
 // column start: count field
 wire           col_start = !incol_q;
 wire [P-1:0]   cnt_f     = win_data_i[P-1:0];
 wire [PW-1:0]  cnt_x     = {{(PW-P){1'b0}}, cnt_f};
-wire [PW-1:0]  rows_px   = {{(PW-RW){1'b0}}, rows_q};
+wire [PW-1:0]  rows_px   = {{(PW-RW){1'b0}}, rows};
 wire           have_cnt  = win_count_i >= {{(CNT_W-CW){1'b0}}, P_C};
 wire           cnt_bad   = cnt_x > rows_px;
 // only the low RW bits of a count <= O are kept
@@ -184,11 +175,11 @@ wire [RW-1:0]  rem    = col_start ? cnt_x[RW-1:0] : rem_q;
 wire [RW-1:0]  cur    = col_start ? {RW{1'b0}} : cur_q;
 wire [CW-1:0]  off0   = col_start ? P_C : {CW{1'b0}};
 
-wire [XW-1:0]  rows_x = {{(XW-RW){1'b0}}, rows_q};
+wire [XW-1:0]  rows_x = {{(XW-RW){1'b0}}, rows};
 wire [XW-1:0]  tend_x = {{(XW-RBW){1'b0}}, tend};
 wire [XW-1:0]  rem_x  = {{(XW-RW){1'b0}}, rem};
 wire [XW-1:0]  cur_x  = {{(XW-RW){1'b0}}, cur};
-wire [XW-1:0]  rbase_x = {{(XW-RBW){1'b0}}, rbase_q};
+wire [XW-1:0]  rbase_x = {{(XW-RBW){1'b0}}, rbase};
 // only the low bits of the shifted window are candidates
 wire           unused_wsh = ^wsh[WIN-1:N*E+R];
 
@@ -278,132 +269,75 @@ always @* begin
 end
 
 wire beat_ok = !need_more && !err_row && !(col_start && cnt_bad);
+// error 2: the count of the column is buffered and larger than O
+wire err_cnt = col_start && have_cnt && cnt_bad;
+
+ws_beat_sequencer #(
+    .N(N),
+    .MAX_O(MAX_O)
+) u_seq (
+    .clk(clk),
+    .rst(rst),
+    .start_i(start_i),
+    .cfg_rows_i(cfg_rows_i),
+    .cfg_cols_i(cfg_cols_i),
+    .fire_i(fire),
+    .wait_i(need_more),
+    // count > O (once the count is buffered), else an entry on a row >= O
+    .err_i(err_cnt || err_row),
+    .err_code_i(err_cnt ? 4'd2 : 4'd3),
+    .win_last_i(win_last_i),
+    .win_tail_ok_i(win_tail_ok_i),
+    .running_o(running),
+    .rows_o(rows),
+    .tile_o(m_beat_tile_o),
+    .rbase_o(rbase),
+    .lanes_o(unused_lanes),
+    .first_o(m_beat_first_o),
+    .eoc_o(last_tile),
+    .last_o(m_beat_last_o),
+    .done_o(done_o),
+    .error_o(error_o),
+    .error_code_o(error_code_o)
+);
 
 assign m_beat_valid_o = running && beat_ok;
 assign m_beat_data_o  = beat;
-assign m_beat_tile_o  = t_q;
-assign m_beat_first_o = (k_q == 32'd0);
 assign m_beat_eoc_o   = last_tile;
-assign m_beat_last_o  = last_tile && last_col;
 assign win_consume_o  = fire ? (off0 + {{(CW-LW){1'b0}}, n_take} * E_C) : {CW{1'b0}};
 assign win_en_o       = running;
 
 assign busy_o       = running;
-assign done_o       = done_q;
-assign error_o      = err_q;
-assign error_code_o = code_q;
 assign starve_o     = running && need_more;
 
+// column state: count parsed, entries left, row cursor
 always @* begin
-    st_d    = st_q;
-    rows_d  = rows_q;
-    cols_d  = cols_q;
-    k_d     = k_q;
-    t_d     = t_q;
-    rbase_d = rbase_q;
     incol_d = incol_q;
     rem_d   = rem_q;
     cur_d   = cur_q;
-    err_d   = err_q;
-    code_d  = code_q;
-    done_d  = done_q;
 
-    case (st_q)
-        ST_RUN: begin
-            if (col_start && have_cnt && cnt_bad) begin
-                st_d   = ST_IDLE;
-                err_d  = 1'b1;
-                code_d = 4'd2;
-            end else if (err_row) begin
-                st_d   = ST_IDLE;
-                err_d  = 1'b1;
-                code_d = 4'd3;
-            end else if (need_more && win_last_i) begin
-                st_d   = ST_IDLE;
-                err_d  = 1'b1;
-                code_d = 4'd1;
-            end else if (fire) begin
-                rem_d = rem - {{(RW-LW){1'b0}}, n_take};
-                cur_d = cur_next[RW-1:0];
-                if (last_tile) begin
-                    incol_d = 1'b0;
-                    t_d     = {TW{1'b0}};
-                    rbase_d = {RBW{1'b0}};
-                    k_d     = k_q + 32'd1;
-                    if (last_col) begin
-                        st_d = ST_CHECK;
-                    end
-                end else begin
-                    incol_d = 1'b1;
-                    t_d     = t_q + 1'b1;
-                    rbase_d = rbase_q + N_RB;
-                end
-            end
-        end
-        ST_CHECK: begin
-            if (win_tail_ok_i) begin
-                st_d   = ST_DONE;
-                done_d = 1'b1;
-            end else begin
-                st_d   = ST_IDLE;
-                err_d  = 1'b1;
-                code_d = 4'd4;
-            end
-        end
-        default: begin
-            // idle or done: wait for start
-        end
-    endcase
+    if (fire) begin
+        rem_d   = rem - {{(RW-LW){1'b0}}, n_take};
+        cur_d   = cur_next[RW-1:0];
+        incol_d = !last_tile;
+    end
 
     if (start_i) begin
-        k_d     = 32'd0;
-        t_d     = {TW{1'b0}};
-        rbase_d = {RBW{1'b0}};
         incol_d = 1'b0;
         rem_d   = {RW{1'b0}};
         cur_d   = {RW{1'b0}};
-        done_d  = 1'b0;
-        cols_d  = cfg_cols_i;
-        rows_d  = cfg_rows_i[RW-1:0];
-        if (cfg_rows_i == 16'd0 || cfg_rows_i > MAX_O_C || cfg_cols_i == 32'd0) begin
-            st_d   = ST_IDLE;
-            err_d  = 1'b1;
-            code_d = 4'd5;
-        end else begin
-            st_d   = ST_RUN;
-            err_d  = 1'b0;
-            code_d = 4'd0;
-        end
     end
 end
 
 always @(posedge clk) begin
     if (rst) begin
-        st_q    <= ST_IDLE;
-        rows_q  <= {RW{1'b0}};
-        cols_q  <= 32'd0;
-        k_q     <= 32'd0;
-        t_q     <= {TW{1'b0}};
-        rbase_q <= {RBW{1'b0}};
         incol_q <= 1'b0;
         rem_q   <= {RW{1'b0}};
         cur_q   <= {RW{1'b0}};
-        err_q   <= 1'b0;
-        code_q  <= 4'd0;
-        done_q  <= 1'b0;
     end else begin
-        st_q    <= st_d;
-        rows_q  <= rows_d;
-        cols_q  <= cols_d;
-        k_q     <= k_d;
-        t_q     <= t_d;
-        rbase_q <= rbase_d;
         incol_q <= incol_d;
         rem_q   <= rem_d;
         cur_q   <= cur_d;
-        err_q   <= err_d;
-        code_q  <= code_d;
-        done_q  <= done_d;
     end
 end
 

@@ -16,6 +16,10 @@
  * Beat side band: tile index t, first column (k == 0), end of column (last
  * tile), last beat of the layer.
  *
+ * The beat sequence (tile t / column k counters, real lanes L, last beat,
+ * configuration, truncation and end-of-stream checks) is the shared
+ * ws_beat_sequencer (u_seq).
+ *
  * Errors (sticky until start_i; code on error_code_o):
  *   1 truncated: the final word is in the aligner and the window cannot
  *     hold the next beat
@@ -88,21 +92,11 @@ module ws_dense_unpacker #(
 localparam integer WIN   = N*Q;
 localparam integer CNT_W = $clog2(WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
-localparam integer T     = (MAX_O + N - 1) / N;
-localparam integer TW    = T > 1 ? $clog2(T) : 1;
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
 
-localparam [15:0]    MAX_O_C = MAX_O[15:0];
-localparam [RBW-1:0] N_RB    = N[RBW-1:0];
-localparam [LW-1:0]  N_L     = N[LW-1:0];
 localparam [CW-1:0]  Q_C     = Q[CW-1:0];
-
-localparam [1:0] ST_IDLE  = 2'd0;
-localparam [1:0] ST_RUN   = 2'd1;
-localparam [1:0] ST_CHECK = 2'd2;
-localparam [1:0] ST_DONE  = 2'd3;
 
 // parameter checks
 generate
@@ -115,30 +109,46 @@ generate
     end
 endgenerate
 
-reg [1:0]     st_q, st_d;
-reg [RW-1:0]  rows_q, rows_d;
-reg [31:0]    cols_q, cols_d;
-reg [31:0]    k_q, k_d;
-reg [TW-1:0]  t_q, t_d;
-reg [RBW-1:0] rbase_q, rbase_d;
-reg           err_q, err_d;
-reg [3:0]     code_q, code_d;
-reg           done_q, done_d;
-
-// tile geometry
-wire [RBW-1:0] rows_rb   = {{(RBW-RW){1'b0}}, rows_q};
-wire           last_tile = (rbase_q + N_RB) >= rows_rb;
-wire [RBW-1:0] rem_rows  = rows_rb - rbase_q;
-wire [LW-1:0]  lanes     = last_tile ? rem_rows[LW-1:0] : N_L;
-wire           last_col  = (k_q == cols_q - 32'd1);
-// only the low bits of rem_rows are needed (it is <= N in the last tile)
-wire           unused_rem_rows = ^rem_rows;
+// beat sequence: tile/column counters, configuration and end-of-stream checks
+wire           running;
+wire [LW-1:0]  lanes;
+wire           fire    = m_beat_valid_o && m_beat_ready_i;
+// the rows and the tile base are not needed here (lanes covers the last tile)
+wire [RW-1:0]  unused_rows;
+wire [RBW-1:0] unused_rbase;
 
 // bits needed for this beat
 wire [CW-1:0]    need    = {{(CW-LW){1'b0}}, lanes} * Q_C;
 wire             enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need};
-wire             running = (st_q == ST_RUN);
-wire             fire    = m_beat_valid_o && m_beat_ready_i;
+
+ws_beat_sequencer #(
+    .N(N),
+    .MAX_O(MAX_O)
+) u_seq (
+    .clk(clk),
+    .rst(rst),
+    .start_i(start_i),
+    .cfg_rows_i(cfg_rows_i),
+    .cfg_cols_i(cfg_cols_i),
+    .fire_i(fire),
+    .wait_i(!enough),
+    // no format errors beyond truncation
+    .err_i(1'b0),
+    .err_code_i(4'd0),
+    .win_last_i(win_last_i),
+    .win_tail_ok_i(win_tail_ok_i),
+    .running_o(running),
+    .rows_o(unused_rows),
+    .tile_o(m_beat_tile_o),
+    .rbase_o(unused_rbase),
+    .lanes_o(lanes),
+    .first_o(m_beat_first_o),
+    .eoc_o(m_beat_eoc_o),
+    .last_o(m_beat_last_o),
+    .done_o(done_o),
+    .error_o(error_o),
+    .error_code_o(error_code_o)
+);
 
 // lane data
 genvar l;
@@ -150,107 +160,11 @@ generate
 endgenerate
 
 assign m_beat_valid_o = running && enough;
-assign m_beat_tile_o  = t_q;
-assign m_beat_first_o = (k_q == 32'd0);
-assign m_beat_eoc_o   = last_tile;
-assign m_beat_last_o  = last_tile && last_col;
 assign win_consume_o  = fire ? need : {CW{1'b0}};
 assign win_en_o       = running;
 
 assign busy_o       = running;
-assign done_o       = done_q;
-assign error_o      = err_q;
-assign error_code_o = code_q;
 assign starve_o     = running && !enough;
-
-always @* begin
-    st_d    = st_q;
-    rows_d  = rows_q;
-    cols_d  = cols_q;
-    k_d     = k_q;
-    t_d     = t_q;
-    rbase_d = rbase_q;
-    err_d   = err_q;
-    code_d  = code_q;
-    done_d  = done_q;
-
-    case (st_q)
-        ST_RUN: begin
-            if (fire) begin
-                if (last_tile) begin
-                    t_d     = {TW{1'b0}};
-                    rbase_d = {RBW{1'b0}};
-                    k_d     = k_q + 32'd1;
-                    if (last_col) begin
-                        st_d = ST_CHECK;
-                    end
-                end else begin
-                    t_d     = t_q + 1'b1;
-                    rbase_d = rbase_q + N_RB;
-                end
-            end else if (!enough && win_last_i) begin
-                st_d   = ST_IDLE;
-                err_d  = 1'b1;
-                code_d = 4'd1;
-            end
-        end
-        ST_CHECK: begin
-            if (win_tail_ok_i) begin
-                st_d   = ST_DONE;
-                done_d = 1'b1;
-            end else begin
-                st_d   = ST_IDLE;
-                err_d  = 1'b1;
-                code_d = 4'd4;
-            end
-        end
-        default: begin
-            // idle or done: wait for start
-        end
-    endcase
-
-    if (start_i) begin
-        k_d     = 32'd0;
-        t_d     = {TW{1'b0}};
-        rbase_d = {RBW{1'b0}};
-        done_d  = 1'b0;
-        cols_d  = cfg_cols_i;
-        rows_d  = cfg_rows_i[RW-1:0];
-        if (cfg_rows_i == 16'd0 || cfg_rows_i > MAX_O_C || cfg_cols_i == 32'd0) begin
-            st_d   = ST_IDLE;
-            err_d  = 1'b1;
-            code_d = 4'd5;
-        end else begin
-            st_d   = ST_RUN;
-            err_d  = 1'b0;
-            code_d = 4'd0;
-        end
-    end
-end
-
-always @(posedge clk) begin
-    if (rst) begin
-        st_q    <= ST_IDLE;
-        rows_q  <= {RW{1'b0}};
-        cols_q  <= 32'd0;
-        k_q     <= 32'd0;
-        t_q     <= {TW{1'b0}};
-        rbase_q <= {RBW{1'b0}};
-        err_q   <= 1'b0;
-        code_q  <= 4'd0;
-        done_q  <= 1'b0;
-    end else begin
-        st_q    <= st_d;
-        rows_q  <= rows_d;
-        cols_q  <= cols_d;
-        k_q     <= k_d;
-        t_q     <= t_d;
-        rbase_q <= rbase_d;
-        err_q   <= err_d;
-        code_q  <= code_d;
-        done_q  <= done_d;
-    end
-end
 
 endmodule
 
