@@ -81,8 +81,8 @@ impl LoadedReport {
 /// Reads and checks one report.json.
 pub fn load(path: &Path) -> Result<LoadedReport, DiffError> {
     let text = std::fs::read_to_string(path).map_err(|source| DiffError::Read { path: path.into(), source })?;
-    let report: FileReport = serde_json::from_str(&text)
-        .map_err(|e| DiffError::Parse { path: path.into(), message: e.to_string() })?;
+    let report: FileReport =
+        serde_json::from_str(&text).map_err(|e| DiffError::Parse { path: path.into(), message: e.to_string() })?;
     if report.layers.is_empty() {
         return Err(DiffError::Parse { path: path.into(), message: "no layers".into() });
     }

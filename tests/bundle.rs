@@ -137,7 +137,7 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
     let rec = rd
         .records()
         .map(|x| x.unwrap())
-        .find(|rec| &rec[col("layer")] == l.name && &rec[col("format")] == "csc")
+        .find(|rec| rec[col("layer")] == l.name && &rec[col("format")] == "csc")
         .unwrap();
     let num = |name: &str| rec[col(name)].parse::<f64>().unwrap();
     let bits = csc.total_bits as f64;

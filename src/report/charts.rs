@@ -325,6 +325,9 @@ impl Chart for SavedChart<'_> {
     }
 }
 
+/// Reads one number of a layer.
+type LayerValue = fn(&super::LayerStats) -> f64;
+
 /// Density of W and of D (difference along k) per layer, with the model's as lines.
 struct DensityChart<'a> {
     report: &'a Report,
@@ -352,7 +355,7 @@ impl Chart for DensityChart<'_> {
             "nonzero weights, %",
         )?;
         let n = self.names.len() as f64;
-        let series: [(&str, RGBColor, fn(&super::LayerStats) -> f64); 2] = [
+        let series: [(&str, RGBColor, LayerValue); 2] = [
             ("density of W", plot::series_color(0), |l| l.density),
             ("density of D (after delta)", plot::series_color(2), |l| l.delta_density),
         ];
