@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// Why two reports could not be compared.
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read")]
     Read { path: PathBuf, source: io::Error },
     #[error("{path}: not a weightstream report.json: {message}")]
     Parse { path: PathBuf, message: String },

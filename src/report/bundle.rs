@@ -43,7 +43,7 @@ pub struct BundleSummary {
 /// The bundle could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io { path: PathBuf, source: io::Error },
     #[error(transparent)]
     Plot(#[from] PlotError),
