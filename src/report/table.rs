@@ -21,11 +21,23 @@ pub(crate) fn preamble(r: &Report) -> Vec<String> {
     vec![
         format!("model: {} ({}), {} parameters, source {}", r.model, r.provenance, r.parameters, r.source),
         format!(
-            "prune: sparsity {} ({:?}), quantize: Q={} ({:?} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}",
-            p.sparsity, p.prune, p.bits, p.granularity, s.lanes, s.bus_bits, s.run_bits, s.count_bits
+            "prune: sparsity {} ({}), quantize: Q={} ({} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}",
+            p.sparsity,
+            kebab(&p.prune),
+            p.bits,
+            kebab(&p.granularity),
+            s.lanes,
+            s.bus_bits,
+            s.run_bits,
+            s.count_bits
         ),
         format!("{}", r.tool),
     ]
+}
+
+/// A setting's name as the command line spells it (`per-layer`), via its serde name.
+fn kebab(v: &impl serde::Serialize) -> String {
+    serde_json::to_value(v).ok().and_then(|j| j.as_str().map(String::from)).unwrap_or_default()
 }
 
 /// Per layer: shape, density, entropy bounds, and per format bus words, ratio and saving.
