@@ -186,8 +186,62 @@ pub struct SettingResult {
     pub entropy_delta_o_bits: f64,
     /// Every pipeline.
     pub pipelines: Vec<PipelineResult>,
+    /// Single-threaded round-trip speed of the six algorithms alone on the largest layer (best
+    /// of several runs): steadier than the per-pipeline sums for comparing cost.
+    pub speed_probe: Vec<SpeedProbe>,
     /// Wall time of the setting, s.
     pub seconds: f64,
+}
+
+/// One algorithm's measured speed on one layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeedProbe {
+    /// Pipeline name.
+    pub name: String,
+    /// Layer it ran on.
+    pub layer: String,
+    /// Encode, million weights per second (best of the runs).
+    pub encode_mw_s: f64,
+    /// Decode, million weights per second (best of the runs).
+    pub decode_mw_s: f64,
+}
+
+impl SpeedProbe {
+    /// Encode then decode, million weights per second.
+    pub fn round_trip_mw_s(&self) -> f64 {
+        1.0 / (1.0 / self.encode_mw_s + 1.0 / self.decode_mw_s)
+    }
+}
+
+/// Runs of each probe; the fastest counts.
+const PROBE_RUNS: usize = 5;
+
+fn speed_probe(pipelines: &[Pipeline], name: &str, m: &QuantMatrix) -> Vec<SpeedProbe> {
+    let ctx = stream::Ctx { rows: m.rows, cols: m.cols, bits: m.bits };
+    let input = vec![stream::Stream::from_matrix(m)];
+    let mut out = Vec::new();
+    for p in pipelines.iter().filter(|p| SIX.contains(&p.name.as_str())) {
+        let (mut enc, mut dec) = (u64::MAX, u64::MAX);
+        for _ in 0..PROBE_RUNS {
+            match pipeline::apply(p.stages[0].as_ref(), &input, &ctx) {
+                Ok((_, e, d)) => {
+                    enc = enc.min(e.max(1));
+                    dec = dec.min(d.max(1));
+                }
+                Err(_) => break,
+            }
+        }
+        if enc != u64::MAX {
+            let mw = m.len() as f64 / 1e6;
+            out.push(SpeedProbe {
+                name: p.name.clone(),
+                layer: name.to_string(),
+                encode_mw_s: mw / (enc as f64 * 1e-9),
+                decode_mw_s: mw / (dec as f64 * 1e-9),
+            });
+        }
+    }
+    out
 }
 
 impl SettingResult {
@@ -370,6 +424,10 @@ pub fn run_setting(model: &Model, sparsity: f64, bits: u32, cfg: &StudyConfig) -
         r.decode_mw_s = if dec > 0 { mw / (dec as f64 * 1e-9) } else { 0.0 };
         pipelines.push(r);
     }
+    let speed = match layers.iter().max_by_key(|(_, m)| m.len()) {
+        Some((name, m)) => speed_probe(&cfg.pipelines, name, m),
+        None => Vec::new(),
+    };
     let dkr: Vec<&QuantMatrix> = dk.iter().collect();
     let dor: Vec<&QuantMatrix> = dox.iter().collect();
     Ok(SettingResult {
@@ -387,6 +445,7 @@ pub fn run_setting(model: &Model, sparsity: f64, bits: u32, cfg: &StudyConfig) -
         entropy_delta_k_bits: h(&dkr),
         entropy_delta_o_bits: h(&dor),
         pipelines,
+        speed_probe: speed,
         seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -120,6 +120,12 @@ pub fn text(study: &StudyResult) -> String {
                 status(p)
             );
         }
+        if !s.speed_probe.is_empty() {
+            let list: Vec<String> =
+                s.speed_probe.iter().map(|p| format!("{} {:.0}/{:.0}", p.name, p.encode_mw_s, p.decode_mw_s)).collect();
+            let layer = &s.speed_probe[0].layer;
+            let _ = writeln!(o, "\n   speed alone on {layer}, one thread, enc/dec Mw/s: {}", list.join(", "));
+        }
         let effects = delta_effects(s);
         if !effects.is_empty() {
             let list: Vec<String> = effects.iter().map(|(d, b, g)| format!("{d} {g:.2}x vs {b}")).collect();

@@ -21,28 +21,49 @@ impl Stage for Bitmap {
         2
     }
     fn encode(&self, s: &Stream, ctx: &Ctx) -> Result<Vec<Stream>, StudyError> {
-        let scan = s.scan_order(ctx);
-        let mask: Vec<u32> = scan.iter().map(|&v| u32::from(v != 0)).collect();
-        let values: Vec<u32> = scan.into_iter().filter(|&v| v != 0).collect();
-        let mask = Stream::from_scan_order(format!("{}.mask", s.name), 1, s.shaped, mask, ctx);
+        let layer = s.shaped && s.symbols.len() == ctx.rows * ctx.cols;
+        // The mask keeps the input's own layout (row-major for the layer); values go in stream
+        // order (column-major for the layer).
+        let mask: Vec<u32> = s.symbols.iter().map(|&v| u32::from(v != 0)).collect();
+        let mut values = Vec::with_capacity(s.symbols.len() / 2);
+        if layer {
+            for k in 0..ctx.cols {
+                values.extend(s.symbols[k..].iter().step_by(ctx.cols).filter(|&&v| v != 0));
+            }
+        } else {
+            values.extend(s.symbols.iter().filter(|&&v| v != 0));
+        }
+        let mask = Stream::new(format!("{}.mask", s.name), 1, s.shaped, mask);
         Ok(vec![mask, Stream::new(format!("{}.values", s.name), s.width, false, values)])
     }
     fn decode(&self, parts: Vec<Stream>, ctx: &Ctx) -> Result<Stream, StudyError> {
         let [mask, values] = take_parts::<2>("bitmap", parts)?;
-        let scan_mask = mask.scan_order(ctx);
+        let layer = mask.shaped && mask.symbols.len() == ctx.rows * ctx.cols;
+        let short = || StudyError::corrupt("bitmap: fewer values than mask bits");
         let mut it = values.symbols.iter();
-        let mut scan = Vec::with_capacity(scan_mask.len());
-        for &m in &scan_mask {
-            scan.push(if m != 0 {
-                *it.next().ok_or_else(|| StudyError::corrupt("bitmap: fewer values than mask bits"))?
-            } else {
-                0
-            });
+        let mut out = vec![0u32; mask.symbols.len()];
+        if layer {
+            for k in 0..ctx.cols {
+                for i in (k..out.len()).step_by(ctx.cols) {
+                    if mask.symbols[i] != 0 {
+                        out[i] = *it.next().ok_or_else(short)?;
+                    }
+                }
+            }
+        } else {
+            for (o, &m) in out.iter_mut().zip(&mask.symbols) {
+                if m != 0 {
+                    *o = *it.next().ok_or_else(short)?;
+                }
+            }
         }
         if it.next().is_some() {
             return Err(StudyError::corrupt("bitmap: more values than mask bits"));
         }
+        if values.symbols.contains(&0) {
+            return Err(StudyError::corrupt("bitmap: a zero among the nonzero values"));
+        }
         let name = mask.name.strip_suffix(".mask").unwrap_or(&mask.name).to_string();
-        Ok(Stream::from_scan_order(name, values.width, mask.shaped, scan, ctx))
+        Ok(Stream::new(name, values.width, mask.shaped, out))
     }
 }
