@@ -242,3 +242,99 @@ fn study_cli_runs_on_a_synthetic_model_with_a_failing_codec() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(json["settings"][0]["pipelines"].as_array().unwrap().len() > 36);
 }
+
+/// A stage whose decoder is wrong: the pipeline must report a mismatch, never a size.
+struct Lossy;
+
+impl weightstream::study::stages::Stage for Lossy {
+    fn name(&self) -> String {
+        "lossy".into()
+    }
+    fn kind(&self) -> weightstream::study::stages::Kind {
+        weightstream::study::stages::Kind::General
+    }
+    fn arity(&self) -> usize {
+        1
+    }
+    fn encode(&self, s: &Stream, _: &Ctx) -> Result<Vec<Stream>, weightstream::study::StudyError> {
+        // Drops the low bit of every symbol: smaller entropy, not lossless.
+        Ok(vec![Stream::new(s.name.clone(), s.width, s.shaped, s.symbols.iter().map(|v| v & !1).collect())])
+    }
+    fn decode(&self, parts: Vec<Stream>, _: &Ctx) -> Result<Stream, weightstream::study::StudyError> {
+        Ok(parts.into_iter().next().unwrap())
+    }
+}
+
+#[test]
+fn a_lossy_stage_gets_no_size() {
+    let p = Pipeline { name: "lossy".into(), stages: vec![std::sync::Arc::new(Lossy)] };
+    let runs = run_layer(&[p], &layer());
+    let err = runs[0].result.as_ref().unwrap_err();
+    assert!(err.contains("round trip mismatch"), "{err}");
+}
+
+#[test]
+fn kmeans_shares_at_most_2_pow_q_values_and_keeps_signs() {
+    use weightstream::study::kmeans;
+    let values: Vec<f32> =
+        (0..400).map(|i| ((i * 37 % 101) as f32 - 50.0) / 10.0 * if i % 5 == 0 { 0.0 } else { 1.0 }).collect();
+    for bits in [2u32, 3, 4, 8] {
+        let (m, book) = kmeans::quantize(&values, 20, 20, bits);
+        let (lo, hi) = QuantMatrix::value_range(bits);
+        assert!(book.len() < 1 << bits);
+        for (q, &v) in m.data.iter().zip(&values) {
+            assert!((lo..=hi).contains(q));
+            let sign = if v > 0.0 { 1 } else if v < 0.0 { -1 } else { 0 };
+            assert_eq!(q.signum(), sign, "{v} -> {q}");
+            // The shared value is the nearest centroid on the weight's side.
+            if *q != 0 {
+                let c = book.iter().find(|(i, _)| i == q).unwrap().1;
+                let best = book
+                    .iter()
+                    .filter(|(i, _)| i.signum() == q.signum())
+                    .map(|(_, c)| (c - v).abs())
+                    .fold(f32::MAX, f32::min);
+                assert!((c - v).abs() <= best + 1e-5);
+            }
+        }
+        // Deterministic.
+        assert_eq!(kmeans::quantize(&values, 20, 20, bits).0, m);
+    }
+}
+
+#[test]
+fn study_out_dir_has_tables_and_heatmaps_and_kmeans_counts_the_codebook() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli()
+        .args(["study", "--model", "synthetic:resnet18", "--sparsity", "0.7", "--bits", "4", "--max-layers", "3"])
+        .args([
+            "--quantizer",
+            "kmeans",
+            "--pipelines",
+            "bitmap,csc,huffman,huffman:6,delta-k|bitmap",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for f in [
+        "study.md",
+        "study.csv",
+        "study.json",
+        "pairs-synthetic_resnet18-s0.70-q4-kmeans.png",
+        "pairs-synthetic_resnet18-s0.70-q4-kmeans.svg",
+    ] {
+        let p = dir.path().join(f);
+        assert!(p.metadata().map(|m| m.len() > 100).unwrap_or(false), "{f} missing or empty");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("study.json")).unwrap()).unwrap();
+    let s = &json["settings"][0];
+    // Three layers, each with a 15-entry fp32 codebook.
+    assert_eq!(s["side_bits"].as_u64().unwrap(), 3 * 15 * 32);
+    let limited = s["pipelines"].as_array().unwrap().iter().find(|p| p["name"] == "huffman:6").unwrap();
+    let full = s["pipelines"].as_array().unwrap().iter().find(|p| p["name"] == "huffman").unwrap();
+    assert!(limited["bits"].as_u64().unwrap() >= full["bits"].as_u64().unwrap());
+}
