@@ -284,7 +284,13 @@ fn kmeans_shares_at_most_2_pow_q_values_and_keeps_signs() {
         assert!(book.len() < 1 << bits);
         for (q, &v) in m.data.iter().zip(&values) {
             assert!((lo..=hi).contains(q));
-            let sign = if v > 0.0 { 1 } else if v < 0.0 { -1 } else { 0 };
+            let sign = if v > 0.0 {
+                1
+            } else if v < 0.0 {
+                -1
+            } else {
+                0
+            };
             assert_eq!(q.signum(), sign, "{v} -> {q}");
             // The shared value is the nearest centroid on the weight's side.
             if *q != 0 {
