@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::verdict::{delta_effects, verdict, Claim};
+use super::verdict::{delta_effects, differencing_summary, verdict, Claim};
 use super::{SettingResult, StudyResult, SIX};
 
 fn ratio_cell(s: &SettingResult, name: &str) -> String {
@@ -145,6 +145,10 @@ pub fn text(study: &StudyResult) -> String {
             let _ = writeln!(o, "      s={:.2} Q={:<2} {mark}  {}", r.sparsity, r.bits, r.detail);
         }
     }
+    let _ = writeln!(o, "  Where differencing helps (each delta pipeline vs the same without delta):");
+    for line in differencing_summary(study) {
+        let _ = writeln!(o, "      {line}");
+    }
     o
 }
 
@@ -183,6 +187,11 @@ pub fn markdown(study: &StudyResult) -> String {
          pipeline bits. Throughput is million weights per second (Mw/s) per worker thread, summed stage times; noisy on a shared machine.\n"
     );
     md_claims(&mut o, &verdict(study));
+    let _ = writeln!(o, "### Where differencing helps\n");
+    for line in differencing_summary(study) {
+        let _ = writeln!(o, "- {}", line.replace('|', "\\|"));
+    }
+    let _ = writeln!(o);
     for s in &study.settings {
         let _ = writeln!(o, "## {}\n", heading(study, s));
         for l in summary_lines(s) {

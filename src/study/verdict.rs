@@ -219,3 +219,25 @@ pub fn delta_effects(s: &SettingResult) -> Vec<(String, String, f64)> {
     out.sort_by(|a, b| b.2.total_cmp(&a.2));
     out
 }
+
+/// Where differencing helps and where not: per setting, the delta pipelines that beat the same
+/// pipeline without the delta (gain > 1.005), else the best one and by how much it loses.
+pub fn differencing_summary(study: &StudyResult) -> Vec<String> {
+    study
+        .settings
+        .iter()
+        .map(|s| {
+            let effects = delta_effects(s);
+            let helps: Vec<String> =
+                effects.iter().filter(|e| e.2 > 1.005).map(|(d, b, g)| format!("{d} {g:.2}x vs {b}")).collect();
+            let head = format!("s={:.2} Q={}: ", s.sparsity, s.bits);
+            if !helps.is_empty() {
+                format!("{head}helps: {}", helps.join(", "))
+            } else if let Some((d, b, g)) = effects.first() {
+                format!("{head}helps nowhere; best is {d} at {g:.2}x of {b}")
+            } else {
+                format!("{head}no delta pipelines run")
+            }
+        })
+        .collect()
+}
