@@ -499,7 +499,6 @@ fn simulate(
             _ => {}
         }
     }
-    let _ = ys.len();
     let useful = cnt[1].max(cnt[2]);
     Ok(LayerRun {
         layer: layer.to_string(),
