@@ -5,6 +5,7 @@ mod cli;
 #[cfg(feature = "rtl")]
 mod cosim;
 mod formats_examples;
+mod icarus;
 mod formats_props;
 mod loaders;
 mod malformed;
