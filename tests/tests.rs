@@ -5,8 +5,8 @@ mod cli;
 #[cfg(feature = "rtl")]
 mod cosim;
 mod formats_examples;
-mod icarus;
 mod formats_props;
+mod icarus;
 mod loaders;
 mod malformed;
 mod quantize;
