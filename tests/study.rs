@@ -8,32 +8,18 @@ use proptest::prelude::*;
 use weightstream::study::external::ExternalCodec;
 use weightstream::study::pipeline::{apply, run_layer, Pipeline};
 use weightstream::study::stages::huffman::{self, Huffman};
-use weightstream::study::stages::parse_stage;
+use weightstream::study::stages::{parse_stage, STAGES};
 use weightstream::study::stream::{Ctx, Stream};
 use weightstream::QuantMatrix;
 
 use crate::util::cli;
 
-const STAGES: [&str; 18] = [
-    "delta-k",
-    "delta-o",
-    "delta-nz",
-    "zigzag",
-    "bitmap",
-    "csc",
-    "csc:2",
-    "csr",
-    "coo",
-    "rle",
-    "rle:2",
-    "huffman",
-    "huffman:9",
-    "rans",
-    "rice",
-    "expgolomb",
-    "deflate",
-    "zstd",
-];
+/// Every built-in stage, then variants with arguments (short runs and a tight length limit).
+fn stage_specs() -> Vec<&'static str> {
+    let mut specs = STAGES.to_vec();
+    specs.extend(["csc:2", "rle:2", "huffman:9"]);
+    specs
+}
 
 fn matrix_strategy() -> impl Strategy<Value = QuantMatrix> {
     (1usize..24, 1usize..40, 2u32..=16, 0.0f64..1.0, any::<u64>()).prop_map(|(rows, cols, bits, density, seed)| {
@@ -75,7 +61,7 @@ proptest! {
     #[test]
     fn every_stage_round_trips_on_the_tensor(m in matrix_strategy()) {
         let input = vec![Stream::from_matrix(&m)];
-        for name in STAGES {
+        for name in stage_specs() {
             let stage = parse_stage(name).unwrap();
             let (out, _, _) = apply(stage.as_ref(), &input, &ctx(&m)).unwrap_or_else(|e| panic!("{name}: {e}"));
             let back: Vec<Stream> = out.chunks(stage.arity()).map(|c| stage.decode(c.to_vec(), &ctx(&m)).unwrap()).collect();
@@ -86,12 +72,12 @@ proptest! {
     /// Every stage also round-trips on the streams other stages produce (all 2-stage chains
     /// that make sense: transforms need the tensor).
     #[test]
-    fn stages_round_trip_on_streams(m in matrix_strategy(), first in 4usize..STAGES.len(), second in 3usize..STAGES.len()) {
-        let c = ctx(&m);
-        let a = parse_stage(STAGES[first]).unwrap();
+    fn stages_round_trip_on_streams(m in matrix_strategy(), first in 4usize..stage_specs().len(), second in 3usize..stage_specs().len()) {
+        let (c, specs) = (ctx(&m), stage_specs());
+        let a = parse_stage(specs[first]).unwrap();
         let (mid, _, _) = apply(a.as_ref(), &[Stream::from_matrix(&m)], &c).unwrap();
-        let b = parse_stage(STAGES[second]).unwrap();
-        let (out, _, _) = apply(b.as_ref(), &mid, &c).unwrap_or_else(|e| panic!("{}|{}: {e}", STAGES[first], STAGES[second]));
+        let b = parse_stage(specs[second]).unwrap();
+        let (out, _, _) = apply(b.as_ref(), &mid, &c).unwrap_or_else(|e| panic!("{}|{}: {e}", specs[first], specs[second]));
         prop_assert_eq!(out.len(), mid.len() * b.arity());
     }
 

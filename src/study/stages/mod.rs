@@ -48,6 +48,27 @@ pub trait Stage: Send + Sync {
     fn decode(&self, parts: Vec<Stream>, ctx: &Ctx) -> Result<Stream, StudyError>;
 }
 
+/// Every built-in stage by name, in the order transforms, sparse formats, entropy coders, byte
+/// compressors; tests and benchmarks iterate this list, so a new stage is covered once listed.
+pub const STAGES: [&str; 16] = [
+    "delta-k",
+    "delta-o",
+    "delta-nz",
+    "zigzag",
+    "bitmap",
+    "csc",
+    "csr",
+    "coo",
+    "rle",
+    "huffman",
+    "rans",
+    "rice",
+    "expgolomb",
+    "deflate",
+    "zstd",
+    "lz4",
+];
+
 /// Stage names and what they take, for `--help` and errors.
 pub const STAGE_NAMES: &str = "delta-k, delta-o, delta-nz, zigzag, bitmap, csc[:R], csr[:R], coo, rle[:R], \
 huffman[:L], rans, rice, expgolomb, deflate[:LEVEL], zstd[:LEVEL], lz4, or an external --codec NAME";
