@@ -76,6 +76,26 @@ fn status(p: &super::PipelineResult) -> String {
     }
 }
 
+/// Every pipeline's cells, best ratio first: name, Mbit, x dense, x csc, encode and decode
+/// Mweights/s, status. Both the terminal and the Markdown table render these.
+fn pipeline_rows(s: &SettingResult) -> Vec<[String; 7]> {
+    let mut ps: Vec<_> = s.pipelines.iter().collect();
+    ps.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
+    ps.into_iter()
+        .map(|p| {
+            [
+                p.name.clone(),
+                format!("{:.3}", p.bits as f64 / 1e6),
+                format!("{:.2}", p.ratio),
+                p.ratio_vs_csc.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into()),
+                format!("{:.1}", p.encode_mw_s),
+                format!("{:.1}", p.decode_mw_s),
+                status(p),
+            ]
+        })
+        .collect()
+}
+
 /// The terminal report.
 pub fn text(study: &StudyResult) -> String {
     let mut o = String::new();
@@ -105,20 +125,8 @@ pub fn text(study: &StudyResult) -> String {
             "\n   {:<26}{:>10}{:>9}{:>8}{:>10}{:>10}  layers",
             "pipeline", "Mbit", "x dense", "x csc", "enc Mw/s", "dec Mw/s"
         );
-        let mut ps: Vec<_> = s.pipelines.iter().collect();
-        ps.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
-        for p in ps {
-            let _ = writeln!(
-                o,
-                "   {:<26}{:>10.3}{:>9.2}{:>8}{:>10.1}{:>10.1}  {}",
-                p.name,
-                p.bits as f64 / 1e6,
-                p.ratio,
-                p.ratio_vs_csc.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into()),
-                p.encode_mw_s,
-                p.decode_mw_s,
-                status(p)
-            );
+        for [name, mbit, x, x_csc, enc, dec, st] in pipeline_rows(s) {
+            let _ = writeln!(o, "   {name:<26}{mbit:>10}{x:>9}{x_csc:>8}{enc:>10}{dec:>10}  {st}");
         }
         if !s.speed_probe.is_empty() {
             let list: Vec<String> =
@@ -204,20 +212,9 @@ pub fn markdown(study: &StudyResult) -> String {
             let _ = writeln!(o, "| {a} | {} |", cells.join(" | "));
         }
         let _ = writeln!(o, "\n| pipeline | Mbit | x dense | x csc | enc Mw/s | dec Mw/s | layers |\n| --- | --- | --- | --- | --- | --- | --- |");
-        let mut ps: Vec<_> = s.pipelines.iter().collect();
-        ps.sort_by(|a, b| b.ratio.total_cmp(&a.ratio));
-        for p in ps {
-            let _ = writeln!(
-                o,
-                "| `{}` | {:.3} | {:.2} | {} | {:.1} | {:.1} | {} |",
-                p.name,
-                p.bits as f64 / 1e6,
-                p.ratio,
-                p.ratio_vs_csc.map(|r| format!("{r:.2}")).unwrap_or_else(|| "-".into()),
-                p.encode_mw_s,
-                p.decode_mw_s,
-                status(p).replace('|', "\\|")
-            );
+        for [name, mbit, x, x_csc, enc, dec, st] in pipeline_rows(s) {
+            let st = st.replace('|', "\\|");
+            let _ = writeln!(o, "| `{name}` | {mbit} | {x} | {x_csc} | {enc} | {dec} | {st} |");
         }
         let effects = delta_effects(s);
         if !effects.is_empty() {
