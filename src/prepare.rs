@@ -47,11 +47,12 @@ pub fn prepare(model: &Model, cfg: &PrepareConfig) -> Result<Vec<PreparedLayer>,
     if !(2..=16).contains(&cfg.bits) {
         return Err(QuantError::BadBits(cfg.bits));
     }
-    let layers: Vec<_> = model.layers().collect();
+    let mut layers: Vec<_> = model.layers().collect();
     for layer in &layers {
         quant::check_finite(&layer.name, &layer.values)?;
     }
-    let mut values: Vec<Vec<f32>> = layers.iter().map(|l| l.values.clone()).collect();
+    // `layers()` already copied the values; prune those copies in place.
+    let mut values: Vec<Vec<f32>> = layers.iter_mut().map(|l| std::mem::take(&mut l.values)).collect();
     let pruned: Vec<usize> = match cfg.prune {
         PruneMode::PerLayer => values.iter_mut().map(|v| quant::prune_layer(v, cfg.sparsity)).collect(),
         PruneMode::Global => {
