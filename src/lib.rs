@@ -3,8 +3,10 @@
 //! Data flows one way: [`model`] (load a checkpoint) → [`quant`] (prune, quantize) → [`formats`]
 //! (encode bit-exact streams, decode them back) → [`pe`] (the golden PE array: beats and y = W a)
 //! → [`report`] (sizes per layer and format). [`emit`] writes streams for other tools and the RTL.
+//! [`blocks`] splits a layer taller than the PE array (O > MAX_O) into independent row blocks.
 
 pub mod bits;
+pub mod blocks;
 #[cfg(feature = "rtl")]
 pub mod cosim;
 pub mod diff;

@@ -10,6 +10,7 @@ use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
 use weightstream::report::energy::{self, EnergyParams};
 use weightstream::report::{self, CsvReporter, JsonReporter, Reporter};
+use weightstream::rtl::DesignPoint;
 use weightstream::StreamParams;
 
 use crate::util::cli;
@@ -18,7 +19,10 @@ fn synthetic_report(sparsity: f64) -> report::Report {
     let model = Model::load(&ModelSpec::parse("synthetic:mobilenet_v2").unwrap()).unwrap();
     let cfg = PrepareConfig { sparsity, ..PrepareConfig::default() };
     let layers = prepare(&model, &cfg).unwrap();
-    report::build(&model, &layers, &cfg, &StreamParams::default(), |_, _| Ok(Vec::new())).unwrap()
+    report::build(&model, &layers, &cfg, &StreamParams::default(), DesignPoint::default().max_rows, |_, _| {
+        Ok(Vec::new())
+    })
+    .unwrap()
 }
 
 fn render(r: &report::Report, reporter: &dyn Reporter) -> Vec<u8> {

@@ -4,13 +4,17 @@
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
 use weightstream::report::{self, CsvReporter, JsonReporter, Reporter};
+use weightstream::rtl::DesignPoint;
 use weightstream::{Format, StreamParams};
 
 fn synthetic_report() -> (report::Report, Vec<weightstream::prepare::PreparedLayer>) {
     let model = Model::load(&ModelSpec::parse("synthetic:mobilenet_v2").unwrap()).unwrap();
     let cfg = PrepareConfig::default();
     let layers = prepare(&model, &cfg).unwrap();
-    let r = report::build(&model, &layers, &cfg, &StreamParams::default(), |_, _| Ok(Vec::new())).unwrap();
+    let r = report::build(&model, &layers, &cfg, &StreamParams::default(), DesignPoint::default().max_rows, |_, _| {
+        Ok(Vec::new())
+    })
+    .unwrap();
     (r, layers)
 }
 
@@ -20,6 +24,7 @@ fn numbers_equal_the_streams() {
     assert_eq!(r.layers.len(), 53);
     for (stats, layer) in r.layers.iter().zip(&layers) {
         assert_eq!(stats.nonzeros as usize, layer.matrix.nonzeros());
+        assert_eq!(stats.blocks, 1, "no MobileNetV2 layer exceeds MAX_O = 1280: {}", stats.name);
         for f in &stats.formats {
             let s = f.format.encode(&layer.matrix, &r.stream).unwrap();
             assert_eq!(f.total_bits, s.bits.len() as u64, "{} {}", stats.name, f.format);

@@ -1,4 +1,5 @@
-//! The report as CSV: one row per (layer, format), layer columns repeated, totals last.
+//! The report as CSV: one row per (layer, format), layer columns repeated, totals last; sizes are
+//! sums over the layer's row blocks (`blocks` column).
 
 use std::io::{self, Write};
 
@@ -15,6 +16,7 @@ struct Row<'a> {
     shape: String,
     rows: usize,
     cols: usize,
+    blocks: usize,
     weights: u64,
     nonzeros: u64,
     density: f64,
@@ -39,6 +41,7 @@ fn rows(l: &LayerStats) -> impl Iterator<Item = Row<'_>> {
         shape: l.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("x"),
         rows: l.rows,
         cols: l.cols,
+        blocks: l.blocks,
         weights: l.weights,
         nonzeros: l.nonzeros,
         density: l.density,

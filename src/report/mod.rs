@@ -1,7 +1,9 @@
 //! The bandwidth report: per layer and format the bits on the wire (payload, metadata, padding),
 //! bus words, ratio against dense and bandwidth saved, plus density and entropy bounds. Sizes
-//! only: every size comes from a stream whose decode round-tripped bit-exact. Reporters (table,
-//! CSV, JSON, Markdown) render one [`Report`] behind the [`Reporter`] trait.
+//! only: every size comes from a stream whose decode round-tripped bit-exact. A layer taller than
+//! the PE array (O > MAX_O) is encoded as row blocks ([`crate::blocks`]) and every count is the
+//! sum over its blocks, what the hardware fetches. Reporters (table, CSV, JSON, Markdown) render
+//! one [`Report`] behind the [`Reporter`] trait.
 
 pub mod bundle;
 pub mod charts;
@@ -20,8 +22,9 @@ pub use json_out::JsonReporter;
 pub use markdown::MarkdownReporter;
 pub use table::TableReporter;
 
+use crate::blocks::{self, BlockError, BlockedStream};
 use crate::entropy;
-use crate::formats::{DecodeError, EncodeError, EncodedStream, Format, StreamParams};
+use crate::formats::{DecodeError, Format, StreamParams};
 use crate::model::{Model, Remainder};
 use crate::prepare::{PrepareConfig, PreparedLayer};
 
@@ -31,7 +34,7 @@ pub trait Reporter {
     fn write(&self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// Sizes of one layer in one format.
+/// Sizes of one layer in one format, summed over the layer's row blocks.
 #[derive(Debug, Clone, Serialize)]
 pub struct FormatStats {
     /// The format.
@@ -86,6 +89,8 @@ pub struct LayerStats {
     pub rows: usize,
     /// K.
     pub cols: usize,
+    /// Row blocks the layer runs as: ceil(O / MAX_O) (1 when it fits; the sum on the totals line).
+    pub blocks: usize,
     /// O * K.
     pub weights: u64,
     /// Nonzero quantized weights.
@@ -100,7 +105,7 @@ pub struct LayerStats {
     pub entropy_bits: f64,
     /// Order-0 entropy bound of D, in bits for the whole layer.
     pub delta_entropy_bits: f64,
-    /// Beats the PE array consumes: K * ceil(O / N).
+    /// Beats the PE array consumes, summed over the row blocks: K * ceil(O_i / N) per block.
     pub beats: u64,
     /// One entry per format, in [`Format::ALL`] order.
     pub formats: Vec<FormatStats>,
@@ -123,6 +128,8 @@ pub struct Report {
     pub prepare: PrepareConfig,
     /// Stream parameters.
     pub stream: StreamParams,
+    /// MAX_O: rows the PE array holds; taller layers run as row blocks.
+    pub max_rows: usize,
     /// Per layer.
     pub layers: Vec<LayerStats>,
     /// Sums over all layers (density from the sums).
@@ -135,7 +142,9 @@ pub struct Report {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("layer {layer}: {source}")]
-    Encode { layer: String, source: EncodeError },
+    Encode { layer: String, source: BlockError },
+    #[error(transparent)]
+    MaxRows(BlockError),
     #[error(transparent)]
     Decode(#[from] DecodeError),
     #[error(
@@ -144,30 +153,38 @@ pub enum ReportError {
     RoundTrip { layer: String, format: Format, row: usize, col: usize },
 }
 
-/// Encodes a layer in every format and checks each decode is bit-exact.
-pub fn encode_verified(layer: &PreparedLayer, params: &StreamParams) -> Result<Vec<EncodedStream>, ReportError> {
+/// Encodes a layer in every format as row blocks of at most `max_rows` rows and checks that
+/// each block's stream decodes bit-exact to the block.
+pub fn encode_verified(
+    layer: &PreparedLayer,
+    params: &StreamParams,
+    max_rows: usize,
+) -> Result<Vec<BlockedStream>, ReportError> {
+    let encode_err = |source| ReportError::Encode { layer: layer.name.clone(), source };
+    let row_blocks = blocks::row_blocks(&layer.matrix, max_rows).map_err(encode_err)?;
     Format::ALL
         .iter()
         .map(|&format| {
-            let stream = format
-                .encode(&layer.matrix, params)
-                .map_err(|source| ReportError::Encode { layer: layer.name.clone(), source })?;
-            let back = stream.decode(&layer.name)?;
-            if let Some(i) = back.data.iter().zip(&layer.matrix.data).position(|(a, b)| a != b) {
-                return Err(ReportError::RoundTrip {
-                    layer: layer.name.clone(),
-                    format,
-                    row: i / layer.matrix.cols,
-                    col: i % layer.matrix.cols,
-                });
+            let stream = BlockedStream::encode(format, &row_blocks, params, max_rows).map_err(encode_err)?;
+            for (b, s) in row_blocks.iter().zip(&stream.blocks) {
+                let back = s.decode(&blocks::block_name(&layer.name, b.index, row_blocks.len()))?;
+                if let Some(i) = back.data.iter().zip(&b.matrix.data).position(|(x, y)| x != y) {
+                    return Err(ReportError::RoundTrip {
+                        layer: layer.name.clone(),
+                        format,
+                        row: b.row_offset + i / b.matrix.cols,
+                        col: i % b.matrix.cols,
+                    });
+                }
             }
             Ok(stream)
         })
         .collect()
 }
 
-/// Measures one layer from its verified streams.
-pub fn layer_stats(layer: &PreparedLayer, streams: &[EncodedStream], params: &StreamParams) -> LayerStats {
+/// Measures one layer from its verified streams (one per format, each as row blocks): every
+/// count is the sum over the blocks.
+pub fn layer_stats(layer: &PreparedLayer, streams: &[BlockedStream], params: &StreamParams) -> LayerStats {
     let w = &layer.matrix;
     let d = w.delta_along_k();
     let weights = w.len() as u64;
@@ -175,23 +192,28 @@ pub fn layer_stats(layer: &PreparedLayer, streams: &[EncodedStream], params: &St
     let delta_nonzeros = d.nonzeros() as u64;
     let formats: Vec<FormatStats> = streams
         .iter()
-        .map(|s| FormatStats {
-            format: s.format,
-            payload_bits: s.sizes.payload_bits,
-            metadata_bits: s.sizes.metadata_bits,
-            padding_bits: s.sizes.padding_bits,
-            total_bits: s.sizes.total_bits(),
-            bus_words: s.bus_words() as u64,
-            ratio_vs_dense: 0.0,
-            saved_pct: 0.0,
-            rtl: None,
+        .map(|s| {
+            let sizes = s.sizes();
+            FormatStats {
+                format: s.format,
+                payload_bits: sizes.payload_bits,
+                metadata_bits: sizes.metadata_bits,
+                padding_bits: sizes.padding_bits,
+                total_bits: sizes.total_bits(),
+                bus_words: s.bus_words() as u64,
+                ratio_vs_dense: 0.0,
+                saved_pct: 0.0,
+                rtl: None,
+            }
         })
         .collect();
+    let (blocks, beats) = streams.first().map_or((1, params.beats(w.rows, w.cols)), |s| (s.blocks.len(), s.beats()));
     let mut stats = LayerStats {
         name: layer.name.clone(),
         shape: layer.shape.clone(),
         rows: w.rows,
         cols: w.cols,
+        blocks,
         weights,
         nonzeros,
         density: ratio(nonzeros as f64, weights as f64),
@@ -199,7 +221,7 @@ pub fn layer_stats(layer: &PreparedLayer, streams: &[EncodedStream], params: &St
         delta_density: ratio(delta_nonzeros as f64, weights as f64),
         entropy_bits: entropy::order0_bits(&w.data),
         delta_entropy_bits: entropy::order0_bits(&d.data),
-        beats: params.beats(w.rows, w.cols) as u64,
+        beats: beats as u64,
         formats,
     };
     fill_ratios(&mut stats);
@@ -232,6 +254,7 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
         shape: vec![],
         rows: 0,
         cols: 0,
+        blocks: 0,
         weights: 0,
         nonzeros: 0,
         density: 0.0,
@@ -256,6 +279,7 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
             .collect(),
     };
     for l in layers {
+        t.blocks += l.blocks;
         t.weights += l.weights;
         t.nonzeros += l.nonzeros;
         t.delta_nonzeros += l.delta_nonzeros;
@@ -293,19 +317,23 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
     t
 }
 
-/// Builds the report: encodes every layer in every format, verifies each round trip, measures.
-/// `on_layer` is called with each layer's streams (for `--emit-streams`, progress, and RTL
-/// co-simulation, whose measurements it returns in format order, or none).
+/// Builds the report: encodes every layer in every format as row blocks of at most `max_rows`
+/// (MAX_O) rows, verifies each block's round trip, measures. `on_layer` is called with each
+/// layer's streams, one [`BlockedStream`] per format in [`Format::ALL`] order (for
+/// `--emit-streams`, progress, and RTL co-simulation, whose measurements, each summed over the
+/// blocks, it returns in format order, or none).
 pub fn build(
     model: &Model,
     layers: &[PreparedLayer],
     prepare: &PrepareConfig,
     params: &StreamParams,
-    mut on_layer: impl FnMut(&PreparedLayer, &[EncodedStream]) -> Result<Vec<RtlMeasure>, BuildError>,
+    max_rows: usize,
+    mut on_layer: impl FnMut(&PreparedLayer, &[BlockedStream]) -> Result<Vec<RtlMeasure>, BuildError>,
 ) -> Result<Report, BuildError> {
+    blocks::check_max_rows(max_rows).map_err(ReportError::MaxRows)?;
     let mut stats = Vec::with_capacity(layers.len());
     for layer in layers {
-        let streams = encode_verified(layer, params)?;
+        let streams = encode_verified(layer, params, max_rows)?;
         let rtl = on_layer(layer, &streams)?;
         let mut s = layer_stats(layer, &streams, params);
         for (f, m) in s.formats.iter_mut().zip(rtl) {
@@ -322,6 +350,7 @@ pub fn build(
         parameters: model.parameter_count(),
         prepare: *prepare,
         stream: *params,
+        max_rows,
         layers: stats,
         totals,
         remainder: model.remainder(),

@@ -21,7 +21,8 @@ pub(crate) fn preamble(r: &Report) -> Vec<String> {
     vec![
         format!("model: {} ({}), {} parameters, source {}", r.model, r.provenance, r.parameters, r.source),
         format!(
-            "prune: sparsity {} ({}), quantize: Q={} ({} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}",
+            "prune: sparsity {} ({}), quantize: Q={} ({} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}, \
+             MAX_O={} rows per block",
             p.sparsity,
             kebab(&p.prune),
             p.bits,
@@ -29,7 +30,8 @@ pub(crate) fn preamble(r: &Report) -> Vec<String> {
             s.lanes,
             s.bus_bits,
             s.run_bits,
-            s.count_bits
+            s.count_bits,
+            r.max_rows
         ),
         format!("{}", r.tool),
     ]
@@ -40,10 +42,12 @@ fn kebab(v: &impl serde::Serialize) -> String {
     serde_json::to_value(v).ok().and_then(|j| j.as_str().map(String::from)).unwrap_or_default()
 }
 
-/// Per layer: shape, density, entropy bounds, and per format bus words, ratio and saving.
+/// Per layer: shape, row blocks, density, entropy bounds, and per format bus words, ratio and saving
+/// (summed over the row blocks).
 pub(crate) fn layer_grid(r: &Report) -> Grid {
-    let mut header: Vec<String> =
-        ["layer", "O x K", "weights", "density", "d.delta", "H(W) b/w", "H(D) b/w"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["layer", "O x K", "blocks", "weights", "density", "d.delta", "H(W) b/w", "H(D) b/w"]
+        .map(String::from)
+        .to_vec();
     for f in Format::ALL {
         // Short names keep the terminal table within ~170 columns; CSV/JSON carry full names.
         let short = if f == Format::DeltaBitmap { "delta" } else { f.name() };
@@ -57,6 +61,7 @@ pub(crate) fn layer_grid(r: &Report) -> Grid {
         let mut row = vec![
             l.name.clone(),
             if l.rows > 0 { format!("{} x {}", l.rows, l.cols) } else { String::new() },
+            l.blocks.to_string(),
             l.weights.to_string(),
             format!("{:.3}", l.density),
             format!("{:.3}", l.delta_density),
