@@ -1,6 +1,7 @@
 //! Streams on disk: per layer and format a `.bin` (little-endian bus words) and a `.hex` (one
 //! B-bit word per line, most significant digit first, for `$readmemh`), plus `manifest.json`
-//! describing them; and reading them back to check them.
+//! describing them; and reading them back to check them. A layer of several row blocks (O > MAX_O)
+//! gets one file pair per block, `<layer>.b<i>.<format>.bin`, and one manifest entry per block.
 
 use std::fs;
 use std::io::{self, BufWriter, Write};
@@ -9,17 +10,27 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::bits::{from_le_bytes, to_le_bytes, word_hex};
-use crate::formats::{DecodeError, EncodedStream, Format, StreamParams};
+use crate::blocks::{block_name, BlockedStream};
+use crate::formats::{DecodeError, Format, StreamParams};
 
-/// One stream file pair in the manifest.
+/// One stream file pair in the manifest: a layer, or one row block of it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StreamEntry {
     /// Layer name.
     pub layer: String,
-    /// O.
+    /// Rows of this stream: O, or the block's rows.
     pub rows: usize,
     /// K.
     pub cols: usize,
+    /// Row block number i (0 for a layer of one block).
+    #[serde(default)]
+    pub block: usize,
+    /// Row blocks of the layer.
+    #[serde(default = "one")]
+    pub blocks: usize,
+    /// First layer row of this stream: i * MAX_O.
+    #[serde(default)]
+    pub row_offset: usize,
     /// Format name.
     pub format: String,
     /// N, Q, B, R, P.
@@ -39,6 +50,10 @@ pub struct StreamEntry {
     /// File names, relative to the manifest.
     pub bin: String,
     pub hex: String,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// `manifest.json`.
@@ -77,10 +92,14 @@ impl StreamEmitter {
         })
     }
 
-    /// Writes one layer's streams.
-    pub fn write_layer(&mut self, layer: &str, streams: &[EncodedStream]) -> io::Result<()> {
-        for s in streams {
-            let stem = format!("{}.{}", file_stem(layer), s.format.name());
+    /// Writes one layer's streams, one file pair per format and row block.
+    pub fn write_layer(&mut self, layer: &str, streams: &[BlockedStream]) -> io::Result<()> {
+        for (bs, (block, s)) in streams.iter().flat_map(|bs| bs.blocks.iter().enumerate().map(move |b| (bs, b))) {
+            let blocks = bs.blocks.len();
+            let stem = match blocks {
+                1 => format!("{}.{}", file_stem(layer), s.format.name()),
+                _ => format!("{}.b{block}.{}", file_stem(layer), s.format.name()),
+            };
             let (bin, hex) = (format!("{stem}.bin"), format!("{stem}.hex"));
             fs::write(self.dir.join(&bin), to_le_bytes(&s.bits))?;
             let mut h = BufWriter::new(fs::File::create(self.dir.join(&hex))?);
@@ -93,6 +112,9 @@ impl StreamEmitter {
                 layer: layer.to_string(),
                 rows: s.rows,
                 cols: s.cols,
+                block,
+                blocks,
+                row_offset: bs.row_offset(block),
                 format: s.format.name().to_string(),
                 lanes: p.lanes,
                 weight_bits: p.weight_bits,
@@ -137,13 +159,15 @@ pub enum CheckError {
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckedStream {
     pub layer: String,
+    pub block: usize,
     pub format: String,
     pub words: u64,
     pub nonzeros: usize,
 }
 
-/// Decodes every stream a manifest lists (the `.bin` files), checking word counts; the first
-/// malformed one is an error naming the file, layer, bit offset and reason.
+/// Decodes every stream a manifest lists (the `.bin` files, each row block on its own), checking
+/// word counts; the first malformed one is an error naming the file, layer (and block), bit offset
+/// and reason.
 pub fn check_dir(manifest_path: &Path) -> Result<Vec<CheckedStream>, CheckError> {
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
@@ -176,10 +200,11 @@ pub fn check_dir(manifest_path: &Path) -> Result<Vec<CheckedStream>, CheckError>
         }
         let bits = from_le_bytes(&bytes);
         let w = format
-            .decode(&e.layer, &bits, e.rows, e.cols, &params)
+            .decode(&block_name(&e.layer, e.block, e.blocks), &bits, e.rows, e.cols, &params)
             .map_err(|source| CheckError::Decode { path: path.clone(), source })?;
         out.push(CheckedStream {
             layer: e.layer.clone(),
+            block: e.block,
             format: e.format.clone(),
             words: e.words,
             nonzeros: w.nonzeros(),
