@@ -80,3 +80,23 @@ fn matvec_wraps_at_32_bits() {
     // 2 * (-32768 * -32768) = 2^31 wraps to -2^31.
     assert_eq!(weightstream::pe::matvec(&w, &[-32768, -32768]), [i32::MIN]);
 }
+
+#[test]
+fn row_blocks_example() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/stream-formats.md")).unwrap();
+    let w = doc_matrix();
+    let csc = weightstream::blocks::encode_blocks(Format::Csc, &w, &doc_params(), 3).unwrap();
+    let words: Vec<Vec<String>> = csc.blocks.iter().map(hex_words).collect();
+    assert_eq!(words, [["e4c2", "00c1"], ["09d1", "0205"]]);
+    for block in &words {
+        assert!(doc.contains(&block.join("\n")), "docs/stream-formats.md lacks the row block words {block:?}");
+    }
+    assert_eq!((csc.blocks[0].rows, csc.blocks[1].rows), (3, 2));
+    assert_eq!(csc.sizes(), sizes(24, 28, 12));
+    assert_eq!(csc.bus_words(), 4);
+    assert_eq!(csc.decode("example").unwrap(), w);
+    for format in [Format::Dense, Format::Bitmap, Format::DeltaBitmap] {
+        let b = weightstream::blocks::encode_blocks(format, &w, &doc_params(), 3).unwrap();
+        assert_eq!(b.bus_words(), 3, "{format}");
+    }
+}
