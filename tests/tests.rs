@@ -1,5 +1,6 @@
 //! The one integration-test binary: topic modules share `util`.
 
+mod blocks;
 mod bundle;
 mod cli;
 #[cfg(feature = "rtl")]
