@@ -6,6 +6,7 @@
 //! [`blocks`] splits a layer taller than the PE array (O > MAX_O) into independent row blocks.
 
 pub mod bits;
+pub mod cost;
 pub mod blocks;
 #[cfg(feature = "rtl")]
 pub mod cosim;

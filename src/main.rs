@@ -30,6 +30,9 @@ enum Command {
     /// The compression study: codec pipelines (36 pairs of six algorithms, delta variants,
     /// external codecs) on every layer, verified round trips, entropy bounds, verdict.
     Study(cli::study::StudyArgs),
+    /// What each decoder costs in hardware at a design point: yosys cells, flip-flops, memory
+    /// bits, logic levels, and iCE40 HX8K LCs / BRAM / Fmax (nextpnr-ice40), per format.
+    Cost(cli::cost::CostArgs),
     /// Decodes every stream of an --emit-streams directory and reports the first malformed one.
     Check {
         /// The directory or its manifest.json.
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Layers(args) => cli::check::run_layers(args),
         Command::Check { path } => cli::check::run_check(path),
         Command::Diff(args) => cli::diff::run_diff(args),
+        Command::Cost(args) => cli::cost::run_cost(args),
         Command::Study(args) => cli::study::run_study(args),
         #[cfg(feature = "rtl")]
         Command::Cosim(args) => cli::cosim::run_cosim(args),

@@ -72,6 +72,7 @@ pub fn load(args: &ModelArgs) -> Result<Model> {
 }
 
 pub mod check;
+pub mod cost;
 #[cfg(feature = "rtl")]
 pub mod cosim;
 pub mod diff;
