@@ -4,6 +4,8 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+`include "ws_defs.vh"
+
 /*
  * weightstream beat sequencer, shared by every decoder
  *
@@ -162,7 +164,7 @@ always @* begin
             end else if (wait_i && win_last_i) begin
                 st_d   = ST_IDLE;
                 err_d  = 1'b1;
-                code_d = 4'd1;
+                code_d = `WS_ERR_TRUNCATED;
             end else if (fire_i) begin
                 if (last_tile) begin
                     t_d     = {TW{1'b0}};
@@ -184,7 +186,7 @@ always @* begin
             end else begin
                 st_d   = ST_IDLE;
                 err_d  = 1'b1;
-                code_d = 4'd4;
+                code_d = `WS_ERR_TRAILING_DATA;
             end
         end
         default: begin
@@ -202,11 +204,11 @@ always @* begin
         if (cfg_rows_i == 16'd0 || cfg_rows_i > MAX_O_C || cfg_cols_i == 32'd0) begin
             st_d   = ST_IDLE;
             err_d  = 1'b1;
-            code_d = 4'd5;
+            code_d = `WS_ERR_BAD_CONFIG;
         end else begin
             st_d   = ST_RUN;
             err_d  = 1'b0;
-            code_d = 4'd0;
+            code_d = `WS_ERR_NONE;
         end
     end
 end
@@ -220,7 +222,7 @@ always @(posedge clk) begin
         t_q     <= {TW{1'b0}};
         rbase_q <= {RBW{1'b0}};
         err_q   <= 1'b0;
-        code_q  <= 4'd0;
+        code_q  <= `WS_ERR_NONE;
         done_q  <= 1'b0;
     end else begin
         st_q    <= st_d;

@@ -4,6 +4,8 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+`include "ws_defs.vh"
+
 /*
  * weightstream CSC decoder (EIE relative indexing)
  *
@@ -285,7 +287,7 @@ ws_beat_sequencer #(
     .wait_i(need_more),
     // count > O (once the count is buffered), else an entry on a row >= O
     .err_i(err_cnt || err_row),
-    .err_code_i(err_cnt ? 4'd2 : 4'd3),
+    .err_code_i(err_cnt ? `WS_ERR_COUNT_EXCEEDS_ROWS : `WS_ERR_RUN_PAST_COLUMN_END),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),

@@ -4,6 +4,8 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+`include "ws_defs.vh"
+
 /*
  * weightstream dense unpacker
  *
@@ -134,7 +136,7 @@ ws_beat_sequencer #(
     .wait_i(!enough),
     // no format errors beyond truncation
     .err_i(1'b0),
-    .err_code_i(4'd0),
+    .err_code_i(`WS_ERR_NONE),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),

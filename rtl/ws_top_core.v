@@ -4,8 +4,10 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+`include "ws_defs.vh"
+
 /*
- * weightstream top core, shared by every ws_top_<fmt>
+ * weightstream top: one per format, chosen by FORMAT
  *
  * bus words -> ws_word_fifo -> ws_bit_aligner -> decoder -> ws_pe_array -> y
  *
@@ -21,8 +23,10 @@
  * is not full; the aligner takes up to M = ceil(WIN/B) words per cycle from
  * its head, so words banked during sparse stretches carry the dense ones.
  *
- * The port list is that of the ws_top_<fmt> wrappers (R and P are unused
- * by the formats other than CSC but kept so one harness drives every top).
+ * Every format has the same port list and parameters (R and P are unused
+ * by the formats other than CSC but kept so one harness drives every top);
+ * FORMAT codes, error codes and legal parameter ranges come from the table
+ * rtl/ws_rtl.toml through the generated header ws_defs.vh.
  *
  * start_i (1-cycle pulse) latches O and K, clears status and counters and
  * begins a layer.  Bus words are accepted only during the decode phase.
@@ -114,10 +118,11 @@ module ws_top_core #(
     output wire [31:0]      cnt_stalled_o
 );
 
-localparam integer FMT_DENSE        = 0;
-localparam integer FMT_BITMAP       = 1;
-localparam integer FMT_DELTA_BITMAP = 2;
-localparam integer FMT_CSC          = 3;
+// FORMAT codes, from rtl/ws_rtl.toml through ws_defs.vh
+localparam integer FMT_DENSE        = `WS_FMT_DENSE;
+localparam integer FMT_BITMAP       = `WS_FMT_BITMAP;
+localparam integer FMT_DELTA_BITMAP = `WS_FMT_DELTA_BITMAP;
+localparam integer FMT_CSC          = `WS_FMT_CSC;
 
 // aligner window: the widest beat of the format
 localparam integer WIN   = FORMAT == FMT_DENSE ? N*Q :
@@ -136,9 +141,13 @@ localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
 
 // parameter checks
 generate
-    if (FORMAT < FMT_DENSE || FORMAT > FMT_CSC ||
-        N < 1 || Q < 1 || B < 1 || R < 1 || P < 1 || QA < 1 || ACC < Q + QA ||
-        MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
+    // legal ranges: rtl/ws_rtl.toml through ws_defs.vh
+    if (FORMAT < `WS_FMT_MIN || FORMAT > `WS_FMT_MAX ||
+        N < `WS_N_MIN || N > `WS_N_MAX || Q < `WS_Q_MIN || Q > `WS_Q_MAX ||
+        B < `WS_B_MIN || B > `WS_B_MAX || R < `WS_R_MIN || R > `WS_R_MAX ||
+        P < `WS_P_MIN || P > `WS_P_MAX || QA < `WS_QA_MIN || QA > `WS_QA_MAX ||
+        ACC < `WS_ACC_MIN || ACC > `WS_ACC_MAX || ACC < Q + QA ||
+        MAX_O < `WS_MAX_O_MIN || MAX_O > `WS_MAX_O_MAX) begin : g_bad_param
 `ifdef VERILATOR
         $error("ws_top_core: illegal parameter combination (FORMAT %0d)", FORMAT);
 `else

@@ -25,32 +25,27 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// RTL tops of the product; every one is built with every parameter set.
-const TOPS: &[&str] = &["ws_top_dense", "ws_top_bitmap", "ws_top_delta_bitmap", "ws_top_csc"];
+#[path = "src/gen.rs"]
+mod gen;
+use gen::{gen_slow, gen_unity, parse_classes, parse_ports, Dir, Port, VERILATOR_FLAGS};
 
-/// Parameter sets: (name, -G overrides).
-const PARAM_SETS: &[(&str, &[(&str, i64)])] = &[
-    ("n16_q8_b64", &[("N", 16), ("Q", 8), ("B", 64), ("R", 4), ("P", 16), ("QA", 8), ("MAX_O", 1280)]),
-    ("n8_q4_b32", &[("N", 8), ("Q", 4), ("B", 32), ("R", 4), ("P", 16), ("QA", 8), ("MAX_O", 256)]),
-];
+/// The RTL facts table (`rtl/ws_rtl.toml`): which top, which FORMAT values, which built-in sets.
+/// Only what the build needs is read; the meaning of formats stays with the library.
+#[derive(serde::Deserialize)]
+struct Table {
+    top: String,
+    formats: Vec<TableFormat>,
+    sets: Vec<toml::Table>,
+}
+
+#[derive(serde::Deserialize)]
+struct TableFormat {
+    name: String,
+    code: i64,
+}
 
 /// The crate's own self-test top (tests/rtl), always built: it is tiny.
 const SELFTEST_TOP: &str = "ws_sim_selftest";
-
-/// Verilator flags for simulation speed (Verilator manual, "Performance").
-const VERILATOR_FLAGS: &[&str] = &[
-    "--cc",
-    "-O3",
-    "--x-assign",
-    "fast",
-    "--x-initial",
-    "fast",
-    "--noassert",
-    // Delays in RTL are ignored rather than an error (5.x wants --timing otherwise).
-    "--no-timing",
-    // Lint warnings are reported as cargo warnings, not build failures.
-    "-Wno-fatal",
-];
 
 /// Bump to invalidate cached model libraries after a change to how they are compiled.
 const COMPILE_KEY_VERSION: u32 = 1;
@@ -72,22 +67,6 @@ struct Spec {
     /// Directory holding `<top>.v` and the modules it instantiates.
     rtl_dir: PathBuf,
     test_only: bool,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Dir {
-    Input,
-    Output,
-    InOut,
-}
-
-struct Port {
-    name: String,
-    dir: Dir,
-    width: u32,
-    /// C storage: 8/16/32/64 bits, or 0 for a VlWide<words> array.
-    storage: u32,
-    words: u32,
 }
 
 struct Built {
@@ -181,6 +160,9 @@ fn main() {
     }
     let include = PathBuf::from(dep("INCLUDE").expect("runtime metadata: include"));
     let trace = dep("TRACE").unwrap_or_else(|| "vcd".into());
+    // For models built at run time (src/dynamic.rs): compiled the way the runtime is.
+    println!("cargo:rustc-env=WSV_RUNTIME_DEFINES={}", dep("DEFINES").unwrap_or_default());
+    println!("cargo:rustc-env=WSV_RUNTIME_TRACE={trace}");
     let defines = dep("DEFINES")
         .unwrap_or_default()
         .split(',')
@@ -203,15 +185,34 @@ fn main() {
         rtl_dir: selftest_dir,
         test_only: true,
     }];
-    for top in TOPS {
-        for (set, params) in PARAM_SETS {
-            let inst = format!("{top}_{set}");
+    // Every format of the table at every built-in set: `ws_top_core` with FORMAT = its code,
+    // registered as `ws_top_<format>_<set>`.
+    let table_path = rtl_dir.join("ws_rtl.toml");
+    println!("cargo:rerun-if-changed={}", table_path.display());
+    let table: Table = fs::read_to_string(&table_path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| toml::from_str(&t).map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| fail(&format!("weightstream-sim: {}: {e}", table_path.display())));
+    for f in &table.formats {
+        for set in &table.sets {
+            let set_name = set
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or_else(|| fail(&format!("weightstream-sim: {}: a set without a name", table_path.display())));
+            let mut params = vec![("FORMAT".to_string(), f.code)];
+            for (k, v) in set.iter().filter(|(k, _)| *k != "name") {
+                let v = v.as_integer().unwrap_or_else(|| {
+                    fail(&format!("weightstream-sim: {}: set {set_name}: {k} is not an integer", table_path.display()))
+                });
+                params.push((k.clone(), v));
+            }
+            let inst = format!("ws_top_{}_{set_name}", f.name.replace('-', "_"));
             specs.push(Spec {
                 struct_name: camel(&inst),
                 inst,
-                top: top.to_string(),
-                param_set: set.to_string(),
-                params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+                top: table.top.clone(),
+                param_set: set_name.to_string(),
+                params,
                 rtl_dir: rtl_dir.clone(),
                 test_only: false,
             });
@@ -454,9 +455,12 @@ fn prepare_variant(
     }
     let unity_name = format!("wsv_{stem}.cpp");
     let slow_name = format!("wsv_{stem}__slow.cpp");
-    fs::write(stage.join(&unity_name), gen_unity(s, &stem, &prefix, traced, &ports, &fast))
-        .map_err(|e| e.to_string())?;
-    fs::write(stage.join(&slow_name), gen_slow(s, &slow)).map_err(|e| e.to_string())?;
+    fs::write(
+        stage.join(&unity_name),
+        gen_unity(&s.inst, &format!("wsv_{stem}_vtable"), &prefix, traced, &ports, &fast),
+    )
+    .map_err(|e| e.to_string())?;
+    fs::write(stage.join(&slow_name), gen_slow(&s.inst, &slow)).map_err(|e| e.to_string())?;
 
     // Content key: the generated sources plus everything else that shapes
     // the objects (defines, shared wrapper header, compiler and its flags).
@@ -562,50 +566,6 @@ fn sources(dir: &Path) -> Option<BTreeMap<String, Vec<u8>>> {
     Some(m)
 }
 
-/// Ports from the model header: `VL_IN8(&clk,0,0);`, `VL_OUTW(&x,127,0,4);` ...
-fn parse_ports(header: &str) -> Result<Vec<Port>, String> {
-    let mut ports = Vec::new();
-    for line in header.lines() {
-        let l = line.trim();
-        let Some(rest) = l.strip_prefix("VL_") else { continue };
-        let Some((mac, args)) = rest.split_once('(') else { continue };
-        let (dir, kind) = if let Some(k) = mac.strip_prefix("INOUT") {
-            (Dir::InOut, k)
-        } else if let Some(k) = mac.strip_prefix("IN") {
-            (Dir::Input, k)
-        } else if let Some(k) = mac.strip_prefix("OUT") {
-            (Dir::Output, k)
-        } else {
-            continue;
-        };
-        let storage = match kind {
-            "8" => 8,
-            "16" => 16,
-            "" => 32,
-            "64" => 64,
-            "W" => 0,
-            _ => continue,
-        };
-        let args = args.trim_end_matches(';').trim_end_matches(')');
-        let f: Vec<&str> = args.split(',').map(str::trim).collect();
-        let bad = || format!("cannot parse port declaration `{l}`");
-        if f.len() < 3 {
-            return Err(bad());
-        }
-        let name = f[0].trim_start_matches('&').to_string();
-        let msb: u32 = f[1].parse().map_err(|_| bad())?;
-        let lsb: u32 = f[2].parse().map_err(|_| bad())?;
-        let width = msb.checked_sub(lsb).ok_or_else(bad)? + 1;
-        let words =
-            if storage == 0 { f.get(3).and_then(|w| w.parse().ok()).ok_or_else(bad)? } else { width.div_ceil(32) };
-        ports.push(Port { name, dir, width, storage, words });
-    }
-    if ports.is_empty() {
-        return Err("no ports found in the Verilated header".into());
-    }
-    Ok(ports)
-}
-
 /// The header lists ports grouped by C type; put them in Verilog declaration
 /// order instead, which the trace declarations follow (TOP scope first).
 fn order_ports(gen: &Path, ports: &mut [Port]) {
@@ -622,66 +582,6 @@ fn order_ports(gen: &Path, ports: &mut [Port]) {
         decls += &fs::read_to_string(f).unwrap_or_default();
     }
     ports.sort_by_key(|p| decls.find(&format!(",\"{}\",", p.name)).unwrap_or(usize::MAX));
-}
-
-/// Class file stems from `<prefix>_classes.mk`: (fast-path, slow-path).
-/// Slow-path code (constructors, initial blocks, trace declarations) runs
-/// once; like verilated.mk we compile it without optimisation.
-fn parse_classes(mk: &str) -> (Vec<String>, Vec<String>) {
-    let (mut fast, mut slow) = (Vec::new(), Vec::new());
-    let mut take: Option<bool> = None; // Some(is_slow)
-    for line in mk.lines() {
-        let t = line.trim();
-        if let Some((var, _)) = t.split_once("+=") {
-            let var = var.trim();
-            take = match var {
-                "VM_CLASSES_FAST" | "VM_SUPPORT_FAST" => Some(false),
-                "VM_CLASSES_SLOW" | "VM_SUPPORT_SLOW" => Some(true),
-                _ => None,
-            };
-            continue;
-        }
-        if t.is_empty() || t.starts_with('#') {
-            take = None;
-            continue;
-        }
-        match take {
-            Some(false) => fast.push(t.trim_end_matches('\\').trim().to_string()),
-            Some(true) => slow.push(t.trim_end_matches('\\').trim().to_string()),
-            None => {}
-        }
-    }
-    (fast, slow)
-}
-
-fn gen_unity(s: &Spec, stem: &str, prefix: &str, traced: bool, ports: &[Port], classes: &[String]) -> String {
-    let mut c = String::new();
-    let _ = writeln!(c, "// @generated by weightstream-sim/build.rs for model {}: do not edit.", s.inst);
-    let _ = writeln!(c, "// Unity build: the fast-path Verilated classes of the model, then its C wrapper.");
-    for cls in classes {
-        let _ = writeln!(c, "#include \"{cls}.cpp\"");
-    }
-    let _ = writeln!(c, "#include \"{prefix}.h\"");
-    let _ = writeln!(c, "#include \"wsv_model.h\"\n");
-    let _ = writeln!(c, "static void* wsv_port_ptr({prefix}* m, uint32_t i) {{");
-    let _ = writeln!(c, "    switch (i) {{");
-    for (i, p) in ports.iter().enumerate() {
-        let expr = if p.storage == 0 { format!("m->{}.data()", p.name) } else { format!("&m->{}", p.name) };
-        let _ = writeln!(c, "    case {i}: return static_cast<void*>({expr});");
-    }
-    let _ = writeln!(c, "    default: return nullptr;\n    }}\n}}\n");
-    let _ = writeln!(c, "WSV_DEFINE_MODEL({prefix}, {traced}, wsv_{stem}_vtable, wsv_port_ptr)");
-    c
-}
-
-fn gen_slow(s: &Spec, classes: &[String]) -> String {
-    let mut c = String::new();
-    let _ = writeln!(c, "// @generated by weightstream-sim/build.rs for model {}: do not edit.", s.inst);
-    let _ = writeln!(c, "// Slow-path classes (run once), compiled at -O0.");
-    for cls in classes {
-        let _ = writeln!(c, "#include \"{cls}.cpp\"");
-    }
-    c
 }
 
 fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String)], trace: &str) -> String {
@@ -790,11 +690,6 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
         let _ =
             writeln!(w, "impl Default for {name} {{\n    fn default() -> Self {{\n        Self::new()\n    }}\n}}\n");
         let _ = writeln!(w, "impl_model!({name});\n");
-        let _ = writeln!(
-            w,
-            "fn new_{}(traced: bool) -> Box<dyn Model> {{\n    Box::new(if traced {{ {name}::new_traced() }} else {{ {name}::new() }})\n}}\n",
-            s.inst
-        );
     }
 
     let _ = writeln!(w, "pub(crate) static MODEL_INFOS: [ModelInfo; {}] = [", built.len());
@@ -804,8 +699,8 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
         let _ = writeln!(
             w,
             "    ModelInfo {{ name: {:?}, struct_name: {:?}, top: {:?}, param_set: {:?}, params: &[{}], \
-             ports: &PORTS_{}, test_only: {}, trace_format: {trace_fmt}, vtable: wsv_{}_vtable, \
-             vtable_traced: wsv_{}_tr_vtable, ctor: new_{} }},",
+             ports: &PORTS_{}, test_only: {}, trace_format: {trace_fmt}, origin: Origin::Static {{ \
+             vtable: wsv_{}_vtable, vtable_traced: wsv_{}_tr_vtable }} }},",
             s.inst,
             s.struct_name,
             s.top,
@@ -813,7 +708,6 @@ fn gen_rust(specs: &[Spec], built: &[(usize, &Built)], missing: &[(usize, String
             params.join(", "),
             s.inst.to_uppercase(),
             s.test_only,
-            s.inst,
             s.inst,
             s.inst
         );

@@ -4,57 +4,33 @@
 //! mismatch it re-runs the same (deterministic) simulation with a waveform of the cycles around
 //! it and reports the path, cycle, layer, beat and lane.
 //!
-//! This module maps formats to tops and streams to pins; the harness crate knows only pins.
+//! A layer with more rows than the PE array holds (O > MAX_O) runs as row blocks (see
+//! [`crate::blocks`]), one start of the top per block, and its run sums the blocks'.
+//!
+//! This module maps formats to tops and streams to pins; the harness crate knows only pins. The
+//! top, its FORMAT codes and parameters come from the RTL facts table ([`crate::rtl`]); a design
+//! point that is not built in is verilated and compiled on demand into the weightstream cache.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
-use weightstream_sim::{find_model, Agent, Model, ModelInfo, Pause, PortId, Sim, SimError, Sink, Source, StreamPorts};
+use weightstream_sim::{
+    build_model, find_model, Agent, BuildEvent, BuildRequest, Model, ModelInfo, Pause, PortId, Sim, SimError, Sink,
+    Source, StreamPorts,
+};
 
 use crate::bits::{sign_extend, word_limbs};
-use crate::formats::{EncodedStream, Format, StreamParams};
+use crate::blocks::{self, BlockedStream};
+use crate::formats::{EncodedStream, Format};
 use crate::matrix::QuantMatrix;
 use crate::pe;
-
-/// Activation bits of every built RTL model.
-pub const ACT_BITS: u32 = 8;
+pub use crate::rtl::RtlError;
+use crate::rtl::{facts, DesignPoint};
 /// Cycles before the first mismatch that its waveform shows.
 const WAVE_BEFORE: u64 = 48;
 /// Cycles after it.
 const WAVE_AFTER: u64 = 12;
-
-/// RTL error codes (`error_code_o`), as rtl/README.md defines them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RtlError {
-    /// 1: the last word was consumed before the layer was complete.
-    Truncated,
-    /// 2: a CSC count exceeds O.
-    CountExceedsRows,
-    /// 3: a CSC entry lands past the column end.
-    RunPastColumnEnd,
-    /// 4: words after the end, or nonzero fill.
-    TrailingData,
-    /// 5: O or K out of range for the model.
-    BadConfig,
-    /// Any other code.
-    Other(u32),
-}
-
-impl RtlError {
-    fn from_code(code: u32) -> Option<Self> {
-        Some(match code {
-            0 => return None,
-            1 => RtlError::Truncated,
-            2 => RtlError::CountExceedsRows,
-            3 => RtlError::RunPastColumnEnd,
-            4 => RtlError::TrailingData,
-            5 => RtlError::BadConfig,
-            c => RtlError::Other(c),
-        })
-    }
-}
 
 /// Which traffic pattern drives the stream inputs and the outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -110,8 +86,8 @@ impl Default for CosimOptions {
 pub struct Expected {
     /// Golden beats, N lanes each, in stream order.
     pub beats: Vec<i32>,
-    /// Golden y = W a.
-    pub y: Vec<i32>,
+    /// Golden y = W a, accumulated in wrapping ACC bits (sign-extended).
+    pub y: Vec<i64>,
     /// For a malformed stream: the error the RTL must flag (its beats must then be a prefix of
     /// `beats`, and no y may come out).
     pub error: Option<RtlError>,
@@ -120,6 +96,8 @@ pub struct Expected {
 /// The first thing that went wrong in a run, with where to look.
 #[derive(Debug, Clone, Serialize)]
 pub struct Mismatch {
+    /// Row block of the layer (0 when the layer is one block).
+    pub block: usize,
     /// Clock cycle (rising edges since the model was created).
     pub cycle: u64,
     /// Beat number in stream order, for a beat mismatch.
@@ -141,6 +119,8 @@ pub struct LayerRun {
     pub format: Format,
     /// Registry name of the Verilator model.
     pub model: String,
+    /// Row blocks the layer ran as (ceil(O / MAX_O)); every count below sums them.
+    pub blocks: usize,
     /// Beats the golden model expects.
     pub beats_expected: u64,
     /// Beats compared equal, lane by lane.
@@ -174,78 +154,94 @@ pub struct LayerRun {
 /// Co-simulation could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum CosimError {
-    #[error("no RTL model built for {format} with N={lanes} Q={q} B={b} R={r} P={p} (built: {built})")]
-    NoModel { format: Format, lanes: usize, q: u32, b: u32, r: u32, p: u32, built: String },
+    #[error("{0}")]
+    Design(#[from] crate::rtl::DesignPointError),
+    #[error("no RTL model for {format} at {design}: {source}")]
+    Build { format: Format, design: String, source: SimError },
     #[error("layer {layer}: O = {rows} exceeds the model's MAX_O = {max}")]
     TooManyRows { layer: String, rows: usize, max: i64 },
     #[error("simulator: {0}")]
     Sim(#[from] SimError),
     #[error("layer {layer}: {source}")]
-    Encode { layer: String, source: crate::formats::EncodeError },
+    Encode { layer: String, source: crate::blocks::BlockError },
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
 }
 
-/// The Verilog top of each format.
-pub fn top_of(format: Format) -> &'static str {
-    match format {
-        Format::Dense => "ws_top_dense",
-        Format::Bitmap => "ws_top_bitmap",
-        Format::DeltaBitmap => "ws_top_delta_bitmap",
-        Format::Csc => "ws_top_csc",
+/// Where the RTL is read from when a model is built on demand: `$WEIGHTSTREAM_RTL_DIR`, else
+/// the `rtl/` of the source tree this binary was built from.
+pub fn rtl_dir() -> PathBuf {
+    std::env::var_os("WEIGHTSTREAM_RTL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl"))
+}
+
+/// The top's parameters for a format at a design point, FORMAT first.
+fn top_params(format: Format, design: &DesignPoint) -> Vec<(&'static str, i64)> {
+    let mut params = vec![("FORMAT", i64::from(facts().format_code(format)))];
+    params.extend(design.params());
+    params
+}
+
+/// Registry name of the model of a format at a design point, e.g. `ws_top_bitmap_n16_q8_b64`.
+pub fn model_name(format: Format, design: &DesignPoint) -> String {
+    format!("ws_top_{}_{}", format.name().replace('-', "_"), design.name())
+}
+
+/// The model for a format at a design point: linked in (a built-in set), already built, or
+/// built now into the cache (`events` hears what is built and how long it took).
+pub fn model_for(
+    format: Format,
+    design: &DesignPoint,
+    events: &mut dyn FnMut(BuildEvent),
+) -> Result<&'static ModelInfo, CosimError> {
+    design.validate()?;
+    let top = &facts().top;
+    let params = top_params(format, design);
+    if let Some(m) = find_model(top, &params) {
+        return Ok(m);
     }
+    let req = BuildRequest {
+        name: model_name(format, design),
+        top: top.clone(),
+        param_set: design.name(),
+        params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        rtl_dir: rtl_dir(),
+        cache_dir: crate::model::cache_dir(),
+    };
+    build_model(&req, events).map_err(|source| CosimError::Build { format, design: design.to_string(), source })
 }
 
-/// The built model for a format and stream parameters.
-pub fn model_for(format: Format, p: &StreamParams) -> Result<&'static ModelInfo, CosimError> {
-    let params = [
-        ("N", p.lanes as i64),
-        ("Q", i64::from(p.weight_bits)),
-        ("B", i64::from(p.bus_bits)),
-        ("R", i64::from(p.run_bits)),
-        ("P", i64::from(p.count_bits)),
-    ];
-    find_model(top_of(format), &params).ok_or_else(|| CosimError::NoModel {
-        format,
-        lanes: p.lanes,
-        q: p.weight_bits,
-        b: p.bus_bits,
-        r: p.run_bits,
-        p: p.count_bits,
-        built: built_param_sets().join(", "),
-    })
-}
-
-/// Stream parameters of every built parameter set, by set name.
-pub fn built_configs() -> Vec<(&'static str, StreamParams, i64)> {
-    let mut out: Vec<(&'static str, StreamParams, i64)> = Vec::new();
-    for m in weightstream_sim::models().iter().filter(|m| !m.test_only) {
-        if out.iter().any(|(name, _, _)| *name == m.param_set) {
-            continue;
-        }
-        let get = |k: &str| m.param(k).unwrap_or(0);
-        out.push((
-            m.param_set,
-            StreamParams {
-                lanes: get("N") as usize,
-                weight_bits: get("Q") as u32,
-                bus_bits: get("B") as u32,
-                run_bits: get("R") as u32,
-                count_bits: get("P") as u32,
-            },
-            get("MAX_O"),
-        ));
+/// Makes sure every format's model exists at `design` before a run, printing to stderr what is
+/// being built and how long it took (nothing when all are linked in or cached).
+pub fn prepare_models(formats: &[Format], design: &DesignPoint, quiet: bool) -> Result<(), CosimError> {
+    for &f in formats {
+        model_for(f, design, &mut |e| {
+            if quiet {
+                return;
+            }
+            match e {
+                BuildEvent::BuildingRuntime => eprintln!("rtl: compiling the Verilator runtime into the cache (once)"),
+                BuildEvent::Building { name, traced } => eprintln!(
+                    "rtl: building {name} ({}{design}): verilating and compiling",
+                    if traced { "traced, " } else { "" }
+                ),
+                BuildEvent::Built { name, seconds, .. } => eprintln!("rtl: built {name} in {seconds:.1} s"),
+                BuildEvent::Cached { .. } => {}
+            }
+        })?;
     }
-    out
+    Ok(())
 }
 
-fn built_param_sets() -> Vec<String> {
-    built_configs().into_iter().map(|(n, _, _)| n.to_string()).collect()
+/// The built-in parameter sets (the models linked into this binary), by name.
+pub fn built_configs() -> Vec<(&'static str, DesignPoint)> {
+    facts().sets.iter().filter_map(|s| Some((s.name.as_str(), facts().set(&s.name)?))).collect()
 }
 
 /// The golden expectation for a well-formed stream of `w` with activations `a`.
-pub fn expected(w: &QuantMatrix, a: &[i32], p: &StreamParams) -> Expected {
-    Expected { beats: pe::beats(w, p), y: pe::matvec(w, a), error: None }
+pub fn expected(w: &QuantMatrix, a: &[i32], design: &DesignPoint) -> Expected {
+    Expected { beats: pe::beats(w, &design.stream()), y: pe::matvec_acc(w, a, design.acc_bits), error: None }
 }
 
 /// Port ids of a top, resolved once.
@@ -304,13 +300,15 @@ struct Scoreboard<'a> {
     mismatches: u64,
     first: Option<Mismatch>,
     limbs: Vec<u32>,
+    /// ACC: width of y on the pins.
+    acc_bits: u32,
 }
 
 impl Scoreboard<'_> {
     fn fail(&mut self, beat: Option<u64>, lane: Option<usize>, what: String) {
         self.mismatches += 1;
         if self.first.is_none() {
-            self.first = Some(Mismatch { cycle: self.cycle, beat, lane, what, wave: None });
+            self.first = Some(Mismatch { block: 0, cycle: self.cycle, beat, lane, what, wave: None });
         }
     }
 
@@ -364,7 +362,8 @@ impl Agent for Scoreboard<'_> {
         if m.get_u64(self.pins.y_valid)? == 1 && m.get_u64(self.pins.y_ready)? == 1 {
             let j = self.y_seen;
             self.y_seen += 1;
-            let got = m.get_u64(self.pins.y_data)? as u32 as i32;
+            let shift = 64 - self.acc_bits;
+            let got = ((m.get_u64(self.pins.y_data)? << shift) as i64) >> shift;
             match self.expected.y.get(j as usize) {
                 _ if self.expected.error.is_some() => {
                     self.fail(None, None, format!("y[{j}] = {got} came out of a malformed stream"))
@@ -382,18 +381,20 @@ impl Agent for Scoreboard<'_> {
 }
 
 /// One run of a layer through a model; `wave` records a window of cycles to a file.
+#[allow(clippy::too_many_arguments)]
 fn simulate(
     info: &'static ModelInfo,
     layer: &str,
     stream: &EncodedStream,
     activations: &[i32],
     expected: &Expected,
+    design: &DesignPoint,
     opts: &CosimOptions,
     wave: Option<(&Path, std::ops::Range<u64>)>,
 ) -> Result<LayerRun, CosimError> {
     let started = Instant::now();
     let format = stream.format;
-    let model = if wave.is_some() { info.instantiate_traced() } else { info.instantiate() };
+    let model = if wave.is_some() { info.try_instantiate_traced()? } else { info.instantiate() };
     let mut sim = Sim::new(model)?;
     if let Some((path, window)) = &wave {
         sim.trace_window(path.to_path_buf(), window.clone())?;
@@ -419,7 +420,7 @@ fn simulate(
         words.push(&word_limbs(stream.word(j)), j + 1 == n_words)?;
     }
     for &a in activations {
-        acts.push_u64(u64::from(a as u32) & crate::bits::mask(ACT_BITS), false)?;
+        acts.push_u64(u64::from(a as u32) & crate::bits::mask(design.act_bits), false)?;
     }
     let limbs = vec![0u32; (p.lanes * p.weight_bits as usize).div_ceil(32)];
     let mut board = Scoreboard {
@@ -436,6 +437,7 @@ fn simulate(
         mismatches: 0,
         first: None,
         limbs,
+        acc_bits: design.acc_bits,
     };
 
     sim.reset(2);
@@ -504,6 +506,7 @@ fn simulate(
         layer: layer.to_string(),
         format,
         model: info.name.to_string(),
+        blocks: 1,
         beats_expected: (expected.beats.len() / p.lanes) as u64,
         beats_verified: board.beats_ok,
         y_verified: board.y_ok,
@@ -521,34 +524,44 @@ fn simulate(
     })
 }
 
-/// A file name for a layer's waveform.
-fn wave_path(dir: &Path, layer: &str, format: Format, model: &str) -> PathBuf {
+/// A file name for a layer's (block's) waveform.
+fn wave_path(dir: &Path, layer: &str, block: Option<usize>, format: Format, model: &str) -> PathBuf {
     let stem: String =
         layer.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-    dir.join(format!("{stem}.{}.{model}.vcd", format.name()))
+    let block = block.map_or(String::new(), |b| format!(".block{b}"));
+    dir.join(format!("{stem}{block}.{}.{model}.vcd", format.name()))
 }
 
-/// Runs one layer's stream through the RTL top of its format and checks it against
-/// `expected`. On a mismatch, re-runs with a waveform of the cycles around the first one.
+/// Runs one stream (a layer, or one row block of it: `block`) through the RTL top of its
+/// format at `design` and checks it against `expected`. On a mismatch, re-runs with a waveform
+/// of the cycles around the first one.
 pub fn run_layer(
     layer: &str,
+    block: Option<usize>,
     stream: &EncodedStream,
     activations: &[i32],
     expected: &Expected,
+    design: &DesignPoint,
     opts: &CosimOptions,
 ) -> Result<LayerRun, CosimError> {
-    let info = model_for(stream.format, &stream.params)?;
-    let max_o = info.param("MAX_O").unwrap_or(i64::MAX);
-    if stream.rows as i64 > max_o && expected.error.is_none() {
-        return Err(CosimError::TooManyRows { layer: layer.to_string(), rows: stream.rows, max: max_o });
+    let info = model_for(stream.format, design, &mut |_| {})?;
+    if stream.rows > design.max_rows && expected.error.is_none() {
+        return Err(CosimError::TooManyRows {
+            layer: layer.to_string(),
+            rows: stream.rows,
+            max: design.max_rows as i64,
+        });
     }
-    let mut run = simulate(info, layer, stream, activations, expected, opts, None)?;
+    let mut run = simulate(info, layer, stream, activations, expected, design, opts, None)?;
+    if let Some(first) = run.first_mismatch.as_mut() {
+        first.block = block.unwrap_or(0);
+    }
     if let Some(first) = &run.first_mismatch {
         std::fs::create_dir_all(&opts.wave_dir)
             .map_err(|source| CosimError::Io { path: opts.wave_dir.clone(), source })?;
-        let path = wave_path(&opts.wave_dir, layer, stream.format, info.name);
+        let path = wave_path(&opts.wave_dir, layer, block, stream.format, info.name);
         let window = first.cycle.saturating_sub(WAVE_BEFORE)..first.cycle + WAVE_AFTER;
-        let traced = simulate(info, layer, stream, activations, expected, opts, Some((&path, window)))?;
+        let traced = simulate(info, layer, stream, activations, expected, design, opts, Some((&path, window)))?;
         let written = path.exists().then_some(path);
         if let Some(f) = run.first_mismatch.as_mut() {
             f.wave = written;
@@ -558,25 +571,76 @@ pub fn run_layer(
     Ok(run)
 }
 
-/// Encodes `w` in `format`, runs it through the RTL with seeded activations, checks it.
+/// Runs every row block of a layer's stream through the RTL, each block its own start of the
+/// top checked against its own golden beats and y (activations `a`, the layer's K values), and
+/// sums the blocks into one run of the layer.
+pub fn run_blocked(
+    layer: &str,
+    stream: &BlockedStream,
+    w: &QuantMatrix,
+    a: &[i32],
+    design: &DesignPoint,
+    opts: &CosimOptions,
+) -> Result<LayerRun, CosimError> {
+    let parts = blocks::row_blocks(w, design.max_rows)
+        .map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;
+    let n = stream.blocks.len();
+    let mut total: Option<LayerRun> = None;
+    for (i, (s, part)) in stream.blocks.iter().zip(&parts).enumerate() {
+        let exp = expected(&part.matrix, a, design);
+        let run = run_layer(layer, (n > 1).then_some(i), s, a, &exp, design, opts)?;
+        total = Some(match total {
+            None => run,
+            Some(t) => t.merge(run),
+        });
+    }
+    let mut run = total.ok_or_else(|| CosimError::TooManyRows { layer: layer.to_string(), rows: 0, max: 0 })?;
+    run.blocks = n;
+    Ok(run)
+}
+
+/// Encodes `w` in `format` (as row blocks of at most MAX_O rows), runs it through the RTL at
+/// `design` with seeded activations, checks every block.
 pub fn run_matrix(
     layer: &str,
     w: &QuantMatrix,
     format: Format,
-    p: &StreamParams,
+    design: &DesignPoint,
     opts: &CosimOptions,
 ) -> Result<LayerRun, CosimError> {
-    let stream = format.encode(w, p).map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;
-    let a = pe::random_activations(w.cols, ACT_BITS, opts.seed);
-    run_layer(layer, &stream, &a, &expected(w, &a, p), opts)
+    let stream = blocks::encode_blocks(format, w, &design.stream(), design.max_rows)
+        .map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;
+    let a = pe::random_activations(w.cols, design.act_bits, opts.seed);
+    run_blocked(layer, &stream, w, &a, design, opts)
 }
 
 impl LayerRun {
+    /// This run followed by the next row block's: counts add up, the first error and the first
+    /// mismatch are kept.
+    fn merge(mut self, next: LayerRun) -> LayerRun {
+        self.beats_expected += next.beats_expected;
+        self.beats_verified += next.beats_verified;
+        self.y_verified += next.y_verified;
+        self.mismatches += next.mismatches;
+        self.cycles += next.cycles;
+        self.words += next.words;
+        self.beats += next.beats;
+        self.starved += next.starved;
+        self.stalled += next.stalled;
+        self.total_cycles += next.total_cycles;
+        self.efficiency = if self.cycles == 0 { 0.0 } else { self.words.max(self.beats) as f64 / self.cycles as f64 };
+        self.error = self.error.or(next.error);
+        self.first_mismatch = self.first_mismatch.or(next.first_mismatch);
+        self.seconds += next.seconds;
+        self
+    }
+
     /// A one-line account of the first mismatch, for terminals and error messages.
     pub fn mismatch_line(&self) -> Option<String> {
         self.first_mismatch.as_ref().map(|f| {
+            let block = if self.blocks > 1 { format!(" block {}", f.block) } else { String::new() };
             let mut s =
-                format!("layer {} ({}, {}): cycle {}: {}", self.layer, self.format, self.model, f.cycle, f.what);
+                format!("layer {}{block} ({}, {}): cycle {}: {}", self.layer, self.format, self.model, f.cycle, f.what);
             if let Some(b) = f.beat {
                 s += &format!(" [beat {b}");
                 if let Some(l) = f.lane {

@@ -6,10 +6,10 @@
 //! [`blocks`] splits a layer taller than the PE array (O > MAX_O) into independent row blocks.
 
 pub mod bits;
-pub mod cost;
 pub mod blocks;
 #[cfg(feature = "rtl")]
 pub mod cosim;
+pub mod cost;
 pub mod diff;
 pub mod emit;
 pub mod entropy;
@@ -21,6 +21,7 @@ pub mod plot;
 pub mod prepare;
 pub mod quant;
 pub mod report;
+pub mod rtl;
 pub mod study;
 
 pub use formats::{Format, StreamParams};

@@ -38,6 +38,9 @@ enum Command {
         /// The directory or its manifest.json.
         path: PathBuf,
     },
+    /// Prints rtl/ws_defs.vh, the Verilog header generated from the RTL facts table
+    /// rtl/ws_rtl.toml (FORMAT codes, error codes, parameter ranges).
+    RtlHeader,
 }
 
 fn main() -> ExitCode {
@@ -49,6 +52,10 @@ fn main() -> ExitCode {
         Command::Diff(args) => cli::diff::run_diff(args),
         Command::Cost(args) => cli::cost::run_cost(args),
         Command::Study(args) => cli::study::run_study(args),
+        Command::RtlHeader => {
+            print!("{}", weightstream::rtl::verilog_header());
+            Ok(())
+        }
         #[cfg(feature = "rtl")]
         Command::Cosim(args) => cli::cosim::run_cosim(args),
     };

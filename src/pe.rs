@@ -30,6 +30,22 @@ pub fn matvec(w: &QuantMatrix, a: &[i32]) -> Vec<i32> {
         .collect()
 }
 
+/// y = W a with each row accumulated in wrapping `acc_bits`-bit two's complement (4..=64), the
+/// way a PE array with ACC-bit accumulators computes it; values sign-extended to i64.
+pub fn matvec_acc(w: &QuantMatrix, a: &[i32], acc_bits: u32) -> Vec<i64> {
+    assert_eq!(a.len(), w.cols, "activation vector length must equal K");
+    assert!((1..=64).contains(&acc_bits), "accumulator bits must be 1..=64");
+    let shift = 64 - acc_bits;
+    w.data
+        .chunks_exact(w.cols.max(1))
+        .take(w.rows)
+        .map(|row| {
+            let sum = row.iter().zip(a).fold(0i64, |acc, (&x, &y)| acc.wrapping_add(i64::from(x) * i64::from(y)));
+            (sum << shift) >> shift
+        })
+        .collect()
+}
+
 /// A seeded random signed activation vector of `bits`-bit values, full range.
 pub fn random_activations(len: usize, bits: u32, seed: u64) -> Vec<i32> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -6,14 +6,23 @@
 use std::process::Command;
 
 use weightstream::cosim::{self, built_configs, CosimOptions, Expected, RtlError, Traffic};
-use weightstream::{Format, QuantMatrix, StreamParams};
+use weightstream::rtl::DesignPoint;
+use weightstream::{Format, QuantMatrix};
 
 /// Both parameter sets must be built: a missing one is a failure, not a skip.
-fn configs() -> Vec<(&'static str, StreamParams, i64)> {
+fn configs() -> Vec<(&'static str, DesignPoint)> {
     let c = built_configs();
-    let names: Vec<_> = c.iter().map(|(n, _, _)| *n).collect();
+    let names: Vec<_> = c.iter().map(|(n, _)| *n).collect();
     assert!(names.contains(&"n16_q8_b64") && names.contains(&"n8_q4_b32"), "built: {names:?}");
+    for (n, d) in &c {
+        let m = cosim::model_for(Format::Bitmap, d, &mut |_| panic!("{n} is built in, not built on demand")).unwrap();
+        assert!(!m.is_dynamic(), "{n}");
+    }
     c
+}
+
+fn set(name: &str) -> DesignPoint {
+    configs().into_iter().find(|(n, _)| *n == name).unwrap().1
 }
 
 fn opts(traffic: Traffic, seed: u64) -> CosimOptions {
@@ -21,7 +30,7 @@ fn opts(traffic: Traffic, seed: u64) -> CosimOptions {
 }
 
 /// Runs `w` through every top under every traffic pattern and demands a clean, complete match.
-fn all_tops_match(name: &str, w: &QuantMatrix, p: &StreamParams) {
+fn all_tops_match(name: &str, w: &QuantMatrix, p: &DesignPoint) {
     for format in Format::ALL {
         for (i, traffic) in Traffic::ALL.into_iter().enumerate() {
             let run = cosim::run_matrix(name, w, format, p, &opts(traffic, 7 + i as u64)).unwrap();
@@ -52,7 +61,7 @@ fn random_layer(rows: usize, cols: usize, q: u32, density: f64, seed: u64) -> Qu
 
 #[test]
 fn corner_cases_every_top_every_traffic() {
-    for (set, p, _) in configs() {
+    for (set, p) in configs() {
         let q = p.weight_bits;
         let n = p.lanes;
         let (lo, hi) = QuantMatrix::value_range(q);
@@ -102,9 +111,10 @@ fn corner_cases_every_top_every_traffic() {
 
 #[test]
 fn seeded_random_layers() {
-    for (set, p, max_o) in configs() {
+    for (set, p) in configs() {
+        let max_o = p.max_rows;
         for seed in 0..6u64 {
-            let rows = 1 + (seed as usize * 37) % (max_o as usize).min(200);
+            let rows = 1 + (seed as usize * 37) % max_o.min(200);
             let cols = 1 + (seed as usize * 11) % 23;
             let density = [0.0, 0.05, 0.3, 0.5, 0.9, 1.0][seed as usize];
             let w = random_layer(rows, cols, p.weight_bits, density, seed + 100);
@@ -124,12 +134,18 @@ fn seeded_random_layers() {
 
 /// Runs a malformed stream; the RTL must flag `want`, fire only a prefix of the good beats and
 /// output no y.
-fn expect_error(name: &str, stream: &weightstream::formats::EncodedStream, w: &QuantMatrix, want: RtlError) {
-    let a = weightstream::pe::random_activations(w.cols, cosim::ACT_BITS, 3);
-    let mut exp: Expected = cosim::expected(w, &a, &stream.params);
+fn expect_error_at(
+    name: &str,
+    stream: &weightstream::formats::EncodedStream,
+    w: &QuantMatrix,
+    want: RtlError,
+    d: &DesignPoint,
+) {
+    let a = weightstream::pe::random_activations(w.cols, d.act_bits, 3);
+    let mut exp: Expected = cosim::expected(w, &a, d);
     exp.error = Some(want);
     for traffic in Traffic::ALL {
-        let run = cosim::run_layer(name, stream, &a, &exp, &opts(traffic, 5)).unwrap();
+        let run = cosim::run_layer(name, None, stream, &a, &exp, d, &opts(traffic, 5)).unwrap();
         assert_eq!(run.error, Some(want), "{name} {traffic:?}: {}", run.mismatch_line().unwrap_or_default());
         assert_eq!(run.mismatches, 0, "{name} {traffic:?}: {}", run.mismatch_line().unwrap_or_default());
         assert!(run.y_verified == 0);
@@ -138,59 +154,62 @@ fn expect_error(name: &str, stream: &weightstream::formats::EncodedStream, w: &Q
 
 #[test]
 fn malformed_streams_end_in_the_right_error() {
-    for (set, p, _) in configs() {
+    for (set, p) in configs() {
         let w = random_layer(2 * p.lanes + 3, 5, p.weight_bits, 0.5, 9);
         let b = p.bus_bits as usize;
         for format in Format::ALL {
-            let good = format.encode(&w, &p).unwrap();
+            let good = format.encode(&w, &p.stream()).unwrap();
             let mut cut = good.clone();
             cut.bits.truncate(cut.bits.len() - b);
-            expect_error(&format!("{set} {format} truncated"), &cut, &w, RtlError::Truncated);
+            expect_error_at(&format!("{set} {format} truncated"), &cut, &w, RtlError::Truncated, &p);
             let mut extra = good.clone();
             extra.bits.resize(extra.bits.len() + b, false);
-            expect_error(&format!("{set} {format} extra word"), &extra, &w, RtlError::TrailingData);
+            expect_error_at(&format!("{set} {format} extra word"), &extra, &w, RtlError::TrailingData, &p);
             // A 1 in the last word's fill (when it has fill bits: the software decoder agrees).
             let mut fill = good.clone();
             let last = fill.bits.len() - 1;
             fill.bits.set(last, true);
             if matches!(
-                format.decode("x", &fill.bits, w.rows, w.cols, &p).map_err(|e| e.kind),
+                format.decode("x", &fill.bits, w.rows, w.cols, &p.stream()).map_err(|e| e.kind),
                 Err(weightstream::formats::DecodeErrorKind::NonzeroFill)
             ) {
-                expect_error(&format!("{set} {format} dirty fill"), &fill, &w, RtlError::TrailingData);
+                expect_error_at(&format!("{set} {format} dirty fill"), &fill, &w, RtlError::TrailingData, &p);
             }
         }
         // CSC-specific: a count larger than O, and a run past the column end.
-        let csc = Format::Csc.encode(&w, &p).unwrap();
+        let csc = Format::Csc.encode(&w, &p.stream()).unwrap();
         let mut big = csc.clone();
         let pc = p.count_bits as usize;
         bitvec::field::BitField::store_le(&mut big.bits[0..pc], w.rows as u64 + 1);
-        expect_error(&format!("{set} csc count > O"), &big, &w, RtlError::CountExceedsRows);
+        expect_error_at(&format!("{set} csc count > O"), &big, &w, RtlError::CountExceedsRows, &p);
         // A one-column layer whose only entry overshoots the column end.
         let w1 = QuantMatrix { rows: 3, cols: 1, bits: p.weight_bits, data: vec![0, 0, 1] };
-        let mut s1 = Format::Csc.encode(&w1, &p).unwrap();
+        let mut s1 = Format::Csc.encode(&w1, &p.stream()).unwrap();
         let r = p.run_bits as usize;
         bitvec::field::BitField::store_le(&mut s1.bits[pc..pc + r], 3u64); // row 3 >= O = 3
-        expect_error(&format!("{set} csc run past end"), &s1, &w1, RtlError::RunPastColumnEnd);
+        expect_error_at(&format!("{set} csc run past end"), &s1, &w1, RtlError::RunPastColumnEnd, &p);
     }
 }
 
 #[test]
 fn bad_configuration_is_flagged() {
-    for (set, p, max_o) in configs() {
+    for (set, p) in configs() {
+        let max_o = p.max_rows;
         let w = QuantMatrix::zeros(1, 1, p.weight_bits);
-        let mut s = Format::Dense.encode(&w, &p).unwrap();
-        s.rows = max_o as usize + 1;
+        let mut s = Format::Dense.encode(&w, &p.stream()).unwrap();
+        s.rows = max_o + 1;
         let exp = Expected { beats: vec![], y: vec![], error: Some(RtlError::BadConfig) };
-        let run = cosim::run_layer(&format!("{set} O > MAX_O"), &s, &[0], &exp, &opts(Traffic::Full, 1)).unwrap();
+        let run =
+            cosim::run_layer(&format!("{set} O > MAX_O"), None, &s, &[0], &exp, &p, &opts(Traffic::Full, 1)).unwrap();
         assert_eq!(run.error, Some(RtlError::BadConfig), "{}", run.mismatch_line().unwrap_or_default());
     }
 }
 
 #[test]
 fn throughput_target_holds() {
-    for (set, p, max_o) in configs() {
-        for (rows, cols, density) in [(max_o as usize, 8, 0.3), (64, 40, 0.5), (100, 9, 0.1), (32, 27, 1.0)] {
+    for (set, p) in configs() {
+        let max_o = p.max_rows;
+        for (rows, cols, density) in [(max_o, 8, 0.3), (64, 40, 0.5), (100, 9, 0.1), (32, 27, 1.0)] {
             let w = random_layer(rows, cols, p.weight_bits, density, 77);
             for format in Format::ALL {
                 let run = cosim::run_matrix("throughput", &w, format, &p, &opts(Traffic::Full, 1)).unwrap();
@@ -216,7 +235,7 @@ fn throughput_target_holds() {
 /// stretches' words for the dense runs.
 #[test]
 fn bursty_depthwise_throughput() {
-    let (set, p, _) = configs().into_iter().find(|(n, _, _)| *n == "n16_q8_b64").unwrap();
+    let (set, p) = ("n16_q8_b64", set("n16_q8_b64"));
     let (rows, cols) = (576, 9);
     let q = p.weight_bits;
     let (lo, hi) = QuantMatrix::value_range(q);
@@ -266,7 +285,7 @@ fn real_mobilenet_layers() {
     let path = crate::util::cached_model(MOBILENET_V2_FILE);
     let model = Model::load(&ModelSpec::Path(path)).unwrap();
     let layers = prepare(&model, &PrepareConfig::default()).unwrap();
-    let p = configs().into_iter().find(|(n, _, _)| *n == "n16_q8_b64").unwrap().1;
+    let p = set("n16_q8_b64");
     let pick = [
         "features.0.0.weight",         // 3x3 conv, 32 x 27
         "features.2.conv.0.0.weight",  // 1x1, 96 x 16
@@ -282,7 +301,7 @@ fn real_mobilenet_layers() {
             assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
             assert_eq!(run.beats_verified, run.beats_expected);
             assert_eq!(run.y_verified, layer.matrix.rows as u64);
-            let sw = format.encode(&layer.matrix, &p).unwrap();
+            let sw = format.encode(&layer.matrix, &p.stream()).unwrap();
             assert_eq!(run.words, sw.bus_words() as u64, "RTL words equal the golden stream's");
         }
     }
@@ -290,16 +309,16 @@ fn real_mobilenet_layers() {
 
 #[test]
 fn a_mismatch_names_cycle_beat_lane_and_writes_a_waveform() {
-    let (_, p, _) = configs().into_iter().find(|(n, _, _)| *n == "n8_q4_b32").unwrap();
+    let p = set("n8_q4_b32");
     let w = random_layer(20, 6, p.weight_bits, 0.6, 11);
-    let stream = Format::Bitmap.encode(&w, &p).unwrap();
-    let a = weightstream::pe::random_activations(w.cols, cosim::ACT_BITS, 1);
+    let stream = Format::Bitmap.encode(&w, &p.stream()).unwrap();
+    let a = weightstream::pe::random_activations(w.cols, p.act_bits, 1);
     let mut exp = cosim::expected(&w, &a, &p);
     // Corrupt the golden beat 4, lane 2: the RTL is right, so the scoreboard must object there.
     exp.beats[4 * p.lanes + 2] ^= 1;
     let dir = tempfile::tempdir().unwrap();
     let o = CosimOptions { traffic: Traffic::Pattern, seed: 1, wave_dir: dir.path().to_path_buf() };
-    let run = cosim::run_layer("injected", &stream, &a, &exp, &o).unwrap();
+    let run = cosim::run_layer("injected", None, &stream, &a, &exp, &p, &o).unwrap();
     assert!(run.mismatches >= 1);
     let first = run.first_mismatch.as_ref().unwrap();
     assert_eq!((first.beat, first.lane), (Some(4), Some(2)));
@@ -311,8 +330,11 @@ fn a_mismatch_names_cycle_beat_lane_and_writes_a_waveform() {
     assert!(line.contains(&wave.display().to_string()));
 }
 
+/// Every RTL file lints clean; the tops (`ws_top_core`, and the front end when it exists) at
+/// both built-in sets and every FORMAT of the facts table, each also compiled by Icarus.
 #[test]
 fn rtl_lints_clean_and_compiles_under_icarus() {
+    let facts = weightstream::rtl::facts();
     let rtl = concat!(env!("CARGO_MANIFEST_DIR"), "/rtl");
     let mut files: Vec<_> = std::fs::read_dir(rtl)
         .unwrap()
@@ -320,29 +342,149 @@ fn rtl_lints_clean_and_compiles_under_icarus() {
         .filter(|p| p.extension().is_some_and(|x| x == "v"))
         .collect();
     files.sort();
-    assert!(files.len() >= 10, "{files:?}");
+    assert!(files.len() >= 9, "{files:?}");
+    let tops = [facts.top.as_str(), facts.front_end.as_str()];
     for f in &files {
         let top = f.file_stem().unwrap().to_str().unwrap();
-        for g in [&["-GN=16", "-GQ=8", "-GB=64"][..], &["-GN=8", "-GQ=4", "-GB=32", "-GMAX_O=256"][..]] {
-            let g: &[&str] = if top.starts_with("ws_top_") { g } else { &[] };
+        let mut variants: Vec<Vec<String>> = vec![vec![]];
+        if tops.contains(&top) {
+            variants = facts
+                .sets
+                .iter()
+                .flat_map(|s| {
+                    let d = facts.set(&s.name).unwrap();
+                    facts.formats.iter().map(move |fm| {
+                        let mut g = vec![format!("-GFORMAT={}", fm.code)];
+                        g.extend(d.params().iter().map(|(k, v)| format!("-G{k}={v}")));
+                        g
+                    })
+                })
+                .collect();
+        }
+        for g in &variants {
             let out = Command::new("verilator")
-                .args(["--lint-only", "-Wall", "-y", rtl, "--top-module", top])
+                .args(["--lint-only", "-Wall", "-y", rtl, &format!("+incdir+{rtl}"), "--top-module", top])
                 .args(g)
                 .arg(f)
                 .output()
                 .expect("verilator runs (scripts/setup installs it)");
             let text = String::from_utf8_lossy(&out.stderr);
-            assert!(out.status.success() && !text.contains("%Warning"), "{top}: {text}");
+            assert!(out.status.success() && !text.contains("%Warning"), "{top} {g:?}: {text}");
         }
-        if top.starts_with("ws_top_") {
-            let out = Command::new("iverilog")
-                .args(["-g2012", "-y", rtl, "-o", "/dev/null"])
-                .arg(f)
-                .output()
-                .expect("iverilog runs (scripts/setup installs it)");
-            assert!(out.status.success(), "iverilog {top}: {}", String::from_utf8_lossy(&out.stderr));
+        if tops.contains(&top) {
+            for fm in &facts.formats {
+                let out = Command::new("iverilog")
+                    .args(["-g2012", "-y", rtl, "-I", rtl, "-o", "/dev/null"])
+                    .arg(format!("-P{top}.FORMAT={}", fm.code))
+                    .arg(f)
+                    .output()
+                    .expect("iverilog runs (scripts/setup installs it)");
+                assert!(out.status.success(), "iverilog {top} {}: {}", fm.name, String::from_utf8_lossy(&out.stderr));
+            }
         }
     }
+}
+
+/// The Verilog header is what the facts table says (regenerate with `weightstream rtl-header >
+/// rtl/ws_defs.vh`), and the Rust error enum names the table's codes.
+#[test]
+fn rtl_header_and_error_codes_come_from_the_table() {
+    let on_disk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/rtl/ws_defs.vh")).unwrap();
+    assert_eq!(on_disk, weightstream::rtl::verilog_header(), "rtl/ws_defs.vh is stale: weightstream rtl-header");
+    let facts = weightstream::rtl::facts();
+    assert_eq!(facts.errors.len(), RtlError::NAMED.len());
+    for e in RtlError::NAMED {
+        let row = facts.errors.iter().find(|x| x.name == e.name()).unwrap();
+        assert_eq!(RtlError::from_code(row.code), Some(e));
+        assert!(on_disk.contains(&format!("4'd{}", row.code)));
+    }
+    assert_eq!(RtlError::from_code(0), None);
+    assert_eq!(RtlError::from_code(9), Some(RtlError::Other(9)));
+    for f in Format::ALL {
+        assert!(on_disk.contains(&format!(
+            "`define WS_FMT_{} {}",
+            f.name().replace('-', "_").to_uppercase(),
+            facts.format_code(f)
+        )));
+    }
+}
+
+/// Layers taller than the PE array run as row blocks in the RTL: O = MAX_O (one block),
+/// MAX_O + 1 and 2 * MAX_O + 3 (two and three blocks), every format, under random traffic;
+/// every block's beats and y are checked, and the words are the blocks' golden words.
+#[test]
+fn row_blocks_run_through_the_rtl() {
+    let d = set("n8_q4_b32");
+    let m = d.max_rows;
+    for (rows, blocks) in [(m, 1), (m + 1, 2), (2 * m + 3, 3)] {
+        let w = random_layer(rows, 5, d.weight_bits, 0.4, rows as u64);
+        for format in Format::ALL {
+            let run = cosim::run_matrix("tall", &w, format, &d, &opts(Traffic::Random, 3)).unwrap();
+            assert_eq!(run.mismatches, 0, "O={rows} {format}: {}", run.mismatch_line().unwrap_or_default());
+            assert_eq!(run.blocks, blocks, "O={rows} {format}");
+            assert_eq!(run.y_verified, rows as u64, "O={rows} {format}");
+            assert_eq!(run.beats_verified, run.beats_expected);
+            let golden = weightstream::blocks::encode_blocks(format, &w, &d.stream(), m).unwrap();
+            assert_eq!(golden.blocks.len(), blocks);
+            assert_eq!(run.words, golden.bus_words() as u64, "O={rows} {format}: RTL words = blocks' words");
+            assert_eq!(run.beats, golden.beats() as u64);
+        }
+    }
+}
+
+/// A design point that is not built in is verilated and compiled on demand (into the cache),
+/// then checked like the built-in ones: 5 lanes, 6-bit weights, 24-bit bus, 3-bit runs, 5-bit
+/// activations, 11-bit accumulators (y wraps), 24 rows per block.
+#[test]
+fn a_design_point_that_is_not_built_in() {
+    let d = DesignPoint {
+        lanes: 5,
+        weight_bits: 6,
+        bus_bits: 24,
+        run_bits: 3,
+        count_bits: 9,
+        act_bits: 5,
+        acc_bits: 11,
+        max_rows: 24,
+    };
+    assert_eq!(d.builtin_name(), None);
+    let w = random_layer(2 * d.max_rows + 7, 120, d.weight_bits, 0.5, 5);
+    let a = weightstream::pe::random_activations(w.cols, d.act_bits, 1);
+    let y = weightstream::pe::matvec_acc(&w, &a, d.acc_bits);
+    for format in Format::ALL {
+        let m = cosim::model_for(format, &d, &mut |_| {}).unwrap();
+        assert!(m.is_dynamic(), "{format}");
+        assert_eq!(m.param("N"), Some(5));
+        for traffic in [Traffic::Full, Traffic::Random] {
+            let run = cosim::run_matrix("design point", &w, format, &d, &opts(traffic, 9)).unwrap();
+            assert_eq!(run.mismatches, 0, "{format}: {}", run.mismatch_line().unwrap_or_default());
+            assert_eq!(run.blocks, 3);
+            assert_eq!(run.y_verified, w.rows as u64);
+        }
+    }
+    // The scoreboard would see a wrong y: the golden y really needs the 11-bit wrap.
+    let wide = weightstream::pe::matvec_acc(&w, &a, 32);
+    assert_ne!(y, wide, "the test layer overflows 11 bits somewhere");
+}
+
+/// A flag that contradicts the named set is an error naming both; an empty layer pattern is an
+/// error, not "every layer".
+#[test]
+fn cosim_flags_that_contradict_the_set_are_errors() {
+    let out = crate::util::cli()
+        .args(["cosim", "--model", "synthetic:mobilenet_v2", "--rtl-config", "n8_q4_b32", "--bits", "8"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--bits 8") && err.contains("--rtl-config n8_q4_b32"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let out = crate::util::cli().args(["cosim", "--model", "synthetic:mobilenet_v2", "--layers", ""]).output().unwrap();
+    assert!(!out.status.success());
+    let out =
+        crate::util::cli().args(["cosim", "--model", "synthetic:mobilenet_v2", "--lanes", "65"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--lanes 65"), "{err}");
 }
 
 #[test]
@@ -375,7 +517,7 @@ fn whole_mobilenet_every_format_verified_within_the_throughput_target() {
     let path = crate::util::cached_model(MOBILENET_V2_FILE);
     let model = Model::load(&ModelSpec::Path(path)).unwrap();
     let layers = prepare(&model, &PrepareConfig::default()).unwrap();
-    let p = configs().into_iter().find(|(n, _, _)| *n == "n16_q8_b64").unwrap().1;
+    let p = set("n16_q8_b64");
     let mut runs = 0;
     for layer in &layers {
         for format in Format::ALL {

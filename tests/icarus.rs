@@ -12,33 +12,29 @@ use std::process::Command;
 use bitvec::prelude::*;
 use weightstream::bits::word_hex;
 use weightstream::formats::EncodedStream;
+use weightstream::rtl::{facts, DesignPoint};
 use weightstream::{pe, Format, QuantMatrix, StreamParams};
 
-/// Activation bits of the tops (QA).
-const QA: u32 = 8;
-
-/// A parameter set of the tops.
+/// A parameter set of the tops, from the RTL facts table.
 #[derive(Clone)]
 struct Set {
     name: &'static str,
+    d: DesignPoint,
     p: StreamParams,
     max_o: usize,
 }
 
+fn builtin(name: &'static str) -> Set {
+    let d = facts().set(name).unwrap_or_else(|| panic!("{name} is in rtl/ws_rtl.toml"));
+    Set { name, d, p: d.stream(), max_o: d.max_rows }
+}
+
 fn n16_q8_b64() -> Set {
-    Set {
-        name: "n16_q8_b64",
-        p: StreamParams { lanes: 16, weight_bits: 8, bus_bits: 64, run_bits: 4, count_bits: 16 },
-        max_o: 1280,
-    }
+    builtin("n16_q8_b64")
 }
 
 fn n8_q4_b32() -> Set {
-    Set {
-        name: "n8_q4_b32",
-        p: StreamParams { lanes: 8, weight_bits: 4, bus_bits: 32, run_bits: 4, count_bits: 16 },
-        max_o: 256,
-    }
+    builtin("n8_q4_b32")
 }
 
 fn root() -> &'static Path {
@@ -56,24 +52,20 @@ fn fmt_index(format: Format) -> usize {
     Format::ALL.iter().position(|&f| f == format).unwrap()
 }
 
+/// The FORMAT code of ws_top_core for a format.
+fn fmt_code(format: Format) -> usize {
+    facts().format_code(format) as usize
+}
+
 /// `iverilog -g2012 -y rtl -o <tmp>/sim tests/rtl/tb_ws_top.v` with the parameters of `set`.
 fn compile(format: Format, set: &Set) -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let exe = dir.path().join("sim");
-    let p = &set.p;
-    let params = [
-        ("FMT", fmt_index(format)),
-        ("N", p.lanes),
-        ("Q", p.weight_bits as usize),
-        ("B", p.bus_bits as usize),
-        ("R", p.run_bits as usize),
-        ("P", p.count_bits as usize),
-        ("QA", QA as usize),
-        ("MAX_O", set.max_o),
-    ];
+    let mut params = vec![("FMT".to_string(), fmt_code(format))];
+    params.extend(set.d.params().into_iter().map(|(k, v)| (k.to_string(), v as usize)));
     let out = Command::new("iverilog")
         .current_dir(root())
-        .args(["-g2012", "-y", "rtl", "-o"])
+        .args(["-g2012", "-y", "rtl", "-I", "rtl", "-o"])
         .arg(&exe)
         .args(params.iter().map(|(k, v)| format!("-Ptb_ws_top.{k}={v}")))
         .arg("tests/rtl/tb_ws_top.v")
@@ -99,14 +91,27 @@ struct Case {
     stream: EncodedStream,
     beats: Vec<i32>,
     acts: Vec<i32>,
-    y: Vec<i32>,
+    y: Vec<i64>,
+    /// QA and ACC of the top.
+    act_bits: u32,
+    acc_bits: u32,
 }
 
 impl Case {
-    fn new(name: &str, w: &QuantMatrix, format: Format, p: &StreamParams, act_seed: u64) -> Case {
+    fn new(name: &str, w: &QuantMatrix, format: Format, d: &DesignPoint, act_seed: u64) -> Case {
+        let p = &d.stream();
         let stream = format.encode(w, p).unwrap();
-        let acts = pe::random_activations(w.cols, QA, act_seed);
-        Case { name: name.to_string(), stream, beats: pe::beats(w, p), y: pe::matvec(w, &acts), acts }
+        let acts = pe::random_activations(w.cols, d.act_bits, act_seed);
+        let y = pe::matvec_acc(w, &acts, d.acc_bits);
+        Case {
+            name: name.to_string(),
+            stream,
+            beats: pe::beats(w, p),
+            y,
+            acts,
+            act_bits: d.act_bits,
+            acc_bits: d.acc_bits,
+        }
     }
 
     fn n_beats(&self) -> usize {
@@ -129,8 +134,8 @@ impl Case {
                 word_hex(&v)
             })
             .collect();
-        let acts: Vec<String> = self.acts.iter().map(|&a| hex_field(i64::from(a), QA as usize)).collect();
-        let y: Vec<String> = self.y.iter().map(|&y| hex_field(i64::from(y), 32)).collect();
+        let acts: Vec<String> = self.acts.iter().map(|&a| hex_field(i64::from(a), self.act_bits as usize)).collect();
+        let y: Vec<String> = self.y.iter().map(|&y| hex_field(y, self.acc_bits as usize)).collect();
         let mut args = Vec::new();
         for (key, lines) in [("words_hex", words), ("beats_hex", beats), ("acts_hex", acts), ("y_hex", y)] {
             let path = dir.join(format!("{key}.hex"));
@@ -266,7 +271,7 @@ fn format_at(format: Format, set: Set) {
     // The layer really is what the test claims.
     let density = mixed.nonzeros() as f64 / mixed.len() as f64;
     assert!((0.3..0.6).contains(&density), "density {density}");
-    let mixed = Case::new("mixed 37x11", &mixed, format, p, salt);
+    let mixed = Case::new("mixed 37x11", &mixed, format, &set.d, salt);
     bench.pass(&mixed, 0);
     bench.pass(&mixed, 0x5eed + salt);
     let others = [
@@ -276,7 +281,7 @@ fn format_at(format: Format, set: Set) {
         ("O = MAX_O", random_layer(set.max_o, 2, q, 0.3, salt)),
     ];
     for (i, (name, w)) in others.iter().enumerate() {
-        let case = Case::new(name, w, format, p, salt + 1 + i as u64);
+        let case = Case::new(name, w, format, &set.d, salt + 1 + i as u64);
         bench.pass(&case, 0x7a11 + salt + i as u64);
     }
 }
@@ -329,22 +334,22 @@ fn corrupted_expectation_makes_the_testbench_fail() {
     let p = &set.p;
     let bench = compile(Format::Bitmap, &set);
     let w = mixed_layer(p.weight_bits, 42);
-    let good = Case::new("mixed 37x11", &w, Format::Bitmap, p, 42);
+    let good = Case::new("mixed 37x11", &w, Format::Bitmap, &set.d, 42);
     bench.pass(&good, 3);
 
-    let mut bad_beat = Case::new("corrupt beat 4 lane 2", &w, Format::Bitmap, p, 42);
+    let mut bad_beat = Case::new("corrupt beat 4 lane 2", &w, Format::Bitmap, &set.d, 42);
     bad_beat.beats[4 * p.lanes + 2] ^= 1;
     let line = bench.run(&bad_beat, 3);
     assert!(line.starts_with("FAIL beat_data("), "{line}");
     assert!(line.ends_with(" beat=4 lane=2"), "{line}");
 
-    let mut bad_y = Case::new("corrupt y[36]", &w, Format::Bitmap, p, 42);
+    let mut bad_y = Case::new("corrupt y[36]", &w, Format::Bitmap, &set.d, 42);
     bad_y.y[36] = bad_y.y[36].wrapping_add(1);
     let line = bench.run(&bad_y, 0);
     assert!(line.starts_with("FAIL y_data(index=36,"), "{line}");
 
     // A stream with one word too many: the top flags trailing data, the testbench reports it.
-    let mut extra = Case::new("extra word", &w, Format::Bitmap, p, 42);
+    let mut extra = Case::new("extra word", &w, Format::Bitmap, &set.d, 42);
     extra.stream.bits.resize(extra.stream.bits.len() + p.bus_bits as usize, false);
     let line = bench.run(&extra, 3);
     assert!(line.starts_with("FAIL error_o_set(code=4) "), "{line}");
@@ -361,12 +366,12 @@ fn cycle_counts_equal_verilator() {
         let p = &set.p;
         let w = mixed_layer(p.weight_bits, 7);
         let bench = compile(format, &set);
-        let case = Case::new("mixed 37x11", &w, format, p, 1);
+        let case = Case::new("mixed 37x11", &w, format, &set.d, 1);
         let line = bench.run(&case, 0);
         let wave_dir = std::env::temp_dir().join("weightstream-test-waves");
         let opts = CosimOptions { traffic: Traffic::Full, seed: 1, wave_dir };
-        let run =
-            cosim::run_layer("mixed", &case.stream, &case.acts, &cosim::expected(&w, &case.acts, p), &opts).unwrap();
+        let exp = cosim::expected(&w, &case.acts, &set.d);
+        let run = cosim::run_layer("mixed", None, &case.stream, &case.acts, &exp, &set.d, &opts).unwrap();
         assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
         let want = format!(" cycles={}", run.total_cycles + 1);
         assert!(line.ends_with(&want), "{format}: Icarus {line}, Verilator {run:?}");

@@ -34,6 +34,8 @@ pub enum SimError {
          (FST needs the `fst` feature and a .fst path; VCD the default build)"
     )]
     TraceFormat { path: PathBuf, built: &'static str },
+    #[error("building a model on demand: {0}")]
+    Build(String),
     #[error("model {model}: condition not met after {cycles} cycles")]
     Timeout { model: &'static str, cycles: u64 },
 }

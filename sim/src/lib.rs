@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use weightstream_sim::{find_model, Pause, Sim, Sink, Source, StreamPorts, Agent};
-//! let info = find_model("ws_top_bitmap", &[("N", 16), ("Q", 8)]).expect("built");
+//! let info = find_model("ws_top_core", &[("FORMAT", 1), ("N", 16), ("Q", 8)]).expect("built");
 //! let mut sim = Sim::new(info.instantiate())?;
 //! sim.reset(4);
 //! let m = sim.model();
@@ -27,10 +27,13 @@
 //!
 //! # Models and variants
 //!
-//! build.rs builds every top of `../rtl` (`ws_top_dense`, `ws_top_bitmap`,
-//! `ws_top_delta_bitmap`, `ws_top_csc`) with every parameter set
-//! (`n16_q8_b64`, `n8_q4_b32`), plus the crate's self-test top. Tops whose
-//! file is missing are skipped with a cargo warning ([`missing_models`]).
+//! build.rs reads the RTL facts table `../rtl/ws_rtl.toml` and builds its top (`ws_top_core`)
+//! once per format (`-GFORMAT=<code>`) and built-in parameter set, registered as
+//! `ws_top_<format>_<set>` (e.g. `ws_top_bitmap_n16_q8_b64`), plus the crate's self-test top.
+//! Any other parameters are built on demand at run time ([`build_model`], module
+//! [`dynamic`]): verilated and compiled into a cache directory the caller names, keyed by the
+//! RTL's content, the parameters and the Verilator version, and loaded through the same
+//! [`Model`] interface.
 //! Each model is built twice: `new()` / [`ModelInfo::instantiate`] give the
 //! fast variant, `new_traced()` / [`ModelInfo::instantiate_traced`] the one
 //! that can write waveforms (Verilator's tracing support slows every cycle
@@ -51,7 +54,9 @@
 //! `WEIGHTSTREAM_SIM_TIMINGS=1` (print build times as cargo warnings),
 //! `WEIGHTSTREAM_SIM_CACHE` (library cache directory).
 
+pub mod dynamic;
 mod error;
+mod gen;
 mod model;
 pub mod models;
 mod pause;
@@ -62,6 +67,7 @@ mod stream;
 // Links the Verilator runtime (compiled once in its own crate).
 pub use weightstream_verilator_runtime::verilator_version;
 
+pub use dynamic::{build_model, BuildEvent, BuildRequest};
 pub use error::{Result, SimError};
 pub use model::{
     find_model, missing_models, model_info, models, new_model, new_model_traced, try_new_model, MissingModel, Model,

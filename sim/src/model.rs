@@ -49,9 +49,21 @@ pub struct ModelInfo {
     /// True for the crate's own self-test top, not part of the product RTL.
     pub test_only: bool,
     pub trace_format: TraceFormat,
-    pub(crate) vtable: unsafe extern "C" fn() -> *const RawVtable,
-    pub(crate) vtable_traced: unsafe extern "C" fn() -> *const RawVtable,
-    pub(crate) ctor: fn(bool) -> Box<dyn Model>,
+    /// Where its code lives: linked in, or a library built on demand.
+    pub(crate) origin: Origin,
+}
+
+/// The C function returning a model variant's table of entry points.
+pub(crate) type VtableFn = unsafe extern "C" fn() -> *const RawVtable;
+
+/// Where a model's code lives.
+#[derive(Debug)]
+pub(crate) enum Origin {
+    /// Prebuilt by build.rs and linked into this binary: both variants.
+    Static { vtable: VtableFn, vtable_traced: VtableFn },
+    /// Built on demand into the cache and loaded at run time (the traced variant is built the
+    /// first time it is asked for).
+    Dynamic(&'static crate::dynamic::DynModel),
 }
 
 impl ModelInfo {
@@ -61,14 +73,39 @@ impl ModelInfo {
     }
 
     /// A new instance of this model, built without tracing (fastest).
-    pub fn instantiate(&self) -> Box<dyn Model> {
-        (self.ctor)(false)
+    pub fn instantiate(&'static self) -> Box<dyn Model> {
+        Box::new(AnyModel { raw: RawModel::new(self, false) })
     }
 
-    /// A new instance of the variant built with tracing (~1.5x slower),
-    /// for runs that write waveforms.
-    pub fn instantiate_traced(&self) -> Box<dyn Model> {
-        (self.ctor)(true)
+    /// A new instance of the variant built with tracing (~1.5x slower), for runs that write
+    /// waveforms. Panics if that variant of an on-demand model cannot be built: use
+    /// [`ModelInfo::try_instantiate_traced`] to get the error.
+    pub fn instantiate_traced(&'static self) -> Box<dyn Model> {
+        self.try_instantiate_traced().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`ModelInfo::instantiate_traced`], but building an on-demand model's traced
+    /// variant (the first time) may fail, with an error.
+    pub fn try_instantiate_traced(&'static self) -> Result<Box<dyn Model>> {
+        Ok(Box::new(AnyModel { raw: RawModel::try_new(self, true)? }))
+    }
+
+    /// True for a model built on demand (not linked into this binary).
+    pub fn is_dynamic(&self) -> bool {
+        matches!(self.origin, Origin::Dynamic(_))
+    }
+
+    /// The entry points of a variant (building an on-demand traced variant if needed).
+    fn raw_vtable(&'static self, traced: bool) -> Result<&'static RawVtable> {
+        let f = match (&self.origin, traced) {
+            (Origin::Static { vtable, .. }, false) => *vtable,
+            (Origin::Static { vtable_traced, .. }, true) => *vtable_traced,
+            (Origin::Dynamic(d), false) => d.vtable_fn(false)?,
+            (Origin::Dynamic(d), true) => d.vtable_fn(true)?,
+        };
+        // SAFETY: the function returns a pointer to a static table in loaded code that is
+        // never unloaded.
+        Ok(unsafe { &*f() })
     }
 
     /// Id of port `name`.
@@ -224,9 +261,12 @@ unsafe impl Send for RawModel {}
 impl RawModel {
     /// `traced`: use the variant verilated with tracing.
     pub fn new(info: &'static ModelInfo, traced: bool) -> Self {
-        let vtable = if traced { info.vtable_traced } else { info.vtable };
-        // SAFETY: the vtable function returns a pointer to a static table.
-        let vt = unsafe { &*vtable() };
+        Self::try_new(info, traced).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`RawModel::new`], with the error of an on-demand variant that cannot be built.
+    pub fn try_new(info: &'static ModelInfo, traced: bool) -> Result<Self> {
+        let vt = info.raw_vtable(traced)?;
         // SAFETY: create() returns an owned handle or null (allocation failure).
         let h = NonNull::new(unsafe { (vt.create)() })
             .unwrap_or_else(|| panic!("weightstream-sim: creating model {} failed", info.name));
@@ -238,7 +278,7 @@ impl RawModel {
                 p
             })
             .collect();
-        Self { h, vt, info, ptrs, traced, trace_path: None }
+        Ok(Self { h, vt, info, ptrs, traced, trace_path: None })
     }
 
     #[inline]
@@ -458,6 +498,7 @@ impl Drop for RawModel {
 /// inherent `eval`/`trace_*` so the struct works without importing the trait.
 macro_rules! impl_model {
     ($t:ty) => {
+        $crate::model::impl_model!(@trait $t);
         impl $t {
             /// Evaluate the model (see [`Model::eval`]).
             #[inline]
@@ -482,7 +523,8 @@ macro_rules! impl_model {
                 self.raw.trace_close()
             }
         }
-
+    };
+    (@trait $t:ty) => {
         impl $crate::Model for $t {
             #[inline]
             fn info(&self) -> &'static $crate::ModelInfo {
@@ -548,6 +590,13 @@ macro_rules! impl_model {
 }
 pub(crate) use impl_model;
 
+/// A model behind the generic interface only (what [`ModelInfo::instantiate`] returns).
+struct AnyModel {
+    raw: RawModel,
+}
+
+impl_model!(@trait AnyModel);
+
 /// Every model built into this binary (product tops and the self-test top).
 pub fn models() -> &'static [ModelInfo] {
     &crate::models::MODEL_INFOS
@@ -560,13 +609,15 @@ pub fn missing_models() -> &'static [MissingModel] {
 
 /// Registry entry of model `name`.
 pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
-    models().iter().find(|m| m.name == name)
+    models().iter().find(|m| m.name == name).or_else(|| crate::dynamic::loaded().into_iter().find(|m| m.name == name))
 }
 
 /// The model of `top` whose parameters include all of `params`, e.g.
-/// `find_model("ws_top_bitmap", &[("N", 16), ("Q", 8)])`.
+/// `find_model("ws_top_core", &[("FORMAT", 1), ("N", 16), ("Q", 8)])`.
+/// Models built on demand in this process are searched after the linked-in ones.
 pub fn find_model(top: &str, params: &[(&str, i64)]) -> Option<&'static ModelInfo> {
-    models().iter().find(|m| m.top == top && params.iter().all(|(k, v)| m.param(k) == Some(*v)))
+    let fits = |m: &ModelInfo| m.top == top && params.iter().all(|(k, v)| m.param(k) == Some(*v));
+    models().iter().find(|m| fits(m)).or_else(|| crate::dynamic::loaded().into_iter().find(|m| fits(m)))
 }
 
 /// A new instance of model `name` (without tracing), or `None` if it was not built.

@@ -5,8 +5,7 @@
 //! `set_<port>`/`get_<port>` accessors, `PORT_<NAME>` ids and implements
 //! [`crate::Model`].
 
-use crate::model::{impl_model, MissingModel, ModelInfo, RawModel, RawVtable, TraceFormat};
+use crate::model::{impl_model, MissingModel, ModelInfo, Origin, RawModel, RawVtable, TraceFormat};
 use crate::port::{PortDir, PortId, PortInfo, Storage};
-use crate::Model;
 
 include!(concat!(env!("OUT_DIR"), "/models.rs"));

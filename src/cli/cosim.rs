@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{load, ModelArgs, PrepareArgs};
+use super::{load, DesignArgs, ModelArgs, PrepareArgs};
 use weightstream::prepare::{prepare, PreparedLayer};
 
 #[derive(Args)]
@@ -23,9 +23,8 @@ pub struct CosimArgs {
     /// Only layers whose name contains one of these (comma-separated); default all.
     #[arg(long, value_delimiter = ',')]
     layers: Vec<String>,
-    /// Built RTL parameter set (n16_q8_b64: N=16 Q=8 B=64; n8_q4_b32: N=8 Q=4 B=32); sets N, Q, B, R, P.
-    #[arg(long, default_value = "n16_q8_b64")]
-    rtl_config: String,
+    #[command(flatten)]
+    design: DesignArgs,
     /// Input gaps / output backpressure: full (throughput), pattern ([1,1,1,0]) or random.
     #[arg(long, value_enum, default_value_t = weightstream::cosim::Traffic::Full)]
     traffic: weightstream::cosim::Traffic,
@@ -46,44 +45,51 @@ pub struct CosimArgs {
 pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     use weightstream::cosim::{self, CosimOptions};
     use weightstream::Format;
-    let configs = cosim::built_configs();
-    let Some((_, params, _)) = configs.iter().find(|(n, _, _)| *n == args.rtl_config) else {
-        let names: Vec<_> = configs.iter().map(|(n, _, _)| *n).collect();
-        anyhow::bail!("no RTL parameter set {:?} (built: {})", args.rtl_config, names.join(", "));
-    };
+    let design = args.design.point(args.prepare.bits)?;
     let formats: Vec<Format> = if args.format == "all" {
         Format::ALL.to_vec()
     } else {
         vec![args.format.parse().map_err(anyhow::Error::msg)?]
     };
     let model = load(&args.model)?;
-    let mut cfg = args.prepare.config();
-    cfg.bits = params.weight_bits;
+    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    if let Some(bad) = args.layers.iter().find(|s| s.trim().is_empty()) {
+        anyhow::bail!("--layers {:?}: an empty layer pattern would match every layer", bad);
+    }
     let layers: Vec<PreparedLayer> = prepare(&model, &cfg)?
         .into_iter()
         .filter(|l| args.layers.is_empty() || args.layers.iter().any(|s| l.name.contains(s.as_str())))
         .collect();
     anyhow::ensure!(!layers.is_empty(), "no layer of {} matches {:?}", model.name, args.layers);
+    cosim::prepare_models(&formats, &design, false)?;
     let opts = CosimOptions { traffic: args.traffic, seed: args.seed, wave_dir: args.wave_dir.clone() };
     let started = std::time::Instant::now();
     let mut runs = Vec::new();
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "cosim {} ({}) on RTL {} (N={} Q={} B={}), sparsity {}, traffic {:?}",
+        "cosim {} ({}) on RTL {} ({design}), sparsity {}, traffic {:?}",
         model.name,
         model.provenance.label(),
-        args.rtl_config,
-        params.lanes,
-        params.weight_bits,
-        params.bus_bits,
+        design.name(),
         cfg.sparsity,
         args.traffic
     )?;
     writeln!(
         out,
-        "{:<30} {:<12} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
-        "layer", "format", "beats ok", "y ok", "mism", "cycles", "words", "eff", "starved", "stalled", "saved%"
+        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
+        "layer",
+        "format",
+        "blocks",
+        "beats ok",
+        "y ok",
+        "mism",
+        "cycles",
+        "words",
+        "eff",
+        "starved",
+        "stalled",
+        "saved%"
     )?;
     let mut failed = 0;
     let bar = super::report::progress(layers.len(), args.quiet, "cosim");
@@ -91,7 +97,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         bar.set_message(layer.name.clone());
         let mut dense_words = None;
         for &format in &formats {
-            let run = cosim::run_matrix(&layer.name, &layer.matrix, format, params, &opts)?;
+            let run = cosim::run_matrix(&layer.name, &layer.matrix, format, &design, &opts)?;
             if format == Format::Dense {
                 dense_words = Some(run.words);
             }
@@ -102,9 +108,10 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
             bar.suspend(|| -> io::Result<()> {
                 writeln!(
                     out,
-                    "{:<30} {:<12} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
+                    "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
                     layer.name,
                     format.name(),
+                    run.blocks,
                     run.beats_verified,
                     run.y_verified,
                     run.mismatches,

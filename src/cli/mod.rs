@@ -7,7 +7,7 @@ use clap::Args;
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::PrepareConfig;
 use weightstream::quant::{Granularity, PruneMode};
-use weightstream::StreamParams;
+use weightstream::rtl::DesignPoint;
 
 #[derive(Args)]
 pub struct ModelArgs {
@@ -24,45 +24,117 @@ pub struct PrepareArgs {
     /// Prune each layer to the sparsity, or one global threshold.
     #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
     pub prune: PruneMode,
-    /// Q: weight bits, 2..16.
-    #[arg(long, default_value_t = 8)]
-    pub bits: u32,
+    /// Q: weight bits, 2..16 [default: 8, or the --rtl-config set's Q].
+    #[arg(long)]
+    pub bits: Option<u32>,
     /// Quantization scale per layer or per output channel.
     #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
     pub granularity: Granularity,
 }
 
-#[derive(Args)]
-pub struct StreamArgs {
-    /// N: PE lanes (weights per beat).
-    #[arg(long, default_value_t = 16)]
-    pub lanes: usize,
-    /// B: bus word bits (multiple of 8).
-    #[arg(long, default_value_t = 64)]
-    pub bus_bits: u32,
-    /// R: CSC run bits.
-    #[arg(long, default_value_t = 4)]
-    pub run_bits: u32,
-    /// P: CSC count bits.
-    #[arg(long, default_value_t = 16)]
-    pub count_bits: u32,
+/// The design point: stream parameters and PE array. Each flag overrides the `--rtl-config` set
+/// (default n16_q8_b64); a flag that contradicts an explicitly named set is an error.
+#[derive(Args, Clone, Default)]
+pub struct DesignArgs {
+    /// Built-in RTL parameter set (n16_q8_b64, n8_q4_b32); the flags below override it.
+    #[arg(long)]
+    pub rtl_config: Option<String>,
+    /// N: PE lanes (weights per beat) [default: 16].
+    #[arg(long)]
+    pub lanes: Option<usize>,
+    /// B: bus word bits, a multiple of 8 [default: 64].
+    #[arg(long)]
+    pub bus_bits: Option<u32>,
+    /// R: CSC run bits [default: 4].
+    #[arg(long)]
+    pub run_bits: Option<u32>,
+    /// P: CSC count bits [default: 16].
+    #[arg(long)]
+    pub count_bits: Option<u32>,
+    /// QA: activation bits of the PE array [default: 8].
+    #[arg(long)]
+    pub act_bits: Option<u32>,
+    /// ACC: accumulator and output bits of the PE array [default: 32].
+    #[arg(long)]
+    pub acc_bits: Option<u32>,
+    /// MAX_O: rows the PE array holds; a layer with more rows runs as row blocks [default: 1280].
+    #[arg(long)]
+    pub max_rows: Option<usize>,
 }
 
 impl PrepareArgs {
-    pub fn config(&self) -> PrepareConfig {
-        PrepareConfig { sparsity: self.sparsity, prune: self.prune, bits: self.bits, granularity: self.granularity }
+    /// The pruning and quantization settings; Q from `--bits`, else `default_bits`.
+    pub fn config_with_bits(&self, default_bits: u32) -> PrepareConfig {
+        PrepareConfig {
+            sparsity: self.sparsity,
+            prune: self.prune,
+            bits: self.bits.unwrap_or(default_bits),
+            granularity: self.granularity,
+        }
     }
 }
 
-impl StreamArgs {
-    pub fn params(&self, weight_bits: u32) -> StreamParams {
-        StreamParams {
-            lanes: self.lanes,
-            weight_bits,
-            bus_bits: self.bus_bits,
-            run_bits: self.run_bits,
-            count_bits: self.count_bits,
+impl DesignArgs {
+    /// The design point: the named set (or n16_q8_b64) with every given flag applied; `bits` is
+    /// `--bits` (Q). Errors name the flag and the set it contradicts, or the range it leaves.
+    pub fn point(&self, bits: Option<u32>) -> Result<DesignPoint> {
+        let facts = weightstream::rtl::facts();
+        let base_name = self.rtl_config.as_deref().unwrap_or("n16_q8_b64");
+        let Some(mut p) = facts.set(base_name) else {
+            anyhow::bail!(
+                "--rtl-config {base_name}: no such built-in set (built in: {})",
+                facts.set_names().join(", ")
+            );
+        };
+        let mut clash = Vec::new();
+        let mut apply = |flag: &str, given: Option<u64>, field: &mut u64| {
+            if let Some(v) = given {
+                if self.rtl_config.is_some() && v != *field {
+                    clash.push(format!("--{flag} {v} contradicts --rtl-config {base_name} ({flag} {field})"));
+                }
+                *field = v;
+            }
+        };
+        let mut vals = [
+            p.lanes as u64,
+            u64::from(p.weight_bits),
+            u64::from(p.bus_bits),
+            u64::from(p.run_bits),
+            u64::from(p.count_bits),
+            u64::from(p.act_bits),
+            u64::from(p.acc_bits),
+            p.max_rows as u64,
+        ];
+        let given = [
+            self.lanes.map(|v| v as u64),
+            bits.map(u64::from),
+            self.bus_bits.map(u64::from),
+            self.run_bits.map(u64::from),
+            self.count_bits.map(u64::from),
+            self.act_bits.map(u64::from),
+            self.acc_bits.map(u64::from),
+            self.max_rows.map(|v| v as u64),
+        ];
+        let flags = ["lanes", "bits", "bus-bits", "run-bits", "count-bits", "act-bits", "acc-bits", "max-rows"];
+        for ((flag, g), v) in flags.iter().zip(given).zip(vals.iter_mut()) {
+            apply(flag, g, v);
         }
+        if let Some(first) = clash.first() {
+            anyhow::bail!("{first}");
+        }
+        let too_big = |flag: &str, v: u64| anyhow::anyhow!("--{flag} {v}: out of range");
+        p = DesignPoint {
+            lanes: usize::try_from(vals[0]).map_err(|_| too_big("lanes", vals[0]))?,
+            weight_bits: u32::try_from(vals[1]).map_err(|_| too_big("bits", vals[1]))?,
+            bus_bits: u32::try_from(vals[2]).map_err(|_| too_big("bus-bits", vals[2]))?,
+            run_bits: u32::try_from(vals[3]).map_err(|_| too_big("run-bits", vals[3]))?,
+            count_bits: u32::try_from(vals[4]).map_err(|_| too_big("count-bits", vals[4]))?,
+            act_bits: u32::try_from(vals[5]).map_err(|_| too_big("act-bits", vals[5]))?,
+            acc_bits: u32::try_from(vals[6]).map_err(|_| too_big("acc-bits", vals[6]))?,
+            max_rows: usize::try_from(vals[7]).map_err(|_| too_big("max-rows", vals[7]))?,
+        };
+        p.validate()?;
+        Ok(p)
     }
 }
 
@@ -72,9 +144,9 @@ pub fn load(args: &ModelArgs) -> Result<Model> {
 }
 
 pub mod check;
-pub mod cost;
 #[cfg(feature = "rtl")]
 pub mod cosim;
+pub mod cost;
 pub mod diff;
 pub mod report;
 pub mod study;

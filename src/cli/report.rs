@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{load, ModelArgs, PrepareArgs, StreamArgs};
+use super::{load, DesignArgs, ModelArgs, PrepareArgs};
 use weightstream::emit::StreamEmitter;
 use weightstream::model::safetensors_io::{write_i32_safetensors, IntTensor};
 use weightstream::prepare::{prepare, PreparedLayer};
@@ -25,7 +25,7 @@ pub struct ReportArgs {
     #[command(flatten)]
     prepare: PrepareArgs,
     #[command(flatten)]
-    stream: StreamArgs,
+    design: DesignArgs,
     /// Also write the report as CSV (one row per layer and format).
     #[arg(long)]
     csv: Option<PathBuf>,
@@ -105,8 +105,9 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     };
     energy_params.validate()?;
     let model = load(&args.model)?;
-    let cfg = args.prepare.config();
-    let params = args.stream.params(cfg.bits);
+    let design = args.design.point(args.prepare.bits)?;
+    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    let params = design.stream();
     params.validate()?;
     let layers = prepare(&model, &cfg)?;
     if let Some(path) = &args.export_quantized {
@@ -120,15 +121,19 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     };
     #[cfg(feature = "rtl")]
     let rtl = args.rtl;
+    #[cfg(feature = "rtl")]
+    if rtl {
+        weightstream::cosim::prepare_models(&weightstream::Format::ALL, &design, args.quiet)?;
+    }
     #[cfg(not(feature = "rtl"))]
     let rtl = false;
     let bar = progress(layers.len(), args.quiet, if rtl { "report + RTL" } else { "report" });
-    let report = report::build(&model, &layers, &cfg, &params, |layer, streams| {
+    let report = report::build(&model, &layers, &cfg, &params, design.max_rows, |layer, streams| {
         bar.set_message(layer.name.clone());
         if let Some(e) = emitter.as_mut() {
             e.write_layer(&layer.name, streams).map_err(report::BuildError::Io)?;
         }
-        let measured = if rtl { rtl_measure(layer, streams)? } else { Vec::new() };
+        let measured = if rtl { rtl_measure(layer, streams, &design)? } else { Vec::new() };
         bar.inc(1);
         Ok(measured)
     });
@@ -168,20 +173,21 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Co-simulates a layer's streams on the RTL tops and returns their measurements.
+/// Co-simulates a layer's streams (every row block) on the RTL tops at the design point and
+/// returns their measurements, summed over the blocks.
 #[cfg(feature = "rtl")]
 fn rtl_measure(
     layer: &PreparedLayer,
-    streams: &[weightstream::formats::EncodedStream],
+    streams: &[weightstream::blocks::BlockedStream],
+    design: &weightstream::rtl::DesignPoint,
 ) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
     use weightstream::cosim::{self, CosimOptions};
     let opts = CosimOptions::default();
-    let a = weightstream::pe::random_activations(layer.matrix.cols, cosim::ACT_BITS, opts.seed);
+    let a = weightstream::pe::random_activations(layer.matrix.cols, design.act_bits, opts.seed);
     let mut out: Vec<report::RtlMeasure> = Vec::with_capacity(streams.len());
     for s in streams {
-        let exp = cosim::expected(&layer.matrix, &a, &s.params);
-        let run =
-            cosim::run_layer(&layer.name, s, &a, &exp, &opts).map_err(|e| report::BuildError::Rtl(e.to_string()))?;
+        let run = cosim::run_blocked(&layer.name, s, &layer.matrix, &a, design, &opts)
+            .map_err(|e| report::BuildError::Rtl(e.to_string()))?;
         if let Some(line) = run.mismatch_line() {
             return Err(report::BuildError::Rtl(format!("RTL mismatch: {line}")));
         }
@@ -202,7 +208,8 @@ fn rtl_measure(
 #[cfg(not(feature = "rtl"))]
 fn rtl_measure(
     _: &PreparedLayer,
-    _: &[weightstream::formats::EncodedStream],
+    _: &[weightstream::blocks::BlockedStream],
+    _: &weightstream::rtl::DesignPoint,
 ) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
     Ok(Vec::new())
 }

@@ -54,7 +54,7 @@
  */
 module tb_ws_top;
 
-// top under test: 0 ws_top_dense, 1 ws_top_bitmap, 2 ws_top_delta_bitmap, 3 ws_top_csc
+// FORMAT of ws_top_core under test (codes: rtl/ws_rtl.toml)
 parameter integer FMT       = 0;
 // lanes per beat
 parameter integer N         = 16;
@@ -141,36 +141,21 @@ wire [31:0]      cnt_stalled_o;
 
 always #5 clk = ~clk;
 
-`define WS_TB_TOP(name) \
-    name #( \
-        .N(N), .Q(Q), .B(B), .R(R), .P(P), .QA(QA), .ACC(ACC), .MAX_O(MAX_O) \
-    ) u_top ( \
-        .clk(clk), .rst(rst), \
-        .start_i(start_i), .cfg_rows_i(cfg_rows_i), .cfg_cols_i(cfg_cols_i), \
-        .s_w_data_i(s_w_data_i), .s_w_valid_i(s_w_valid_i), .s_w_last_i(s_w_last_i), \
-        .s_w_ready_o(s_w_ready_o), \
-        .s_act_data_i(s_act_data_i), .s_act_valid_i(s_act_valid_i), .s_act_ready_o(s_act_ready_o), \
-        .m_y_data_o(m_y_data_o), .m_y_valid_o(m_y_valid_o), .m_y_last_o(m_y_last_o), \
-        .m_y_ready_i(m_y_ready_i), \
-        .mon_beat_data_o(mon_beat_data_o), .mon_beat_fire_o(mon_beat_fire_o), \
-        .busy_o(busy_o), .done_o(done_o), .error_o(error_o), .error_code_o(error_code_o), \
-        .cnt_cycles_o(cnt_cycles_o), .cnt_words_o(cnt_words_o), .cnt_beats_o(cnt_beats_o), \
-        .cnt_starved_o(cnt_starved_o), .cnt_stalled_o(cnt_stalled_o) \
-    );
-
-generate
-    if (FMT == 0) begin : g_dense
-        `WS_TB_TOP(ws_top_dense)
-    end else if (FMT == 1) begin : g_bitmap
-        `WS_TB_TOP(ws_top_bitmap)
-    end else if (FMT == 2) begin : g_delta_bitmap
-        `WS_TB_TOP(ws_top_delta_bitmap)
-    end else begin : g_csc
-        `WS_TB_TOP(ws_top_csc)
-    end
-endgenerate
-
-`undef WS_TB_TOP
+ws_top_core #(
+    .FORMAT(FMT), .N(N), .Q(Q), .B(B), .R(R), .P(P), .QA(QA), .ACC(ACC), .MAX_O(MAX_O)
+) u_top (
+    .clk(clk), .rst(rst),
+    .start_i(start_i), .cfg_rows_i(cfg_rows_i), .cfg_cols_i(cfg_cols_i),
+    .s_w_data_i(s_w_data_i), .s_w_valid_i(s_w_valid_i), .s_w_last_i(s_w_last_i),
+    .s_w_ready_o(s_w_ready_o),
+    .s_act_data_i(s_act_data_i), .s_act_valid_i(s_act_valid_i), .s_act_ready_o(s_act_ready_o),
+    .m_y_data_o(m_y_data_o), .m_y_valid_o(m_y_valid_o), .m_y_last_o(m_y_last_o),
+    .m_y_ready_i(m_y_ready_i),
+    .mon_beat_data_o(mon_beat_data_o), .mon_beat_fire_o(mon_beat_fire_o),
+    .busy_o(busy_o), .done_o(done_o), .error_o(error_o), .error_code_o(error_code_o),
+    .cnt_cycles_o(cnt_cycles_o), .cnt_words_o(cnt_words_o), .cnt_beats_o(cnt_beats_o),
+    .cnt_starved_o(cnt_starved_o), .cnt_stalled_o(cnt_stalled_o)
+);
 
 // ---------------------------------------------------------------- state
 integer cyc      = 0;  // cycle number (see header)

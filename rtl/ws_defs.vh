@@ -1,0 +1,41 @@
+// @generated from rtl/ws_rtl.toml by `weightstream rtl-header`: do not edit.
+// FORMAT codes, error codes and parameter ranges of the weightstream RTL.
+
+`ifndef WS_DEFS_VH
+`define WS_DEFS_VH
+
+// FORMAT codes
+`define WS_FMT_DENSE 0
+`define WS_FMT_BITMAP 1
+`define WS_FMT_DELTA_BITMAP 2
+`define WS_FMT_CSC 3
+`define WS_FMT_MIN 0
+`define WS_FMT_MAX 3
+
+// error codes on error_code_o (0: none)
+`define WS_ERR_NONE 4'd0
+`define WS_ERR_TRUNCATED 4'd1
+`define WS_ERR_COUNT_EXCEEDS_ROWS 4'd2
+`define WS_ERR_RUN_PAST_COLUMN_END 4'd3
+`define WS_ERR_TRAILING_DATA 4'd4
+`define WS_ERR_BAD_CONFIG 4'd5
+
+// parameter ranges (inclusive)
+`define WS_N_MIN 1
+`define WS_N_MAX 64
+`define WS_Q_MIN 2
+`define WS_Q_MAX 16
+`define WS_B_MIN 8
+`define WS_B_MAX 1024
+`define WS_R_MIN 1
+`define WS_R_MAX 16
+`define WS_P_MIN 1
+`define WS_P_MAX 32
+`define WS_QA_MIN 2
+`define WS_QA_MAX 16
+`define WS_ACC_MIN 4
+`define WS_ACC_MAX 64
+`define WS_MAX_O_MIN 1
+`define WS_MAX_O_MAX 65535
+
+`endif  // WS_DEFS_VH
