@@ -23,6 +23,7 @@ pub mod quant;
 pub mod report;
 pub mod rtl;
 pub mod study;
+pub mod sweep;
 
 pub use formats::{Format, StreamParams};
 pub use matrix::QuantMatrix;

@@ -33,6 +33,9 @@ enum Command {
     /// What each decoder costs in hardware at a design point: yosys cells, flip-flops, memory
     /// bits, logic levels, and iCE40 HX8K LCs / BRAM / Fmax (nextpnr-ice40), per format.
     Cost(cli::cost::CostArgs),
+    /// Design-space sweep: comma lists of N, B, R, P, MAX_O, QA, ACC, sparsity and Q; per point
+    /// and format the model's bus words, saved %, front-end cost, Pareto front, chart.
+    Sweep(cli::sweep::SweepArgs),
     /// Decodes every stream of an --emit-streams directory and reports the first malformed one.
     Check {
         /// The directory or its manifest.json.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cli::diff::run_diff(args),
         Command::Cost(args) => cli::cost::run_cost(args),
         Command::Study(args) => cli::study::run_study(args),
+        Command::Sweep(args) => cli::sweep::run_sweep(args),
         Command::RtlHeader => {
             print!("{}", weightstream::rtl::verilog_header());
             Ok(())

@@ -150,3 +150,4 @@ pub mod cost;
 pub mod diff;
 pub mod report;
 pub mod study;
+pub mod sweep;

@@ -1,0 +1,254 @@
+//! `weightstream sweep`: the design-space sweep CLI: parses the comma lists, validates every
+//! point before running anything, measures, costs, co-simulates (`--rtl`), prints the table and
+//! Pareto points, writes CSV / JSON / chart.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use super::{load, ModelArgs};
+use weightstream::cost::CostOptions;
+use weightstream::quant::{Granularity, PruneMode};
+use weightstream::sweep::{self, parse_list, SweepJson, SweepSpec};
+
+#[derive(Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// N: PE lanes, comma-separated.
+    #[arg(long, default_value = "16")]
+    lanes: Vec<String>,
+    /// B: bus word bits, comma-separated.
+    #[arg(long, default_value = "64")]
+    bus_bits: Vec<String>,
+    /// R: CSC run bits, comma-separated.
+    #[arg(long, default_value = "4")]
+    run_bits: Vec<String>,
+    /// P: CSC count bits, comma-separated.
+    #[arg(long, default_value = "16")]
+    count_bits: Vec<String>,
+    /// MAX_O: rows the PE array holds, comma-separated.
+    #[arg(long, default_value = "1280")]
+    max_rows: Vec<String>,
+    /// QA: activation bits, comma-separated.
+    #[arg(long, default_value = "8")]
+    act_bits: Vec<String>,
+    /// ACC: accumulator bits, comma-separated.
+    #[arg(long, default_value = "32")]
+    acc_bits: Vec<String>,
+    /// Pruning sparsities, comma-separated.
+    #[arg(long, default_value = "0.5,0.7,0.9")]
+    sparsity: Vec<String>,
+    /// Q: weight bits, comma-separated.
+    #[arg(long, default_value = "8")]
+    bits: Vec<String>,
+    /// Prune each layer to the sparsity, or one global threshold.
+    #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
+    prune: PruneMode,
+    /// Quantization scale per layer or per output channel.
+    #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
+    granularity: Granularity,
+    /// Skip the decoder cost (no synthesis; no chart, no Pareto front).
+    #[arg(long)]
+    no_cost: bool,
+    /// Skip place and route (nextpnr-ice40): no Fmax.
+    #[arg(long)]
+    no_fpga: bool,
+    /// Synthesis jobs at once.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+    /// Also co-simulate every layer of every point and format through the RTL (non-built-in
+    /// points are verilated on demand): cycles and mismatches; any mismatch exits non-zero.
+    #[cfg(feature = "rtl")]
+    #[arg(long)]
+    rtl: bool,
+    /// Write the rows as CSV.
+    #[arg(long)]
+    csv: Option<PathBuf>,
+    /// Write the rows as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write sweep.csv, sweep.json, sweep.txt and the chart (sweep.png, sweep.svg) here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+impl SweepArgs {
+    fn spec(&self) -> Result<SweepSpec> {
+        Ok(SweepSpec {
+            lanes: parse_list("lanes", "a whole number", &self.lanes)?,
+            bus_bits: parse_list("bus-bits", "a whole number", &self.bus_bits)?,
+            run_bits: parse_list("run-bits", "a whole number", &self.run_bits)?,
+            count_bits: parse_list("count-bits", "a whole number", &self.count_bits)?,
+            max_rows: parse_list("max-rows", "a whole number", &self.max_rows)?,
+            act_bits: parse_list("act-bits", "a whole number", &self.act_bits)?,
+            acc_bits: parse_list("acc-bits", "a whole number", &self.acc_bits)?,
+            sparsities: parse_list("sparsity", "a number", &self.sparsity)?,
+            bits: parse_list("bits", "a whole number", &self.bits)?,
+            prune: self.prune,
+            granularity: self.granularity,
+        })
+    }
+
+    #[cfg(feature = "rtl")]
+    fn rtl(&self) -> bool {
+        self.rtl
+    }
+
+    #[cfg(not(feature = "rtl"))]
+    fn rtl(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(feature = "rtl")]
+fn measure_rtl(
+    model: &weightstream::model::Model,
+    spec: &SweepSpec,
+    points: &[weightstream::rtl::DesignPoint],
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<sweep::SweepRow>> {
+    use weightstream::cosim::{self, CosimOptions};
+    use weightstream::report::{BuildError, RtlMeasure};
+    use weightstream::Format;
+    for p in points {
+        cosim::prepare_models(&Format::ALL, p, false).with_context(|| format!("RTL models at {}", p.name()))?;
+    }
+    let opts = CosimOptions::default();
+    let mut run = |point: &weightstream::rtl::DesignPoint, layer: &weightstream::prepare::PreparedLayer| {
+        Format::ALL
+            .iter()
+            .map(|&f| {
+                let r = cosim::run_matrix(&layer.name, &layer.matrix, f, point, &opts)
+                    .map_err(|e| BuildError::Rtl(e.to_string()))?;
+                if let Some(line) = r.mismatch_line() {
+                    eprintln!("sweep: MISMATCH at {}: {line}", point.name());
+                }
+                Ok(RtlMeasure {
+                    cycles: r.cycles,
+                    words: r.words,
+                    efficiency: r.efficiency,
+                    starved: r.starved,
+                    stalled: r.stalled,
+                    mismatches: r.mismatches,
+                    saved_pct: 0.0,
+                })
+            })
+            .collect::<Result<Vec<_>, BuildError>>()
+    };
+    Ok(sweep::measure(model, spec, points, Some(&mut run), progress)?)
+}
+
+#[cfg(not(feature = "rtl"))]
+fn measure_rtl(
+    _: &weightstream::model::Model,
+    _: &SweepSpec,
+    _: &[weightstream::rtl::DesignPoint],
+    _: &mut dyn FnMut(&str),
+) -> Result<Vec<sweep::SweepRow>> {
+    bail!("--rtl needs the rtl feature")
+}
+
+pub fn run_sweep(args: &SweepArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let spec = args.spec()?;
+    let points = spec.points()?;
+    let model_path = Path::new(&args.model.model);
+    let outputs: Vec<PathBuf> = args
+        .csv
+        .iter()
+        .chain(&args.json)
+        .cloned()
+        .chain(
+            args.out
+                .iter()
+                .flat_map(|d| ["sweep.csv", "sweep.json", "sweep.txt", "sweep.png", "sweep.svg"].map(|f| d.join(f))),
+        )
+        .collect();
+    for o in &outputs {
+        if same_file(o, model_path) {
+            bail!("{}: output path is the model file; refusing to overwrite it", o.display());
+        }
+    }
+    if let Some(d) = &args.out {
+        if same_file(d, model_path) {
+            bail!("{}: --out is the model file", d.display());
+        }
+    }
+    let model = load(&args.model)?;
+    let settings = spec.sparsity_values().len() * points.len();
+    eprintln!(
+        "sweep: {} ({}): {} design points x {} sparsities = {} points, {} formats each",
+        model.name,
+        model.provenance.label(),
+        points.len(),
+        spec.sparsity_values().len(),
+        settings,
+        weightstream::Format::ALL.len()
+    );
+    let mut progress = |line: &str| eprintln!("{line}");
+    let mut rows = if args.rtl() {
+        measure_rtl(&model, &spec, &points, &mut progress)?
+    } else {
+        sweep::measure(&model, &spec, &points, None, &mut progress)?
+    };
+    let t_measure = t0.elapsed().as_secs_f64();
+    if !args.no_cost {
+        let t1 = Instant::now();
+        let opts = CostOptions { fpga: !args.no_fpga, jobs: args.jobs.max(1), ..Default::default() };
+        let (cached, synthesized) = sweep::attach_costs(&mut rows, &points, &opts, &|line: &str| eprintln!("{line}"))?;
+        eprintln!(
+            "sweep: front-end costs: {cached} cached, {synthesized} synthesized in {:.1} s",
+            t1.elapsed().as_secs_f64()
+        );
+        sweep::mark_pareto(&mut rows);
+    }
+    let table = sweep::table(&rows);
+    let pareto = sweep::pareto_text(&rows);
+    print!("{table}");
+    if !pareto.is_empty() {
+        println!();
+        print!("{pareto}");
+    }
+    let csv = sweep::csv(&rows);
+    let json = serde_json::to_string_pretty(&SweepJson::new(&model, &spec, &rows))?;
+    let write = |p: &Path, text: &str| fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()));
+    if let Some(p) = &args.csv {
+        write(p, &csv)?;
+    }
+    if let Some(p) = &args.json {
+        write(p, &json)?;
+    }
+    if let Some(d) = &args.out {
+        fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
+        write(&d.join("sweep.csv"), &csv)?;
+        write(&d.join("sweep.json"), &json)?;
+        write(&d.join("sweep.txt"), &format!("{table}\n{pareto}"))?;
+        if rows.iter().any(|r| r.cost.is_some()) {
+            let files = sweep::chart::write_chart(&rows, &model.name, d)?;
+            eprintln!("sweep: chart {} and {}", files.png.display(), files.svg.display());
+        }
+        eprintln!("sweep: wrote {}", d.display());
+    }
+    let mismatches: u64 = rows.iter().filter_map(|r| r.rtl_mismatches).sum();
+    eprintln!(
+        "sweep: done in {:.1} s (bandwidth{} {:.1} s)",
+        t0.elapsed().as_secs_f64(),
+        if args.rtl() { " + RTL" } else { "" },
+        t_measure
+    );
+    if mismatches > 0 {
+        bail!("{mismatches} RTL mismatches (outputs written; see the lines above)");
+    }
+    Ok(())
+}
