@@ -5,6 +5,7 @@ mod bundle;
 mod cli;
 #[cfg(feature = "rtl")]
 mod cosim;
+mod cost;
 mod formats_examples;
 mod formats_props;
 mod icarus;
@@ -13,4 +14,5 @@ mod malformed;
 mod quantize;
 mod report;
 mod study;
+mod sweep;
 mod util;

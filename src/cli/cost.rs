@@ -220,3 +220,29 @@ pub fn csv(runs: &[CostRun]) -> String {
     }
     s
 }
+
+/// The front-end costs of every format at `point` for `report --cost`: from the cache, or
+/// synthesized (2 jobs; progress on stderr unless `quiet`).
+pub fn front_end_costs(point: &weightstream::rtl::DesignPoint, quiet: bool) -> Result<Vec<cost::Cost>> {
+    let reqs: Vec<CostRequest> =
+        Format::ALL.iter().map(|&format| CostRequest { unit: Unit::FrontEnd, format, point: *point }).collect();
+    let t0 = Instant::now();
+    let progress = |line: &str| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    };
+    let mut costs = Vec::new();
+    for r in cost::cost_all(&reqs, &CostOptions::default(), &progress) {
+        costs.push(r?.cost);
+    }
+    if !quiet {
+        eprintln!(
+            "cost: front ends of {} formats at {} in {:.1} s",
+            costs.len(),
+            point.name(),
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(costs)
+}

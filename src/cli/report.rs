@@ -14,7 +14,7 @@ use super::{load, DesignArgs, ModelArgs, PrepareArgs};
 use weightstream::emit::StreamEmitter;
 use weightstream::model::safetensors_io::{write_i32_safetensors, IntTensor};
 use weightstream::prepare::{prepare, PreparedLayer};
-use weightstream::report::bundle::{write_bundle, BundleOptions};
+use weightstream::report::bundle::{write_bundle_with_cost, BundleOptions};
 use weightstream::report::energy::{self, EnergyParams};
 use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
 
@@ -60,6 +60,11 @@ pub struct ReportArgs {
     /// Print nothing to the terminal (files are still written); no progress bar.
     #[arg(long)]
     quiet: bool,
+    /// With --out: add the decoders' hardware cost (front end per format: cells, flip-flops, logic
+    /// levels, iCE40 Fmax) and a bandwidth-saved-vs-area chart; from the `weightstream cost`
+    /// cache, else synthesized (yosys + nextpnr-ice40: minutes).
+    #[arg(long)]
+    cost: bool,
     /// Also run every layer through the RTL tops (co-simulation): cycles, efficiency, words
     /// measured on the wire. Needs stream parameters of a built RTL set (the defaults are).
     #[cfg(feature = "rtl")]
@@ -157,8 +162,9 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         let started = std::time::Instant::now();
         let opts = BundleOptions { command: std::env::args().collect(), energy: energy_params };
-        let summary =
-            write_bundle(&report, dir, &opts).with_context(|| format!("{}: writing the bundle", dir.display()))?;
+        let costs = if args.cost { super::cost::front_end_costs(&design, args.quiet)? } else { Vec::new() };
+        let summary = write_bundle_with_cost(&report, dir, &opts, &costs)
+            .with_context(|| format!("{}: writing the bundle", dir.display()))?;
         if !args.quiet {
             eprintln!(
                 "bundle: {} files in {} ({} charts, PNG + SVG) in {:.2} s; open {}",

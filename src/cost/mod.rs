@@ -212,6 +212,19 @@ pub struct CostRun {
     pub dir: PathBuf,
 }
 
+impl CostRequest {
+    /// The request as synthesized: QA and ACC size only the PE array, so a front end is always
+    /// synthesized (and cached) at QA = 8, ACC = 32 whatever the design point says.
+    pub fn canonical(&self) -> CostRequest {
+        let mut r = *self;
+        if r.unit == Unit::FrontEnd {
+            r.point.act_bits = 8;
+            r.point.acc_bits = 32;
+        }
+        r
+    }
+}
+
 /// What can go wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum CostError {
@@ -336,6 +349,24 @@ pub fn cost_all(
     results.into_inner().unwrap().into_iter().map(|r| r.expect("every request ran")).collect()
 }
 
+/// The cached cost of a request, if any (nothing is synthesized): looked up with and without the
+/// FPGA flow, the FPGA one first.
+pub fn cached(req: &CostRequest, opts: &CostOptions) -> Option<CostRun> {
+    let t0 = Instant::now();
+    let req = &req.canonical();
+    req.point.validate().ok()?;
+    let tools = tools();
+    let mut first = opts.clone();
+    first.fpga = true;
+    let mut second = opts.clone();
+    second.fpga = false;
+    [first, second].iter().find_map(|o| {
+        let dir = o.cache_dir.join(cache_key(req, o, &tools).ok()?);
+        let cost = read_entry(&dir)?;
+        Some(CostRun { cost, from_cache: true, seconds: t0.elapsed().as_secs_f64(), dir })
+    })
+}
+
 /// The cost of one request (cached).
 pub fn cost(req: &CostRequest, opts: &CostOptions) -> Result<CostRun, CostError> {
     cost_with(req, opts, &tools(), &|_| {})
@@ -349,6 +380,7 @@ fn cost_with(
 ) -> Result<CostRun, CostError> {
     let t0 = Instant::now();
     req.point.validate()?;
+    let req = &req.canonical();
     if tools.yosys.is_none() {
         return Err(CostError::YosysMissing);
     }
@@ -501,12 +533,13 @@ fn run_flows(
         Fpga::Skipped { reason: "not asked (--no-fpga)".into() }
     } else if tools.nextpnr.is_none() {
         Fpga::Skipped { reason: "nextpnr-ice40 not installed".into() }
-    } else if (st.cells as f64) * LC_PER_CELL_LOW > 1.5 * DEVICE_LCS as f64 {
+    } else if lc_estimate(st.cells, mem.memory_bits) > 1.5 * DEVICE_LCS as f64 {
         Fpga::Skipped {
             reason: format!(
-                "far over the device: {} generic cells, >= ~{} LCs; HX8K has {}",
+                "far over the device: {} generic cells ({} of them memory bits as flip-flops), >= ~{} LCs; HX8K has {}",
                 thousands(st.cells),
-                thousands(((st.cells as f64) * LC_PER_CELL_LOW) as u64),
+                thousands(mem.memory_bits),
+                thousands(lc_estimate(st.cells, mem.memory_bits) as u64),
                 thousands(DEVICE_LCS)
             ),
         }
@@ -606,6 +639,12 @@ fn fpga_flow(
             })
         }
     }
+}
+
+/// A low estimate of the iCE40 logic cells of a generic netlist: memories, which generic `synth`
+/// maps to a flip-flop and about one read-mux cell per bit, may go to block RAM instead.
+fn lc_estimate(cells: u64, memory_bits: u64) -> f64 {
+    cells.saturating_sub(2 * memory_bits) as f64 * LC_PER_CELL_LOW
 }
 
 /// `12345` as `12,345`.

@@ -5,6 +5,11 @@
 //! charts as PNG and SVG under `charts/`, `command.txt` (the exact command line) and
 //! `manifest.json` (command, parameters, tool version, energy source, file list).
 //!
+//! With `report --cost` ([`write_bundle_with_cost`]) the bundle also has the decoders' hardware
+//! cost (front end per format: cells, flip-flops, logic levels, Fmax; see [`crate::cost`]) and
+//! the chart of bandwidth saved against front-end area; without, it says how to add them.
+//! Nothing is synthesized here.
+//!
 //! The HTML and Markdown are rendered from one list of [`Block`]s so they cannot disagree.
 
 use std::fs;
@@ -13,12 +18,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::charts::{self, WrittenChart};
+use super::charts::{self, AreaPoint, WrittenChart};
 use super::energy::{self, EnergyParams, EnergyReport};
 use super::table::{breakdown_grid, layer_grid, preamble, remainder_line, rtl_grid, Grid};
 use super::{CsvReporter, JsonReporter, Report, Reporter};
+use crate::cost::{self, Cost, CostOptions, CostRequest, Fpga, Unit};
 use crate::formats::Format;
 use crate::plot::{self, PlotError};
+use crate::rtl::DesignPoint;
 
 /// What the bundle is built from besides the report.
 #[derive(Debug, Clone)]
@@ -172,6 +179,103 @@ fn energy_grid(e: &EnergyReport, labels: &[String]) -> Grid {
     Grid { header, rows }
 }
 
+/// The report's design point as far as the front end is concerned (QA and ACC do not change it).
+pub fn front_end_point(r: &Report) -> DesignPoint {
+    DesignPoint {
+        lanes: r.stream.lanes,
+        weight_bits: r.stream.weight_bits,
+        bus_bits: r.stream.bus_bits,
+        run_bits: r.stream.run_bits,
+        count_bits: r.stream.count_bits,
+        act_bits: 8,
+        acc_bits: 32,
+        max_rows: r.max_rows,
+    }
+}
+
+/// Front-end costs of every format at the report's design point, from the `weightstream cost`
+/// cache (formats without a cached result are left out).
+pub fn cached_front_end_costs(r: &Report) -> Vec<Cost> {
+    let point = front_end_point(r);
+    let opts = CostOptions::default();
+    Format::ALL
+        .iter()
+        .filter_map(|&format| cost::cached(&CostRequest { unit: Unit::FrontEnd, format, point }, &opts))
+        .map(|run| run.cost)
+        .collect()
+}
+
+/// The command that fills the cache for the report's design point.
+fn cost_command(r: &Report) -> String {
+    let p = front_end_point(r);
+    format!(
+        "weightstream cost --lanes {} --bits {} --bus-bits {} --run-bits {} --count-bits {} --max-rows {}",
+        p.lanes, p.weight_bits, p.bus_bits, p.run_bits, p.count_bits, p.max_rows
+    )
+}
+
+fn cost_grid(r: &Report, costs: &[Cost]) -> Grid {
+    let header = ["format", "front-end cells", "flip-flops", "logic levels", "HX8K LCs", "Fmax MHz", "saved%"]
+        .map(String::from)
+        .to_vec();
+    let rows = costs
+        .iter()
+        .map(|c| {
+            let saved = r.totals.formats.iter().find(|f| f.format.name() == c.format).map(|f| f.saved_pct);
+            let (lcs, fmax) = match &c.fpga {
+                Fpga::Placed { lcs, fmax_mhz, .. } => (lcs.to_string(), format!("{fmax_mhz:.1}")),
+                Fpga::DoesNotFit { lcs, .. } => (lcs.map_or("-".into(), |l| l.to_string()), "does not fit".to_string()),
+                Fpga::Skipped { .. } => ("-".into(), "-".into()),
+            };
+            vec![
+                c.format.clone(),
+                c.cells.to_string(),
+                c.flip_flops.to_string(),
+                c.logic_levels.to_string(),
+                lcs,
+                fmax,
+                saved.map_or("-".into(), |s| format!("{s:.1}")),
+            ]
+        })
+        .collect();
+    Grid { header, rows }
+}
+
+fn cost_blocks(r: &Report, costs: &[Cost], chart: Option<&WrittenChart>) -> Vec<Block> {
+    let mut doc = vec![Block::Heading(2, "Decoder hardware cost (front end)".into())];
+    if costs.is_empty() {
+        doc.push(Block::Para(format!(
+            "Not in this bundle. Add `--cost` to `report --out`: it takes the front-end costs of this design \
+             point from the `weightstream cost` cache, or synthesizes them (yosys and nextpnr-ice40 per format: \
+             about 2 minutes at n8_q4_b32 and 4 to 5 minutes at n16_q8_b64 on 2 cores; `{}` fills the cache \
+             beforehand).",
+            cost_command(r)
+        )));
+        return doc;
+    }
+    let c0 = &costs[0];
+    doc.push(Block::Para(format!(
+        "The front end of each format (bit aligner + decoder with its beat sequencer, registered at every input \
+         and output; no word FIFO, no PE array) at {}: yosys generic synthesis (cells incl. flip-flops; logic \
+         levels = longest register-to-register path in 2-input gates) and place and route on an iCE40 HX8K \
+         (nextpnr-ice40, seed 1; Fmax after routing). saved% = bus words saved against dense over the whole \
+         model. Tools: {}. From the `weightstream cost` cache; `weightstream cost --what both` adds the whole \
+         top.",
+        c0.point, c0.tools
+    )));
+    doc.push(Block::Table(cost_grid(r, costs)));
+    if let Some(c) = chart {
+        doc.push(Block::Chart {
+            png: format!("charts/{}.png", c.name),
+            svg: format!("charts/{}.svg", c.name),
+            title: c.title.clone(),
+            caption: c.caption.clone(),
+            width: c.size.0,
+        });
+    }
+    doc
+}
+
 /// The document: every heading, paragraph, table and chart, in order.
 pub(crate) fn document(
     r: &Report,
@@ -179,6 +283,7 @@ pub(crate) fn document(
     charts: &[WrittenChart],
     argv: &[String],
     files: &[String],
+    costs: &[Cost],
 ) -> Vec<Block> {
     let full: Vec<String> = r.layers.iter().map(|l| l.name.clone()).collect();
     let labels = plot::abbreviate_all(&full);
@@ -233,7 +338,7 @@ pub(crate) fn document(
     )));
 
     doc.push(Block::Heading(2, "Charts".into()));
-    for c in charts {
+    for c in charts.iter().filter(|c| c.name != "area") {
         doc.push(Block::Chart {
             png: format!("charts/{}.png", c.name),
             svg: format!("charts/{}.svg", c.name),
@@ -258,6 +363,7 @@ pub(crate) fn document(
         doc.push(Block::Heading(2, "RTL co-simulation".into()));
         doc.push(Block::Table(g));
     }
+    doc.extend(cost_blocks(r, costs, charts.iter().find(|c| c.name == "area")));
     doc.push(Block::Heading(2, "Energy and load time per layer".into()));
     doc.push(Block::Para(format!(
         "nJ = DRAM + SRAM energy of the format's bits; us = load time, D = DRAM-bound ({} GB/s), C = decoder-bound \
@@ -448,6 +554,8 @@ struct Manifest<'a> {
     energy: &'a EnergyParams,
     energy_source: &'static str,
     rtl: bool,
+    /// Front-end hardware cost per format (from the `weightstream cost` cache), empty when absent.
+    cost: &'a [Cost],
     files: &'a [String],
 }
 
@@ -458,15 +566,38 @@ fn write_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> 
 }
 
 /// Writes the whole bundle into `dir` (created if missing; existing files of the same names are
-/// replaced).
+/// replaced), without the decoders' hardware cost (the bundle says how to add it).
 pub fn write_bundle(report: &Report, dir: &Path, opts: &BundleOptions) -> Result<BundleSummary, BundleError> {
+    write_bundle_with_cost(report, dir, opts, &[])
+}
+
+/// [`write_bundle`] with the front-end cost of the formats (`report --cost`; from
+/// [`cached_front_end_costs`] or [`crate::cost::cost_all`]): a cost table and the chart of
+/// bandwidth saved against decoder area.
+pub fn write_bundle_with_cost(
+    report: &Report,
+    dir: &Path,
+    opts: &BundleOptions,
+    costs: &[Cost],
+) -> Result<BundleSummary, BundleError> {
     if report.layers.is_empty() {
         return Err(BundleError::Empty);
     }
     let energy = energy::estimate(report, &opts.energy)?;
     let chart_dir = dir.join("charts");
     fs::create_dir_all(&chart_dir).map_err(io_err(&chart_dir))?;
-    let charts = charts::write_all(report, &energy, &chart_dir)?;
+    let mut charts = charts::write_all(report, &energy, &chart_dir)?;
+    if !costs.is_empty() {
+        let points: Vec<AreaPoint> = costs
+            .iter()
+            .filter_map(|c| {
+                let format: Format = c.format.parse().ok()?;
+                let saved = report.totals.formats.iter().find(|f| f.format == format)?.saved_pct;
+                Some(AreaPoint { format, cells: c.cells, saved_pct: saved, fmax_mhz: c.fpga.fmax_mhz() })
+            })
+            .collect();
+        charts.push(charts::write_area_chart(&points, &costs[0].point, &chart_dir)?);
+    }
 
     let mut files: Vec<String> =
         ["index.html", "report.md", "layers.csv", "report.json", "energy.csv", "command.txt", "manifest.json"]
@@ -494,13 +625,14 @@ pub fn write_bundle(report: &Report, dir: &Path, opts: &BundleOptions) -> Result
         energy: &opts.energy,
         energy_source: energy::ENERGY_SOURCE,
         rtl: report.totals.formats.iter().any(|f| f.rtl.is_some()),
+        cost: costs,
         files: &files,
     };
     write_with(&dir.join("manifest.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &manifest).map_err(io::Error::other)?;
         writeln!(w)
     })?;
-    let doc = document(report, &energy, &charts, &opts.command, &files);
+    let doc = document(report, &energy, &charts, &opts.command, &files, costs);
     let md = to_markdown(&doc);
     write_with(&dir.join("report.md"), |w| w.write_all(md.as_bytes()))?;
     let html = to_html(&doc);

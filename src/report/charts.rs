@@ -3,6 +3,9 @@
 //! the model total, density and density after delta per layer, and with `--rtl` decode cycles
 //! against the bus and lane bounds (decoder efficiency) and stall/starve cycles.
 //!
+//! Also, when the decoders' hardware cost is known, bandwidth saved against front-end area, one
+//! point per format ([`write_area_chart`]).
+//!
 //! Layers are categories on the x axis, labelled with abbreviated names written vertically
 //! ([`crate::plot::abbreviate_all`]; the bundle's layer table is the key); the width grows with
 //! the layer count so 50+ layers stay legible.
@@ -702,6 +705,98 @@ pub fn write_all(report: &Report, energy: &EnergyReport, dir: &Path) -> Result<V
         )?;
     }
     Ok(out)
+}
+
+/// One format's point on the area chart: front-end cells and the model-total saving.
+#[derive(Debug, Clone)]
+pub struct AreaPoint {
+    /// The format.
+    pub format: Format,
+    /// Front-end cells (yosys generic synthesis).
+    pub cells: u64,
+    /// Bus words saved against dense over the whole model, percent.
+    pub saved_pct: f64,
+    /// Fmax on the iCE40 HX8K, when placed.
+    pub fmax_mhz: Option<f64>,
+}
+
+/// Bandwidth saved against decoder area, one point per format.
+struct AreaChart<'a> {
+    points: &'a [AreaPoint],
+    point_name: &'a str,
+}
+
+impl Chart for AreaChart<'_> {
+    fn name(&self) -> &str {
+        "area"
+    }
+    fn size(&self) -> (u32, u32) {
+        (1100, PANEL_H)
+    }
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let name = self.name();
+        let xmax = self.points.iter().map(|p| p.cells as f64).fold(1.0f64, f64::max) * 1.2;
+        let ys = self.points.iter().map(|p| p.saved_pct);
+        let ymax = ys.clone().fold(10.0f64, f64::max);
+        let ymin = ys.fold(0.0f64, f64::min);
+        let pad = (ymax - ymin) * 0.12;
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("Bandwidth saved vs decoder area (front end at {})", self.point_name), plot::title_style())
+            .margin(12)
+            .margin_right(40)
+            .x_label_area_size(70)
+            .y_label_area_size(100)
+            .build_cartesian_2d(0.0..xmax, (ymin - pad)..(ymax + pad))
+            .map_err(|e| PlotError::draw(name, e))?;
+        chart
+            .configure_mesh()
+            .label_style(plot::tick_style())
+            .x_label_formatter(&|v: &f64| fmt_num(*v))
+            .y_label_formatter(&|v: &f64| fmt_num(*v))
+            .axis_desc_style(plot::axis_label_style())
+            .x_desc("front-end cells (aligner + decoder, yosys generic synthesis)")
+            .y_desc("bus words saved vs dense, whole model, %")
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(|e| PlotError::draw(name, e))?;
+        for p in self.points {
+            let color = plot::format_color(p.format);
+            let fmax = p.fmax_mhz.map_or(String::new(), |f| format!(", {f:.1} MHz"));
+            let label = format!("{}: {} cells, {:.1}%{fmax}", p.format, p.cells, p.saved_pct);
+            let xy = (p.cells as f64, p.saved_pct);
+            chart
+                .draw_series(std::iter::once(Circle::new(xy, 9, color.filled())))
+                .map_err(bar_err(name))?
+                .label(label)
+                .legend(move |(x, y)| Circle::new((x + 7, y), 6, color.filled()));
+            let style = plot::tick_style().pos(Pos::new(HPos::Left, VPos::Bottom));
+            chart
+                .draw_series(std::iter::once(Text::new(p.format.name().to_string(), xy, style)))
+                .map_err(bar_err(name))?;
+        }
+        draw_legend(&mut chart, name, SeriesLabelPosition::LowerRight)
+    }
+}
+
+/// Draws the "bandwidth saved vs decoder area" chart into `dir` (PNG and SVG).
+pub fn write_area_chart(points: &[AreaPoint], point_name: &str, dir: &Path) -> Result<WrittenChart, PlotError> {
+    if points.is_empty() {
+        return Err(PlotError::Empty("cost".into()));
+    }
+    let chart = AreaChart { points, point_name };
+    let files = plot::render(&chart, dir)?;
+    Ok(WrittenChart {
+        name: chart.name().to_string(),
+        title: "Bandwidth saved vs decoder area".into(),
+        caption: "One point per format: x = cells of its front end (bit aligner + decoder with its beat \
+                  sequencer, registered at its edges; yosys generic synthesis at the report's design point), y = \
+                  bus words saved against dense over the whole model. Up and to the left is better; the legend \
+                  adds Fmax on an iCE40 HX8K where it was placed."
+            .into(),
+        files,
+        size: chart.size(),
+    })
 }
 
 /// Object-safe view of [`Chart`] (its draw is generic), for the list in [`write_all`].
