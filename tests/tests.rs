@@ -14,5 +14,4 @@ mod malformed;
 mod quantize;
 mod report;
 mod study;
-mod sweep;
 mod util;
