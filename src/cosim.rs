@@ -227,6 +227,9 @@ pub fn prepare_models(formats: &[Format], design: &DesignPoint, quiet: bool) -> 
                     if traced { "traced, " } else { "" }
                 ),
                 BuildEvent::Built { name, seconds, .. } => eprintln!("rtl: built {name} in {seconds:.1} s"),
+                BuildEvent::Waiting { what } => {
+                    eprintln!("rtl: another weightstream is building {what}; waiting for it")
+                }
                 BuildEvent::Cached { .. } => {}
             }
         })?;

@@ -539,3 +539,34 @@ fn whole_mobilenet_every_format_verified_within_the_throughput_target() {
     }
     assert_eq!(runs, 53 * 4);
 }
+
+/// Two processes that need the same on-demand model at once build it once and both run it: the
+/// second waits on the cache entry's lock (and says so) instead of building over the first.
+#[test]
+fn two_runs_at_once_share_an_on_demand_build() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = || {
+        crate::util::cli()
+            .env("WEIGHTSTREAM_CACHE", cache.path())
+            .args(["cosim", "--model", "synthetic:mobilenet_v2", "--format", "dense", "--layers", "features.0.0"])
+            .args(["--lanes", "3", "--bus-bits", "16", "--bits", "3", "--quiet"])
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (run(), run());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success());
+    let models = cache.path().join("models");
+    let entries: Vec<String> = std::fs::read_dir(&models)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("ws_top_dense_n3_q3_b16") && !n.ends_with(".lock"))
+        .collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let files: Vec<String> = std::fs::read_dir(models.join(&entries[0]))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(files.contains(&"fast.so".to_string()) && files.contains(&"fast.ports".to_string()), "{files:?}");
+    assert!(files.iter().all(|f| !f.starts_with("fast-")), "no staging directory left: {files:?}");
+}

@@ -14,4 +14,5 @@ mod malformed;
 mod quantize;
 mod report;
 mod study;
+mod sweep;
 mod util;

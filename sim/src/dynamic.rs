@@ -61,6 +61,8 @@ pub enum BuildEvent {
     Building { name: String, traced: bool },
     /// The Verilator runtime is being compiled into the cache (once per Verilator version).
     BuildingRuntime,
+    /// Another process holds the build lock of this cache entry: waiting for it.
+    Waiting { what: String },
     /// A build finished, in seconds.
     Built { name: String, traced: bool, seconds: f64 },
     /// The library came from the cache.
@@ -218,13 +220,22 @@ fn cache_key(req: &BuildRequest) -> Result<String> {
 struct Lock(File);
 
 impl Lock {
-    fn take(path: &Path) -> Result<Self> {
+    /// Takes the lock, telling `progress` when another process holds it and this one waits.
+    fn take(path: &Path, progress: &mut dyn FnMut(BuildEvent)) -> Result<Self> {
         let io = |e: std::io::Error| SimError::Build(format!("{}: {e}", path.display()));
         if let Some(d) = path.parent() {
             fs::create_dir_all(d).map_err(io)?;
         }
         let f = File::options().create(true).truncate(false).write(true).open(path).map_err(io)?;
-        f.lock().map_err(io)?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let what = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                progress(BuildEvent::Waiting { what });
+                f.lock().map_err(io)?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
         Ok(Lock(f))
     }
 }
@@ -270,7 +281,7 @@ fn runtime_objects(cache: &Path, progress: &mut dyn FnMut(BuildEvent)) -> Result
     if done.is_file() {
         return Ok(objs);
     }
-    let _lock = Lock::take(&dir.with_extension("lock"))?;
+    let _lock = Lock::take(&dir.with_extension("lock"), progress)?;
     if done.is_file() {
         return Ok(objs);
     }
@@ -331,7 +342,7 @@ fn build_variant(
     let ports_file = entry.join(format!("{variant}.ports"));
     let name = req.name.clone();
     if !lib.is_file() || !ports_file.is_file() {
-        let _lock = Lock::take(&entry.with_extension(format!("{variant}.lock")))?;
+        let _lock = Lock::take(&entry.with_extension(format!("{variant}.lock")), progress)?;
         if !lib.is_file() || !ports_file.is_file() {
             let t = Instant::now();
             let rt = runtime_objects(&req.cache_dir, progress)?;
