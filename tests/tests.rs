@@ -15,4 +15,5 @@ mod quantize;
 mod report;
 mod study;
 mod sweep;
+mod sweep;
 mod util;
