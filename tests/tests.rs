@@ -15,5 +15,4 @@ mod quantize;
 mod report;
 mod study;
 mod sweep;
-mod sweep;
 mod util;
