@@ -6,14 +6,15 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use weightstream::cosim::{self, CosimOptions};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
-use weightstream::{Format, StreamParams};
+use weightstream::rtl::DesignPoint;
+use weightstream::Format;
 
 fn bench(c: &mut Criterion) {
     let model = Model::load(&ModelSpec::MobileNetV2)
         .or_else(|_| Model::load(&ModelSpec::parse("synthetic:mobilenet_v2").expect("spec")))
         .expect("model");
     let layers = prepare(&model, &PrepareConfig::default()).expect("prepare");
-    let params = StreamParams::default();
+    let params = DesignPoint::default();
     let opts = CosimOptions::default();
     let classifier = layers.last().expect("layers");
     let mut group = c.benchmark_group(format!("cosim {}", model.name));

@@ -168,13 +168,7 @@ pub enum CosimError {
     Io { path: PathBuf, source: std::io::Error },
 }
 
-/// Where the RTL is read from when a model is built on demand: `$WEIGHTSTREAM_RTL_DIR`, else
-/// the `rtl/` of the source tree this binary was built from.
-pub fn rtl_dir() -> PathBuf {
-    std::env::var_os("WEIGHTSTREAM_RTL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl"))
-}
+pub use crate::rtl::rtl_dir;
 
 /// The top's parameters for a format at a design point, FORMAT first.
 fn top_params(format: Format, design: &DesignPoint) -> Vec<(&'static str, i64)> {

@@ -14,6 +14,14 @@ use crate::formats::{Format, StreamParams};
 /// The table, compiled in.
 pub const TABLE_TOML: &str = include_str!("../rtl/ws_rtl.toml");
 
+/// Where the RTL is read from by on-demand simulator builds and synthesis:
+/// `$WEIGHTSTREAM_RTL_DIR`, else the `rtl/` of the source tree this binary was built from.
+pub fn rtl_dir() -> std::path::PathBuf {
+    std::env::var_os("WEIGHTSTREAM_RTL_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl"))
+}
+
 /// The parsed table.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RtlFacts {
@@ -278,7 +286,7 @@ impl DesignPoint {
             }
         }
         if self.bus_bits % 8 != 0 {
-            return Err(DesignPointError(format!("--bus-bits {}: must be a multiple of 8", self.bus_bits)));
+            return Err(DesignPointError(format!("--bus-bits {}: bus bits B must be a multiple of 8", self.bus_bits)));
         }
         if self.acc_bits < self.weight_bits + self.act_bits {
             return Err(DesignPointError(format!(

@@ -111,13 +111,7 @@ impl Default for CostOptions {
     }
 }
 
-/// Where the RTL is read from: `$WEIGHTSTREAM_RTL_DIR`, else the `rtl/` of the source tree this
-/// binary was built from.
-pub fn rtl_dir() -> PathBuf {
-    std::env::var_os("WEIGHTSTREAM_RTL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl"))
-}
+pub use crate::rtl::rtl_dir;
 
 /// The FPGA result of a unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
