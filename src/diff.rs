@@ -130,7 +130,7 @@ impl FormatDiff {
         if self.words_a == 0 {
             0.0
         } else {
-            100.0 * self.words_delta as f64 / self.words_a as f64
+            100.0 * (self.words_b as f64 - self.words_a as f64) / self.words_a as f64
         }
     }
 }
@@ -228,7 +228,7 @@ pub fn diff(a: &LoadedReport, b: &LoadedReport) -> Result<ReportDiff, DiffError>
                     format: fa.format.clone(),
                     words_a: fa.bus_words,
                     words_b: fb.bus_words,
-                    words_delta: fb.bus_words as i64 - fa.bus_words as i64,
+                    words_delta: delta(fa.bus_words, fb.bus_words),
                     saved_a: fa.saved_pct,
                     saved_b: fb.saved_pct,
                     saved_delta_pp: fb.saved_pct - fa.saved_pct,
@@ -252,6 +252,11 @@ pub fn diff(a: &LoadedReport, b: &LoadedReport) -> Result<ReportDiff, DiffError>
     Ok(ReportDiff { a: a.path.clone(), b: b.path.clone(), settings: changed, layers, totals, only_a, only_b })
 }
 
+/// b - a, saturated to the i64 range (word counts near 2^64 do not wrap).
+fn delta(a: u64, b: u64) -> i64 {
+    (i128::from(b) - i128::from(a)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
 fn totals(layers: &[LayerDiff]) -> LayerDiff {
     let mut formats: Vec<FormatDiff> = layers[0]
         .formats
@@ -270,15 +275,15 @@ fn totals(layers: &[LayerDiff]) -> LayerDiff {
     for l in layers {
         for t in &mut formats {
             if let Some(f) = l.formats.iter().find(|f| f.format == t.format) {
-                t.words_a += f.words_a;
-                t.words_b += f.words_b;
-                t.cycles = t.cycles.zip(f.cycles).map(|((a, b), (x, y))| (a + x, b + y));
+                t.words_a = t.words_a.saturating_add(f.words_a);
+                t.words_b = t.words_b.saturating_add(f.words_b);
+                t.cycles = t.cycles.zip(f.cycles).map(|((a, b), (x, y))| (a.saturating_add(x), b.saturating_add(y)));
             }
         }
     }
     let dense = formats.iter().find(|f| f.format == "dense").map(|f| (f.words_a, f.words_b));
     for t in &mut formats {
-        t.words_delta = t.words_b as i64 - t.words_a as i64;
+        t.words_delta = delta(t.words_a, t.words_b);
         if let Some((da, db)) = dense {
             let saved = |w: u64, d: u64| if d == 0 { 0.0 } else { 100.0 * (1.0 - w as f64 / d as f64) };
             t.saved_a = saved(t.words_a, da);
@@ -325,7 +330,7 @@ pub fn write_text(d: &ReportDiff, out: &mut dyn Write) -> io::Result<()> {
             )?;
             if rtl {
                 match f.cycles {
-                    Some((a, b)) => write!(out, " {:>9} {:>9} {:>+9}", a, b, b as i64 - a as i64)?,
+                    Some((a, b)) => write!(out, " {:>9} {:>9} {:>+9}", a, b, i128::from(b) - i128::from(a))?,
                     None => write!(out, " {:>9} {:>9} {:>9}", "-", "-", "-")?,
                 }
             }
@@ -369,6 +374,18 @@ mod tests {
         assert_eq!(d.only_b, vec!["only_b"]);
         assert_eq!(d.settings, vec!["prepare.sparsity: 0.5 -> 0.9"]);
         assert_eq!(d.totals.formats[1].saved_b, 80.0);
+    }
+
+    #[test]
+    fn huge_word_counts_do_not_wrap() {
+        let max = u64::MAX.to_string();
+        let a = A.replace("\"bus_words\":100", &format!("\"bus_words\":{max}"));
+        let b = B.replace("\"bus_words\":20", "\"bus_words\":0");
+        let d = diff(&report(&a), &report(&b)).unwrap();
+        assert_eq!(d.layers[0].formats[0].words_delta, i64::MIN);
+        assert_eq!(d.layers[0].formats[1].words_delta, -60);
+        assert_eq!(delta(0, u64::MAX), i64::MAX);
+        assert!(d.layers[0].formats[0].words_delta_pct() <= 0.0);
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod entropy;
 pub mod formats;
 pub mod matrix;
 pub mod model;
+pub mod outputs;
 pub mod pe;
 pub mod plot;
 pub mod prepare;

@@ -31,6 +31,10 @@ pub fn run_layers(args: &ModelArgs) -> Result<()> {
 pub fn run_check(path: &Path) -> Result<()> {
     let manifest = if path.is_dir() { path.join("manifest.json") } else { path.to_path_buf() };
     let checked = check_dir(&manifest)?;
-    println!("{}: {} streams decoded, all well-formed", manifest.display(), checked.len());
+    println!(
+        "{}: {} streams verified (SHA-256 of .bin and .hex, .hex = .bin word for word, decoded and re-encoded bit-exact, sizes as listed)",
+        manifest.display(),
+        checked.len()
+    );
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::{load, DesignArgs, ModelArgs, PrepareArgs};
@@ -51,6 +51,12 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     } else {
         vec![args.format.parse().map_err(anyhow::Error::msg)?]
     };
+    let model_file = super::report::model_path(&args.model.model);
+    let mut paths = weightstream::outputs::Paths::default();
+    if let Some(m) = &model_file {
+        paths = paths.input("--model", m);
+    }
+    paths.file("--json", args.json.as_deref()).dir("--wave-dir", Some(&args.wave_dir)).check()?;
     let model = load(&args.model)?;
     let cfg = args.prepare.config_with_bits(design.weight_bits);
     if let Some(bad) = args.layers.iter().find(|s| s.trim().is_empty()) {
@@ -151,7 +157,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     )?;
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&runs)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("{}: cannot write", path.display()))?;
+        weightstream::outputs::write_bytes(path, (json + "\n").as_bytes())?;
     }
     anyhow::ensure!(failed == 0, "{failed} of {} runs mismatched the golden model", runs.len());
     Ok(())

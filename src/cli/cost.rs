@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use super::DesignArgs;
@@ -74,6 +74,10 @@ pub fn parse_formats(list: &[String]) -> Result<Vec<Format>> {
 }
 
 pub fn run_cost(args: &CostArgs) -> Result<()> {
+    weightstream::outputs::Paths::default()
+        .file("--json", args.json.as_deref())
+        .file("--csv", args.csv.as_deref())
+        .check()?;
     let point = args.design.point(args.bits)?;
     let formats = parse_formats(&args.format)?;
     let what = if args.whole_top { What::Both } else { args.what };
@@ -111,10 +115,10 @@ pub fn run_cost(args: &CostArgs) -> Result<()> {
             )
             .collect();
         let text = serde_json::to_string_pretty(&serde_json::json!({"point": point, "results": v}))?;
-        std::fs::write(path, text).with_context(|| format!("{}: cannot write", path.display()))?;
+        weightstream::outputs::write_bytes(path, text.as_bytes())?;
     }
     if let Some(path) = &args.csv {
-        std::fs::write(path, csv(&runs)).with_context(|| format!("{}: cannot write", path.display()))?;
+        weightstream::outputs::write_bytes(path, csv(&runs).as_bytes())?;
     }
     Ok(())
 }

@@ -4,10 +4,11 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 
 use weightstream::diff;
+use weightstream::outputs;
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -21,6 +22,7 @@ pub struct DiffArgs {
 }
 
 pub fn run_diff(args: &DiffArgs) -> Result<()> {
+    outputs::Paths::default().input("A", &args.a).input("B", &args.b).file("--json", args.json.as_deref()).check()?;
     let a = diff::load(&args.a)?;
     let b = diff::load(&args.b)?;
     let d = diff::diff(&a, &b)?;
@@ -29,7 +31,7 @@ pub fn run_diff(args: &DiffArgs) -> Result<()> {
     out.flush()?;
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&d)?;
-        std::fs::write(path, json + "\n").with_context(|| format!("{}: cannot write", path.display()))?;
+        outputs::write_bytes(path, (json + "\n").as_bytes())?;
     }
     Ok(())
 }

@@ -2,8 +2,7 @@
 //! matrices, the `--out` bundle (charts, HTML, energy and load time) and, with `--rtl`,
 //! co-simulated measurements; also the progress bar shared with `cosim`.
 
-use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -13,8 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::{load, DesignArgs, ModelArgs, PrepareArgs};
 use weightstream::emit::StreamEmitter;
 use weightstream::model::safetensors_io::{write_i32_safetensors, IntTensor};
+use weightstream::outputs;
 use weightstream::prepare::{prepare, PreparedLayer};
-use weightstream::report::bundle::{write_bundle_with_cost, BundleOptions};
+use weightstream::report::bundle::{owned_files as owned_bundle_files, write_bundle_with_cost, BundleOptions};
 use weightstream::report::energy::{self, EnergyParams};
 use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
 
@@ -65,6 +65,10 @@ pub struct ReportArgs {
     /// cache, else synthesized (yosys + nextpnr-ice40: minutes).
     #[arg(long)]
     cost: bool,
+    /// Let --emit-streams and --out write into a directory that is not empty: the files the
+    /// previous run listed in its manifest are removed first (nothing else).
+    #[arg(long)]
+    force: bool,
     /// Also run every layer through the RTL tops (co-simulation): cycles, efficiency, words
     /// measured on the wire. Needs stream parameters of a built RTL set (the defaults are).
     #[cfg(feature = "rtl")]
@@ -73,12 +77,7 @@ pub struct ReportArgs {
 }
 
 fn write_file(path: &Path, reporter: &dyn Reporter, report: &report::Report) -> Result<()> {
-    let file = File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
-    let mut out = BufWriter::new(file);
-    reporter
-        .write(report, &mut out)
-        .and_then(|_| out.flush())
-        .with_context(|| format!("{}: write failed", path.display()))
+    Ok(outputs::write_atomic(path, |w| reporter.write(report, w))?)
 }
 
 fn export_quantized(path: &Path, layers: &[PreparedLayer]) -> Result<()> {
@@ -86,7 +85,22 @@ fn export_quantized(path: &Path, layers: &[PreparedLayer]) -> Result<()> {
         .iter()
         .map(|l| IntTensor { name: &l.name, rows: l.matrix.rows, cols: l.matrix.cols, values: &l.matrix.data })
         .collect();
-    write_i32_safetensors(path, &tensors).with_context(|| format!("{}: cannot write", path.display()))
+    // The safetensors writer's errors may carry a debug dump of the OS error: keep its kind.
+    let one_line = |e: io::Error| {
+        let msg = e.to_string();
+        let cause =
+            if msg.contains('{') || msg.contains('\n') { io::Error::new(e.kind(), e.kind().to_string()) } else { e };
+        outputs::OutputError::Io { path: path.to_path_buf(), what: "write the safetensors file", cause }
+    };
+    Ok(outputs::with_temp(path, |tmp| write_i32_safetensors(tmp, &tensors), one_line)?)
+}
+
+/// The model's file, when `--model` names one.
+pub fn model_path(model: &str) -> Option<PathBuf> {
+    match weightstream::model::ModelSpec::parse(model) {
+        Ok(weightstream::model::ModelSpec::Path(p)) => Some(p),
+        _ => Path::new(model).exists().then(|| PathBuf::from(model)),
+    }
 }
 
 /// A progress bar on stderr, hidden when `quiet` or when stderr is not a terminal.
@@ -109,6 +123,22 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         dram_gbps: args.dram_gbps,
     };
     energy_params.validate()?;
+    let model_file = model_path(&args.model.model);
+    let mut paths = outputs::Paths::default();
+    if let Some(m) = &model_file {
+        paths = paths.input("--model", m);
+    }
+    paths
+        .file("--csv", args.csv.as_deref())
+        .file("--json", args.json.as_deref())
+        .file("--markdown", args.markdown.as_deref())
+        .file("--export-quantized", args.export_quantized.as_deref())
+        .dir("--emit-streams", args.emit_streams.as_deref())
+        .dir("--out", args.out.as_deref())
+        .check()?;
+    if let Some(dir) = &args.out {
+        outputs::prepare_dir("--out", dir, args.force, &owned_bundle_files(dir))?;
+    }
     let model = load(&args.model)?;
     let design = args.design.point(args.prepare.bits)?;
     let cfg = args.prepare.config_with_bits(design.weight_bits);
@@ -119,9 +149,7 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         export_quantized(path, &layers)?;
     }
     let mut emitter = match &args.emit_streams {
-        Some(dir) => {
-            Some(StreamEmitter::new(dir, &model.name).with_context(|| format!("{}: cannot create", dir.display()))?)
-        }
+        Some(dir) => Some(StreamEmitter::create(dir, &model.name, args.force)?),
         None => None,
     };
     #[cfg(feature = "rtl")]
@@ -136,7 +164,7 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     let report = report::build(&model, &layers, &cfg, &params, design.max_rows, |layer, streams| {
         bar.set_message(layer.name.clone());
         if let Some(e) = emitter.as_mut() {
-            e.write_layer(&layer.name, streams).map_err(report::BuildError::Io)?;
+            e.write_layer(&layer.name, streams).map_err(|e| report::BuildError::Io(io::Error::other(e.to_string())))?;
         }
         let measured = if rtl { rtl_measure(layer, streams, &design)? } else { Vec::new() };
         bar.inc(1);
@@ -145,7 +173,7 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     bar.finish_and_clear();
     let report = report?;
     if let Some(e) = emitter {
-        e.finish().context("writing manifest.json")?;
+        e.finish()?;
     }
     if !args.quiet {
         let stdout = io::stdout();

@@ -2,8 +2,7 @@
 //! layer at every (sparsity, bits) setting, verified round trips, tables, entropy bounds,
 //! throughput, the verdict on the original study's claims, and CSV / JSON / Markdown / heatmaps.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use weightstream::model::{Model, ModelSpec};
+use weightstream::outputs;
 use weightstream::quant::{Granularity, PruneMode};
 use weightstream::study::external::ExternalCodec;
 use weightstream::study::pipeline::Pipeline;
@@ -71,10 +71,10 @@ pub struct StudyArgs {
     /// Print nothing but the verdict to the terminal.
     #[arg(long)]
     quiet: bool,
-}
-
-fn create(path: &Path) -> Result<BufWriter<File>> {
-    Ok(BufWriter::new(File::create(path).with_context(|| format!("{}: cannot create", path.display()))?))
+    /// Let --out write into a directory that is not empty (its study.* files and heatmaps are
+    /// replaced; nothing is removed).
+    #[arg(long)]
+    force: bool,
 }
 
 fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, md: Option<&Path>) -> Result<()> {
@@ -88,11 +88,9 @@ fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, m
             let body = if i == 0 { &text[..] } else { text.split_once('\n').map(|x| x.1).unwrap_or("") };
             buf.extend_from_slice(body.as_bytes());
         }
-        let mut f = create(p)?;
-        f.write_all(&buf).and_then(|_| f.flush()).with_context(|| format!("{}: write failed", p.display()))?;
+        outputs::write_bytes(p, &buf)?;
     }
     if let Some(p) = json {
-        let mut f = create(p)?;
         let mut all = Vec::new();
         for s in studies {
             let mut one = Vec::new();
@@ -100,12 +98,11 @@ fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, m
             all.push(serde_json::from_slice::<serde_json::Value>(&one)?);
         }
         let v = if all.len() == 1 { all.remove(0) } else { serde_json::json!({ "studies": all }) };
-        serde_json::to_writer_pretty(&mut f, &v)?;
-        f.flush().with_context(|| format!("{}: write failed", p.display()))?;
+        outputs::write_bytes(p, &serde_json::to_vec_pretty(&v)?)?;
     }
     if let Some(p) = md {
         let text: String = studies.iter().map(report::markdown).collect::<Vec<_>>().join("\n");
-        fs::write(p, text).with_context(|| format!("{}: write failed", p.display()))?;
+        outputs::write_bytes(p, text.as_bytes())?;
     }
     Ok(())
 }
@@ -116,6 +113,20 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
     }
     if !(args.codec_timeout > 0.0 && args.codec_timeout.is_finite()) {
         bail!("--codec-timeout must be a positive number of seconds");
+    }
+    let model_files: Vec<PathBuf> = args.model.iter().filter_map(|m| super::report::model_path(m)).collect();
+    let mut paths = outputs::Paths::default();
+    for m in &model_files {
+        paths = paths.input("--model", m);
+    }
+    paths
+        .file("--csv", args.csv.as_deref())
+        .file("--json", args.json.as_deref())
+        .file("--markdown", args.markdown.as_deref())
+        .dir("--out", args.out.as_deref())
+        .check()?;
+    if let Some(dir) = &args.out {
+        outputs::prepare_dir("--out", dir, args.force, &[])?;
     }
     let timeout = Duration::from_secs_f64(args.codec_timeout);
     let codecs: Vec<ExternalCodec> =
@@ -183,7 +194,6 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
     }
     write_all(&studies, args.csv.as_deref(), args.json.as_deref(), args.markdown.as_deref())?;
     if let Some(dir) = &args.out {
-        fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
         write_all(&studies, Some(&dir.join("study.csv")), Some(&dir.join("study.json")), Some(&dir.join("study.md")))?;
         for s in &studies {
             study::heatmap::write_heatmaps(s, dir).with_context(|| format!("{}: heatmaps", dir.display()))?;

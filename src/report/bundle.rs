@@ -13,7 +13,7 @@
 //! The HTML and Markdown are rendered from one list of [`Block`]s so they cannot disagree.
 
 use std::fs;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -559,14 +559,37 @@ struct Manifest<'a> {
     files: &'a [String],
 }
 
+/// Writes one file of the bundle atomically (a temporary name, then renamed).
 fn write_with(path: &Path, f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), BundleError> {
-    let file = fs::File::create(path).map_err(io_err(path))?;
-    let mut w = BufWriter::new(file);
-    f(&mut w).and_then(|_| w.flush()).map_err(io_err(path))
+    crate::outputs::write_atomic(path, f).map_err(|e| match e {
+        crate::outputs::OutputError::Io { cause, .. } => BundleError::Io { path: path.to_path_buf(), source: cause },
+        e => BundleError::Io { path: path.to_path_buf(), source: io::Error::other(e.to_string()) },
+    })
+}
+
+/// The files a bundle directory's `manifest.json` lists as its own (relative paths), and the
+/// manifest: what `report --out DIR --force` may remove. Nothing when there is no readable one.
+pub fn owned_files(dir: &Path) -> Vec<String> {
+    let path = dir.join("manifest.json");
+    let plain = fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= 64 << 20);
+    let Some(v) = plain
+        .then(|| fs::read(&path).ok())
+        .flatten()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    else {
+        return Vec::new();
+    };
+    let Some(files) = v.get("files").and_then(|f| f.as_array()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = files.iter().filter_map(|f| f.as_str().map(String::from)).collect();
+    out.push("manifest.json".into());
+    out
 }
 
 /// Writes the whole bundle into `dir` (created if missing; existing files of the same names are
-/// replaced), without the decoders' hardware cost (the bundle says how to add it).
+/// replaced, each atomically: the caller refuses a non-empty directory first, see
+/// [`crate::outputs::prepare_dir`] and [`owned_files`]), without the decoders' hardware cost (the bundle says how to add it).
 pub fn write_bundle(report: &Report, dir: &Path, opts: &BundleOptions) -> Result<BundleSummary, BundleError> {
     write_bundle_with_cost(report, dir, opts, &[])
 }
