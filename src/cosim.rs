@@ -207,28 +207,38 @@ pub fn model_for(
 }
 
 /// Makes sure every format's model exists at `design` before a run, printing to stderr what is
-/// being built and how long it took (nothing when all are linked in or cached).
+/// being built and how long it took (nothing when all are linked in or cached). Two models are
+/// built at a time.
 pub fn prepare_models(formats: &[Format], design: &DesignPoint, quiet: bool) -> Result<(), CosimError> {
-    for &f in formats {
-        model_for(f, design, &mut |e| {
-            if quiet {
-                return;
-            }
-            match e {
-                BuildEvent::BuildingRuntime => eprintln!("rtl: compiling the Verilator runtime into the cache (once)"),
-                BuildEvent::Building { name, traced } => eprintln!(
-                    "rtl: building {name} ({}{design}): verilating and compiling",
-                    if traced { "traced, " } else { "" }
-                ),
-                BuildEvent::Built { name, seconds, .. } => eprintln!("rtl: built {name} in {seconds:.1} s"),
-                BuildEvent::Waiting { what } => {
-                    eprintln!("rtl: another weightstream is building {what}; waiting for it")
+    let say = |e: BuildEvent| {
+        if quiet {
+            return;
+        }
+        match e {
+            BuildEvent::BuildingRuntime => eprintln!("rtl: compiling the Verilator runtime into the cache (once)"),
+            BuildEvent::Building { name, traced } => eprintln!(
+                "rtl: building {name} ({}{design}): verilating and compiling",
+                if traced { "traced, " } else { "" }
+            ),
+            BuildEvent::Built { name, seconds, .. } => eprintln!("rtl: built {name} in {seconds:.1} s"),
+            BuildEvent::Waiting { what } => eprintln!("rtl: waiting for {what}, which another run is building"),
+            BuildEvent::Cached { .. } => {}
+        }
+    };
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let first_err = std::sync::Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..2.min(formats.len()) {
+            s.spawn(|| {
+                while let Some(&f) = formats.get(next.fetch_add(1, std::sync::atomic::Ordering::SeqCst)) {
+                    if let Err(e) = model_for(f, design, &mut |e| say(e)) {
+                        first_err.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                    }
                 }
-                BuildEvent::Cached { .. } => {}
-            }
-        })?;
-    }
-    Ok(())
+            });
+        }
+    });
+    first_err.into_inner().unwrap_or_else(|p| p.into_inner()).map_or(Ok(()), Err)
 }
 
 /// The built-in parameter sets (the models linked into this binary), by name.

@@ -113,9 +113,8 @@ pub(crate) fn loaded() -> Vec<&'static ModelInfo> {
 /// The model `req` asks for: already loaded, loaded from the cache, or built into it (the fast
 /// variant; the traced one follows on first use). `progress` hears what takes time.
 pub fn build_model(req: &BuildRequest, progress: &mut dyn FnMut(BuildEvent)) -> Result<&'static ModelInfo> {
-    // One build at a time in this process (other processes wait on the file lock).
-    static BUILDING: Mutex<()> = Mutex::new(());
-    let _guard = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    // Builds of different models may run at once (threads or processes); the same model is
+    // built once: its cache entry's file lock serializes the builders, the later ones load it.
     if let Some(m) = loaded().into_iter().find(|m| m.name == req.name) {
         return Ok(m);
     }
@@ -137,7 +136,12 @@ pub fn build_model(req: &BuildRequest, progress: &mut dyn FnMut(BuildEvent)) -> 
         trace_format: if TRACE == "fst" { TraceFormat::Fst } else { TraceFormat::Vcd },
         origin: Origin::Dynamic(dyn_model),
     }));
-    registry().lock().unwrap_or_else(|e| e.into_inner()).push(info);
+    let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = reg.iter().find(|m| m.name == req.name) {
+        // Another thread loaded it meanwhile: keep one registry entry (this one is leaked).
+        return Ok(m);
+    }
+    reg.push(info);
     Ok(info)
 }
 

@@ -60,9 +60,10 @@ pub struct ReportArgs {
     /// Print nothing to the terminal (files are still written); no progress bar.
     #[arg(long)]
     quiet: bool,
-    /// With --out: add the decoders' hardware cost (front end per format: cells, flip-flops, logic
-    /// levels, iCE40 Fmax) and a bandwidth-saved-vs-area chart; from the `weightstream cost`
-    /// cache, else synthesized (yosys + nextpnr-ice40: minutes).
+    /// With --out: synthesize what is missing of the decoders' hardware cost (front end per
+    /// format: cells, flip-flops, logic levels, iCE40 Fmax; yosys + nextpnr-ice40: minutes) for the
+    /// cost table and the bandwidth-saved-vs-area chart. Without it the bundle has them when
+    /// `weightstream cost` at this design point is already cached.
     #[arg(long)]
     cost: bool,
     /// Let --emit-streams and --out write into a directory that is not empty: the files the
@@ -190,7 +191,12 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         let started = std::time::Instant::now();
         let opts = BundleOptions { command: std::env::args().collect(), energy: energy_params };
-        let costs = if args.cost { super::cost::front_end_costs(&design, args.quiet)? } else { Vec::new() };
+        // Synthesized on --cost; otherwise whatever `weightstream cost` already left in the cache.
+        let costs = if args.cost {
+            super::cost::front_end_costs(&design, args.quiet)?
+        } else {
+            super::cost::cached_front_end_costs(&design)
+        };
         let summary = write_bundle_with_cost(&report, dir, &opts, &costs)
             .with_context(|| format!("{}: writing the bundle", dir.display()))?;
         if !args.quiet {
