@@ -54,6 +54,10 @@ pub struct SweepArgs {
     /// Skip the decoder cost (no synthesis; no chart, no Pareto front).
     #[arg(long)]
     no_cost: bool,
+    /// Take front-end costs from the cost cache only (synthesize nothing; front ends not cached
+    /// stay without a cost).
+    #[arg(long)]
+    cost_cache_only: bool,
     /// Skip place and route (nextpnr-ice40): no Fmax.
     #[arg(long)]
     no_fpga: bool,
@@ -206,7 +210,8 @@ pub fn run_sweep(args: &SweepArgs) -> Result<()> {
     if !args.no_cost {
         let t1 = Instant::now();
         let opts = CostOptions { fpga: !args.no_fpga, jobs: args.jobs.max(1), ..Default::default() };
-        let (cached, synthesized) = sweep::attach_costs(&mut rows, &points, &opts, &|line: &str| eprintln!("{line}"))?;
+        let (cached, synthesized) =
+            sweep::attach_costs(&mut rows, &points, &opts, args.cost_cache_only, &|line: &str| eprintln!("{line}"))?;
         eprintln!(
             "sweep: front-end costs: {cached} cached, {synthesized} synthesized in {:.1} s",
             t1.elapsed().as_secs_f64()

@@ -22,9 +22,7 @@ struct SweepChart<'a> {
 }
 
 fn num(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        format!("{:.0}", v)
-    } else if (v - v.round()).abs() < 1e-9 {
+    if v.abs() >= 1000.0 || (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")

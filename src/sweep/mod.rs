@@ -39,10 +39,10 @@ pub enum SweepError {
     Prepare { sparsity: f64, bits: u32, source: QuantError },
     /// Encoding, verifying or co-simulating a point failed.
     #[error("{point} sparsity {sparsity}: {source}")]
-    Build { point: String, sparsity: f64, source: BuildError },
+    Build { point: String, sparsity: f64, source: Box<BuildError> },
     /// Synthesis of a front end failed.
     #[error("cost of {format} front end at {point}: {source}")]
-    Cost { format: Format, point: String, source: CostError },
+    Cost { format: Format, point: String, source: Box<CostError> },
 }
 
 /// Parses a comma list of values (`"8,16, 32"`) for flag `flag`; empty items are errors.
@@ -243,6 +243,10 @@ pub struct SweepRow {
     pub pareto: bool,
 }
 
+/// Per-layer RTL measurement hook of [`measure`]: the point and the layer, the measurements per
+/// format in [`Format::ALL`] order.
+pub type RtlHook<'a> = &'a mut dyn FnMut(&DesignPoint, &prepare::PreparedLayer) -> Result<Vec<RtlMeasure>, BuildError>;
+
 /// Measures bandwidth (and, when `rtl` is given, RTL cycles) of every point at every sparsity.
 /// Each (sparsity, Q) is pruned and quantized once; each point is one [`report::build`]. `rtl`
 /// is called per layer with the point (see [`report::build`]'s `on_layer`); `progress` hears one
@@ -251,7 +255,7 @@ pub fn measure(
     model: &Model,
     spec: &SweepSpec,
     points: &[DesignPoint],
-    mut rtl: Option<&mut dyn FnMut(&DesignPoint, &prepare::PreparedLayer) -> Result<Vec<RtlMeasure>, BuildError>>,
+    mut rtl: Option<RtlHook<'_>>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<SweepRow>, SweepError> {
     let mut rows = Vec::new();
@@ -266,7 +270,11 @@ pub fn measure(
                     Some(ref mut f) => f(point, layer),
                     None => Ok(Vec::new()),
                 })
-                .map_err(|source| SweepError::Build { point: point.name(), sparsity, source })?;
+                .map_err(|e| SweepError::Build {
+                    point: point.name(),
+                    sparsity,
+                    source: Box::new(e),
+                })?;
                 let t = &rep.totals;
                 let dense_words = t.formats.iter().find(|f| f.format == Format::Dense).map_or(0, |f| f.bus_words);
                 for f in &t.formats {
@@ -323,19 +331,27 @@ pub fn cost_requests(points: &[DesignPoint]) -> Vec<CostRequest> {
 }
 
 /// Synthesizes (or reads from the cache) every distinct front end the rows need and fills
-/// their `cost`. Returns how many came from the cache and how many were synthesized.
+/// their `cost`; with `cache_only`, nothing is synthesized and front ends not in the cache stay
+/// without a cost. Returns how many came from the cache and how many were synthesized.
 pub fn attach_costs(
     rows: &mut [SweepRow],
     points: &[DesignPoint],
     opts: &CostOptions,
+    cache_only: bool,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<(usize, usize), SweepError> {
     let reqs = cost_requests(points);
-    let results = cost::cost_all(&reqs, opts, progress);
+    let results: Vec<Option<Result<cost::CostRun, CostError>>> = if cache_only {
+        reqs.iter().map(|r| cost::cached(r, opts).map(Ok)).collect()
+    } else {
+        cost::cost_all(&reqs, opts, progress).into_iter().map(Some).collect()
+    };
     let mut costs = Vec::new();
     let (mut cached, mut synthesized) = (0, 0);
     for (req, r) in reqs.iter().zip(results) {
-        let run = r.map_err(|source| SweepError::Cost { format: req.format, point: req.point.name(), source })?;
+        let Some(r) = r else { continue };
+        let run =
+            r.map_err(|e| SweepError::Cost { format: req.format, point: req.point.name(), source: Box::new(e) })?;
         if run.from_cache {
             cached += 1;
         } else {
