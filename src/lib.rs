@@ -14,8 +14,12 @@ pub mod diff;
 pub mod emit;
 pub mod entropy;
 pub mod formats;
+#[cfg(feature = "rtl")]
+pub mod hostile;
 pub mod matrix;
 pub mod model;
+#[cfg(feature = "rtl")]
+pub mod modtb;
 pub mod outputs;
 pub mod pe;
 pub mod plot;

@@ -1,0 +1,712 @@
+//! Hostile streams into the RTL tops: random and mutated word streams (random length and bytes,
+//! truncated, extended, bit-flipped and cross-format real streams, all-zero streams) driven into
+//! a top under seeded input gaps and output backpressure, each checked against the golden
+//! software decoder ([`Format::decode`]) and a stated cycle bound; plus a long soak of real
+//! streams that counts lost and duplicated beats.
+//!
+//! # What every hostile run must satisfy
+//!
+//! - **Ends.** `done_o` or `error_o` within
+//!   `BOUND = 16 + W + T + O + K + 2*G` cycles of `start_i`, where W = words of the stream, T =
+//!   beats of the configured layer (K * ceil(O/N)), O and K the configured shape, G = cycles in
+//!   which the environment held something back (the word source had a word and kept valid low,
+//!   the activation source had an activation and kept valid low, or the y sink kept ready low
+//!   while y was valid). Derivation (rtl/README.md, "Errors"): in every decode-phase cycle
+//!   that is not a gap a word is accepted or a beat fires, except for a constant start-up
+//!   (first beat in cycle 3) and the 3 cycles from the last beat the PE array took to done or
+//!   error; an activation gap can cost one more cycle (the activation moves from the input to
+//!   the current register); the y phase takes O cycles plus the sink's gaps.
+//! - **Silence after an error.** From the cycle `error_o` is high on (and for 24 cycles after
+//!   the run ends): no beat fires, no y is valid, no word and no activation is accepted.
+//! - **The golden decoder decides.** With `sw = Format::decode(stream, O, K)` of the top's
+//!   format: `sw` Ok(W) <=> RTL done, and then the fired beats equal `pe::beats(W)` exactly and
+//!   y equals `pe::matvec_acc(W, a)`. `sw` Err(kind) => RTL error with the code of
+//!   [`expected_code`]: Truncated -> 1, CountExceedsRows -> 2, RunPastColumnEnd -> 3,
+//!   TrailingData and NonzeroFill -> 4 (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
+//!   before any stream check); no y comes out, and for a stream derived from a real one by
+//!   truncation or extension the fired beats are a prefix of the real stream's beats.
+
+use std::time::Instant;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use weightstream_sim::{
+    build_model, BuildRequest, Model, ModelInfo, Pause, PortId, Sim, SimError, Sink, Source, StreamPorts,
+};
+
+use crate::bits::{sign_extend, word_limbs, Bits};
+use crate::formats::{DecodeErrorKind, Format};
+use crate::matrix::QuantMatrix;
+use crate::pe;
+use crate::rtl::{facts, DesignPoint};
+
+/// Cycles the run continues after done or error, watching for anything that must not happen.
+pub const AFTER_END: u64 = 24;
+
+/// Where the models come from: the ones linked in / the normal cache ([`crate::cosim::model_for`]),
+/// or built on demand from another RTL directory (mutation testing) into another cache.
+#[derive(Debug, Clone)]
+pub enum ModelSource {
+    /// `cosim::model_for`: built-in sets linked in, other points from the weightstream cache.
+    Default,
+    /// Always build from `rtl_dir` into `cache_dir`, model names suffixed with `tag`.
+    Dir { rtl_dir: std::path::PathBuf, cache_dir: std::path::PathBuf, tag: String },
+}
+
+impl ModelSource {
+    /// The top of `format` at `design`.
+    pub fn top(&self, format: Format, design: &DesignPoint) -> Result<&'static ModelInfo, String> {
+        match self {
+            ModelSource::Default => crate::cosim::model_for(format, design, &mut |_| {}).map_err(|e| e.to_string()),
+            ModelSource::Dir { .. } => {
+                let mut params = vec![("FORMAT".to_string(), i64::from(facts().format_code(format)))];
+                params.extend(design.params().into_iter().map(|(k, v)| (k.to_string(), v)));
+                self.module(
+                    &facts().top,
+                    &format!("ws_top_{}_{}", format.name().replace('-', "_"), design.name()),
+                    params,
+                )
+            }
+        }
+    }
+
+    /// Any module of the RTL directory at `params`, registered as `name` (plus the tag).
+    pub fn module(&self, top: &str, name: &str, params: Vec<(String, i64)>) -> Result<&'static ModelInfo, String> {
+        let (rtl_dir, cache_dir, tag) = match self {
+            ModelSource::Default => (crate::cosim::rtl_dir(), crate::model::cache_dir(), String::new()),
+            ModelSource::Dir { rtl_dir, cache_dir, tag } => (rtl_dir.clone(), cache_dir.clone(), format!("_{tag}")),
+        };
+        let req = BuildRequest {
+            name: format!("{name}{tag}"),
+            top: top.to_string(),
+            param_set: name.to_string(),
+            params,
+            rtl_dir,
+            cache_dir,
+        };
+        build_model(&req, &mut |_| {}).map_err(|e| format!("building {name}: {e}"))
+    }
+}
+
+/// The seeded traffic of one run.
+#[derive(Debug, Clone)]
+pub struct Gaps {
+    pub words: Pause,
+    pub acts: Pause,
+    pub y: Pause,
+}
+
+impl Gaps {
+    /// Random gaps with probabilities chosen from `seed` (0 to 0.6 each side).
+    pub fn random(seed: u64) -> Gaps {
+        let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0x6761_7073);
+        let mut p = || [0.0, 0.1, 0.3, 0.6][r.random_range(0..4)];
+        let (pw, pa, py) = (p(), p(), p());
+        Gaps {
+            words: Pause::Random { seed: seed ^ 1, p_pause: pw },
+            acts: Pause::Random { seed: seed ^ 2, p_pause: pa },
+            y: Pause::Random { seed: seed ^ 3, p_pause: py },
+        }
+    }
+}
+
+/// What came out of one run of a stream through a top.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// Fired beats, N lanes each, flattened.
+    pub beats: Vec<i32>,
+    /// Output y values, sign-extended.
+    pub y: Vec<i64>,
+    pub done: bool,
+    /// Error code, when error_o was high.
+    pub error: Option<u32>,
+    /// Cycles from start_i to the first cycle done or error was seen.
+    pub cycles: u64,
+    /// The stated bound for this run.
+    pub bound: u64,
+    /// No done and no error within the bound.
+    pub hung: bool,
+    /// Beats fired in or after the cycle error_o was first high.
+    pub beats_after_error: u64,
+    /// y handshakes (or y valid) in or after the cycle error_o was first high.
+    pub y_after_error: u64,
+    /// Words or activations accepted after the error.
+    pub inputs_after_error: u64,
+    /// Words the top accepted.
+    pub words_accepted: u64,
+    /// Gap cycles (G in the bound).
+    pub gaps: u64,
+    /// Counter port cnt_beats_o at the end.
+    pub cnt_beats: u64,
+}
+
+struct Pins {
+    start: PortId,
+    rows: PortId,
+    cols: PortId,
+    fire: PortId,
+    beat: PortId,
+    y_valid: PortId,
+    y_ready: PortId,
+    done: PortId,
+    error: PortId,
+    code: PortId,
+    w_valid: PortId,
+    w_ready: PortId,
+    a_valid: PortId,
+    a_ready: PortId,
+    cnt_beats: PortId,
+}
+
+impl Pins {
+    fn resolve(m: &dyn Model) -> Result<Pins, SimError> {
+        Ok(Pins {
+            start: m.port_id("start_i")?,
+            rows: m.port_id("cfg_rows_i")?,
+            cols: m.port_id("cfg_cols_i")?,
+            fire: m.port_id("mon_beat_fire_o")?,
+            beat: m.port_id("mon_beat_data_o")?,
+            y_valid: m.port_id("m_y_valid_o")?,
+            y_ready: m.port_id("m_y_ready_i")?,
+            done: m.port_id("done_o")?,
+            error: m.port_id("error_o")?,
+            code: m.port_id("error_code_o")?,
+            w_valid: m.port_id("s_w_valid_i")?,
+            w_ready: m.port_id("s_w_ready_o")?,
+            a_valid: m.port_id("s_act_valid_i")?,
+            a_ready: m.port_id("s_act_ready_o")?,
+            cnt_beats: m.port_id("cnt_beats_o")?,
+        })
+    }
+}
+
+/// Runs `words` (each B bits as 32-bit limbs; `last` on the final one) through the top `info`
+/// configured for O = `rows`, K = `cols`, with activations `acts`, under `gaps`. Observes
+/// every cycle until done/error (or the bound) and [`AFTER_END`] cycles more.
+#[allow(clippy::too_many_arguments)]
+pub fn run_words(
+    info: &'static ModelInfo,
+    design: &DesignPoint,
+    words: &[Vec<u32>],
+    rows: usize,
+    cols: usize,
+    acts: &[i32],
+    gaps: &Gaps,
+) -> Result<Observed, SimError> {
+    let mut sim = Sim::new(info.instantiate())?;
+    let m = sim.model();
+    let pins = Pins::resolve(m)?;
+    let mut src_w = Source::new(
+        m,
+        StreamPorts::by_name(m, "s_w_data_i", "s_w_valid_i", "s_w_ready_o", Some("s_w_last_i"))?,
+        gaps.words.clone(),
+    )?;
+    let mut src_a = Source::new(
+        m,
+        StreamPorts::by_name(m, "s_act_data_i", "s_act_valid_i", "s_act_ready_o", None)?,
+        gaps.acts.clone(),
+    )?;
+    let mut sink = Sink::new(
+        m,
+        StreamPorts::by_name(m, "m_y_data_o", "m_y_valid_o", "m_y_ready_i", Some("m_y_last_o"))?,
+        gaps.y.clone(),
+    )?;
+    for (j, w) in words.iter().enumerate() {
+        src_w.push(w, j + 1 == words.len())?;
+    }
+    for &a in acts {
+        src_a.push_u64(u64::from(a as u32) & crate::bits::mask(design.act_bits), false)?;
+    }
+    let n = design.lanes;
+    let q = design.weight_bits;
+    let t_beats = cols * design.stream().tiles(rows.max(1));
+    let mut obs = Observed::default();
+    let base = 16 + words.len() as u64 + t_beats as u64 + rows as u64 + cols as u64;
+    let mut limbs = vec![0u32; (n * q as usize).div_ceil(32)];
+    let acc = design.acc_bits;
+
+    sim.reset(2);
+    sim.set(pins.rows, rows as u64)?;
+    sim.set(pins.cols, cols as u64)?;
+    sim.set(pins.start, 1)?;
+    sim.step();
+    sim.set(pins.start, 0)?;
+    let mut cycles = 0u64;
+    let mut ended_at: Option<u64> = None;
+    let mut error_seen = false;
+    loop {
+        let m = sim.model();
+        let ended = m.get_u64(pins.done)? == 1 || m.get_u64(pins.error)? == 1;
+        if ended && ended_at.is_none() {
+            ended_at = Some(cycles);
+            obs.cycles = cycles;
+        }
+        if let Some(e) = ended_at {
+            if cycles >= e + AFTER_END {
+                break;
+            }
+        } else if cycles >= base + 2 * obs.gaps {
+            obs.hung = true;
+            obs.cycles = cycles;
+            break;
+        }
+        let w_pending = !src_w.is_empty();
+        let a_pending = !src_a.is_empty();
+        let w_fired = src_w.fired();
+        let a_fired = src_a.fired();
+        let y_before = sink.len();
+        // Drive, settle, sample (beats and y observed with the settled outputs), rise.
+        let mut fire = false;
+        let mut yv = false;
+        struct Peek<'a> {
+            pins: &'a Pins,
+            fire: &'a mut bool,
+            yv: &'a mut bool,
+            err: &'a mut bool,
+            limbs: &'a mut Vec<u32>,
+        }
+        impl weightstream_sim::Agent for Peek<'_> {
+            fn drive(&mut self, _m: &mut dyn Model) -> Result<(), SimError> {
+                Ok(())
+            }
+            fn sample(&mut self, m: &dyn Model) -> Result<(), SimError> {
+                *self.fire = m.get_u64(self.pins.fire)? == 1;
+                if *self.fire {
+                    m.get(self.pins.beat, self.limbs)?;
+                }
+                *self.yv = m.get_u64(self.pins.y_valid)? == 1;
+                *self.err = m.get_u64(self.pins.error)? == 1;
+                Ok(())
+            }
+        }
+        let mut err_now = false;
+        let mut peek = Peek { pins: &pins, fire: &mut fire, yv: &mut yv, err: &mut err_now, limbs: &mut limbs };
+        sim.step_with(&mut [&mut src_w, &mut src_a, &mut sink, &mut peek])?;
+        let m = sim.model();
+        // Gap accounting from what was driven this cycle (inputs hold their values).
+        let y_ready = m.get_u64(pins.y_ready)? == 1;
+        if ended_at.is_none() {
+            if w_pending && m.get_u64(pins.w_valid)? == 0 {
+                obs.gaps += 1;
+            }
+            if a_pending && m.get_u64(pins.a_valid)? == 0 {
+                obs.gaps += 1;
+            }
+            if yv && !y_ready {
+                obs.gaps += 1;
+            }
+        }
+        if err_now {
+            error_seen = true;
+        }
+        if fire {
+            if error_seen {
+                obs.beats_after_error += 1;
+            }
+            for l in 0..n {
+                let bit = l * q as usize;
+                let lo = u64::from(limbs[bit / 32]);
+                let hi = limbs.get(bit / 32 + 1).map_or(0, |&h| u64::from(h));
+                obs.beats.push(sign_extend(((hi << 32 | lo) >> (bit % 32)) & crate::bits::mask(q), q));
+            }
+        }
+        if error_seen && (yv || sink.len() > y_before) {
+            obs.y_after_error += 1;
+        }
+        if error_seen && (src_w.fired() > w_fired || src_a.fired() > a_fired) {
+            obs.inputs_after_error += 1;
+        }
+        let _ = (m.get_u64(pins.w_ready)?, m.get_u64(pins.a_ready)?);
+        cycles += 1;
+    }
+    let m = sim.model();
+    obs.bound = base + 2 * obs.gaps;
+    obs.done = m.get_u64(pins.done)? == 1;
+    obs.error = (m.get_u64(pins.error)? == 1).then(|| m.get_u64(pins.code)).transpose()?.map(|c| c as u32);
+    obs.cnt_beats = m.get_u64(pins.cnt_beats)?;
+    obs.words_accepted = src_w.fired();
+    let shift = 64 - acc;
+    obs.y = sink.words_u64().into_iter().map(|v| ((v << shift) as i64) >> shift).collect();
+    Ok(obs)
+}
+
+/// The RTL error code a golden decoder error must produce.
+pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
+    use crate::rtl::RtlError as E;
+    Some(match kind {
+        DecodeErrorKind::Truncated { .. } => E::Truncated.code(),
+        DecodeErrorKind::CountExceedsRows { .. } => E::CountExceedsRows.code(),
+        DecodeErrorKind::RunPastColumnEnd { .. } => E::RunPastColumnEnd.code(),
+        DecodeErrorKind::TrailingData { .. } | DecodeErrorKind::NonzeroFill => E::TrailingData.code(),
+        DecodeErrorKind::BadShape { .. } | DecodeErrorKind::BadParams(_) => E::BadConfig.code(),
+    })
+}
+
+/// How a hostile stream was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A real stream, unchanged (the sanity case).
+    Real,
+    /// Random bytes, random length.
+    RandomBytes,
+    /// Random sparse bits (mostly zero), random length.
+    SparseBits,
+    /// All-zero words, random length.
+    Zeros,
+    /// A real stream cut to fewer words (the new last word flagged).
+    TruncatedWords,
+    /// A real stream with its bits cut inside the stream (the rest of that word zeroed).
+    TruncatedBits,
+    /// A real stream followed by 1..3 extra words (zero or random).
+    Extended,
+    /// A real stream with 1..3 bits flipped.
+    BitFlips,
+    /// A nonzero bit in the last word's fill.
+    FillBit,
+    /// A real stream of another format.
+    CrossFormat,
+    /// A real stream with a bad configuration (O = 0, O > MAX_O, K = 0).
+    BadConfig,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::Real,
+        Kind::RandomBytes,
+        Kind::SparseBits,
+        Kind::Zeros,
+        Kind::TruncatedWords,
+        Kind::TruncatedBits,
+        Kind::Extended,
+        Kind::BitFlips,
+        Kind::FillBit,
+        Kind::CrossFormat,
+        Kind::BadConfig,
+    ];
+}
+
+/// One hostile case: the stream, the configuration, and (for a truncated or extended real
+/// stream) the beats its fired beats must be a prefix of.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub kind: Kind,
+    pub bits: Bits,
+    pub rows: usize,
+    pub cols: usize,
+    pub prefix_of: Option<Vec<i32>>,
+}
+
+/// A random layer of a random small shape (at most 3 tiles + a few rows, 1..=6 columns).
+fn random_matrix(r: &mut ChaCha8Rng, design: &DesignPoint) -> QuantMatrix {
+    let n = design.lanes;
+    let rows = r.random_range(1..=(3 * n + 3).min(design.max_rows));
+    let cols = r.random_range(1..=6);
+    let density = [0.0, 0.1, 0.5, 0.9, 1.0][r.random_range(0..5)];
+    let (lo, hi) = QuantMatrix::value_range(design.weight_bits);
+    let mut w = QuantMatrix::zeros(rows, cols, design.weight_bits);
+    for v in w.data.iter_mut() {
+        if r.random_bool(density) {
+            *v = r.random_range(lo..=hi);
+        }
+    }
+    w
+}
+
+/// The hostile case number `i` for the top of `format` at `design` (deterministic in `seed`).
+pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Case {
+    let mut r = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ i ^ ((format as u64) << 56));
+    let kind = Kind::ALL[r.random_range(0..Kind::ALL.len())];
+    let p = design.stream();
+    let b = p.bus_bits as usize;
+    let w = random_matrix(&mut r, design);
+    let (rows, cols) = (w.rows, w.cols);
+    let src_format = if kind == Kind::CrossFormat {
+        let others: Vec<Format> = Format::ALL.into_iter().filter(|&f| f != format).collect();
+        others[r.random_range(0..others.len())]
+    } else {
+        format
+    };
+    // A CSC column count that overflows P bits cannot be encoded: fall back to a sparse layer.
+    let real =
+        src_format.encode(&w, &p).or_else(|_| src_format.encode(&QuantMatrix::zeros(rows, cols, p.weight_bits), &p));
+    let real = real.expect("small layers encode");
+    let good_beats = pe::beats(&w, &p);
+    let mut bits = real.bits.clone();
+    let mut prefix_of = None;
+    let (mut rows_cfg, mut cols_cfg) = (rows, cols);
+    let random_words = |r: &mut ChaCha8Rng, sparse: bool| -> Bits {
+        let nw = r.random_range(1..=24usize);
+        let mut v = Bits::repeat(false, nw * b);
+        for i in 0..nw * b {
+            let one = if sparse { r.random_bool(0.03) } else { r.random_bool(0.5) };
+            v.set(i, one);
+        }
+        v
+    };
+    match kind {
+        Kind::Real | Kind::CrossFormat => {}
+        Kind::RandomBytes => bits = random_words(&mut r, false),
+        Kind::SparseBits => bits = random_words(&mut r, true),
+        Kind::Zeros => {
+            let nw = r.random_range(1..=(real.bus_words() + 2));
+            bits = Bits::repeat(false, nw * b);
+        }
+        Kind::TruncatedWords => {
+            let nw = real.bus_words();
+            if nw > 1 {
+                bits.truncate(r.random_range(1..nw) * b);
+            } else {
+                bits.truncate(b);
+                let cut = r.random_range(0..b);
+                bits[cut..].fill(false);
+            }
+            prefix_of = Some(good_beats);
+        }
+        Kind::TruncatedBits => {
+            let cut = r.random_range(0..bits.len());
+            let end = cut.div_ceil(b).max(1) * b;
+            bits.truncate(end);
+            // The beat holding the cut reads zeros now: only the golden decoder can judge it.
+            bits[cut..].fill(false);
+        }
+        Kind::Extended => {
+            let extra = r.random_range(1..=3usize);
+            let zero = r.random_bool(0.5);
+            for _ in 0..extra * b {
+                bits.push(!zero && r.random_bool(0.5));
+            }
+            prefix_of = Some(good_beats);
+        }
+        Kind::BitFlips => {
+            for _ in 0..r.random_range(1..=3) {
+                let at = r.random_range(0..bits.len());
+                let v = bits[at];
+                bits.set(at, !v);
+            }
+        }
+        Kind::FillBit => {
+            // A one after the stream's last one: in the last word's fill, or in trailing zero
+            // fields (the golden decoder decides which).
+            let from = bits.last_one().map_or(0, |i| i + 1);
+            let lo = from.max(bits.len() - b);
+            let at = if lo < bits.len() { r.random_range(lo..bits.len()) } else { bits.len() - 1 };
+            let v = bits[at];
+            let inside = lo < bits.len();
+            bits.set(at, !v || inside);
+        }
+        Kind::BadConfig => match r.random_range(0..3) {
+            0 => rows_cfg = 0,
+            1 => rows_cfg = (design.max_rows + 1).min(65535),
+            _ => cols_cfg = 0,
+        },
+    }
+    Case { kind, bits, rows: rows_cfg, cols: cols_cfg, prefix_of }
+}
+
+/// The bus words of a bit stream (a whole number of words) as limbs.
+pub fn limbs_of(bits: &Bits, bus_bits: u32) -> Vec<Vec<u32>> {
+    bits.chunks(bus_bits as usize).map(word_limbs).collect()
+}
+
+/// Checks one run against the golden decoder and the rules in the module doc; `Err` says what
+/// is wrong.
+pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], obs: &Observed) -> Result<(), String> {
+    let p = design.stream();
+    if obs.hung {
+        return Err(format!("no done or error within the bound of {} cycles (hang)", obs.bound));
+    }
+    if obs.beats_after_error > 0 || obs.y_after_error > 0 || obs.inputs_after_error > 0 {
+        return Err(format!(
+            "after the error: {} beats, {} y, {} inputs accepted",
+            obs.beats_after_error, obs.y_after_error, obs.inputs_after_error
+        ));
+    }
+    if obs.done && obs.error.is_some() {
+        return Err("done and error together".into());
+    }
+    if obs.cnt_beats as usize * p.lanes != obs.beats.len() {
+        return Err(format!("cnt_beats_o {} but {} beats fired", obs.cnt_beats, obs.beats.len() / p.lanes));
+    }
+    let bad_config = case.rows == 0 || case.rows > design.max_rows || case.cols == 0;
+    if bad_config {
+        return match (obs.error, obs.beats.is_empty() && obs.y.is_empty() && obs.words_accepted == 0) {
+            (Some(5), true) => Ok(()),
+            (e, quiet) => Err(format!("bad configuration: error {e:?}, nothing done: {quiet}")),
+        };
+    }
+    match format.decode("hostile", &case.bits, case.rows, case.cols, &p) {
+        Ok(w) => {
+            if !obs.done || obs.error.is_some() {
+                return Err(format!("golden decodes, RTL error {:?} (done {})", obs.error, obs.done));
+            }
+            let want = pe::beats(&w, &p);
+            if obs.beats != want {
+                let i = obs.beats.chunks(p.lanes).zip(want.chunks(p.lanes)).position(|(a, b)| a != b);
+                return Err(format!(
+                    "beats differ: {} fired, {} golden, first difference at beat {i:?}",
+                    obs.beats.len() / p.lanes,
+                    want.len() / p.lanes
+                ));
+            }
+            let y = pe::matvec_acc(&w, acts, design.acc_bits);
+            if obs.y != y {
+                return Err(format!("y differs: {} out, {} golden", obs.y.len(), y.len()));
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let want = expected_code(&e.kind);
+            if obs.done || obs.error != want {
+                return Err(format!("golden: {e}; RTL error {:?} (want {want:?}), done {}", obs.error, obs.done));
+            }
+            if !obs.y.is_empty() {
+                return Err(format!("{} y out of a malformed stream", obs.y.len()));
+            }
+            if let Some(good) = &case.prefix_of {
+                if obs.beats.len() > good.len() || obs.beats[..] != good[..obs.beats.len()] {
+                    return Err("fired beats are not a prefix of the real stream's beats".into());
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Totals of a sweep.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub streams: u64,
+    pub done: u64,
+    pub errors: [u64; 6],
+    pub hangs: u64,
+    pub beats_after_error: u64,
+    pub y_after_error: u64,
+    /// Largest cycles / bound seen.
+    pub worst_bound_use: f64,
+    /// Largest (cycles - (W + T + O + K + 2G)), the constant part actually used.
+    pub worst_slack: i64,
+    pub failures: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Runs `count` hostile cases into the top of `format` at `design`. Stops collecting failure
+/// lines after 20.
+pub fn sweep(
+    source: &ModelSource,
+    format: Format,
+    design: &DesignPoint,
+    seed: u64,
+    count: u64,
+) -> Result<Summary, String> {
+    let t = Instant::now();
+    let info = source.top(format, design)?;
+    let mut s = Summary::default();
+    for i in 0..count {
+        let case = make_case(format, design, seed, i);
+        let acts = pe::random_activations(case.cols, design.act_bits, seed ^ i);
+        let gaps = Gaps::random(seed.wrapping_add(i.wrapping_mul(7919)));
+        let words = limbs_of(&case.bits, design.bus_bits);
+        let obs = run_words(info, design, &words, case.rows, case.cols, &acts, &gaps).map_err(|e| e.to_string())?;
+        s.streams += 1;
+        if obs.hung {
+            s.hangs += 1;
+        }
+        if obs.done {
+            s.done += 1;
+        }
+        if let Some(c) = obs.error {
+            s.errors[(c as usize).min(5)] += 1;
+        }
+        s.beats_after_error += obs.beats_after_error;
+        s.y_after_error += obs.y_after_error;
+        if !obs.hung {
+            s.worst_bound_use = s.worst_bound_use.max(obs.cycles as f64 / obs.bound as f64);
+            s.worst_slack = s.worst_slack.max(obs.cycles as i64 - (obs.bound as i64 - 16));
+        }
+        if let Err(e) = check(format, design, &case, &acts, &obs) {
+            if s.failures.len() < 20 {
+                s.failures.push(format!(
+                    "{format} {} seed {seed} case {i} ({:?}, O={} K={} words={}): {e}",
+                    design.name(),
+                    case.kind,
+                    case.rows,
+                    case.cols,
+                    words.len()
+                ));
+            } else if s.failures.len() == 20 {
+                s.failures.push("...".into());
+            }
+        }
+    }
+    s.seconds = t.elapsed().as_secs_f64();
+    Ok(s)
+}
+
+/// Result of a soak: real streams back to back, every beat checked.
+#[derive(Debug, Clone, Default)]
+pub struct Soak {
+    pub runs: u64,
+    pub beats: u64,
+    /// Beats expected but not fired.
+    pub lost: u64,
+    /// Beats fired beyond the expected count.
+    pub duplicated: u64,
+    /// Beats fired in the right number but with wrong lanes, and wrong y.
+    pub wrong: u64,
+    pub failures: Vec<String>,
+    pub seconds: f64,
+}
+
+/// Real streams of large layers (O = MAX_O capped at 4 * 64 rows... up to MAX_O) through the top of
+/// `format` under seeded random gaps until at least `min_beats` beats have fired.
+pub fn soak(
+    source: &ModelSource,
+    format: Format,
+    design: &DesignPoint,
+    seed: u64,
+    min_beats: u64,
+) -> Result<Soak, String> {
+    let t = Instant::now();
+    let info = source.top(format, design)?;
+    let p = design.stream();
+    let mut s = Soak::default();
+    let mut r = ChaCha8Rng::seed_from_u64(seed ^ 0x736f_616b);
+    while s.beats < min_beats {
+        let rows = r.random_range(1..=design.max_rows);
+        let cols = r.random_range(1..=64usize);
+        let density = [0.05, 0.3, 0.7, 1.0][r.random_range(0..4)];
+        let (lo, hi) = QuantMatrix::value_range(design.weight_bits);
+        let mut w = QuantMatrix::zeros(rows, cols, design.weight_bits);
+        for v in w.data.iter_mut() {
+            if r.random_bool(density) {
+                *v = r.random_range(lo..=hi);
+            }
+        }
+        let Ok(stream) = format.encode(&w, &p) else { continue };
+        let acts = pe::random_activations(cols, design.act_bits, r.random());
+        let gaps = Gaps::random(r.random());
+        let words = limbs_of(&stream.bits, design.bus_bits);
+        let obs = run_words(info, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
+        let want = pe::beats(&w, &p);
+        let (got_n, want_n) = (obs.beats.len() / p.lanes, want.len() / p.lanes);
+        s.runs += 1;
+        s.beats += got_n as u64;
+        s.lost += want_n.saturating_sub(got_n) as u64;
+        s.duplicated += got_n.saturating_sub(want_n) as u64;
+        let wrong_beats = obs.beats.chunks(p.lanes).zip(want.chunks(p.lanes)).filter(|(a, b)| a != b).count() as u64;
+        let y = pe::matvec_acc(&w, &acts, design.acc_bits);
+        s.wrong += wrong_beats + u64::from(obs.y != y);
+        if (!obs.done || got_n != want_n || wrong_beats > 0 || obs.y != y) && s.failures.len() < 10 {
+            s.failures.push(format!(
+                "{format} {} soak run {} (O={rows} K={cols}): done {} error {:?}, {got_n} of {want_n} beats, {wrong_beats} wrong, y ok {}",
+                design.name(),
+                s.runs,
+                obs.done,
+                obs.error,
+                obs.y == y
+            ));
+        }
+    }
+    s.seconds = t.elapsed().as_secs_f64();
+    Ok(s)
+}
