@@ -570,3 +570,35 @@ fn two_runs_at_once_share_an_on_demand_build() {
     assert!(files.contains(&"fast.so".to_string()) && files.contains(&"fast.ports".to_string()), "{files:?}");
     assert!(files.iter().all(|f| !f.starts_with("fast-")), "no staging directory left: {files:?}");
 }
+
+/// Layers simulated on several workers print and record exactly what one worker does, in layer
+/// order (only the wall-clock seconds differ).
+#[test]
+fn cosim_on_two_workers_equals_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |jobs: &str| {
+        let json = dir.path().join(format!("j{jobs}.json"));
+        let out = crate::util::cli()
+            .args(["cosim", "--model", "synthetic:mobilenet_v2", "--layers", "features.1.,features.2.,classifier"])
+            .args(["--rtl-config", "n8_q4_b32", "--traffic", "random", "--quiet", "--jobs", jobs, "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let table: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.contains(" cycles in "))
+            .map(String::from)
+            .collect();
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        for r in v.as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().remove("seconds");
+        }
+        (table, v)
+    };
+    let (t1, j1) = run("1");
+    let (t2, j2) = run("2");
+    assert!(t1.len() > 10, "{t1:?}");
+    assert_eq!(t1, t2);
+    assert_eq!(j1, j2);
+}
