@@ -1,5 +1,6 @@
 //! From a loaded model to the integer layer matrices the formats encode: prune, then quantize,
-//! with the settings the user chose.
+//! with the settings the user chose. A model that is already quantized (the integer matrices
+//! `--export-quantized` writes) passes through unchanged.
 
 use serde::Serialize;
 
@@ -48,6 +49,9 @@ pub fn prepare(model: &Model, cfg: &PrepareConfig) -> Result<Vec<PreparedLayer>,
         return Err(QuantError::BadBits(cfg.bits));
     }
     let mut layers: Vec<_> = model.layers().collect();
+    if model.is_quantized() {
+        return layers.into_iter().map(|l| pass_through(l, cfg.bits)).collect();
+    }
     for layer in &layers {
         quant::check_finite(&layer.name, &layer.values)?;
     }
@@ -69,4 +73,16 @@ pub fn prepare(model: &Model, cfg: &PrepareConfig) -> Result<Vec<PreparedLayer>,
             Ok(PreparedLayer { name: layer.name, shape: layer.shape, matrix, scales, pruned })
         })
         .collect()
+}
+
+/// An already-quantized layer (see [`crate::model::Layer::integer_bits`]) as it is: no pruning,
+/// no re-quantization, encoded at `bits` if its values fit, scale 1.
+fn pass_through(layer: crate::model::Layer, bits: u32) -> Result<PreparedLayer, QuantError> {
+    let needed = layer.integer_bits.unwrap_or(32);
+    if needed > bits {
+        return Err(QuantError::IntegerLayerTooWide { layer: layer.name, needed, bits });
+    }
+    let data: Vec<i32> = layer.values.iter().map(|&v| v as i32).collect();
+    let matrix = QuantMatrix { rows: layer.rows, cols: layer.cols, bits, data };
+    Ok(PreparedLayer { name: layer.name, shape: layer.shape, matrix, scales: vec![1.0], pruned: 0 })
 }

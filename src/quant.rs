@@ -34,6 +34,8 @@ pub enum QuantError {
     BadBits(u32),
     #[error("layer {layer}: weight {index} is not finite ({value})")]
     NonFinite { layer: String, index: usize, value: f32 },
+    #[error("layer {layer} is already quantized to {needed}-bit integers; --bits {bits} cannot hold them")]
+    IntegerLayerTooWide { layer: String, needed: u32, bits: u32 },
 }
 
 /// How many of `len` weights sparsity `s` prunes: floor(s * len). The tiny epsilon keeps

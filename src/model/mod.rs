@@ -104,6 +104,10 @@ pub struct Layer {
     pub cols: usize,
     /// Row-major values.
     pub values: Vec<f32>,
+    /// `Some(Q)` for a layer that is already quantized (an I32 matrix of a file written by
+    /// `--export-quantized`): the values are integers and Q is the fewest two's-complement bits
+    /// that hold them all. `prepare` takes such layers as they are.
+    pub integer_bits: Option<u32>,
 }
 
 /// The tensors that are not compressed (biases, batch-norm), sent dense.
@@ -173,21 +177,32 @@ impl Model {
         tensors: Vec<RawTensor>,
         path: &Path,
     ) -> Result<Model, LoadError> {
-        if !tensors.iter().any(is_weight) {
+        if !tensors.iter().any(is_weight) && !tensors.iter().any(is_quantized_weight) {
             return Err(LoadError::new(path, LoadErrorKind::NoWeights));
         }
         Ok(Model { name, source, provenance, tensors })
     }
 
-    /// The weight layers: float tensors of rank 2 or more (linear O x I; conv OIHW as O x I*KH*KW).
+    /// True for a model of already-quantized layers: no float weights, and I32 matrices (what
+    /// `report --export-quantized` writes).
+    pub fn is_quantized(&self) -> bool {
+        !self.tensors.iter().any(is_weight) && self.tensors.iter().any(is_quantized_weight)
+    }
+
+    /// The weight layers: float tensors of rank 2 or more (linear O x I; conv OIHW as O x I*KH*KW),
+    /// or in a quantized model its I32 matrices, with [`Layer::integer_bits`] set.
     pub fn layers(&self) -> impl Iterator<Item = Layer> + '_ {
-        self.tensors.iter().filter(|t| is_weight(t)).map(|t| Layer {
-            name: t.name.clone(),
-            shape: t.shape.clone(),
-            rows: t.shape[0],
-            cols: t.shape[1..].iter().product(),
-            values: t.values.clone(),
-        })
+        let quantized = self.is_quantized();
+        self.tensors.iter().filter(move |t| if quantized { is_quantized_weight(t) } else { is_weight(t) }).map(
+            move |t| Layer {
+                name: t.name.clone(),
+                shape: t.shape.clone(),
+                rows: t.shape[0],
+                cols: t.shape[1..].iter().product(),
+                values: t.values.clone(),
+                integer_bits: quantized.then(|| integer_bits(&t.values)),
+            },
+        )
     }
 
     /// The float tensors sent uncompressed (rank 0 and 1: biases, batch-norm parameters and
@@ -210,6 +225,17 @@ impl Model {
 
 fn is_weight(t: &RawTensor) -> bool {
     t.dtype.is_float() && t.shape.len() >= 2 && t.numel() > 0
+}
+
+fn is_quantized_weight(t: &RawTensor) -> bool {
+    t.dtype == DType::I32 && t.shape.len() == 2 && t.numel() > 0
+}
+
+/// Fewest two's-complement bits (at least 2) holding every value: Q with all values in
+/// [-2^(Q-1), 2^(Q-1) - 1].
+fn integer_bits(values: &[f32]) -> u32 {
+    let (lo, hi) = values.iter().fold((0f64, 0f64), |(lo, hi), &v| (lo.min(f64::from(v)), hi.max(f64::from(v))));
+    (2..64).find(|&q| -(2f64.powi(q - 1)) <= lo && hi < 2f64.powi(q - 1)).unwrap_or(64) as u32
 }
 
 /// Reads a checkpoint file, choosing the reader by its first bytes.

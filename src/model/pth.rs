@@ -184,13 +184,15 @@ struct ZipStorages<'a> {
     /// Archive folder holding `data.pkl`, with its trailing slash (or empty).
     root: String,
     loaded: HashMap<String, Cow<'a, [u8]>>,
+    /// Bytes compressed entries may still inflate to, in all.
+    inflate_budget: u64,
 }
 
 impl StorageSource for ZipStorages<'_> {
     fn bytes(&mut self, key: &str, need: usize) -> Result<&[u8], LoadErrorKind> {
         if !self.loaded.contains_key(key) {
             let name = format!("{}data/{key}", self.root);
-            let data = read_entry(&mut self.archive, self.file, &name, need)?
+            let data = read_entry(&mut self.archive, self.file, &name, &mut self.inflate_budget)?
                 .ok_or_else(|| LoadErrorKind::Truncated(format!("storage {key}: no entry {name} in the archive")))?;
             self.loaded.insert(key.to_owned(), data);
         }
@@ -202,15 +204,21 @@ impl StorageSource for ZipStorages<'_> {
     }
 }
 
-/// At most `limit` bytes of entry `name`, or `None` if the archive has no such entry.
+/// Most bytes a deflated entry may inflate to per compressed byte. Torch stores its entries
+/// uncompressed; a re-zipped checkpoint of pruned weights compresses far less than this, while a
+/// zip bomb (deflate reaches about 1000:1) is refused before anything is allocated.
+pub const MAX_COMPRESSION_RATIO: u64 = 64;
+
+/// Entry `name` in full, its CRC-32 verified, or `None` if the archive has no such entry.
 /// Stored entries (all that torch writes) are borrowed from the archive bytes; compressed ones are
-/// inflated into a buffer preallocated no larger than the archive, so a lying size cannot force a
-/// huge allocation.
+/// inflated, but only after their declared size has passed the compression-ratio bound and the
+/// archive-wide `budget` of inflated bytes (which also bounds entries that overlap), and never
+/// past the declared size, so a lying header cannot force a large allocation.
 fn read_entry<'a>(
     archive: &mut zip::ZipArchive<Cursor<&'a [u8]>>,
     bytes: &'a [u8],
     name: &str,
-    limit: usize,
+    budget: &mut u64,
 ) -> Result<Option<Cow<'a, [u8]>>, LoadErrorKind> {
     let entry = match archive.by_name(name) {
         Ok(entry) => entry,
@@ -218,20 +226,49 @@ fn read_entry<'a>(
         Err(e) => return Err(zip_error(&format!("zip entry {name}"), e)),
     };
     let damaged = |e: &dyn std::fmt::Display| LoadErrorKind::Truncated(format!("zip entry {name}: {e}"));
-    let declared = usize::try_from(entry.size()).unwrap_or(usize::MAX);
-    if entry.compression() == zip::CompressionMethod::Stored {
+    let declared = entry.size();
+    let expected_crc = entry.crc32();
+    let data: Cow<'a, [u8]> = if entry.compression() == zip::CompressionMethod::Stored {
         // `by_name` has located the entry's data, so `data_start` is known.
-        let start = usize::try_from(entry.data_start()).unwrap_or(usize::MAX);
-        let len = declared.min(limit);
-        let data = start
-            .checked_add(len)
-            .and_then(|end| bytes.get(start..end))
-            .ok_or_else(|| damaged(&"data runs past the end of the file"))?;
-        return Ok(Some(Cow::Borrowed(data)));
+        let data = usize::try_from(entry.data_start())
+            .ok()
+            .zip(usize::try_from(declared).ok())
+            .and_then(|(start, len)| bytes.get(start..start.checked_add(len)?))
+            .ok_or_else(|| damaged(&format_args!("{declared} bytes run past the end of the file")))?;
+        Cow::Borrowed(data)
+    } else {
+        let compressed = entry.compressed_size();
+        let bound = compressed.saturating_mul(MAX_COMPRESSION_RATIO).max(4096);
+        if declared > bound {
+            return Err(LoadErrorKind::Malformed(format!(
+                "zip entry {name}: declares {declared} bytes inflated from {compressed} (more than \
+                 {MAX_COMPRESSION_RATIO}:1, a zip bomb?)"
+            )));
+        }
+        if declared > *budget {
+            return Err(LoadErrorKind::Malformed(format!(
+                "zip entry {name}: declares {declared} bytes, more than the archive's entries may \
+                 inflate to in all ({MAX_COMPRESSION_RATIO} x its size)"
+            )));
+        }
+        *budget -= declared;
+        let len = usize::try_from(declared).map_err(|_| damaged(&"declared size does not fit in memory"))?;
+        let mut data = Vec::with_capacity(len);
+        // One byte more than declared: a stream longer than its header says is damage. Reading
+        // to the end also lets the zip crate check the CRC; it is checked below regardless.
+        entry.take(declared.saturating_add(1)).read_to_end(&mut data).map_err(|e| damaged(&e))?;
+        if data.len() as u64 != declared {
+            return Err(damaged(&format_args!("inflates to {} bytes, its header says {declared}", data.len())));
+        }
+        Cow::Owned(data)
+    };
+    let actual_crc = crc32fast::hash(&data);
+    if actual_crc != expected_crc {
+        return Err(LoadErrorKind::Malformed(format!(
+            "zip entry {name}: CRC-32 mismatch (header {expected_crc:08x}, data {actual_crc:08x}): the file is damaged"
+        )));
     }
-    let mut data = Vec::with_capacity(declared.min(limit).min(bytes.len()));
-    entry.take(limit as u64).read_to_end(&mut data).map_err(|e| damaged(&e))?;
-    Ok(Some(Cow::Owned(data)))
+    Ok(Some(data))
 }
 
 /// Damage (most often a file cut short) is `Truncated`; zip features torch never uses are `Malformed`.
@@ -256,8 +293,9 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
         .ok_or_else(|| LoadErrorKind::NotACheckpoint("zip archive without a data.pkl entry".into()))?;
     let root = pkl_name.strip_suffix("data.pkl").unwrap_or_default().to_owned();
 
+    let mut inflate_budget = (bytes.len() as u64).saturating_mul(MAX_COMPRESSION_RATIO);
     let byteorder_name = format!("{root}byteorder");
-    if let Some(order) = read_entry(&mut archive, bytes, &byteorder_name, 64)? {
+    if let Some(order) = read_entry(&mut archive, bytes, &byteorder_name, &mut inflate_budget)? {
         let order = String::from_utf8_lossy(&order).into_owned();
         match order.trim() {
             "little" => {}
@@ -269,10 +307,19 @@ fn read_zip(bytes: &[u8]) -> Result<Vec<RawTensor>, LoadErrorKind> {
         }
     }
 
-    let pkl = read_entry(&mut archive, bytes, &pkl_name, bytes.len().saturating_mul(16))?.unwrap_or_default();
+    let pkl = read_entry(&mut archive, bytes, &pkl_name, &mut inflate_budget)?.unwrap_or_default();
     let pickle = unpickle(&pkl, 0).map_err(|kind| in_file(kind, &pkl_name))?;
-    let mut storages = ZipStorages { archive, file: bytes, root, loaded: HashMap::new() };
+    let mut storages = ZipStorages { archive, file: bytes, root, loaded: HashMap::new(), inflate_budget };
     collect_tensors(&pickle, &mut storages, bytes.len())
+}
+
+/// Names the tensor whose storage could not be read.
+fn in_tensor(kind: LoadErrorKind, name: &str) -> LoadErrorKind {
+    match kind {
+        LoadErrorKind::Malformed(m) => LoadErrorKind::Malformed(format!("tensor '{name}': {m}")),
+        LoadErrorKind::Truncated(m) => LoadErrorKind::Truncated(format!("tensor '{name}': {m}")),
+        other => other,
+    }
 }
 
 /// Names the archive member a pickle error happened in.
@@ -395,12 +442,16 @@ fn collect_tensors(
     // not without bound: a lying shape must not allocate gigabytes.
     let mut budget = file_len.saturating_mul(4).saturating_add(1 << 16);
     let mut tensors = Vec::new();
+    let mut names = HashSet::new();
     for &(key, value) in entries {
         let name = match p.get(key) {
             Object::Str(s) => s.clone(),
             Object::Int(v) => v.to_string(),
             _ => return Err(LoadErrorKind::Malformed("state dict key is not a string".into())),
         };
+        if !names.insert(name.clone()) {
+            return Err(LoadErrorKind::Malformed(format!("tensor '{name}' appears twice in the state dict")));
+        }
         let Some(view) = resolve_tensor(p, value, &name)? else {
             continue;
         };
@@ -540,7 +591,7 @@ fn gather(
         .checked_add(storage.numel)
         .and_then(|n| n.checked_mul(storage_elem))
         .ok_or_else(|| LoadErrorKind::Malformed(format!("storage {}: size overflows", storage.key)))?;
-    let root = storages.bytes(&storage.key, need)?;
+    let root = storages.bytes(&storage.key, need).map_err(|kind| in_tensor(kind, name))?;
     let start = storage.view_offset * storage_elem;
     let bytes = root.get(start..need).unwrap_or_default();
     if numel == 0 {
@@ -990,7 +1041,7 @@ mod tests {
         let pkl = state_dict_pickle(&[spec("w", "FloatStorage", "3", &[1024])], false);
         let file = zip_file("archive", &pkl, &[("3", vec![0; 100])], "little");
         let err = load(&file).unwrap_err();
-        assert_eq!(err.to_string(), "truncated: storage 3: need 4096 bytes, have 100");
+        assert_eq!(err.to_string(), "truncated: tensor 'w': storage 3: need 4096 bytes, have 100");
         let file = zip_file("archive", &pkl, &[], "little");
         assert!(matches!(load(&file), Err(LoadErrorKind::Truncated(_))));
 

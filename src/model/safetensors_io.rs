@@ -18,8 +18,11 @@ pub fn looks_like_safetensors(bytes: &[u8]) -> bool {
     len > 0 && len <= (bytes.len() as u64).saturating_sub(8) && bytes.get(8) == Some(&b'{')
 }
 
-/// Reads every tensor of a safetensors file, in the order their data is stored.
+/// Reads every tensor of a safetensors file, in the order their data is stored. The header is
+/// checked here first (the `safetensors` crate keeps the last of two equal names silently):
+/// duplicate names, and each tensor's data offsets against its shape, dtype and the file length.
 pub fn load_safetensors_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawTensor>, LoadError> {
+    check_header(bytes).map_err(|msg| LoadError::new(path, LoadErrorKind::Malformed(format!("safetensors: {msg}"))))?;
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| LoadError::new(path, LoadErrorKind::Malformed(format!("safetensors: {e}"))))?;
     let base = bytes.as_ptr() as usize;
@@ -38,6 +41,92 @@ pub fn load_safetensors_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawTensor
             Ok(RawTensor { name, shape: view.shape().to_vec(), dtype, values })
         })
         .collect()
+}
+
+/// One header entry as written, before the crate's own parsing.
+#[derive(serde::Deserialize)]
+struct HeaderEntry {
+    dtype: String,
+    shape: Vec<u64>,
+    data_offsets: (u64, u64),
+}
+
+/// The header's entries in file order, duplicates kept (a JSON object read as a list of pairs).
+struct HeaderEntries(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for HeaderEntries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = HeaderEntries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<HeaderEntries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                    entries.push(entry);
+                }
+                Ok(HeaderEntries(entries))
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
+/// Bytes per element of a safetensors dtype name, for the ones whose size is whole bytes.
+fn dtype_size(name: &str) -> Option<u64> {
+    Some(match name {
+        "BOOL" | "U8" | "I8" | "F8_E5M2" | "F8_E4M3" => 1,
+        "I16" | "U16" | "F16" | "BF16" => 2,
+        "I32" | "U32" | "F32" => 4,
+        "I64" | "U64" | "F64" => 8,
+        _ => return None,
+    })
+}
+
+/// Duplicate names and data offsets that do not fit the shape or the file, as one-line messages
+/// naming the tensor.
+fn check_header(bytes: &[u8]) -> Result<(), String> {
+    let len = bytes.get(..8).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_le_bytes);
+    let len = len.ok_or("file shorter than its 8-byte header length")?;
+    let header = usize::try_from(len)
+        .ok()
+        .and_then(|n| bytes.get(8..n.checked_add(8)?))
+        .ok_or_else(|| format!("header length {len} runs past the end of the file ({} bytes)", bytes.len()))?;
+    let data_len = (bytes.len() - 8 - header.len()) as u64;
+    let HeaderEntries(entries) =
+        serde_json::from_slice(header).map_err(|e| format!("header is not a JSON object: {e}"))?;
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in entries {
+        if !seen.insert(name.clone()) {
+            return Err(format!("tensor '{name}' appears twice in the header"));
+        }
+        if name == "__metadata__" {
+            continue;
+        }
+        let entry: HeaderEntry = serde_json::from_value(value).map_err(|e| format!("tensor '{name}': {e}"))?;
+        let (begin, end) = entry.data_offsets;
+        if begin > end || end > data_len {
+            return Err(format!(
+                "tensor '{name}': data offsets [{begin}, {end}] lie outside the {data_len} data bytes of the file"
+            ));
+        }
+        let Some(size) = dtype_size(&entry.dtype) else {
+            continue; // sub-byte dtypes: the crate checks them, and `convert` refuses them.
+        };
+        let need = entry.shape.iter().try_fold(size, |acc, &d| acc.checked_mul(d));
+        if need != Some(end - begin) {
+            return Err(format!(
+                "tensor '{name}': shape {:?} of {} needs {} bytes, its data offsets span {}",
+                entry.shape,
+                entry.dtype,
+                need.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+                end - begin
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn convert(dtype: Dtype, data: &[u8]) -> Option<(DType, Vec<f32>)> {
