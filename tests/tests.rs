@@ -8,11 +8,15 @@ mod cosim;
 mod cost;
 mod formats_examples;
 mod formats_props;
+#[cfg(feature = "rtl")]
+mod hostile_rtl;
 mod icarus;
 mod loaders;
 mod malformed;
 mod quantize;
 mod report;
+#[cfg(feature = "rtl")]
+mod rtl_modules;
 mod study;
 mod sweep;
 mod util;

@@ -1,0 +1,106 @@
+//! Hostile streams into every RTL top at both built-in sets (src/hostile.rs states the rules):
+//! random, zero, truncated, extended, bit-flipped, fill-bit, cross-format and bad-configuration
+//! streams under seeded random gaps and backpressure must each end in done or an error within
+//! BOUND = 16 + W + T + O + K + 2G cycles, show nothing after an error, and agree with the golden
+//! decoder: software Ok <=> RTL done with identical beats and y; software error kind => the
+//! mapped RTL code (Truncated 1, CountExceedsRows 2, RunPastColumnEnd 3, TrailingData and
+//! NonzeroFill 4; bad configuration 5). The long form (10,000 streams per top, 10^6-beat soak):
+//! `cargo run --release --example hostile_rtl -- --streams 10000 --soak-beats 1000000`.
+
+use weightstream::cosim::built_configs;
+use weightstream::hostile::{self, Case, Gaps, Kind, ModelSource};
+use weightstream::rtl::DesignPoint;
+use weightstream::{pe, Format, QuantMatrix};
+use weightstream_sim::Pause;
+
+fn sets() -> Vec<(&'static str, DesignPoint)> {
+    let c = built_configs();
+    assert_eq!(c.len(), 2, "both built-in sets");
+    c
+}
+
+#[test]
+fn hostile_streams_end_right_in_every_top() {
+    for (set, d) in sets() {
+        for f in Format::ALL {
+            let s = hostile::sweep(&ModelSource::Default, f, &d, 2024, 400).unwrap();
+            assert!(s.failures.is_empty(), "{set} {f}:\n{}", s.failures.join("\n"));
+            assert_eq!((s.hangs, s.beats_after_error, s.y_after_error), (0, 0, 0), "{set} {f}");
+            // Not vacuous: streams that decode, truncated and trailing ones, CSC's own errors.
+            assert!(s.done >= 40, "{set} {f}: only {} streams decoded", s.done);
+            assert!(s.errors[1] >= 20 && s.errors[4] >= 20 && s.errors[5] >= 10, "{set} {f}: {:?}", s.errors);
+            if f == Format::Csc {
+                assert!(s.errors[2] > 0 && s.errors[3] > 0, "{set} csc: {:?}", s.errors);
+            }
+            assert!(s.worst_bound_use < 1.0, "{set} {f}");
+        }
+    }
+}
+
+#[test]
+fn short_soak_loses_and_duplicates_no_beat() {
+    for (set, d) in sets() {
+        for f in Format::ALL {
+            let s = hostile::soak(&ModelSource::Default, f, &d, 3, 20_000).unwrap();
+            assert!(s.beats >= 20_000);
+            assert_eq!((s.lost, s.duplicated, s.wrong), (0, 0, 0), "{set} {f}: {:?}", s.failures);
+        }
+    }
+}
+
+/// The past survivor: `cnt_q < B_CNT` -> `<=` in the aligner's tail check. A stream whose last
+/// field ends on a word boundary, followed by one all-zero word, is trailing data (4).
+#[test]
+fn one_all_zero_word_after_a_word_aligned_end_is_trailing_data() {
+    for (set, d) in sets() {
+        let p = d.stream();
+        // Dense: N*Q bits per beat is a whole number of words at both sets.
+        let mut w = QuantMatrix::zeros(2 * p.lanes, 3, p.weight_bits);
+        for (i, v) in w.data.iter_mut().enumerate() {
+            *v = (i % 5) as i32 - 2;
+        }
+        let real = Format::Dense.encode(&w, &p).unwrap();
+        assert_eq!(real.bits.len() as u64, real.sizes.payload_bits + real.sizes.padding_bits);
+        assert_eq!((p.lanes * p.weight_bits as usize * 2 * 3) % p.bus_bits as usize, 0, "{set}: word aligned");
+        let mut bits = real.bits.clone();
+        bits.resize(bits.len() + p.bus_bits as usize, false);
+        let case = Case { kind: Kind::Extended, bits, rows: w.rows, cols: w.cols, prefix_of: Some(pe::beats(&w, &p)) };
+        let info = ModelSource::Default.top(Format::Dense, &d).unwrap();
+        let acts = pe::random_activations(w.cols, d.act_bits, 1);
+        for gaps in [Gaps { words: Pause::None, acts: Pause::None, y: Pause::None }, Gaps::random(5), Gaps::random(6)] {
+            let words = hostile::limbs_of(&case.bits, d.bus_bits);
+            let obs = hostile::run_words(info, &d, &words, case.rows, case.cols, &acts, &gaps).unwrap();
+            assert_eq!(obs.error, Some(4), "{set}: {obs:?}");
+            assert!(obs.y.is_empty() && !obs.done);
+            hostile::check(Format::Dense, &d, &case, &acts, &obs).unwrap();
+        }
+    }
+}
+
+/// The checker is not a tautology: a real stream passes, and the same observation with one
+/// beat changed, one more y, or a beat after an error does not.
+#[test]
+fn the_checker_rejects_wrong_observations() {
+    let (_, d) = sets()[0];
+    let p = d.stream();
+    let w = QuantMatrix { rows: 5, cols: 2, bits: p.weight_bits, data: vec![1, 0, -3, 2, 0, 0, 7, 1, 0, -1] };
+    let real = Format::Bitmap.encode(&w, &p).unwrap();
+    let case = Case { kind: Kind::Real, bits: real.bits.clone(), rows: 5, cols: 2, prefix_of: None };
+    let info = ModelSource::Default.top(Format::Bitmap, &d).unwrap();
+    let acts = vec![3, -2];
+    let obs = hostile::run_words(info, &d, &hostile::limbs_of(&case.bits, d.bus_bits), 5, 2, &acts, &Gaps::random(1))
+        .unwrap();
+    hostile::check(Format::Bitmap, &d, &case, &acts, &obs).unwrap();
+    let mut bad = obs.clone();
+    bad.beats[3] += 1;
+    assert!(hostile::check(Format::Bitmap, &d, &case, &acts, &bad).is_err());
+    let mut bad = obs.clone();
+    bad.y.push(0);
+    assert!(hostile::check(Format::Bitmap, &d, &case, &acts, &bad).is_err());
+    let mut bad = obs.clone();
+    bad.beats_after_error = 1;
+    assert!(hostile::check(Format::Bitmap, &d, &case, &acts, &bad).is_err());
+    let mut bad = obs;
+    bad.hung = true;
+    assert!(hostile::check(Format::Bitmap, &d, &case, &acts, &bad).is_err());
+}
