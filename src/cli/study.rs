@@ -50,6 +50,10 @@ pub struct StudyArgs {
     /// Time limit per external command run, seconds.
     #[arg(long, default_value_t = 30.0)]
     codec_timeout: f64,
+    /// Most bytes an external encoder may write per layer (default: 4 x the layer's dense size
+    /// + 64 KiB); more fails the layer and the codec is killed.
+    #[arg(long)]
+    codec_max_bytes: Option<u64>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -129,8 +133,11 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
         outputs::prepare_dir("--out", dir, args.force, &[])?;
     }
     let timeout = Duration::from_secs_f64(args.codec_timeout);
-    let codecs: Vec<ExternalCodec> =
-        args.codec.iter().map(|c| ExternalCodec::parse(c, timeout)).collect::<Result<_, _>>()?;
+    let codecs: Vec<ExternalCodec> = args
+        .codec
+        .iter()
+        .map(|c| ExternalCodec::parse(c, timeout).map(|c| c.with_max_bytes(args.codec_max_bytes)))
+        .collect::<Result<_, _>>()?;
     let mut specs: Vec<String> = Vec::new();
     for p in &args.pipelines {
         if p == "default" {
