@@ -517,7 +517,11 @@ pub fn check_stream(dir: &Path, e: &StreamEntry, bin: &[u8], hex: &[u8]) -> Resu
                         &bin_path,
                         bit,
                         bit / 8,
-                        format!("differs from {} word {j} (which matches its SHA-256); the .bin does not", e.hex),
+                        format!(
+                            "differs from {} word {j} (which matches its SHA-256); the .bin does not{}",
+                            e.hex,
+                            decode_note(e, &c, bin)
+                        ),
                     ),
                     (true, false) => corrupt(
                         &hex_path,
@@ -593,6 +597,16 @@ pub fn check_stream(dir: &Path, e: &StreamEntry, bin: &[u8], hex: &[u8]) -> Resu
         words: e.words,
         nonzeros: w.nonzeros(),
     })
+}
+
+/// What decoding a `.bin` known to be corrupt gives, for the error message: where it fails, or
+/// that it still decodes (to other weights).
+fn decode_note(e: &StreamEntry, c: &Checked, bin: &[u8]) -> String {
+    let bits = from_le_bytes(bin);
+    match c.format.decode(&e.layer, &bits, e.rows, e.cols, &c.params) {
+        Ok(_) => "; as is it still decodes, to other weights".into(),
+        Err(x) => format!("; as is its decoding fails at bit offset {}: {}", x.offset, x.kind),
+    }
 }
 
 /// Reads and parses a manifest: size-bounded, a plain file, version [`MANIFEST_VERSION`], at

@@ -189,6 +189,16 @@ pub fn run_sweep(args: &SweepArgs) -> Result<()> {
             bail!("{}: --out is the model file", d.display());
         }
     }
+    let model_file = super::report::model_path(&args.model.model);
+    let mut paths = weightstream::outputs::Paths::default();
+    if let Some(m) = &model_file {
+        paths = paths.input("--model", m);
+    }
+    paths
+        .file("--csv", args.csv.as_deref())
+        .file("--json", args.json.as_deref())
+        .dir("--out", args.out.as_deref())
+        .check()?;
     let model = load(&args.model)?;
     let settings = spec.sparsity_values().len() * points.len();
     eprintln!(
