@@ -8,6 +8,7 @@ mod cosim;
 mod cost;
 mod formats_examples;
 mod formats_props;
+mod hostile_checkpoints;
 mod hostile_files;
 #[cfg(feature = "rtl")]
 mod hostile_rtl;

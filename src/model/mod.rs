@@ -241,10 +241,14 @@ fn integer_bits(values: &[f32]) -> u32 {
 /// Reads a checkpoint file, choosing the reader by its first bytes.
 pub fn load_file(path: &Path) -> Result<Vec<RawTensor>, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io(e)))?;
-    let tensors = if bytes.starts_with(b"PK\x03\x04") || bytes.first() == Some(&0x80) {
+    // Safetensors before the legacy pickle's 0x80: a header of 128 + 256k bytes starts with it too
+    // (and no legacy file passes the safetensors test: its first 8 bytes read as an exabyte).
+    let tensors = if bytes.starts_with(b"PK\x03\x04") {
         pth::load_pth_bytes(path, &bytes)?
     } else if safetensors_io::looks_like_safetensors(&bytes) {
         safetensors_io::load_safetensors_bytes(path, &bytes)?
+    } else if bytes.first() == Some(&0x80) {
+        pth::load_pth_bytes(path, &bytes)?
     } else if bytes.is_empty() {
         return Err(LoadError::new(path, LoadErrorKind::NotACheckpoint("empty file".into())));
     } else {
