@@ -4,30 +4,20 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+`include "ws_defs.vh"
+
 /*
  * weightstream front end, for synthesis cost (`weightstream cost`)
  *
  * The part of ws_top_core that depends on the stream format, alone:
  *
- *   input regs -> M-word bank -> ws_bit_aligner -> decoder -> output regs
+ *   input regs -> ws_decode_path (BANK = 1) -> output regs
  *
  * i.e. the aligner and the format's decoder (with its ws_beat_sequencer),
- * WITHOUT the 128-word FIFO and the PE array, registered at every input
- * and output so that every timing path measured is register to register
- * and the front end's own.  The decoder is chosen by FORMAT (labelled
- * generate block g_<fmt>), with the same window WIN and take width M as
- * in ws_top_core:
- *   0 ws_dense_unpacker        WIN = N*Q
- *   1 ws_bitmap_decoder        WIN = N*Q + N
- *   2 ws_delta_bitmap_decoder  WIN = N*Q + N
- *   3 ws_csc_decoder           WIN = P + N*(R+Q) + R
- *
- * In place of ws_word_fifo an M-word bank (a shift register holding up to
- * M words with their last flags) presents the aligner its head words.  The
- * bus writes one word per cycle into it (s_w_ready_o from registered state
- * only, as ws_word_fifo's); the aligner takes 0..M of the held words per
- * cycle, and the bank shifts the rest down.  So the consume -> take ->
- * bank path stands for ws_top_core's consume -> take -> FIFO pointer path.
+ * the same ws_decode_path as in ws_top_core but with an M-word ws_word_bank
+ * in place of the 128-word FIFO, and without the PE array, registered at
+ * every input and output so that every timing path measured is register to
+ * register and the front end's own.
  *
  * start_i, cfg_rows_i, cfg_cols_i and m_beat_ready_i are registered before
  * use (start, configuration and ready act one cycle later than at
@@ -108,32 +98,19 @@ module ws_front_end #(
     output wire             starve_o
 );
 
-localparam integer FMT_DENSE        = 0;
-localparam integer FMT_BITMAP       = 1;
-localparam integer FMT_DELTA_BITMAP = 2;
-localparam integer FMT_CSC          = 3;
-
-// aligner window: the widest beat of the format (as in ws_top_core)
-localparam integer WIN   = FORMAT == FMT_DENSE ? N*Q :
-                           FORMAT == FMT_CSC   ? P + N*(R+Q) + R :
-                           N*Q + N;
-localparam integer CNT_W = $clog2(WIN + 3*B + 1);
-localparam integer CW    = $clog2(WIN + 1);
+// row tile index width
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
-// words the aligner takes per cycle at most (as in ws_top_core)
-localparam integer M     = (WIN + B - 1) / B;
-localparam integer PW    = $clog2(M + 1);
-// bank count width: 0..M words held
-localparam integer BW    = $clog2(M + 1);
-
-localparam [BW-1:0] M_C = M[BW-1:0];
 
 // parameter checks (those of ws_top_core)
 generate
-    if (FORMAT < FMT_DENSE || FORMAT > FMT_CSC ||
-        N < 1 || Q < 1 || B < 1 || R < 1 || P < 1 || QA < 1 || ACC < Q + QA ||
-        MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
+    // legal ranges: rtl/ws_rtl.toml through ws_defs.vh
+    if (FORMAT < `WS_FMT_MIN || FORMAT > `WS_FMT_MAX ||
+        N < `WS_N_MIN || N > `WS_N_MAX || Q < `WS_Q_MIN || Q > `WS_Q_MAX ||
+        B < `WS_B_MIN || B > `WS_B_MAX || R < `WS_R_MIN || R > `WS_R_MAX ||
+        P < `WS_P_MIN || P > `WS_P_MAX || QA < `WS_QA_MIN || QA > `WS_QA_MAX ||
+        ACC < `WS_ACC_MIN || ACC > `WS_ACC_MAX || ACC < Q + QA ||
+        MAX_O < `WS_MAX_O_MIN || MAX_O > `WS_MAX_O_MAX) begin : g_bad_param
 `ifdef VERILATOR
         $error("ws_front_end: illegal parameter combination (FORMAT %0d)", FORMAT);
 `else
@@ -165,92 +142,9 @@ always @(posedge clk) begin
 end
 
 // ---------------------------------------------------------------------------
-// M-word bank in place of the word FIFO
+// decode path: M-word bank -> aligner -> the format's decoder
 // ---------------------------------------------------------------------------
-// bank <-> aligner
-wire [M*B-1:0]   bank_data;
-wire [M-1:0]     bank_valid;
-wire [M-1:0]     bank_last;
-wire [PW-1:0]    bank_pop;
-
-// aligner <-> decoder
-wire [WIN-1:0]   win_data;
-wire [CNT_W-1:0] win_count;
-wire             win_last;
-wire             win_tail_ok;
-wire [CW-1:0]    win_consume;
-wire             win_en;
-
-reg [B-1:0]  word_q [0:M-1];
-reg [M-1:0]  wlast_q;
-reg [BW-1:0] cnt_q, cnt_d;
-reg          seen_q, seen_d;    // the last-flagged word has been written
-
-// the bus writes into slot cnt_q - pop; the pop is at most cnt_q
-wire          push     = s_w_valid_i && s_w_ready_o;
-wire [BW-1:0] pop_c    = {{(BW-PW){1'b0}}, bank_pop};
-wire [BW-1:0] keep_cnt = cnt_q - pop_c;
-
-assign s_w_ready_o = win_en && !seen_q && (cnt_q != M_C);
-
-genvar j;
-generate
-    for (j = 0; j < M; j = j + 1) begin : g_slot
-        localparam [BW-1:0] J_C = j;
-        assign bank_data[j*B +: B] = word_q[j];
-        assign bank_last[j]        = wlast_q[j];
-        assign bank_valid[j]       = cnt_q > J_C;
-
-        // slot j after the pop: the word pop slots above, or the bus word
-        reg [B-1:0] word_d;
-        reg         wlast_d;
-        integer     k;
-        always @* begin
-            word_d  = word_q[j];
-            wlast_d = wlast_q[j];
-            for (k = 0; k < M - j; k = k + 1) begin
-                if (pop_c == k[BW-1:0]) begin
-                    word_d  = word_q[j + k];
-                    wlast_d = wlast_q[j + k];
-                end
-            end
-            if (push && keep_cnt == J_C) begin
-                word_d  = s_w_data_i;
-                wlast_d = s_w_last_i;
-            end
-        end
-
-        // word storage, no reset (a slot is only presented below cnt_q)
-        always @(posedge clk) begin
-            word_q[j]  <= word_d;
-            wlast_q[j] <= wlast_d;
-        end
-    end
-endgenerate
-
-always @* begin
-    cnt_d  = keep_cnt + {{(BW-1){1'b0}}, push};
-    seen_d = seen_q || (push && s_w_last_i);
-    if (start_q) begin
-        cnt_d  = {BW{1'b0}};
-        seen_d = 1'b0;
-    end
-end
-
-always @(posedge clk) begin
-    if (rst) begin
-        cnt_q  <= {BW{1'b0}};
-        seen_q <= 1'b0;
-    end else begin
-        cnt_q  <= cnt_d;
-        seen_q <= seen_d;
-    end
-end
-
-// ---------------------------------------------------------------------------
-// aligner and decoder
-// ---------------------------------------------------------------------------
-// decoder -> output registers
+// decode path -> output registers
 wire [N*Q-1:0]   beat_data;
 wire [TW-1:0]    beat_tile;
 wire             beat_first;
@@ -258,163 +152,50 @@ wire             beat_eoc;
 wire             beat_last;
 wire             beat_valid;
 
-// decoder status
+// decode path status
 wire             dec_busy;
 wire             dec_done;
 wire             dec_error;
 wire [3:0]       dec_code;
 wire             dec_starve;
+// the front end counts no starved cycles: the bank's empty flag is not needed
+/* verilator lint_off UNUSEDSIGNAL */
+wire             bank_empty;
+/* verilator lint_on UNUSEDSIGNAL */
 
-ws_bit_aligner #(
+ws_decode_path #(
+    .FORMAT(FORMAT),
+    .N(N),
+    .Q(Q),
     .B(B),
-    .WIN(WIN),
-    .M(M)
-) u_aligner (
+    .R(R),
+    .P(P),
+    .MAX_O(MAX_O),
+    .BANK(1)
+) u_decode (
     .clk(clk),
     .rst(rst),
-    .clear_i(start_q),
-    .en_i(win_en),
-    .s_data_i(bank_data),
-    .s_valid_i(bank_valid),
-    .s_last_i(bank_last),
-    .s_pop_o(bank_pop),
-    .win_data_o(win_data),
-    .win_count_o(win_count),
-    .win_last_o(win_last),
-    .win_tail_ok_o(win_tail_ok),
-    .win_consume_i(win_consume)
+    .start_i(start_q),
+    .cfg_rows_i(rows_q),
+    .cfg_cols_i(cols_q),
+    .s_w_data_i(s_w_data_i),
+    .s_w_valid_i(s_w_valid_i),
+    .s_w_last_i(s_w_last_i),
+    .s_w_ready_o(s_w_ready_o),
+    .m_beat_data_o(beat_data),
+    .m_beat_tile_o(beat_tile),
+    .m_beat_first_o(beat_first),
+    .m_beat_eoc_o(beat_eoc),
+    .m_beat_last_o(beat_last),
+    .m_beat_valid_o(beat_valid),
+    .m_beat_ready_i(ready_q),
+    .busy_o(dec_busy),
+    .done_o(dec_done),
+    .error_o(dec_error),
+    .error_code_o(dec_code),
+    .starve_o(dec_starve),
+    .buf_empty_o(bank_empty)
 );
-
-// the format's decoder
-generate
-    if (FORMAT == FMT_DENSE) begin : g_dense
-        ws_dense_unpacker #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_q),
-            .cfg_rows_i(rows_q),
-            .cfg_cols_i(cols_q),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(ready_q),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end else if (FORMAT == FMT_BITMAP) begin : g_bitmap
-        ws_bitmap_decoder #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_q),
-            .cfg_rows_i(rows_q),
-            .cfg_cols_i(cols_q),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(ready_q),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end else if (FORMAT == FMT_DELTA_BITMAP) begin : g_delta_bitmap
-        ws_delta_bitmap_decoder #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_q),
-            .cfg_rows_i(rows_q),
-            .cfg_cols_i(cols_q),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(ready_q),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end else if (FORMAT == FMT_CSC) begin : g_csc
-        ws_csc_decoder #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .R(R),
-            .P(P),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_q),
-            .cfg_rows_i(rows_q),
-            .cfg_cols_i(cols_q),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(ready_q),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end
-endgenerate
 
 // ---------------------------------------------------------------------------
 // output registers

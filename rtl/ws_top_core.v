@@ -9,18 +9,14 @@
 /*
  * weightstream top: one per format, chosen by FORMAT
  *
- * bus words -> ws_word_fifo -> ws_bit_aligner -> decoder -> ws_pe_array -> y
+ * bus words -> ws_decode_path -> ws_pe_array -> y
  *
- * The decoder is chosen by FORMAT (labelled generate block g_<fmt>):
- *   0 ws_dense_unpacker        WIN = N*Q
- *   1 ws_bitmap_decoder        WIN = N*Q + N
- *   2 ws_delta_bitmap_decoder  WIN = N*Q + N
- *   3 ws_csc_decoder           WIN = P + N*(R+Q) + R
- * Everything else (word FIFO, aligner, PE array, performance counters,
- * status) is the same for every format.
- *
- * The bus fills the word FIFO (FIFO_D words) at one word per cycle while it
- * is not full; the aligner takes up to M = ceil(WIN/B) words per cycle from
+ * ws_decode_path (u_decode) holds the 128-word FIFO, the aligner and the
+ * format's decoder, chosen by FORMAT; it is also the core of ws_front_end,
+ * the decoder alone that `weightstream cost` synthesizes.  Everything else
+ * here (PE array, performance counters, status) is the same for every
+ * format.  The bus fills the word FIFO at one word per cycle while it is
+ * not full; the aligner takes up to M = ceil(WIN/B) words per cycle from
  * its head, so words banked during sparse stretches carry the dense ones.
  *
  * Every format has the same port list and parameters (R and P are unused
@@ -118,26 +114,9 @@ module ws_top_core #(
     output wire [31:0]      cnt_stalled_o
 );
 
-// FORMAT codes, from rtl/ws_rtl.toml through ws_defs.vh
-localparam integer FMT_DENSE        = `WS_FMT_DENSE;
-localparam integer FMT_BITMAP       = `WS_FMT_BITMAP;
-localparam integer FMT_DELTA_BITMAP = `WS_FMT_DELTA_BITMAP;
-localparam integer FMT_CSC          = `WS_FMT_CSC;
-
-// aligner window: the widest beat of the format
-localparam integer WIN   = FORMAT == FMT_DENSE ? N*Q :
-                           FORMAT == FMT_CSC   ? P + N*(R+Q) + R :
-                           N*Q + N;
-localparam integer CNT_W = $clog2(WIN + 3*B + 1);
-localparam integer CW    = $clog2(WIN + 1);
+// row tiles of the largest layer, and the tile index width
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
-// words the aligner takes per cycle at most: enough for the widest beat
-localparam integer M      = (WIN + B - 1) / B;
-localparam integer PW     = $clog2(M + 1);
-// word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
-// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
-localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
 
 // parameter checks
 generate
@@ -156,22 +135,7 @@ generate
     end
 endgenerate
 
-// word FIFO <-> aligner
-wire [M*B-1:0]   fifo_data;
-wire [M-1:0]     fifo_valid;
-wire [M-1:0]     fifo_last;
-wire [PW-1:0]    fifo_pop;
-wire             fifo_empty;
-
-// aligner <-> decoder
-wire [WIN-1:0]   win_data;
-wire [CNT_W-1:0] win_count;
-wire             win_last;
-wire             win_tail_ok;
-wire [CW-1:0]    win_consume;
-wire             win_en;
-
-// decoder -> PE array
+// decode path -> PE array
 wire [N*Q-1:0]   beat_data;
 wire [TW-1:0]    beat_tile;
 wire             beat_first;
@@ -180,186 +144,51 @@ wire             beat_last;
 wire             beat_valid;
 wire             beat_ready;
 
-// decoder status
+// decode path status
 wire             dec_busy;
 wire             dec_done;
 wire             dec_error;
 wire [3:0]       dec_code;
 wire             dec_starve;
+wire             fifo_empty;
 
 wire             pe_busy;
 wire             pe_done;
 
-ws_word_fifo #(
+// word FIFO -> aligner -> the format's decoder
+ws_decode_path #(
+    .FORMAT(FORMAT),
+    .N(N),
+    .Q(Q),
     .B(B),
-    .DEPTH(FIFO_D),
-    .M(M)
-) u_fifo (
+    .R(R),
+    .P(P),
+    .MAX_O(MAX_O),
+    .BANK(0)
+) u_decode (
     .clk(clk),
     .rst(rst),
-    .clear_i(start_i),
-    .en_i(win_en),
-    .s_data_i(s_w_data_i),
-    .s_valid_i(s_w_valid_i),
-    .s_last_i(s_w_last_i),
-    .s_ready_o(s_w_ready_o),
-    .m_data_o(fifo_data),
-    .m_valid_o(fifo_valid),
-    .m_last_o(fifo_last),
-    .m_pop_i(fifo_pop),
-    .empty_o(fifo_empty)
+    .start_i(start_i),
+    .cfg_rows_i(cfg_rows_i),
+    .cfg_cols_i(cfg_cols_i),
+    .s_w_data_i(s_w_data_i),
+    .s_w_valid_i(s_w_valid_i),
+    .s_w_last_i(s_w_last_i),
+    .s_w_ready_o(s_w_ready_o),
+    .m_beat_data_o(beat_data),
+    .m_beat_tile_o(beat_tile),
+    .m_beat_first_o(beat_first),
+    .m_beat_eoc_o(beat_eoc),
+    .m_beat_last_o(beat_last),
+    .m_beat_valid_o(beat_valid),
+    .m_beat_ready_i(beat_ready),
+    .busy_o(dec_busy),
+    .done_o(dec_done),
+    .error_o(dec_error),
+    .error_code_o(dec_code),
+    .starve_o(dec_starve),
+    .buf_empty_o(fifo_empty)
 );
-
-ws_bit_aligner #(
-    .B(B),
-    .WIN(WIN),
-    .M(M)
-) u_aligner (
-    .clk(clk),
-    .rst(rst),
-    .clear_i(start_i),
-    .en_i(win_en),
-    .s_data_i(fifo_data),
-    .s_valid_i(fifo_valid),
-    .s_last_i(fifo_last),
-    .s_pop_o(fifo_pop),
-    .win_data_o(win_data),
-    .win_count_o(win_count),
-    .win_last_o(win_last),
-    .win_tail_ok_o(win_tail_ok),
-    .win_consume_i(win_consume)
-);
-
-// the format's decoder
-generate
-    if (FORMAT == FMT_DENSE) begin : g_dense
-        ws_dense_unpacker #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_i),
-            .cfg_rows_i(cfg_rows_i),
-            .cfg_cols_i(cfg_cols_i),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(beat_ready),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end else if (FORMAT == FMT_BITMAP) begin : g_bitmap
-        ws_bitmap_decoder #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_i),
-            .cfg_rows_i(cfg_rows_i),
-            .cfg_cols_i(cfg_cols_i),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(beat_ready),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end else if (FORMAT == FMT_DELTA_BITMAP) begin : g_delta_bitmap
-        ws_delta_bitmap_decoder #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_i),
-            .cfg_rows_i(cfg_rows_i),
-            .cfg_cols_i(cfg_cols_i),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(beat_ready),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end else if (FORMAT == FMT_CSC) begin : g_csc
-        ws_csc_decoder #(
-            .N(N),
-            .Q(Q),
-            .B(B),
-            .R(R),
-            .P(P),
-            .MAX_O(MAX_O)
-        ) u_decoder (
-            .clk(clk),
-            .rst(rst),
-            .start_i(start_i),
-            .cfg_rows_i(cfg_rows_i),
-            .cfg_cols_i(cfg_cols_i),
-            .win_data_i(win_data),
-            .win_count_i(win_count),
-            .win_last_i(win_last),
-            .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
-            .win_en_o(win_en),
-            .m_beat_data_o(beat_data),
-            .m_beat_tile_o(beat_tile),
-            .m_beat_first_o(beat_first),
-            .m_beat_eoc_o(beat_eoc),
-            .m_beat_last_o(beat_last),
-            .m_beat_valid_o(beat_valid),
-            .m_beat_ready_i(beat_ready),
-            .busy_o(dec_busy),
-            .done_o(dec_done),
-            .error_o(dec_error),
-            .error_code_o(dec_code),
-            .starve_o(dec_starve)
-        );
-    end
-endgenerate
 
 ws_pe_array #(
     .N(N),

@@ -1,0 +1,326 @@
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "ws_defs.vh"
+
+/*
+ * weightstream decode path: the part of a top that depends on the format
+ *
+ *   bus words -> input buffer -> ws_bit_aligner -> the format's decoder -> beats
+ *
+ * The decoder is chosen by FORMAT (labelled generate block g_<fmt>) and
+ * sizes the aligner window WIN, the widest beat of the format:
+ *   dense                     WIN = N*Q
+ *   bitmap, delta+bitmap      WIN = N*Q + N
+ *   CSC                       WIN = P + N*(R+Q) + R
+ * The aligner takes up to M = ceil(WIN/B) words per cycle from the input
+ * buffer, which is chosen by BANK:
+ *   0  ws_word_fifo of 128 words (a power of two >= M): words banked during
+ *      sparse stretches carry the dense ones (ws_top_core);
+ *   1  ws_word_bank of M words: the decoder's own cost alone (ws_front_end).
+ *
+ * Shared by ws_top_core and ws_front_end, so the two cannot drift apart.
+ */
+module ws_decode_path #(
+    // stream format (codes: rtl/ws_rtl.toml)
+    parameter integer FORMAT = 1,
+    // lanes per beat (rows per tile)
+    parameter integer N      = 16,
+    // weight bits
+    parameter integer Q      = 8,
+    // bus word bits
+    parameter integer B      = 64,
+    // CSC run bits (sizes the window of CSC only)
+    parameter integer R      = 4,
+    // CSC count bits (sizes the window of CSC only)
+    parameter integer P      = 16,
+    // largest supported number of rows O
+    parameter integer MAX_O  = 1280,
+    // input buffer: 0 the 128-word FIFO, 1 an M-word bank
+    parameter integer BANK   = 0,
+    // row tile index width (derived; not to be overridden)
+    parameter integer TW     = (MAX_O + N - 1) / N > 1 ? $clog2((MAX_O + N - 1) / N) : 1
+) (
+    // clock
+    input  wire             clk,
+    // synchronous active-high reset
+    input  wire             rst,
+
+    // 1-cycle pulse: latch cfg, clear buffer, aligner and decoder, begin a layer
+    input  wire             start_i,
+    // configuration: rows O
+    input  wire [15:0]      cfg_rows_i,
+    // configuration: columns K
+    input  wire [31:0]      cfg_cols_i,
+
+    // weight stream words: data (stream bit j*B + i in bit i of word j)
+    input  wire [B-1:0]     s_w_data_i,
+    // weight stream words: valid
+    input  wire             s_w_valid_i,
+    // weight stream words: final word of the layer
+    input  wire             s_w_last_i,
+    // weight stream words: ready (registered state only)
+    output wire             s_w_ready_o,
+
+    // beats: N lanes of Q bits, lane l in bits [l*Q +: Q]
+    output wire [N*Q-1:0]   m_beat_data_o,
+    // beats: row tile index t
+    output wire [TW-1:0]    m_beat_tile_o,
+    // beats: first column (k == 0)
+    output wire             m_beat_first_o,
+    // beats: last tile of the column
+    output wire             m_beat_eoc_o,
+    // beats: last beat of the layer
+    output wire             m_beat_last_o,
+    // beats: valid
+    output wire             m_beat_valid_o,
+    // beats: ready
+    input  wire             m_beat_ready_i,
+
+    // status: decode phase
+    output wire             busy_o,
+    // status: all beats fired and the stream end checked (sticky until start)
+    output wire             done_o,
+    // status: error (sticky until start)
+    output wire             error_o,
+    // status: error code (`WS_ERR_*)
+    output wire [3:0]       error_code_o,
+    // status: the decoder waits for input bits
+    output wire             starve_o,
+    // status: the input buffer holds no word
+    output wire             buf_empty_o
+);
+
+localparam integer FMT_DENSE        = `WS_FMT_DENSE;
+localparam integer FMT_BITMAP       = `WS_FMT_BITMAP;
+localparam integer FMT_DELTA_BITMAP = `WS_FMT_DELTA_BITMAP;
+localparam integer FMT_CSC          = `WS_FMT_CSC;
+
+// aligner window: the widest beat of the format
+localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
+                            FORMAT == FMT_CSC   ? P + N*(R+Q) + R :
+                            N*Q + N;
+localparam integer CNT_W  = $clog2(WIN + 3*B + 1);
+localparam integer CW     = $clog2(WIN + 1);
+// words the aligner takes per cycle at most: enough for the widest beat
+localparam integer M      = (WIN + B - 1) / B;
+localparam integer PW     = $clog2(M + 1);
+// word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
+// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
+localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
+
+// input buffer <-> aligner
+wire [M*B-1:0]   buf_data;
+wire [M-1:0]     buf_valid;
+wire [M-1:0]     buf_last;
+wire [PW-1:0]    buf_pop;
+
+// aligner <-> decoder
+wire [WIN-1:0]   win_data;
+wire [CNT_W-1:0] win_count;
+wire             win_last;
+wire             win_tail_ok;
+wire [CW-1:0]    win_consume;
+wire             win_en;
+
+generate
+    if (BANK != 0) begin : g_bank
+        ws_word_bank #(
+            .B(B),
+            .M(M)
+        ) u_buf (
+            .clk(clk),
+            .rst(rst),
+            .clear_i(start_i),
+            .en_i(win_en),
+            .s_data_i(s_w_data_i),
+            .s_valid_i(s_w_valid_i),
+            .s_last_i(s_w_last_i),
+            .s_ready_o(s_w_ready_o),
+            .m_data_o(buf_data),
+            .m_valid_o(buf_valid),
+            .m_last_o(buf_last),
+            .m_pop_i(buf_pop),
+            .empty_o(buf_empty_o)
+        );
+    end else begin : g_fifo
+        ws_word_fifo #(
+            .B(B),
+            .DEPTH(FIFO_D),
+            .M(M)
+        ) u_fifo (
+            .clk(clk),
+            .rst(rst),
+            .clear_i(start_i),
+            .en_i(win_en),
+            .s_data_i(s_w_data_i),
+            .s_valid_i(s_w_valid_i),
+            .s_last_i(s_w_last_i),
+            .s_ready_o(s_w_ready_o),
+            .m_data_o(buf_data),
+            .m_valid_o(buf_valid),
+            .m_last_o(buf_last),
+            .m_pop_i(buf_pop),
+            .empty_o(buf_empty_o)
+        );
+    end
+endgenerate
+
+ws_bit_aligner #(
+    .B(B),
+    .WIN(WIN),
+    .M(M)
+) u_aligner (
+    .clk(clk),
+    .rst(rst),
+    .clear_i(start_i),
+    .en_i(win_en),
+    .s_data_i(buf_data),
+    .s_valid_i(buf_valid),
+    .s_last_i(buf_last),
+    .s_pop_o(buf_pop),
+    .win_data_o(win_data),
+    .win_count_o(win_count),
+    .win_last_o(win_last),
+    .win_tail_ok_o(win_tail_ok),
+    .win_consume_i(win_consume)
+);
+
+// the format's decoder
+generate
+    if (FORMAT == FMT_DENSE) begin : g_dense
+        ws_dense_unpacker #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .MAX_O(MAX_O)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_consume_o(win_consume),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end else if (FORMAT == FMT_BITMAP) begin : g_bitmap
+        ws_bitmap_decoder #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .MAX_O(MAX_O)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_consume_o(win_consume),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end else if (FORMAT == FMT_DELTA_BITMAP) begin : g_delta_bitmap
+        ws_delta_bitmap_decoder #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .MAX_O(MAX_O)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_consume_o(win_consume),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end else if (FORMAT == FMT_CSC) begin : g_csc
+        ws_csc_decoder #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .R(R),
+            .P(P),
+            .MAX_O(MAX_O)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_consume_o(win_consume),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end
+endgenerate
+
+endmodule
+
+`resetall
+`default_nettype wire
