@@ -213,36 +213,16 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Co-simulates a layer's streams (every row block) on the RTL tops at the design point and
-/// returns their measurements, summed over the blocks.
+/// Co-simulates a layer's streams (every row block) on the RTL tops at the design point.
 #[cfg(feature = "rtl")]
 fn rtl_measure(
     layer: &PreparedLayer,
     streams: &[weightstream::blocks::BlockedStream],
     design: &weightstream::rtl::DesignPoint,
 ) -> Result<Vec<report::RtlMeasure>, report::BuildError> {
-    use weightstream::cosim::{self, CosimOptions};
-    let opts = CosimOptions::default();
-    let a = weightstream::pe::random_activations(layer.matrix.cols, design.act_bits, opts.seed);
-    let mut out: Vec<report::RtlMeasure> = Vec::with_capacity(streams.len());
-    for s in streams {
-        let run = cosim::run_blocked(&layer.name, s, &layer.matrix, &a, design, &opts)
-            .map_err(|e| report::BuildError::Rtl(e.to_string()))?;
-        if let Some(line) = run.mismatch_line() {
-            return Err(report::BuildError::Rtl(format!("RTL mismatch: {line}")));
-        }
-        let dense_words = out.first().map_or(run.words, |d| d.words);
-        out.push(report::RtlMeasure {
-            cycles: run.cycles,
-            words: run.words,
-            efficiency: run.efficiency,
-            starved: run.starved,
-            stalled: run.stalled,
-            mismatches: run.mismatches,
-            saved_pct: 100.0 * (1.0 - run.words as f64 / dense_words.max(1) as f64),
-        });
-    }
-    Ok(out)
+    let opts = weightstream::cosim::CosimOptions::default();
+    weightstream::cosim::measure_layer(&layer.name, &layer.matrix, streams, design, &opts)
+        .map_err(|e| report::BuildError::Rtl(e.to_string()))
 }
 
 #[cfg(not(feature = "rtl"))]
