@@ -504,7 +504,9 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
             }
             sim.fall();
             let m = sim.model();
-            if (get(m, error)?, get(m, done)?) != (0, 0) {
+            // start_i clears the status: no error, no code (a stale code of the layer before
+            // is a bug even while error_o is low), not done.
+            if (get(m, error)?, get(m, code)?, get(m, done)?) != (0, 0, 0) {
                 return Err(format!("layer {layer} {sc:?}: status before its time (beat {beat})"));
             }
             if get(m, running)? != 1 {
