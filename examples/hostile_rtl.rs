@@ -99,6 +99,8 @@ fn kill(args: &[String]) -> ExitCode {
     let modules: String = arg(args, "--modules", "all".to_string());
     let formats: String = arg(args, "--formats", "dense,bitmap,delta-bitmap,csc".to_string());
     let streams: u64 = arg(args, "--streams", 150);
+    // n8 first (cheap); a mutant that survives it is tried at n16 too (wider fields, other carries).
+    let sets: String = arg(args, "--sets", "n8_q4_b32,n16_q8_b64".to_string());
     let src = ModelSource::Dir { rtl_dir, cache_dir, tag };
     let say = |what: &str, r: Result<(), String>| -> Option<ExitCode> {
         match r {
@@ -120,23 +122,28 @@ fn kill(args: &[String]) -> ExitCode {
             }
         }
     }
-    let d = facts().set("n8_q4_b32").unwrap();
-    for f in formats.split(',').filter(|s| !s.is_empty()) {
-        let f: Format = f.parse().unwrap();
-        let r = hostile::sweep(&src, f, &d, 11, streams).and_then(|s| match s.failures.first() {
-            None if s.hangs == 0 => Ok(()),
-            None => Err(format!("{} hangs", s.hangs)),
-            Some(l) => Err(l.clone()),
-        });
-        if let Some(c) = say(&format!("hostile {f}"), r) {
-            return c;
-        }
-        let r = hostile::soak(&src, f, &d, 5, 3000).and_then(|s| match s.failures.first() {
-            None => Ok(()),
-            Some(l) => Err(l.clone()),
-        });
-        if let Some(c) = say(&format!("soak {f}"), r) {
-            return c;
+    for set in sets.split(',').filter(|s| !s.is_empty()) {
+        let Some(d) = facts().set(set) else {
+            println!("NOT-ELABORATING: no built-in set {set}");
+            return ExitCode::from(2);
+        };
+        for f in formats.split(',').filter(|s| !s.is_empty()) {
+            let f: Format = f.parse().unwrap();
+            let r = hostile::sweep(&src, f, &d, 11, streams).and_then(|s| match s.failures.first() {
+                None if s.hangs == 0 => Ok(()),
+                None => Err(format!("{} hangs", s.hangs)),
+                Some(l) => Err(l.clone()),
+            });
+            if let Some(c) = say(&format!("hostile {f} {set}"), r) {
+                return c;
+            }
+            let r = hostile::soak(&src, f, &d, 5, 3000).and_then(|s| match s.failures.first() {
+                None => Ok(()),
+                Some(l) => Err(l.clone()),
+            });
+            if let Some(c) = say(&format!("soak {f} {set}"), r) {
+                return c;
+            }
         }
     }
     println!("SURVIVED");

@@ -138,6 +138,9 @@ pub struct Observed {
     pub gaps: u64,
     /// Counter port cnt_beats_o at the end.
     pub cnt_beats: u64,
+    /// What was not idle in the cycles between reset and the first start_i (done, error, a
+    /// ready, a beat or a y), if anything: a top must do nothing until it is started.
+    pub not_idle_after_reset: Option<String>,
 }
 
 struct Pins {
@@ -182,6 +185,9 @@ impl Pins {
 
 /// Runs `words` (each B bits as 32-bit limbs; `last` on the final one) through the top `info`
 /// configured for O = `rows`, K = `cols`, with activations `acts`, under `gaps`. Observes
+/// Cycles between reset and start in which a top must be idle.
+const IDLE_AFTER_RESET: u64 = 3;
+
 /// every cycle until done/error (or the bound) and [`AFTER_END`] cycles more.
 #[allow(clippy::too_many_arguments)]
 pub fn run_words(
@@ -226,6 +232,24 @@ pub fn run_words(
     let acc = design.acc_bits;
 
     sim.reset(2);
+    // Between reset and the first start the top is idle: no status, no readies, no output.
+    for c in 0..IDLE_AFTER_RESET {
+        let m = sim.model();
+        let busy = [
+            ("done_o", pins.done),
+            ("error_o", pins.error),
+            ("s_w_ready_o", pins.w_ready),
+            ("s_act_ready_o", pins.a_ready),
+            ("mon_beat_fire_o", pins.fire),
+            ("m_y_valid_o", pins.y_valid),
+        ];
+        for (name, pin) in busy {
+            if obs.not_idle_after_reset.is_none() && m.get_u64(pin)? != 0 {
+                obs.not_idle_after_reset = Some(format!("{name} high {c} cycles after reset, before any start"));
+            }
+        }
+        sim.step();
+    }
     sim.set(pins.rows, rows as u64)?;
     sim.set(pins.cols, cols as u64)?;
     sim.set(pins.start, 1)?;
@@ -512,6 +536,9 @@ pub fn limbs_of(bits: &Bits, bus_bits: u32) -> Vec<Vec<u32>> {
 /// is wrong.
 pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], obs: &Observed) -> Result<(), String> {
     let p = design.stream();
+    if let Some(what) = &obs.not_idle_after_reset {
+        return Err(what.clone());
+    }
     if obs.hung {
         return Err(format!("no done or error within the bound of {} cycles (hang)", obs.bound));
     }
