@@ -144,6 +144,10 @@ fn kill(args: &[String]) -> ExitCode {
             if let Some(c) = say(&format!("soak {f} {set}"), r) {
                 return c;
             }
+            let r = hostile::stall_probe(&src, f, &d).map(|_| ());
+            if let Some(c) = say(&format!("stall probe {f} {set}"), r) {
+                return c;
+            }
         }
     }
     println!("SURVIVED");

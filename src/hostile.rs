@@ -138,6 +138,16 @@ pub struct Observed {
     pub gaps: u64,
     /// Counter port cnt_beats_o at the end.
     pub cnt_beats: u64,
+    /// Counter ports at the end: decode cycles, words, starved and stalled cycles.
+    pub cnt_cycles: u64,
+    pub cnt_words: u64,
+    pub cnt_starved: u64,
+    pub cnt_stalled: u64,
+    /// Cycles before the end with words still to send and s_w_valid_i low (a top can only be
+    /// starved in such a cycle, or right after the last word).
+    pub word_gaps: u64,
+    /// Cycles before the end with activations still to send and s_act_valid_i low.
+    pub act_gaps: u64,
     /// What was not idle in the cycles between reset and the first start_i (done, error, a
     /// ready, a beat or a y), if anything: a top must do nothing until it is started.
     pub not_idle_after_reset: Option<String>,
@@ -159,6 +169,10 @@ struct Pins {
     a_valid: PortId,
     a_ready: PortId,
     cnt_beats: PortId,
+    cnt_cycles: PortId,
+    cnt_words: PortId,
+    cnt_starved: PortId,
+    cnt_stalled: PortId,
 }
 
 impl Pins {
@@ -179,6 +193,10 @@ impl Pins {
             a_valid: m.port_id("s_act_valid_i")?,
             a_ready: m.port_id("s_act_ready_o")?,
             cnt_beats: m.port_id("cnt_beats_o")?,
+            cnt_cycles: m.port_id("cnt_cycles_o")?,
+            cnt_words: m.port_id("cnt_words_o")?,
+            cnt_starved: m.port_id("cnt_starved_o")?,
+            cnt_stalled: m.port_id("cnt_stalled_o")?,
         })
     }
 }
@@ -312,9 +330,11 @@ pub fn run_words(
         if ended_at.is_none() {
             if w_pending && m.get_u64(pins.w_valid)? == 0 {
                 obs.gaps += 1;
+                obs.word_gaps += 1;
             }
             if a_pending && m.get_u64(pins.a_valid)? == 0 {
                 obs.gaps += 1;
+                obs.act_gaps += 1;
             }
             if yv && !y_ready {
                 obs.gaps += 1;
@@ -348,10 +368,38 @@ pub fn run_words(
     obs.done = m.get_u64(pins.done)? == 1;
     obs.error = (m.get_u64(pins.error)? == 1).then(|| m.get_u64(pins.code)).transpose()?.map(|c| c as u32);
     obs.cnt_beats = m.get_u64(pins.cnt_beats)?;
+    obs.cnt_cycles = m.get_u64(pins.cnt_cycles)?;
+    obs.cnt_words = m.get_u64(pins.cnt_words)?;
+    obs.cnt_starved = m.get_u64(pins.cnt_starved)?;
+    obs.cnt_stalled = m.get_u64(pins.cnt_stalled)?;
     obs.words_accepted = src_w.fired();
     let shift = 64 - acc;
     obs.y = sink.words_u64().into_iter().map(|v| ((v << shift) as i64) >> shift).collect();
     Ok(obs)
+}
+
+/// The performance counters against what the harness saw: words as accepted; decode cycles at
+/// least one per fired beat and at most the cycles to the end; starved cycles only where the
+/// source held words back (plus the cycles right after the last word); stalled within the
+/// decode cycles.
+fn counters_plausible(obs: &Observed, lanes: usize) -> Result<(), String> {
+    let beats = (obs.beats.len() / lanes) as u64;
+    if obs.cnt_words != obs.words_accepted {
+        return Err(format!("cnt_words_o {} but {} words accepted", obs.cnt_words, obs.words_accepted));
+    }
+    if obs.cnt_cycles < beats || obs.cnt_cycles > obs.cycles + 1 {
+        return Err(format!("cnt_cycles_o {} for {} beats in {} cycles", obs.cnt_cycles, beats, obs.cycles));
+    }
+    if obs.cnt_starved > obs.word_gaps + 4 || obs.cnt_starved > obs.cnt_cycles {
+        return Err(format!(
+            "cnt_starved_o {} with {} word gaps in {} decode cycles",
+            obs.cnt_starved, obs.word_gaps, obs.cnt_cycles
+        ));
+    }
+    if obs.cnt_stalled > obs.cnt_cycles {
+        return Err(format!("cnt_stalled_o {} in {} decode cycles", obs.cnt_stalled, obs.cnt_cycles));
+    }
+    Ok(())
 }
 
 /// The RTL error code a golden decoder error must produce.
@@ -554,6 +602,7 @@ pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], ob
     if obs.cnt_beats as usize * p.lanes != obs.beats.len() {
         return Err(format!("cnt_beats_o {} but {} beats fired", obs.cnt_beats, obs.beats.len() / p.lanes));
     }
+    counters_plausible(obs, p.lanes)?;
     let bad_config = case.rows == 0 || case.rows > design.max_rows || case.cols == 0;
     if bad_config {
         return match (obs.error, obs.beats.is_empty() && obs.y.is_empty() && obs.words_accepted == 0) {
@@ -680,6 +729,11 @@ pub struct Soak {
     pub duplicated: u64,
     /// Beats fired in the right number but with wrong lanes, and wrong y.
     pub wrong: u64,
+    /// Starved and stalled cycles the counters reported, and the word gaps the source made.
+    pub starved: u64,
+    pub stalled: u64,
+    pub word_gaps: u64,
+    pub act_gaps: u64,
     pub failures: Vec<String>,
     pub seconds: f64,
 }
@@ -723,6 +777,15 @@ pub fn soak(
         let wrong_beats = obs.beats.chunks(p.lanes).zip(want.chunks(p.lanes)).filter(|(a, b)| a != b).count() as u64;
         let y = pe::matvec_acc(&w, &acts, design.acc_bits);
         s.wrong += wrong_beats + u64::from(obs.y != y);
+        s.starved += obs.cnt_starved;
+        s.stalled += obs.cnt_stalled;
+        s.word_gaps += obs.word_gaps;
+        s.act_gaps += obs.act_gaps;
+        if let Err(e) = counters_plausible(&obs, p.lanes) {
+            if s.failures.len() < 10 {
+                s.failures.push(format!("{format} {} soak run {}: {e}", design.name(), s.runs));
+            }
+        }
         if (!obs.done || got_n != want_n || wrong_beats > 0 || obs.y != y) && s.failures.len() < 10 {
             s.failures.push(format!(
                 "{format} {} soak run {} (O={rows} K={cols}): done {} error {:?}, {got_n} of {want_n} beats, {wrong_beats} wrong, y ok {}",
@@ -734,6 +797,43 @@ pub fn soak(
             ));
         }
     }
+    // Over a whole soak under random word gaps the starved counter must have counted something
+    // (stalls are not certain here; stall_probe makes them certain).
+    if s.word_gaps > 100 && s.starved == 0 {
+        s.failures.push(format!("{format} {}: cnt_starved_o stayed 0 over {} word gaps", design.name(), s.word_gaps));
+    }
     s.seconds = t.elapsed().as_secs_f64();
     Ok(s)
+}
+
+/// The stalled counter where stalls are certain: one row tile of all-nonzero weights (every beat
+/// is one full tile, K beats) with activations offered one cycle in four and words and y never
+/// held back. The PE array needs a[k] for the beats of column k, so most beats wait for their
+/// activation: the counter must say at least K / 2, and the starved counter 0 (words always
+/// offered). Returns the two counters.
+pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -> Result<(u64, u64), String> {
+    let info = source.top(format, design)?;
+    let p = design.stream();
+    let (rows, cols) = (design.lanes.min(design.max_rows), 64usize);
+    let (_, hi) = QuantMatrix::value_range(design.weight_bits);
+    let mut w = QuantMatrix::zeros(rows, cols, design.weight_bits);
+    w.data.iter_mut().for_each(|v| *v = hi);
+    let stream = format.encode(&w, &p).map_err(|e| e.to_string())?;
+    let acts = pe::random_activations(cols, design.act_bits, 1);
+    let gaps = Gaps { words: Pause::None, acts: Pause::Pattern(vec![true, false, false, false]), y: Pause::None };
+    let words = limbs_of(&stream.bits, design.bus_bits);
+    let obs = run_words(info, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
+    if !obs.done {
+        return Err(format!("{format} stall probe: not done (error {:?})", obs.error));
+    }
+    if obs.cnt_stalled < cols as u64 / 2 || obs.cnt_starved != 0 {
+        return Err(format!(
+            "{format} {} stall probe: cnt_stalled_o {} (at least {} expected), cnt_starved_o {} (0 expected)",
+            design.name(),
+            obs.cnt_stalled,
+            cols / 2,
+            obs.cnt_starved
+        ));
+    }
+    Ok((obs.cnt_stalled, obs.cnt_starved))
 }

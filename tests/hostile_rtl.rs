@@ -44,6 +44,27 @@ fn short_soak_loses_and_duplicates_no_beat() {
             let s = hostile::soak(&ModelSource::Default, f, &d, 3, 20_000).unwrap();
             assert!(s.beats >= 20_000);
             assert_eq!((s.lost, s.duplicated, s.wrong), (0, 0, 0), "{set} {f}: {:?}", s.failures);
+            // The soak also holds the counters to what the harness saw, and the starved counter
+            // must have counted under random word gaps.
+            assert!(s.failures.is_empty(), "{set} {f}: {:?}", s.failures);
+            assert!(
+                s.word_gaps > 0 && s.starved > 0,
+                "{set} {f}: {} starved over {} word gaps",
+                s.starved,
+                s.word_gaps
+            );
+        }
+    }
+}
+
+/// cnt_stalled_o where stalls are certain (activations one cycle in four): at least K / 2, and
+/// cnt_starved_o 0 with words always offered, in every top.
+#[test]
+fn counters_count_certain_stalls_and_no_starving() {
+    for (set, d) in sets() {
+        for f in Format::ALL {
+            let (stalled, starved) = hostile::stall_probe(&ModelSource::Default, f, &d).unwrap();
+            assert!(stalled >= 32 && starved == 0, "{set} {f}: stalled {stalled}, starved {starved}");
         }
     }
 }
