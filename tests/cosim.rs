@@ -602,3 +602,39 @@ fn cosim_on_two_workers_equals_one() {
     assert_eq!(t1, t2);
     assert_eq!(j1, j2);
 }
+
+/// No latch anywhere in a top (PE array included), at both built-in sets and every FORMAT:
+/// yosys `proc` and an assertion that it inferred none (seconds; the synthesis of `cost` is
+/// not needed for this).
+#[test]
+fn no_latch_in_any_top() {
+    let facts = weightstream::rtl::facts();
+    let rtl = concat!(env!("CARGO_MANIFEST_DIR"), "/rtl");
+    for s in &facts.sets {
+        let d = facts.set(&s.name).unwrap();
+        for f in &facts.formats {
+            let mut chparams = format!("-chparam FORMAT {}", f.code);
+            for (k, v) in d.params() {
+                chparams += &format!(" -chparam {k} {v}");
+            }
+            let script = format!(
+                "read_verilog -I{rtl} {rtl}/ws_*.v; hierarchy -top {} {chparams}; proc; \
+                 select -assert-none t:$dlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*",
+                facts.top
+            );
+            let out = Command::new("yosys")
+                .args(["-q", "-p", &script])
+                .current_dir(std::env::temp_dir())
+                .output()
+                .expect("yosys runs (scripts/setup installs it)");
+            assert!(
+                out.status.success(),
+                "{} {}: {}{}",
+                s.name,
+                f.name,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
