@@ -100,7 +100,8 @@ fn kill(args: &[String]) -> ExitCode {
     let formats: String = arg(args, "--formats", "dense,bitmap,delta-bitmap,csc".to_string());
     let streams: u64 = arg(args, "--streams", 150);
     // n8 first (cheap); a mutant that survives it is tried at n16 too (wider fields, other carries).
-    let sets: String = arg(args, "--sets", "n8_q4_b32,n16_q8_b64".to_string());
+    // and at a point that is not built in (odd widths: hostile::odd_point), named "odd".
+    let sets: String = arg(args, "--sets", "n8_q4_b32,n16_q8_b64,odd".to_string());
     let src = ModelSource::Dir { rtl_dir, cache_dir, tag };
     let say = |what: &str, r: Result<(), String>| -> Option<ExitCode> {
         match r {
@@ -123,7 +124,7 @@ fn kill(args: &[String]) -> ExitCode {
         }
     }
     for set in sets.split(',').filter(|s| !s.is_empty()) {
-        let Some(d) = facts().set(set) else {
+        let Some(d) = (if set == "odd" { Some(hostile::odd_point()) } else { facts().set(set) }) else {
             println!("NOT-ELABORATING: no built-in set {set}");
             return ExitCode::from(2);
         };

@@ -203,6 +203,24 @@ impl Pins {
 
 /// Runs `words` (each B bits as 32-bit limbs; `last` on the final one) through the top `info`
 /// configured for O = `rows`, K = `cols`, with activations `acts`, under `gaps`. Observes
+/// A design point that is not built in, with narrow fields where the built-in sets have none:
+/// 5 lanes, 6-bit weights, a 24-bit bus, 3-bit runs, 9-bit counts, 5-bit activations, 11-bit
+/// accumulators and 24 rows per block. Unlike both built-in sets, the CSC decoder's row sums here
+/// are wider than a row index (ROW_MAX = 71 needs 7 bits, MAX_O = 24 needs 5), so extensions
+/// between the two widths matter.
+pub fn odd_point() -> DesignPoint {
+    DesignPoint {
+        lanes: 5,
+        weight_bits: 6,
+        bus_bits: 24,
+        run_bits: 3,
+        count_bits: 9,
+        act_bits: 5,
+        acc_bits: 11,
+        max_rows: 24,
+    }
+}
+
 /// Cycles between reset and start in which a top must be idle.
 const IDLE_AFTER_RESET: u64 = 3;
 

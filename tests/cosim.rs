@@ -437,16 +437,7 @@ fn row_blocks_run_through_the_rtl() {
 /// activations, 11-bit accumulators (y wraps), 24 rows per block.
 #[test]
 fn a_design_point_that_is_not_built_in() {
-    let d = DesignPoint {
-        lanes: 5,
-        weight_bits: 6,
-        bus_bits: 24,
-        run_bits: 3,
-        count_bits: 9,
-        act_bits: 5,
-        acc_bits: 11,
-        max_rows: 24,
-    };
+    let d = weightstream::hostile::odd_point();
     assert_eq!(d.builtin_name(), None);
     let w = random_layer(2 * d.max_rows + 7, 120, d.weight_bits, 0.5, 5);
     let a = weightstream::pe::random_activations(w.cols, d.act_bits, 1);

@@ -37,6 +37,23 @@ fn hostile_streams_end_right_in_every_top() {
     }
 }
 
+/// The same at a point that is not built in (built on demand), where the CSC decoder's row sums
+/// are wider than a row index: every kind of stream, every format.
+#[test]
+fn hostile_streams_at_a_point_that_is_not_built_in() {
+    let d = hostile::odd_point();
+    assert_eq!(d.builtin_name(), None);
+    for f in Format::ALL {
+        let s = hostile::sweep(&ModelSource::Default, f, &d, 77, 300).unwrap();
+        assert!(s.failures.is_empty(), "{f}:\n{}", s.failures.join("\n"));
+        assert_eq!((s.hangs, s.beats_after_error, s.y_after_error), (0, 0, 0), "{f}");
+        assert!(s.done >= 20 && s.errors[1] >= 10 && s.errors[4] >= 10, "{f}: {} done, {:?}", s.done, s.errors);
+        if f == Format::Csc {
+            assert!(s.errors[2] > 0 && s.errors[3] > 0, "csc: {:?}", s.errors);
+        }
+    }
+}
+
 #[test]
 fn short_soak_loses_and_duplicates_no_beat() {
     for (set, d) in sets() {
