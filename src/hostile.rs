@@ -201,8 +201,6 @@ impl Pins {
     }
 }
 
-/// Runs `words` (each B bits as 32-bit limbs; `last` on the final one) through the top `info`
-/// configured for O = `rows`, K = `cols`, with activations `acts`, under `gaps`. Observes
 /// A design point that is not built in, with narrow fields where the built-in sets have none:
 /// 5 lanes, 6-bit weights, a 24-bit bus, 3-bit runs, 9-bit counts, 5-bit activations, 11-bit
 /// accumulators and 24 rows per block. Unlike both built-in sets, the CSC decoder's row sums here
@@ -224,7 +222,9 @@ pub fn odd_point() -> DesignPoint {
 /// Cycles between reset and start in which a top must be idle.
 const IDLE_AFTER_RESET: u64 = 3;
 
-/// every cycle until done/error (or the bound) and [`AFTER_END`] cycles more.
+/// Runs `words` (each B bits as 32-bit limbs; `last` on the final one) through a fresh instance
+/// of the top `info` configured for O = `rows`, K = `cols`, with activations `acts`, under
+/// `gaps`. Observes every cycle until done/error (or the bound) and [`AFTER_END`] cycles more.
 #[allow(clippy::too_many_arguments)]
 pub fn run_words(
     info: &'static ModelInfo,
@@ -236,6 +236,23 @@ pub fn run_words(
     gaps: &Gaps,
 ) -> Result<Observed, SimError> {
     let mut sim = Sim::new(info.instantiate())?;
+    run_words_on(&mut sim, true, design, words, rows, cols, acts, gaps)
+}
+
+/// Like [`run_words`] on an instance that may have run layers before (`fresh`: reset it first
+/// and check it idles): a new layer must start clean whatever the last one left behind (done,
+/// an error with bits still buffered).
+#[allow(clippy::too_many_arguments)]
+pub fn run_words_on(
+    sim: &mut Sim,
+    fresh: bool,
+    design: &DesignPoint,
+    words: &[Vec<u32>],
+    rows: usize,
+    cols: usize,
+    acts: &[i32],
+    gaps: &Gaps,
+) -> Result<Observed, SimError> {
     let m = sim.model();
     let pins = Pins::resolve(m)?;
     let mut src_w = Source::new(
@@ -267,9 +284,15 @@ pub fn run_words(
     let mut limbs = vec![0u32; (n * q as usize).div_ceil(32)];
     let acc = design.acc_bits;
 
-    sim.reset(2);
+    if fresh {
+        sim.reset(2);
+    } else {
+        // What the last run left on the input pins (a word still offered) is not this layer's.
+        sim.set(pins.w_valid, 0)?;
+        sim.set(pins.a_valid, 0)?;
+    }
     // Between reset and the first start the top is idle: no status, no readies, no output.
-    for c in 0..IDLE_AFTER_RESET {
+    for c in 0..if fresh { IDLE_AFTER_RESET } else { 0 } {
         let m = sim.model();
         let busy = [
             ("done_o", pins.done),
@@ -695,12 +718,16 @@ pub fn sweep(
     let t = Instant::now();
     let info = source.top(format, design)?;
     let mut s = Summary::default();
+    // One instance for all the cases, as a top runs layer after layer: each case starts where
+    // the last one ended (done, an error with bits still buffered, a hang dropped by start_i).
+    let mut sim = Sim::new(info.instantiate()).map_err(|e| e.to_string())?;
     for i in 0..count {
         let case = make_case(format, design, seed, i);
         let acts = pe::random_activations(case.cols, design.act_bits, seed ^ i);
         let gaps = Gaps::random(seed.wrapping_add(i.wrapping_mul(7919)));
         let words = limbs_of(&case.bits, design.bus_bits);
-        let obs = run_words(info, design, &words, case.rows, case.cols, &acts, &gaps).map_err(|e| e.to_string())?;
+        let obs = run_words_on(&mut sim, i == 0, design, &words, case.rows, case.cols, &acts, &gaps)
+            .map_err(|e| e.to_string())?;
         s.streams += 1;
         if obs.hung {
             s.hangs += 1;
