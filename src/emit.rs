@@ -32,6 +32,11 @@ pub const MANIFEST_VERSION: u32 = 2;
 pub const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// Largest rows of one stream: a row block has at most MAX_O rows, and MAX_O is at most 65535.
 pub const MAX_STREAM_ROWS: usize = 65535;
+
+/// `check` decodes at most 2^22 values plus 64 per stream bit into memory (4 bytes each).
+pub const CHECK_VALUES_FLOOR: u128 = 1 << 22;
+/// See [`CHECK_VALUES_FLOOR`].
+pub const CHECK_VALUES_PER_BIT: u128 = 64;
 /// Longest sanitized layer name kept in a file name (longer ones are cut and get a hash).
 const MAX_STEM: usize = 96;
 
@@ -448,6 +453,17 @@ fn entry_fields(dir: &Path, e: &StreamEntry) -> Result<Checked, CheckError> {
     if min_bits > u128::from(e.bits) {
         return Err(err(format!(
             "{} x {} cannot be encoded in {} bits of {format} (at least {min_bits})",
+            e.rows, e.cols, e.bits
+        )));
+    }
+    // Decoding materializes rows x cols values: bound them by the stream's size before anything is
+    // allocated. Only CSC can describe more values than it has bits (an empty column is one
+    // P-bit count however tall it is); a real layer stays far below 64 values per stream bit.
+    let limit = CHECK_VALUES_FLOOR + CHECK_VALUES_PER_BIT * u128::from(e.bits);
+    if elements as u128 > limit {
+        return Err(err(format!(
+            "{} x {} = {elements} values from {} stream bits: more than check decodes in memory \
+             (2^22 + 64 per stream bit = {limit})",
             e.rows, e.cols, e.bits
         )));
     }

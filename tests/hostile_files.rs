@@ -164,6 +164,18 @@ fn check_refuses_impossible_shapes_before_allocating() {
         },
         &["a/b.weight", "overflows"],
     );
+    // CSC can describe a tall empty layer in a few bits (one P-bit count a column): 65535 rows
+    // and one column per stream bit would decode into far more memory than the file is worth.
+    check_fails_after(
+        |_, v| {
+            let e = v["streams"].as_array_mut().unwrap().iter_mut().find(|e| e["format"] == "csc").unwrap();
+            let bits = e["bits"].as_u64().unwrap();
+            e["rows"] = 65535.into();
+            e["count_bits"] = 1.into();
+            e["cols"] = bits.into();
+        },
+        &["csc", "values from", "more than check decodes in memory"],
+    );
 }
 
 #[test]
