@@ -253,24 +253,29 @@ pub fn expected(w: &QuantMatrix, a: &[i32], design: &DesignPoint) -> Expected {
     Expected { beats: pe::beats(w, &design.stream()), y: pe::matvec_acc(w, a, design.acc_bits), error: None }
 }
 
-/// Port ids of a top, resolved once.
-struct Pins {
-    start: PortId,
-    rows: PortId,
-    cols: PortId,
-    beat_fire: PortId,
-    beat_data: PortId,
-    y_valid: PortId,
-    y_ready: PortId,
-    y_data: PortId,
-    done: PortId,
-    error: PortId,
-    error_code: PortId,
-    cnt: [PortId; 5],
+/// Port ids of a top, resolved once (the co-simulation and the hostile-stream runs share them).
+pub(crate) struct Pins {
+    pub(crate) start: PortId,
+    pub(crate) rows: PortId,
+    pub(crate) cols: PortId,
+    pub(crate) beat_fire: PortId,
+    pub(crate) beat_data: PortId,
+    pub(crate) y_valid: PortId,
+    pub(crate) y_ready: PortId,
+    pub(crate) y_data: PortId,
+    pub(crate) done: PortId,
+    pub(crate) error: PortId,
+    pub(crate) error_code: PortId,
+    pub(crate) w_valid: PortId,
+    pub(crate) w_ready: PortId,
+    pub(crate) a_valid: PortId,
+    pub(crate) a_ready: PortId,
+    /// cnt_cycles_o, cnt_words_o, cnt_beats_o, cnt_starved_o, cnt_stalled_o.
+    pub(crate) cnt: [PortId; 5],
 }
 
 impl Pins {
-    fn resolve(m: &dyn Model) -> Result<Self, SimError> {
+    pub(crate) fn resolve(m: &dyn Model) -> Result<Self, SimError> {
         Ok(Pins {
             start: m.port_id("start_i")?,
             rows: m.port_id("cfg_rows_i")?,
@@ -283,6 +288,10 @@ impl Pins {
             done: m.port_id("done_o")?,
             error: m.port_id("error_o")?,
             error_code: m.port_id("error_code_o")?,
+            w_valid: m.port_id("s_w_valid_i")?,
+            w_ready: m.port_id("s_w_ready_o")?,
+            a_valid: m.port_id("s_act_valid_i")?,
+            a_ready: m.port_id("s_act_ready_o")?,
             cnt: [
                 m.port_id("cnt_cycles_o")?,
                 m.port_id("cnt_words_o")?,
@@ -291,6 +300,15 @@ impl Pins {
                 m.port_id("cnt_stalled_o")?,
             ],
         })
+    }
+
+    /// The five counters' values, in the order of `cnt`.
+    pub(crate) fn counters(&self, m: &dyn Model) -> Result<[u64; 5], SimError> {
+        let mut out = [0; 5];
+        for (o, &c) in out.iter_mut().zip(&self.cnt) {
+            *o = m.get_u64(c)?;
+        }
+        Ok(out)
     }
 }
 
@@ -469,7 +487,7 @@ fn simulate(
         sim.step_with(&mut [&mut words, &mut acts, &mut ys, &mut board])?;
     }
     let m = sim.model();
-    let cnt: Vec<u64> = pins.cnt.iter().map(|&c| m.get_u64(c)).collect::<Result<_, _>>()?;
+    let cnt = pins.counters(m)?;
     let error =
         RtlError::from_code(m.get_u64(pins.error_code)? as u32).filter(|_| m.get_u64(pins.error).ok() == Some(1));
     let total_cycles = sim.cycle() - start_cycle;

@@ -30,11 +30,10 @@ use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use weightstream_sim::{
-    build_model, BuildRequest, Model, ModelInfo, Pause, PortId, Sim, SimError, Sink, Source, StreamPorts,
-};
+use weightstream_sim::{build_model, BuildRequest, Model, ModelInfo, Pause, Sim, SimError, Sink, Source, StreamPorts};
 
 use crate::bits::{sign_extend, word_limbs, Bits};
+use crate::cosim::Pins;
 use crate::formats::{DecodeErrorKind, Format};
 use crate::matrix::QuantMatrix;
 use crate::pe;
@@ -153,54 +152,6 @@ pub struct Observed {
     pub not_idle_after_reset: Option<String>,
 }
 
-struct Pins {
-    start: PortId,
-    rows: PortId,
-    cols: PortId,
-    fire: PortId,
-    beat: PortId,
-    y_valid: PortId,
-    y_ready: PortId,
-    done: PortId,
-    error: PortId,
-    code: PortId,
-    w_valid: PortId,
-    w_ready: PortId,
-    a_valid: PortId,
-    a_ready: PortId,
-    cnt_beats: PortId,
-    cnt_cycles: PortId,
-    cnt_words: PortId,
-    cnt_starved: PortId,
-    cnt_stalled: PortId,
-}
-
-impl Pins {
-    fn resolve(m: &dyn Model) -> Result<Pins, SimError> {
-        Ok(Pins {
-            start: m.port_id("start_i")?,
-            rows: m.port_id("cfg_rows_i")?,
-            cols: m.port_id("cfg_cols_i")?,
-            fire: m.port_id("mon_beat_fire_o")?,
-            beat: m.port_id("mon_beat_data_o")?,
-            y_valid: m.port_id("m_y_valid_o")?,
-            y_ready: m.port_id("m_y_ready_i")?,
-            done: m.port_id("done_o")?,
-            error: m.port_id("error_o")?,
-            code: m.port_id("error_code_o")?,
-            w_valid: m.port_id("s_w_valid_i")?,
-            w_ready: m.port_id("s_w_ready_o")?,
-            a_valid: m.port_id("s_act_valid_i")?,
-            a_ready: m.port_id("s_act_ready_o")?,
-            cnt_beats: m.port_id("cnt_beats_o")?,
-            cnt_cycles: m.port_id("cnt_cycles_o")?,
-            cnt_words: m.port_id("cnt_words_o")?,
-            cnt_starved: m.port_id("cnt_starved_o")?,
-            cnt_stalled: m.port_id("cnt_stalled_o")?,
-        })
-    }
-}
-
 /// A design point that is not built in, with narrow fields where the built-in sets have none:
 /// 5 lanes, 6-bit weights, a 24-bit bus, 3-bit runs, 9-bit counts, 5-bit activations, 11-bit
 /// accumulators and 24 rows per block. Unlike both built-in sets, the CSC decoder's row sums here
@@ -299,7 +250,7 @@ pub fn run_words_on(
             ("error_o", pins.error),
             ("s_w_ready_o", pins.w_ready),
             ("s_act_ready_o", pins.a_ready),
-            ("mon_beat_fire_o", pins.fire),
+            ("mon_beat_fire_o", pins.beat_fire),
             ("m_y_valid_o", pins.y_valid),
         ];
         for (name, pin) in busy {
@@ -353,9 +304,9 @@ pub fn run_words_on(
                 Ok(())
             }
             fn sample(&mut self, m: &dyn Model) -> Result<(), SimError> {
-                *self.fire = m.get_u64(self.pins.fire)? == 1;
+                *self.fire = m.get_u64(self.pins.beat_fire)? == 1;
                 if *self.fire {
-                    m.get(self.pins.beat, self.limbs)?;
+                    m.get(self.pins.beat_data, self.limbs)?;
                 }
                 *self.yv = m.get_u64(self.pins.y_valid)? == 1;
                 *self.err = m.get_u64(self.pins.error)? == 1;
@@ -407,12 +358,8 @@ pub fn run_words_on(
     let m = sim.model();
     obs.bound = base + 2 * obs.gaps;
     obs.done = m.get_u64(pins.done)? == 1;
-    obs.error = (m.get_u64(pins.error)? == 1).then(|| m.get_u64(pins.code)).transpose()?.map(|c| c as u32);
-    obs.cnt_beats = m.get_u64(pins.cnt_beats)?;
-    obs.cnt_cycles = m.get_u64(pins.cnt_cycles)?;
-    obs.cnt_words = m.get_u64(pins.cnt_words)?;
-    obs.cnt_starved = m.get_u64(pins.cnt_starved)?;
-    obs.cnt_stalled = m.get_u64(pins.cnt_stalled)?;
+    obs.error = (m.get_u64(pins.error)? == 1).then(|| m.get_u64(pins.error_code)).transpose()?.map(|c| c as u32);
+    [obs.cnt_cycles, obs.cnt_words, obs.cnt_beats, obs.cnt_starved, obs.cnt_stalled] = pins.counters(m)?;
     obs.words_accepted = src_w.fired();
     let shift = 64 - acc;
     obs.y = sink.words_u64().into_iter().map(|v| ((v << shift) as i64) >> shift).collect();
