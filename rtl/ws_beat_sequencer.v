@@ -15,10 +15,13 @@
  *   - start_i latches O and K and checks them (error 5: O == 0, O > MAX_O
  *     or K == 0), clears the tile and column counters and the status, and
  *     begins the decode phase (running_o);
- *   - the tile geometry of the current beat: tile t, its first row
- *     rbase = t*N, last tile of the column (t*N + N >= O), real lanes
- *     L = N, or O - t*N in the last tile, first column (k == 0), last beat
- *     of the layer (last tile of column K-1);
+ *   - the tile geometry of the current beat, all of it registered (the
+ *     next beat's is computed while the current one waits, so no compare
+ *     or subtraction lies between these outputs and the flip-flops): tile
+ *     t, its first row rbase = t*N, the rows left O - t*N, last tile of the
+ *     column (O - t*N <= N), real lanes L = N, or O - t*N in the last tile,
+ *     first column (k == 0), last beat of the layer (last tile of column
+ *     K-1);
  *   - each fired beat (fire_i) advances t, or k at the end of a column;
  *     after the last beat the end of the stream is checked in the next
  *     cycle: win_tail_ok_i (only zero padding of the final word left) sets
@@ -70,6 +73,8 @@ module ws_beat_sequencer #(
     output wire [((MAX_O+N-1)/N > 1 ? $clog2((MAX_O+N-1)/N) : 1)-1:0] tile_o,
     // current beat: first row of the tile, t*N
     output wire [$clog2(MAX_O+N+1)-1:0]         rbase_o,
+    // current beat: rows from the tile on, O - t*N (> N unless the last tile)
+    output wire [$clog2(MAX_O+1)-1:0]           rleft_o,
     // current beat: real lanes L (N, or O - t*N in the last tile)
     output wire [$clog2(N+1)-1:0]               lanes_o,
     // current beat: first column (k == 0)
@@ -92,10 +97,16 @@ localparam integer TW    = T > 1 ? $clog2(T) : 1;
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
+// rows left in the column from the current tile on: up to MAX_O
+localparam integer XW    = RW > LW ? RW + 1 : LW + 1;
 
 localparam [15:0]    MAX_O_C = MAX_O[15:0];
 localparam [RBW-1:0] N_RB    = N[RBW-1:0];
 localparam [LW-1:0]  N_L     = N[LW-1:0];
+localparam [XW-1:0]  N_X     = N[XW-1:0];
+localparam integer   N2      = 2 * N;
+localparam [XW-1:0]  N2_X    = N2[XW-1:0];
+localparam [15:0]    N_16    = N[15:0];
 
 localparam [1:0] ST_IDLE  = 2'd0;
 localparam [1:0] ST_RUN   = 2'd1;
@@ -115,45 +126,57 @@ endgenerate
 
 reg [1:0]     st_q, st_d;
 reg [RW-1:0]  rows_q, rows_d;
-reg [31:0]    cols_q, cols_d;
-reg [31:0]    k_q, k_d;
+reg [31:0]    cleft_q, cleft_d;     // columns after the current one
 reg [TW-1:0]  t_q, t_d;
 reg [RBW-1:0] rbase_q, rbase_d;
+reg [XW-1:0]  rleft_q, rleft_d;     // O - t*N: rows from the current tile on
+// the geometry of the current beat, registered
+reg           ltile_q, ltile_d;     // last tile of the column
+reg [LW-1:0]  lanes_q, lanes_d;     // real lanes L
+reg           first_q, first_d;     // k == 0
+reg           lcol_q, lcol_d;       // k == K - 1
+// the geometry of a column's first tile, fixed per layer
+reg           ltile0_q, ltile0_d;
+reg [LW-1:0]  lanes0_q, lanes0_d;
 reg           err_q, err_d;
 reg [3:0]     code_q, code_d;
 reg           done_q, done_d;
 
-// tile geometry
-wire [RBW-1:0] rows_rb   = {{(RBW-RW){1'b0}}, rows_q};
-wire           last_tile = (rbase_q + N_RB) >= rows_rb;
-wire [RBW-1:0] rem_rows  = rows_rb - rbase_q;
-wire           last_col  = (k_q == cols_q - 32'd1);
-// only the low bits of rem_rows are needed (it is <= N in the last tile)
-wire           unused_rem_rows = ^rem_rows;
+wire [XW-1:0] rows_x  = {{(XW-RW){1'b0}}, rows_q};
+wire [XW-1:0] rleft_n = rleft_q - N_X;   // rows from the next tile on
+// only the low LW bits of a row count are lanes (it is <= N then)
+wire          unused_counts = ^rleft_n[XW-1:LW];
 
 assign running_o    = (st_q == ST_RUN);
 assign rows_o       = rows_q;
 assign tile_o       = t_q;
 assign rbase_o      = rbase_q;
-assign lanes_o      = last_tile ? rem_rows[LW-1:0] : N_L;
-assign first_o      = (k_q == 32'd0);
-assign eoc_o        = last_tile;
-assign last_o       = last_tile && last_col;
+assign rleft_o      = rleft_q[RW-1:0];
+assign lanes_o      = lanes_q;
+assign first_o      = first_q;
+assign eoc_o        = ltile_q;
+assign last_o       = ltile_q && lcol_q;
 
 assign done_o       = done_q;
 assign error_o      = err_q;
 assign error_code_o = code_q;
 
 always @* begin
-    st_d    = st_q;
-    rows_d  = rows_q;
-    cols_d  = cols_q;
-    k_d     = k_q;
-    t_d     = t_q;
-    rbase_d = rbase_q;
-    err_d   = err_q;
-    code_d  = code_q;
-    done_d  = done_q;
+    st_d     = st_q;
+    rows_d   = rows_q;
+    cleft_d  = cleft_q;
+    t_d      = t_q;
+    rbase_d  = rbase_q;
+    rleft_d  = rleft_q;
+    ltile_d  = ltile_q;
+    lanes_d  = lanes_q;
+    first_d  = first_q;
+    lcol_d   = lcol_q;
+    ltile0_d = ltile0_q;
+    lanes0_d = lanes0_q;
+    err_d    = err_q;
+    code_d   = code_q;
+    done_d   = done_q;
 
     case (st_q)
         ST_RUN: begin
@@ -166,16 +189,25 @@ always @* begin
                 err_d  = 1'b1;
                 code_d = `WS_ERR_TRUNCATED;
             end else if (fire_i) begin
-                if (last_tile) begin
+                if (ltile_q) begin
+                    // next column, tile 0
                     t_d     = {TW{1'b0}};
                     rbase_d = {RBW{1'b0}};
-                    k_d     = k_q + 32'd1;
-                    if (last_col) begin
+                    rleft_d = rows_x;
+                    ltile_d = ltile0_q;
+                    lanes_d = lanes0_q;
+                    first_d = 1'b0;
+                    cleft_d = cleft_q - 32'd1;
+                    lcol_d  = (cleft_q == 32'd1);
+                    if (lcol_q) begin
                         st_d = ST_CHECK;
                     end
                 end else begin
                     t_d     = t_q + 1'b1;
                     rbase_d = rbase_q + N_RB;
+                    rleft_d = rleft_n;
+                    ltile_d = rleft_q <= N2_X;
+                    lanes_d = rleft_q <= N2_X ? rleft_n[LW-1:0] : N_L;
                 end
             end
         end
@@ -195,12 +227,18 @@ always @* begin
     endcase
 
     if (start_i) begin
-        k_d     = 32'd0;
-        t_d     = {TW{1'b0}};
-        rbase_d = {RBW{1'b0}};
-        done_d  = 1'b0;
-        cols_d  = cfg_cols_i;
-        rows_d  = cfg_rows_i[RW-1:0];
+        t_d      = {TW{1'b0}};
+        rbase_d  = {RBW{1'b0}};
+        done_d   = 1'b0;
+        cleft_d  = cfg_cols_i - 32'd1;
+        lcol_d   = (cfg_cols_i == 32'd1);
+        first_d  = 1'b1;
+        rows_d   = cfg_rows_i[RW-1:0];
+        rleft_d  = {{(XW-RW){1'b0}}, cfg_rows_i[RW-1:0]};
+        ltile0_d = cfg_rows_i <= N_16;
+        lanes0_d = cfg_rows_i <= N_16 ? cfg_rows_i[LW-1:0] : N_L;
+        ltile_d  = ltile0_d;
+        lanes_d  = lanes0_d;
         if (cfg_rows_i == 16'd0 || cfg_rows_i > MAX_O_C || cfg_cols_i == 32'd0) begin
             st_d   = ST_IDLE;
             err_d  = 1'b1;
@@ -215,25 +253,37 @@ end
 
 always @(posedge clk) begin
     if (rst) begin
-        st_q    <= ST_IDLE;
-        rows_q  <= {RW{1'b0}};
-        cols_q  <= 32'd0;
-        k_q     <= 32'd0;
-        t_q     <= {TW{1'b0}};
-        rbase_q <= {RBW{1'b0}};
-        err_q   <= 1'b0;
-        code_q  <= `WS_ERR_NONE;
-        done_q  <= 1'b0;
+        st_q     <= ST_IDLE;
+        rows_q   <= {RW{1'b0}};
+        cleft_q  <= 32'd0;
+        t_q      <= {TW{1'b0}};
+        rbase_q  <= {RBW{1'b0}};
+        rleft_q  <= {XW{1'b0}};
+        ltile_q  <= 1'b0;
+        lanes_q  <= {LW{1'b0}};
+        first_q  <= 1'b0;
+        lcol_q   <= 1'b0;
+        ltile0_q <= 1'b0;
+        lanes0_q <= {LW{1'b0}};
+        err_q    <= 1'b0;
+        code_q   <= `WS_ERR_NONE;
+        done_q   <= 1'b0;
     end else begin
-        st_q    <= st_d;
-        rows_q  <= rows_d;
-        cols_q  <= cols_d;
-        k_q     <= k_d;
-        t_q     <= t_d;
-        rbase_q <= rbase_d;
-        err_q   <= err_d;
-        code_q  <= code_d;
-        done_q  <= done_d;
+        st_q     <= st_d;
+        rows_q   <= rows_d;
+        cleft_q  <= cleft_d;
+        t_q      <= t_d;
+        rbase_q  <= rbase_d;
+        rleft_q  <= rleft_d;
+        ltile_q  <= ltile_d;
+        lanes_q  <= lanes_d;
+        first_q  <= first_d;
+        lcol_q   <= lcol_d;
+        ltile0_q <= ltile0_d;
+        lanes0_q <= lanes0_d;
+        err_q    <= err_d;
+        code_q   <= code_d;
+        done_q   <= done_d;
     end
 end
 

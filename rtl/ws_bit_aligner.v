@@ -5,42 +5,46 @@
 `default_nettype none
 
 /*
- * weightstream bit aligner
+ * weightstream bit aligner (word funnel + bit pointer)
  *
- * Takes B-bit words of an LSB-first bit stream from the head of a
- * ws_word_fifo and presents a window of the next WIN stream bits to a
- * decoder (window bit 0 = next stream bit), together with the number of
- * buffered bits.  The decoder consumes 0..min(count, WIN) bits per cycle;
- * in the same cycle the aligner takes up to M words from the FIFO head:
- * the largest k <= M such that the k oldest FIFO words are present and
- *   count - consumed + k*B <= BUF_W.
- * With M*B >= WIN (the default M = ceil(WIN/B)) the window holds at least
- * WIN bits after every cycle in which the FIFO held M words, so a decoder
- * fires a beat per cycle whenever the FIFO has banked enough words, even
- * through a run of beats each needing more than B bits.  The bus, in turn,
- * fills the FIFO at one word per cycle while the decoder consumes less:
- * sparse stretches bank the words that dense stretches need.
+ * Takes B-bit words of an LSB-first bit stream from the head of a word
+ * FIFO (or bank) and presents a window of the next WIN stream bits to a
+ * decoder (window bit 0 = next stream bit), with the number of buffered
+ * bits.  The decoder consumes 0..min(count, WIN) bits per cycle.
  *
- * Buffer: BUF_W = WIN + 3*B bits (the count width the decoders expect).
- * Buffered bits above the count are always zero.  The take count depends
- * combinationally on this cycle's consume (no path to the bus ready, which
- * the FIFO computes from registered state).  Nothing is taken while en_i is
- * low (after the layer's last beat or an error).
+ * Micro-architecture, built so that only the consume count is in the
+ * one-cycle loop back from the decoder:
+ *   - a funnel of C = WN + M word slots (WN = ceil((WIN + B - 1) / B), the
+ *     slots a window starting anywhere in slot 0 can span), slot 0 oldest,
+ *     v_q slots valid, slots >= v_q all zero;
+ *   - a bit pointer p_q < B into slot 0: the window is the funnel shifted
+ *     right by p_q, a shift by a registered amount;
+ *   - consuming c bits moves the pointer to p_q + c and drops
+ *     a = floor((p_q + c) / B) <= M whole slots: an (M+1)-way word mux;
+ *   - words are taken from the FIFO head by registered state only (the k
+ *     oldest present words that fit the free slots, k <= M), not by this
+ *     cycle's consume: they are written behind the v_q valid slots before
+ *     the slot drop.  So nothing from the decoder reaches the FIFO's read
+ *     side, and with C = WN + M slots the funnel holds a whole window again
+ *     in the cycle after any beat, as long as the FIFO has the words.
+ * The buffered count is v_q*B - p_q, kept in a register (avail_q); the
+ * count presented to the decoder saturates at WIN (a decoder never needs
+ * more).  Nothing is taken while en_i is low.
  *
  * The last word: s_last_i flags the final word of the layer.  Once the
  * aligner has taken it, win_last_o is high (the FIFO accepts nothing after
- * it, so the FIFO is then empty).  win_tail_ok_o is high when the last word
- * has been taken, no word is left in the FIFO and the remaining buffered
- * bits are only zero padding of that word (fewer than B bits, all zero):
- * the decoder checks it when the layer completes.
+ * it).  win_tail_ok_o is high when the last word has been taken, no word
+ * is left in the FIFO and the remaining buffered bits are only zero
+ * padding of that word (fewer than B bits, all zero): the decoder checks
+ * it when the layer completes.
  */
 module ws_bit_aligner #(
     // bus word width in bits
     parameter integer B   = 64,
     // window width in bits: the most bits presented and consumed per cycle
     parameter integer WIN = 128,
-    // most FIFO words taken per cycle (1 <= M < WIN/B + 3); ceil(WIN/B)
-    // covers the largest beat
+    // most FIFO words taken per cycle (M*B >= WIN); ceil(WIN/B) covers the
+    // largest beat
     parameter integer M   = (WIN + B - 1) / B
 ) (
     // clock
@@ -48,7 +52,7 @@ module ws_bit_aligner #(
     // synchronous active-high reset
     input  wire                           rst,
 
-    // clear the buffer and the last-word flag (start of a layer)
+    // clear the funnel and the last-word flag (start of a layer)
     input  wire                           clear_i,
     // word take enable; must be driven from registered state
     input  wire                           en_i,
@@ -59,12 +63,12 @@ module ws_bit_aligner #(
     input  wire [M-1:0]                   s_valid_i,
     // FIFO head words: word j is the final word of the layer
     input  wire [M-1:0]                   s_last_i,
-    // FIFO head words: number taken this cycle
+    // FIFO head words: number taken this cycle (from registered state)
     output wire [$clog2(M+1)-1:0]         s_pop_o,
 
     // window: the next WIN stream bits, bit 0 = next stream bit
     output wire [WIN-1:0]                 win_data_o,
-    // window: number of buffered bits (may exceed WIN)
+    // window: number of buffered bits, saturated at WIN
     output wire [$clog2(WIN+3*B+1)-1:0]   win_count_o,
     // window: the final word has been taken from the FIFO
     output wire                           win_last_o,
@@ -74,92 +78,166 @@ module ws_bit_aligner #(
     input  wire [$clog2(WIN+1)-1:0]       win_consume_i
 );
 
-localparam integer BUF_W   = WIN + 3*B;
-localparam integer CNT_W   = $clog2(BUF_W + 1);
-localparam integer CW      = $clog2(WIN + 1);
-localparam integer PW      = $clog2(M + 1);
-localparam [CNT_W-1:0] B_CNT   = B[CNT_W-1:0];
-localparam [CNT_W:0]   BUF_X   = BUF_W[CNT_W:0];
+// words a window starting anywhere in slot 0 can span
+localparam integer WN    = (WIN + B - 1 + B - 1) / B;
+// funnel slots
+localparam integer C     = WN + M;
+localparam integer FB    = C * B;
+localparam integer CW    = $clog2(WIN + 1);
+localparam integer OW    = $clog2(WIN + 3*B + 1);
+localparam integer PW    = $clog2(M + 1);
+localparam integer VW    = $clog2(C + 1);
+localparam integer AVW   = $clog2(FB + 1);
+localparam integer PTR_W = B > 1 ? $clog2(B) : 1;
+// pointer + consume
+localparam integer SW    = $clog2(B + WIN);
+localparam integer B_POW2 = (B & (B - 1)) == 0 ? 1 : 0;
+
+localparam [AVW-1:0] WIN_AV = WIN[AVW-1:0];
+localparam [AVW-1:0] B_AV   = B[AVW-1:0];
+localparam [OW-1:0]  WIN_O  = WIN[OW-1:0];
 
 // parameter checks
 generate
-    if (B < 1 || WIN < 1 || M < 1 || M*B >= BUF_W) begin : g_bad_param
+    if (B < 2 || WIN < 1 || M < 1 || M*B < WIN) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_bit_aligner: need B, WIN, M >= 1 and M*B < WIN + 3*B");
+        $error("ws_bit_aligner: need B >= 2, WIN >= 1, M >= 1 and M*B >= WIN");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
     end
 endgenerate
 
-reg [BUF_W-1:0] buf_q, buf_d;
-reg [CNT_W-1:0] cnt_q, cnt_d;
+reg [FB-1:0]    w_q, w_d;        // funnel slots, slot s in bits [s*B +: B]
+reg [VW-1:0]    v_q, v_d;        // valid slots
+reg [PTR_W-1:0] p_q, p_d;        // bit pointer into slot 0
+reg [AVW-1:0]   avail_q, avail_d; // v_q*B - p_q
 reg             last_q, last_d;
 
-reg [BUF_W-1:0] rest;
-reg [CNT_W-1:0] rest_cnt;
-reg [CNT_W:0]   fill;       // count after taking one more word
-reg [M*B-1:0]   take_bits;  // the words taken, oldest in the low bits
-reg [CNT_W-1:0] take_cnt;   // their bits
-reg [PW-1:0]    n_take;     // their number
-reg             take_last;  // one of them is the final word
-reg             room;
+// ---- take: from registered state only --------------------------------
+reg [M-1:0]     take;            // head word j taken (thermometer)
+reg [PW-1:0]    n_take;
+reg             take_last;
+reg             ok;
+reg [FB-1:0]    ext;             // slots with the taken words behind v_q
 integer         j;
-
-assign s_pop_o       = n_take;
-assign win_data_o    = buf_q[WIN-1:0];
-assign win_count_o   = cnt_q;
-assign win_last_o    = last_q;
-assign win_tail_ok_o = last_q && !s_valid_i[0] && (cnt_q < B_CNT) && !(|buf_q);
+integer         s;
 
 always @* begin
-    buf_d  = buf_q;
-    cnt_d  = cnt_q;
-    last_d = last_q;
-
-    rest     = buf_q >> win_consume_i;
-    rest_cnt = cnt_q - {{(CNT_W-CW){1'b0}}, win_consume_i};
-
-    // take the present head words, oldest first, while they fit
-    fill      = {1'b0, rest_cnt};
-    take_bits = {M*B{1'b0}};
-    take_cnt  = {CNT_W{1'b0}};
+    take      = {M{1'b0}};
     n_take    = {PW{1'b0}};
     take_last = 1'b0;
-    room      = en_i;
+    ok        = en_i;
     for (j = 0; j < M; j = j + 1) begin
-        fill = fill + {1'b0, B_CNT};
-        room = room && s_valid_i[j] && (fill <= BUF_X);
-        if (room) begin
-            take_bits[j*B +: B] = s_data_i[j*B +: B];
-            take_cnt            = take_cnt + B_CNT;
-            n_take              = n_take + 1'b1;
-            take_last           = take_last || s_last_i[j];
+        // word j goes to slot v_q + j, which must exist
+        ok = ok && s_valid_i[j] && ({{(32-VW){1'b0}}, v_q} <= C - 1 - j);
+        if (ok) begin
+            take[j]   = 1'b1;
+            n_take    = n_take + 1'b1;
+            take_last = take_last || s_last_i[j];
         end
     end
-
-    buf_d  = rest | ({{(BUF_W-M*B){1'b0}}, take_bits} << rest_cnt);
-    cnt_d  = rest_cnt + take_cnt;
-    last_d = last_q || take_last;
-
-    if (clear_i) begin
-        buf_d  = {BUF_W{1'b0}};
-        cnt_d  = {CNT_W{1'b0}};
-        last_d = 1'b0;
+    // slots >= v_q are zero: the taken words are ORed in behind the valid ones
+    ext = w_q;
+    for (s = 0; s < C; s = s + 1) begin
+        for (j = 0; j < M && j <= s; j = j + 1) begin
+            if (take[j] && {{(32-VW){1'b0}}, v_q} == s - j) begin
+                ext[s*B +: B] = s_data_i[j*B +: B];
+            end
+        end
     end
 end
+
+// ---- consume: the one-cycle loop ---------------------------------------
+wire [SW-1:0]  pc = {{(SW-PTR_W){1'b0}}, p_q} + {{(SW-CW){1'b0}}, win_consume_i};
+reg  [PW-1:0]  drop;             // whole slots consumed
+reg  [SW-1:0]  pc_rest;
+wire [SW-1:0]  pc_hi = pc >> PTR_W;
+integer        i;
+
+generate
+    if (B_POW2 != 0) begin : g_pow2
+        always @* begin
+            // pc <= B - 1 + WIN <= (M + 1)*B - 1: the quotient fits
+            drop    = pc_hi[PW-1:0];
+            pc_rest = {{(SW-PTR_W){1'b0}}, pc[PTR_W-1:0]};
+        end
+    end else begin : g_div
+        always @* begin
+            drop    = {PW{1'b0}};
+            pc_rest = pc;
+            for (i = 1; i <= M; i = i + 1) begin
+                if (pc >= i[SW-1:0] * B[SW-1:0]) begin
+                    drop    = i[PW-1:0];
+                    pc_rest = pc - i[SW-1:0] * B[SW-1:0];
+                end
+            end
+        end
+    end
+endgenerate
+
+wire [FB+M*B-1:0] ext_x = {{(M*B){1'b0}}, ext};
+
+always @* begin
+    w_d     = w_q;
+    v_d     = v_q;
+    p_d     = p_q;
+    avail_d = avail_q;
+    last_d  = last_q || take_last;
+
+    // drop `drop` slots: slot s <- ext slot s + drop
+    w_d = ext;
+    for (i = 1; i <= M; i = i + 1) begin
+        if (drop == i[PW-1:0]) begin
+            w_d = ext_x[i*B +: FB];
+        end
+    end
+    v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
+    p_d     = pc_rest[PTR_W-1:0];
+    avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV
+                      - {{(AVW-CW){1'b0}}, win_consume_i};
+
+    if (clear_i) begin
+        w_d     = {FB{1'b0}};
+        v_d     = {VW{1'b0}};
+        p_d     = {PTR_W{1'b0}};
+        avail_d = {AVW{1'b0}};
+        last_d  = 1'b0;
+    end
+end
+
+// pc_rest is below B: only its pointer bits are kept; the quotient has PW bits
+wire unused_pc_rest = ^{pc_rest, pc_hi};
 
 always @(posedge clk) begin
     if (rst) begin
-        buf_q  <= {BUF_W{1'b0}};
-        cnt_q  <= {CNT_W{1'b0}};
-        last_q <= 1'b0;
+        w_q     <= {FB{1'b0}};
+        v_q     <= {VW{1'b0}};
+        p_q     <= {PTR_W{1'b0}};
+        avail_q <= {AVW{1'b0}};
+        last_q  <= 1'b0;
     end else begin
-        buf_q  <= buf_d;
-        cnt_q  <= cnt_d;
-        last_q <= last_d;
+        w_q     <= w_d;
+        v_q     <= v_d;
+        p_q     <= p_d;
+        avail_q <= avail_d;
+        last_q  <= last_d;
     end
 end
+
+// ---- window: the funnel shifted by the registered pointer ----------------
+wire [FB-1:0] shifted = w_q >> p_q;
+wire [B-1:0]  tail    = w_q[B-1:0] >> p_q;
+
+assign s_pop_o       = n_take;
+assign win_data_o    = shifted[WIN-1:0];
+assign win_count_o   = avail_q >= WIN_AV ? WIN_O : {{(OW-CW){1'b0}}, avail_q[CW-1:0]};
+assign win_last_o    = last_q;
+// fewer than B bits left: all in slot 0 (slots >= v_q are zero)
+assign win_tail_ok_o = last_q && !s_valid_i[0] && (avail_q < B_AV) && !(|tail);
+
+// the window never reaches the top slot bits beyond WIN
+wire unused_shifted = ^shifted[FB-1:WIN];
 
 endmodule
 

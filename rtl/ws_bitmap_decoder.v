@@ -15,10 +15,14 @@
  * iff lane l is nonzero) followed by the nonzero lanes' Q-bit values in
  * increasing lane order.
  *
- * NVDLA-style one-cycle decode: lane l takes packed value number
- * popcount(mask[l-1:0]), gated by mask[l].  The beat needs L mask bits to
- * size it and L + popcount(mask)*Q bits to fire.  Lanes >= L are zero.
- * One beat per cycle when the window holds enough bits.
+ * The beat needs L mask bits to size it and L + popcount(mask)*Q bits to
+ * fire; that length back to the aligner is all the one-cycle loop holds.
+ * The mask and the packed values (the window shifted by L) are captured
+ * into stage 1 of ws_beat_pipe; from there NVDLA-style (lane l takes
+ * packed value number popcount(mask[l-1:0]), gated by mask[l]; lanes >= L
+ * are zero) into stage 2, the beat output.  One beat per cycle when the
+ * window holds enough bits; a beat leaves two cycles after its bits were
+ * consumed.
  *
  * Beat side band: tile index t, first column (k == 0), end of column (last
  * tile), last beat of the layer.
@@ -104,7 +108,7 @@ localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
 
 localparam [CW-1:0]  Q_C     = Q[CW-1:0];
-localparam integer   QLW     = $clog2(N*Q + 1);
+localparam integer   QLW     = $clog2(N*Q + N);
 localparam [QLW-1:0] Q_L     = Q[QLW-1:0];
 
 // parameter checks
@@ -118,19 +122,12 @@ generate
     end
 endgenerate
 
-// beat sequence: tile/column counters, configuration and end-of-stream checks
-wire           running;
-wire [LW-1:0]  lanes;
-wire           fire    = m_beat_valid_o && m_beat_ready_i;
-// the rows and the tile base are not needed here (lanes covers the last tile)
-wire [RW-1:0]  unused_rows;
-wire [RBW-1:0] unused_rbase;
-
-// mask, prefix popcounts and the packed values behind the mask
-wire [N-1:0]     lane_en;
-wire [N-1:0]     mask    = win_data_i[N-1:0] & lane_en;
-wire [WIN-1:0]   vals    = win_data_i >> lanes;
-wire [LW-1:0]    pop_all = popcount(mask);
+localparam integer T     = (MAX_O + N - 1) / N;
+localparam integer TW    = T > 1 ? $clog2(T) : 1;
+// raw record: mask, packed values, tile, first, eoc, last
+localparam integer RAW_W = N + N*Q + TW + 3;
+// beat record: lanes, tile, first, eoc, last
+localparam integer OUT_W = N*Q + TW + 3;
 
 // number of set bits of v
 function [LW-1:0] popcount;
@@ -144,26 +141,39 @@ function [LW-1:0] popcount;
     end
 endfunction
 
+// ---- the loop: a beat is L + popcount(mask)*Q bits ---------------------------
+wire           running;
+wire [LW-1:0]  lanes;
+wire [TW-1:0]  tile;
+wire           first;
+wire           eoc;
+wire           last;
+wire           pipe_ready;
+wire           pipe_busy;
+wire           pipe_valid;
+// the rows and the tile base are not needed here (lanes covers the last tile)
+wire [RW-1:0]  unused_rows;
+wire [RBW-1:0] unused_rbase;
+wire [RW-1:0]  unused_rleft;
+
+wire [N-1:0]   lane_en;
+wire [N-1:0]   mask    = win_data_i[N-1:0] & lane_en;
+wire [LW-1:0]  pop_all = popcount(mask);
+
 genvar l;
 generate
-    for (l = 0; l < N; l = l + 1) begin : g_lane
+    for (l = 0; l < N; l = l + 1) begin : g_lane_en
         localparam [LW-1:0] L_IDX = l;
-        localparam [N-1:0]  BELOW = ({{(N-1){1'b0}}, 1'b1} << l) - 1'b1;
-        // packed value number of this lane
-        wire [LW-1:0]  idx = popcount(mask & BELOW);
-        wire [QLW-1:0] pos = {{(QLW-LW){1'b0}}, idx} * Q_L;
         assign lane_en[l] = L_IDX < lanes;
-        assign m_beat_data_o[l*Q +: Q] = mask[l] ? vals[pos +: Q] : {Q{1'b0}};
     end
 endgenerate
 
-// bits needed: the mask first, then the mask and the values
-wire [CW-1:0]    lanes_c   = {{(CW-LW){1'b0}}, lanes};
-wire [CW-1:0]    need      = lanes_c + {{(CW-LW){1'b0}}, pop_all} * Q_C;
-wire             have_mask = win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c};
-wire             enough    = have_mask && (win_count_i >= {{(CNT_W-CW){1'b0}}, need});
-// the top N bits of the shifted window are never selected
-wire             unused_vals = ^vals[WIN-1:N*Q];
+// bits needed: L mask bits and the values.  Window bits above the count are
+// zero, so a mask cut off by the count only lowers need below L <= need.
+wire [CW-1:0]  lanes_c = {{(CW-LW){1'b0}}, lanes};
+wire [CW-1:0]  need    = lanes_c + {{(CW-LW){1'b0}}, pop_all} * Q_C;
+wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need};
+wire           fire    = running && enough && pipe_ready;
 
 ws_beat_sequencer #(
     .N(N),
@@ -183,22 +193,72 @@ ws_beat_sequencer #(
     .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),
     .rows_o(unused_rows),
-    .tile_o(m_beat_tile_o),
+    .tile_o(tile),
     .rbase_o(unused_rbase),
+    .rleft_o(unused_rleft),
     .lanes_o(lanes),
-    .first_o(m_beat_first_o),
-    .eoc_o(m_beat_eoc_o),
-    .last_o(m_beat_last_o),
+    .first_o(first),
+    .eoc_o(eoc),
+    .last_o(last),
     .done_o(done_o),
     .error_o(error_o),
     .error_code_o(error_code_o)
 );
 
-assign m_beat_valid_o = running && enough;
+// the values behind the mask, captured with it
+wire [WIN-1:0] vals = win_data_i >> lanes;
+// the top N bits of the shifted window are never selected
+wire           unused_vals = ^vals[WIN-1:N*Q];
+
+// ---- stage 1 -> stage 2: NVDLA-style scatter --------------------------------
+// lane l takes packed value number popcount(mask[l-1:0]), gated by mask[l]
+wire [RAW_W-1:0] raw;
+wire [OUT_W-1:0] beat;
+wire [N-1:0]     raw_mask = raw[RAW_W-1 -: N];
+wire [N*Q-1:0]   raw_vals = raw[TW+3 +: N*Q];
+wire [N*Q-1:0]   ext_data;
+// widened to the window so that a value index never runs off its end
+wire [WIN-1:0]   raw_vals_x = {{N{1'b0}}, raw_vals};
+
+generate
+    for (l = 0; l < N; l = l + 1) begin : g_lane
+        localparam [N-1:0]  BELOW = ({{(N-1){1'b0}}, 1'b1} << l) - 1'b1;
+        // packed value number of this lane
+        wire [LW-1:0]  idx = popcount(raw_mask & BELOW);
+        wire [QLW-1:0] pos = {{(QLW-LW){1'b0}}, idx} * Q_L;
+        assign ext_data[l*Q +: Q] = raw_mask[l] ? raw_vals_x[pos +: Q] : {Q{1'b0}};
+    end
+endgenerate
+
+ws_beat_pipe #(
+    .RAW_W(RAW_W),
+    .OUT_W(OUT_W)
+) u_pipe (
+    .clk(clk),
+    .rst(rst),
+    .flush_i(start_i || error_o),
+    .s_raw_i({mask, vals[N*Q-1:0], tile, first, eoc, last}),
+    .s_fire_i(fire),
+    .s_ready_o(pipe_ready),
+    .raw_o(raw),
+    .ext_i({ext_data, raw[TW+2:0]}),
+    .m_data_o(beat),
+    .m_valid_o(pipe_valid),
+    .m_ready_i(m_beat_ready_i),
+    .busy_o(pipe_busy)
+);
+
+assign m_beat_data_o  = beat[OUT_W-1 -: N*Q];
+assign m_beat_tile_o  = beat[3 +: TW];
+assign m_beat_first_o = beat[2];
+assign m_beat_eoc_o   = beat[1];
+assign m_beat_last_o  = beat[0];
+// a beat never leaves once an error is flagged (the pipeline is flushed next)
+assign m_beat_valid_o = pipe_valid && !error_o;
 assign win_consume_o  = fire ? need : {CW{1'b0}};
 assign win_en_o       = running;
 
-assign busy_o       = running;
+assign busy_o       = running || pipe_busy;
 assign starve_o     = running && !enough;
 
 endmodule

@@ -129,7 +129,6 @@ localparam integer XW      = $clog2(ROW_MAX + 1);
 // count compare width
 localparam integer PW      = P > RW ? P : RW;
 
-localparam [RBW-1:0] N_RB    = N[RBW-1:0];
 localparam [CW-1:0]  E_C     = E[CW-1:0];
 localparam [CW-1:0]  P_C     = P[CW-1:0];
 
@@ -145,134 +144,149 @@ generate
     end
 endgenerate
 
-reg           incol_q, incol_d;   // count of column k parsed
-reg [RW-1:0]  rem_q, rem_d;       // entries of column k not yet taken
-reg [RW-1:0]  cur_q, cur_d;       // row after the last entry taken
+localparam integer T       = (MAX_O + N - 1) / N;
+localparam integer TW      = T > 1 ? $clog2(T) : 1;
+localparam integer LIW     = N > 1 ? $clog2(N) : 1;
+localparam integer NC      = N + 1;                       // candidates
+// prefix sums of (run + 1) over the candidates
+localparam integer SUMW    = $clog2(NC * (1 << R) + 1);
+// signed row relative to the tile base: -MAX_O .. ROW_MAX
+localparam integer SXW     = XW + 1;
+localparam integer PLV     = $clog2(NC);                  // prefix levels
+// raw record: take mask, lane of each candidate, values, tile, first, eoc, last
+localparam integer RAW_W   = N + N*LIW + N*Q + TW + 3;
+localparam integer OUT_W   = N*Q + TW + 3;
 
-// beat sequence: tile/column counters, configuration and end-of-stream checks
+localparam [SXW-1:0] N_SX  = N[SXW-1:0];
+
+reg            incol_q, incol_d;   // count of column k parsed
+reg [RW-1:0]   rem_q, rem_d;       // entries of column k not yet taken
+// row after the last entry taken, relative to the tile base (signed: the
+// cursor stays behind while tiles without entries go by)
+reg [SXW-1:0]  cb_q, cb_d;
+
 wire           running;
 wire [RW-1:0]  rows;
-wire [RBW-1:0] rbase;
+wire [RBW-1:0] unused_rbase;
+wire [RW-1:0]  rleft;
+wire [LW-1:0]  lanes;
+wire [TW-1:0]  tile;
+wire           first;
 wire           last_tile;
-wire           fire      = m_beat_valid_o && m_beat_ready_i;
-// the lanes of the tile are not needed here (rows come from the entries)
-wire [LW-1:0]  unused_lanes;
+wire           last;
+wire           pipe_ready;
+wire           pipe_busy;
+wire           pipe_valid;
 
-// tile geometry
-wire [RBW-1:0] tend      = rbase + N_RB;
-
-// column start: count field
 wire           col_start = !incol_q;
 wire [P-1:0]   cnt_f     = win_data_i[P-1:0];
 wire [PW-1:0]  cnt_x     = {{(PW-P){1'b0}}, cnt_f};
 wire [PW-1:0]  rows_px   = {{(PW-RW){1'b0}}, rows};
 wire           have_cnt  = win_count_i >= {{(CNT_W-CW){1'b0}}, P_C};
 wire           cnt_bad   = cnt_x > rows_px;
-// only the low RW bits of a count <= O are kept
+// only the low RW bits of a good count are used
 wire           unused_cnt_x = ^cnt_x;
 
-// candidate entries
+// the entries start after the count in a column's first beat
 wire [WIN-1:0] wsh    = col_start ? (win_data_i >> P) : win_data_i;
 wire [RW-1:0]  rem    = col_start ? cnt_x[RW-1:0] : rem_q;
-wire [RW-1:0]  cur    = col_start ? {RW{1'b0}} : cur_q;
+wire [SXW-1:0] cb     = col_start ? {SXW{1'b0}} : cb_q;
 wire [CW-1:0]  off0   = col_start ? P_C : {CW{1'b0}};
-
-wire [XW-1:0]  rows_x = {{(XW-RW){1'b0}}, rows};
-wire [XW-1:0]  tend_x = {{(XW-RBW){1'b0}}, tend};
-wire [XW-1:0]  rem_x  = {{(XW-RW){1'b0}}, rem};
-wire [XW-1:0]  cur_x  = {{(XW-RW){1'b0}}, cur};
-wire [XW-1:0]  rbase_x = {{(XW-RBW){1'b0}}, rbase};
-// only the low bits of the shifted window are candidates
+// the count bits of the window are not entries
 wire           unused_wsh = ^wsh[WIN-1:N*E+R];
 
-reg  [(N+1)*XW-1:0] row_v;      // row of candidate j
-reg  [N:0]          take;       // candidate j is taken in this beat
-reg                 need_more;  // the beat waits for bits
-reg                 err_row;    // a candidate lands on a row >= O
-reg  [LW-1:0]       n_take;     // number of entries taken
-reg  [XW-1:0]       cur_next;   // row after the last entry taken
-reg  [N*Q-1:0]      beat;
+wire [SXW-1:0] rleft_sx = {{(SXW-RW){1'b0}}, rleft};
+wire [SXW-1:0] lanes_sx = {{(SXW-LW){1'b0}}, lanes};
 
-reg  [XW-1:0]       acc;
-reg  [XW-1:0]       row_j;
-reg  [XW-1:0]       rel_j;
-reg  [CNT_W-1:0]    run_end;
-reg  [CNT_W-1:0]    val_end;
-reg                 reach;
-integer             j;
-integer             l;
+// ---- parallel prefix (Sklansky) of run_j + 1 ------------------------------
+// level 0: run_j + 1; level v+1: index j with bit v set adds the last sum of
+// the lower half of its 2^(v+1) block
+reg  [NC*SUMW-1:0] pfx;
+integer            pv;
+integer            pj;
 
+// in place: at level v the nodes written have bit v set, their sources not
 always @* begin
-    row_v     = {(N+1)*XW{1'b0}};
-    take      = {(N+1){1'b0}};
-    need_more = 1'b0;
-    err_row   = 1'b0;
-    n_take    = {LW{1'b0}};
-    cur_next  = cur_x;
-    beat      = {N*Q{1'b0}};
-    acc       = cur_x;
-    row_j     = {XW{1'b0}};
-    rel_j     = {XW{1'b0}};
-    run_end   = {CNT_W{1'b0}};
-    val_end   = {CNT_W{1'b0}};
-
-    // the count must be present (and legal) before any entry is looked at
-    reach = !col_start || (have_cnt && !cnt_bad);
-    if (col_start && !have_cnt) begin
-        need_more = 1'b1;
+    for (pj = 0; pj < NC; pj = pj + 1) begin
+        pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, wsh[pj*E +: R]} + 1'b1;
     end
-
-    for (j = 0; j <= N; j = j + 1) begin
-        // prefix sum of the runs: row_j = cursor + run_0..run_j + j
-        acc   = acc + {{(XW-R){1'b0}}, wsh[j*E +: R]};
-        row_j = acc;
-        acc   = acc + 1'b1;
-        row_v[j*XW +: XW] = row_j;
-
-        run_end = {{(CNT_W-CW){1'b0}}, off0} + j[CNT_W-1:0] * E[CNT_W-1:0] + R[CNT_W-1:0];
-        val_end = run_end + Q[CNT_W-1:0];
-
-        if (reach) begin
-            reach = 1'b0;
-            if (rem_x > j[XW-1:0]) begin
-                if (win_count_i < run_end) begin
-                    need_more = 1'b1;
-                end else if (row_j >= rows_x) begin
-                    // reported once the entry is complete, as a sequential
-                    // reader (run, value, then the row check) would
-                    if (win_count_i < val_end) begin
-                        need_more = 1'b1;
-                    end else begin
-                        err_row = 1'b1;
-                    end
-                end else if (row_j >= tend_x || j == N) begin
-                    // belongs to a later tile (j == N never fits a tile)
-                end else if (win_count_i < val_end) begin
-                    need_more = 1'b1;
-                end else begin
-                    take[j]  = 1'b1;
-                    reach    = 1'b1;
-                    n_take   = n_take + 1'b1;
-                    cur_next = row_j + 1'b1;
-                end
-            end
-        end
-    end
-
-    // scatter the taken values onto their lanes
-    for (j = 0; j < N; j = j + 1) begin
-        rel_j = row_v[j*XW +: XW] - rbase_x;
-        for (l = 0; l < N; l = l + 1) begin
-            if (take[j] && rel_j == l[XW-1:0]) begin
-                beat[l*Q +: Q] = wsh[j*E + R +: Q];
+    for (pv = 0; pv < PLV; pv = pv + 1) begin
+        for (pj = 0; pj < NC; pj = pj + 1) begin
+            if (((pj >> pv) & 1) == 1) begin
+                pfx[pj*SUMW +: SUMW] = pfx[pj*SUMW +: SUMW] +
+                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW];
             end
         end
     end
 end
 
+// ---- the candidates, in stream order ------------------------------------------
+reg  [NC-1:0]      take;       // candidate j is taken in this beat
+reg                need_more;  // the beat waits for bits
+reg                err_row;    // a candidate lands on a row >= O
+reg  [LW-1:0]      n_take;     // number of entries taken
+reg  [SXW-1:0]     cur_next;   // row after the last entry taken (relative)
+reg  [N*LIW-1:0]   lane_of;    // lane of each candidate (when taken)
+reg  [SXW-1:0]     row_j;
+reg  [CNT_W-1:0]   run_end;
+reg  [CNT_W-1:0]   val_end;
+reg                reach;
+reg                go_on;
+integer            c;
+
+always @* begin
+    take      = {NC{1'b0}};
+    need_more = 1'b0;
+    err_row   = 1'b0;
+    n_take    = {LW{1'b0}};
+    cur_next  = cb;
+    lane_of   = {N*LIW{1'b0}};
+    row_j     = {SXW{1'b0}};
+    run_end   = {CNT_W{1'b0}};
+    val_end   = {CNT_W{1'b0}};
+
+    reach = !col_start || (have_cnt && !cnt_bad);
+    if (col_start && !have_cnt) begin
+        need_more = 1'b1;
+    end
+
+    for (c = 0; c < NC; c = c + 1) begin
+        row_j   = cb + {{(SXW-SUMW){1'b0}}, pfx[c*SUMW +: SUMW]} - 1'b1;
+        run_end = {{(CNT_W-CW){1'b0}}, off0} + c[CNT_W-1:0] * E[CNT_W-1:0] + R[CNT_W-1:0];
+        val_end = run_end + Q[CNT_W-1:0];
+        if (c < N) begin
+            lane_of[c*LIW +: LIW] = row_j[LIW-1:0];
+        end
+        go_on = 1'b0;
+        if (reach && ({{(32-RW){1'b0}}, rem} > c)) begin
+            if (win_count_i < run_end) begin
+                need_more = 1'b1;
+            end else if (row_j >= rleft_sx) begin
+                if (win_count_i < val_end) begin
+                    need_more = 1'b1;
+                end else begin
+                    err_row = 1'b1;
+                end
+            end else if (row_j >= lanes_sx || c == N) begin
+                // an entry for a later tile (or the N+1-th candidate)
+            end else if (win_count_i < val_end) begin
+                need_more = 1'b1;
+            end else begin
+                take[c]  = 1'b1;
+                go_on    = 1'b1;
+                n_take   = n_take + 1'b1;
+                cur_next = row_j + 1'b1;
+            end
+        end
+        reach = go_on;
+    end
+end
+
+// the N+1-th candidate is never taken (it only decides error 3)
+wire unused_take = take[N];
 wire beat_ok = !need_more && !err_row && !(col_start && cnt_bad);
-// error 2: the count of the column is buffered and larger than O
 wire err_cnt = col_start && have_cnt && cnt_bad;
+wire fire    = running && beat_ok && pipe_ready;
 
 ws_beat_sequencer #(
     .N(N),
@@ -285,49 +299,40 @@ ws_beat_sequencer #(
     .cfg_cols_i(cfg_cols_i),
     .fire_i(fire),
     .wait_i(need_more),
-    // count > O (once the count is buffered), else an entry on a row >= O
     .err_i(err_cnt || err_row),
     .err_code_i(err_cnt ? `WS_ERR_COUNT_EXCEEDS_ROWS : `WS_ERR_RUN_PAST_COLUMN_END),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),
     .rows_o(rows),
-    .tile_o(m_beat_tile_o),
-    .rbase_o(rbase),
-    .lanes_o(unused_lanes),
-    .first_o(m_beat_first_o),
+    .tile_o(tile),
+    .rbase_o(unused_rbase),
+    .rleft_o(rleft),
+    .lanes_o(lanes),
+    .first_o(first),
     .eoc_o(last_tile),
-    .last_o(m_beat_last_o),
+    .last_o(last),
     .done_o(done_o),
     .error_o(error_o),
     .error_code_o(error_code_o)
 );
 
-assign m_beat_valid_o = running && beat_ok;
-assign m_beat_data_o  = beat;
-assign m_beat_eoc_o   = last_tile;
-assign win_consume_o  = fire ? (off0 + {{(CW-LW){1'b0}}, n_take} * E_C) : {CW{1'b0}};
-assign win_en_o       = running;
-
-assign busy_o       = running;
-assign starve_o     = running && need_more;
-
-// column state: count parsed, entries left, row cursor
 always @* begin
     incol_d = incol_q;
     rem_d   = rem_q;
-    cur_d   = cur_q;
+    cb_d    = cb_q;
 
     if (fire) begin
         rem_d   = rem - {{(RW-LW){1'b0}}, n_take};
-        cur_d   = cur_next[RW-1:0];
+        // the next tile's base is N rows further on; a new column restarts
+        cb_d    = last_tile ? {SXW{1'b0}} : cur_next - N_SX;
         incol_d = !last_tile;
     end
 
     if (start_i) begin
         incol_d = 1'b0;
         rem_d   = {RW{1'b0}};
-        cur_d   = {RW{1'b0}};
+        cb_d    = {SXW{1'b0}};
     end
 end
 
@@ -335,13 +340,75 @@ always @(posedge clk) begin
     if (rst) begin
         incol_q <= 1'b0;
         rem_q   <= {RW{1'b0}};
-        cur_q   <= {RW{1'b0}};
+        cb_q    <= {SXW{1'b0}};
     end else begin
         incol_q <= incol_d;
         rem_q   <= rem_d;
-        cur_q   <= cur_d;
+        cb_q    <= cb_d;
     end
 end
+
+// ---- stage 1 -> stage 2: entries to their lanes --------------------------------
+wire [N*Q-1:0] vals;
+
+genvar j;
+
+generate
+    for (j = 0; j < N; j = j + 1) begin : g_val
+        assign vals[j*Q +: Q] = wsh[j*E + R +: Q];
+    end
+endgenerate
+
+wire [RAW_W-1:0] raw;
+wire [OUT_W-1:0] beat;
+wire [N-1:0]     raw_take = raw[RAW_W-1 -: N];
+wire [N*LIW-1:0] raw_lane = raw[TW+3+N*Q +: N*LIW];
+wire [N*Q-1:0]   raw_vals = raw[TW+3 +: N*Q];
+reg  [N*Q-1:0]   ext_data;
+integer          l;
+integer          e;
+
+always @* begin
+    ext_data = {N*Q{1'b0}};
+    for (l = 0; l < N; l = l + 1) begin
+        for (e = 0; e < N; e = e + 1) begin
+            if (raw_take[e] && raw_lane[e*LIW +: LIW] == l[LIW-1:0]) begin
+                ext_data[l*Q +: Q] = raw_vals[e*Q +: Q];
+            end
+        end
+    end
+end
+
+ws_beat_pipe #(
+    .RAW_W(RAW_W),
+    .OUT_W(OUT_W)
+) u_pipe (
+    .clk(clk),
+    .rst(rst),
+    .flush_i(start_i || error_o),
+    .s_raw_i({take[N-1:0], lane_of, vals, tile, first, last_tile, last}),
+    .s_fire_i(fire),
+    .s_ready_o(pipe_ready),
+    .raw_o(raw),
+    .ext_i({ext_data, raw[TW+2:0]}),
+    .m_data_o(beat),
+    .m_valid_o(pipe_valid),
+    .m_ready_i(m_beat_ready_i),
+    .busy_o(pipe_busy)
+);
+
+assign m_beat_data_o  = beat[OUT_W-1 -: N*Q];
+assign m_beat_tile_o  = beat[3 +: TW];
+assign m_beat_first_o = beat[2];
+assign m_beat_eoc_o   = beat[1];
+assign m_beat_last_o  = beat[0];
+// a beat never leaves once an error is flagged (the pipeline is flushed next)
+assign m_beat_valid_o = pipe_valid && !error_o;
+assign win_consume_o  = fire ? (off0 + {{(CW-LW){1'b0}}, n_take} * E_C) : {CW{1'b0}};
+assign win_en_o       = running;
+
+assign busy_o       = running || pipe_busy;
+assign starve_o     = running && need_more;
 
 endmodule
 

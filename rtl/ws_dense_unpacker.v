@@ -15,6 +15,11 @@
  * L = O - t*N there) takes L*Q bits from the aligner window; lanes >= L are
  * zero.  One beat per cycle when the window holds enough bits.
  *
+ * Pipelined: the one-cycle loop is only "the window holds L*Q bits" and
+ * the consume back to the aligner; the window is captured into stage 1 of
+ * ws_beat_pipe and the beat (lanes >= L zeroed) leaves from stage 2, two
+ * cycles after its bits were consumed.
+ *
  * Beat side band: tile index t, first column (k == 0), end of column (last
  * tile), last beat of the layer.
  *
@@ -112,16 +117,30 @@ generate
 endgenerate
 
 // beat sequence: tile/column counters, configuration and end-of-stream checks
+localparam integer T     = (MAX_O + N - 1) / N;
+localparam integer TW    = T > 1 ? $clog2(T) : 1;
+// raw record: window, lanes, tile, first, eoc, last
+localparam integer RAW_W = N*Q + LW + TW + 3;
+// beat record: lanes, tile, first, eoc, last
+localparam integer OUT_W = N*Q + TW + 3;
+
+// ---- the loop: a beat is L*Q bits ------------------------------------------
 wire           running;
 wire [LW-1:0]  lanes;
-wire           fire    = m_beat_valid_o && m_beat_ready_i;
-// the rows and the tile base are not needed here (lanes covers the last tile)
+wire [TW-1:0]  tile;
+wire           first;
+wire           eoc;
+wire           last;
+wire           pipe_ready;
+wire           pipe_busy;
+wire           pipe_valid;
 wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
+wire [RW-1:0]  unused_rleft;
 
-// bits needed for this beat
-wire [CW-1:0]    need    = {{(CW-LW){1'b0}}, lanes} * Q_C;
-wire             enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need};
+wire [CW-1:0]  need    = {{(CW-LW){1'b0}}, lanes} * Q_C;
+wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need};
+wire           fire    = running && enough && pipe_ready;
 
 ws_beat_sequencer #(
     .N(N),
@@ -141,31 +160,63 @@ ws_beat_sequencer #(
     .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),
     .rows_o(unused_rows),
-    .tile_o(m_beat_tile_o),
+    .tile_o(tile),
     .rbase_o(unused_rbase),
+    .rleft_o(unused_rleft),
     .lanes_o(lanes),
-    .first_o(m_beat_first_o),
-    .eoc_o(m_beat_eoc_o),
-    .last_o(m_beat_last_o),
+    .first_o(first),
+    .eoc_o(eoc),
+    .last_o(last),
     .done_o(done_o),
     .error_o(error_o),
     .error_code_o(error_code_o)
 );
 
-// lane data
+// ---- stage 1 -> stage 2: zero the lanes >= L ---------------------------------
+wire [RAW_W-1:0] raw;
+wire [OUT_W-1:0] beat;
+wire [N*Q-1:0]   raw_win   = raw[RAW_W-1 -: N*Q];
+wire [LW-1:0]    raw_lanes = raw[TW+3 +: LW];
+wire [N*Q-1:0]   ext_data;
+
 genvar l;
 generate
     for (l = 0; l < N; l = l + 1) begin : g_lane
         localparam [LW-1:0] L_IDX = l;
-        assign m_beat_data_o[l*Q +: Q] = (L_IDX < lanes) ? win_data_i[l*Q +: Q] : {Q{1'b0}};
+        assign ext_data[l*Q +: Q] = (L_IDX < raw_lanes) ? raw_win[l*Q +: Q] : {Q{1'b0}};
     end
 endgenerate
 
-assign m_beat_valid_o = running && enough;
+ws_beat_pipe #(
+    .RAW_W(RAW_W),
+    .OUT_W(OUT_W)
+) u_pipe (
+    .clk(clk),
+    .rst(rst),
+    .flush_i(start_i || error_o),
+    .s_raw_i({win_data_i, lanes, tile, first, eoc, last}),
+    .s_fire_i(fire),
+    .s_ready_o(pipe_ready),
+    .raw_o(raw),
+    .ext_i({ext_data, raw[TW+2:0]}),
+    .m_data_o(beat),
+    .m_valid_o(pipe_valid),
+    .m_ready_i(m_beat_ready_i),
+    .busy_o(pipe_busy)
+);
+
+
+assign m_beat_data_o  = beat[OUT_W-1 -: N*Q];
+assign m_beat_tile_o  = beat[3 +: TW];
+assign m_beat_first_o = beat[2];
+assign m_beat_eoc_o   = beat[1];
+assign m_beat_last_o  = beat[0];
+// a beat never leaves once an error is flagged (the pipeline is flushed next)
+assign m_beat_valid_o = pipe_valid && !error_o;
 assign win_consume_o  = fire ? need : {CW{1'b0}};
 assign win_en_o       = running;
 
-assign busy_o       = running;
+assign busy_o       = running || pipe_busy;
 assign starve_o     = running && !enough;
 
 endmodule
