@@ -10,7 +10,8 @@
  * Takes B-bit words of an LSB-first bit stream from the head of a word
  * FIFO (or bank) and presents a window of the next WIN stream bits to a
  * decoder (window bit 0 = next stream bit), with the number of buffered
- * bits.  The decoder consumes 0..min(count, WIN) bits per cycle.
+ * bits.  The decoder's beat needs win_need_i (<= WIN) bits and consumes
+ * them when it fires (win_fire_i, only when count >= need).
  *
  * Micro-architecture, built so that only the consume count is in the
  * one-cycle loop back from the decoder:
@@ -21,6 +22,8 @@
  *     right by p_q, a shift by a registered amount;
  *   - consuming c bits moves the pointer to p_q + c and drops
  *     a = floor((p_q + c) / B) <= M whole slots: an (M+1)-way word mux;
+ *     pointer, drop and slots are computed from the need while the decoder
+ *     decides whether the beat fires, which then picks them or the hold;
  *   - words are taken from the FIFO head by registered state only (the k
  *     oldest present words that fit the free slots, k <= M), not by this
  *     cycle's consume: they are written behind the v_q valid slots before
@@ -68,14 +71,16 @@ module ws_bit_aligner #(
 
     // window: the next WIN stream bits, bit 0 = next stream bit
     output wire [WIN-1:0]                 win_data_o,
-    // window: number of buffered bits, saturated at WIN
-    output wire [$clog2(WIN+3*B+1)-1:0]   win_count_o,
+    // window: number of buffered bits (up to C*B < 2*WIN + 3*B)
+    output wire [$clog2(2*WIN+3*B+1)-1:0] win_count_o,
     // window: the final word has been taken from the FIFO
     output wire                           win_last_o,
     // window: final word taken and only its zero padding remains
     output wire                           win_tail_ok_o,
-    // window: number of bits consumed this cycle (<= min(count, WIN))
-    input  wire [$clog2(WIN+1)-1:0]       win_consume_i
+    // window: bits the decoder's current beat takes (<= WIN), used when it fires
+    input  wire [$clog2(WIN+1)-1:0]       win_need_i,
+    // window: the beat fires: win_need_i bits are consumed (<= count)
+    input  wire                           win_fire_i
 );
 
 // words a window starting anywhere in slot 0 can span
@@ -84,7 +89,7 @@ localparam integer WN    = (WIN + B - 1 + B - 1) / B;
 localparam integer C     = WN + M;
 localparam integer FB    = C * B;
 localparam integer CW    = $clog2(WIN + 1);
-localparam integer OW    = $clog2(WIN + 3*B + 1);
+localparam integer OW    = $clog2(2*WIN + 3*B + 1);
 localparam integer PW    = $clog2(M + 1);
 localparam integer VW    = $clog2(C + 1);
 localparam integer AVW   = $clog2(FB + 1);
@@ -93,9 +98,7 @@ localparam integer PTR_W = B > 1 ? $clog2(B) : 1;
 localparam integer SW    = $clog2(B + WIN);
 localparam integer B_POW2 = (B & (B - 1)) == 0 ? 1 : 0;
 
-localparam [AVW-1:0] WIN_AV = WIN[AVW-1:0];
 localparam [AVW-1:0] B_AV   = B[AVW-1:0];
-localparam [OW-1:0]  WIN_O  = WIN[OW-1:0];
 
 // parameter checks
 generate
@@ -148,8 +151,8 @@ always @* begin
     end
 end
 
-// ---- consume: the one-cycle loop ---------------------------------------
-wire [SW-1:0]  pc = {{(SW-PTR_W){1'b0}}, p_q} + {{(SW-CW){1'b0}}, win_consume_i};
+// ---- consume: the one-cycle loop (pointer and drop from the need) ------
+wire [SW-1:0]  pc = {{(SW-PTR_W){1'b0}}, p_q} + {{(SW-CW){1'b0}}, win_need_i};
 reg  [PW-1:0]  drop;             // whole slots consumed
 reg  [SW-1:0]  pc_rest;
 wire [SW-1:0]  pc_hi = pc >> PTR_W;
@@ -177,6 +180,7 @@ generate
 endgenerate
 
 wire [FB+M*B-1:0] ext_x = {{(M*B){1'b0}}, ext};
+reg  [FB-1:0]     w_fire;
 
 always @* begin
     w_d     = w_q;
@@ -185,17 +189,24 @@ always @* begin
     avail_d = avail_q;
     last_d  = last_q || take_last;
 
-    // drop `drop` slots: slot s <- ext slot s + drop
-    w_d = ext;
+    // a firing beat drops `drop` slots: slot s <- ext slot s + drop
+    w_fire = ext;
     for (i = 1; i <= M; i = i + 1) begin
         if (drop == i[PW-1:0]) begin
-            w_d = ext_x[i*B +: FB];
+            w_fire = ext_x[i*B +: FB];
         end
     end
-    v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
-    p_d     = pc_rest[PTR_W-1:0];
-    avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV
-                      - {{(AVW-CW){1'b0}}, win_consume_i};
+    if (win_fire_i) begin
+        w_d     = w_fire;
+        v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
+        p_d     = pc_rest[PTR_W-1:0];
+        avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV
+                          - {{(AVW-CW){1'b0}}, win_need_i};
+    end else begin
+        w_d     = ext;
+        v_d     = v_q + {{(VW-PW){1'b0}}, n_take};
+        avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV;
+    end
 
     if (clear_i) begin
         w_d     = {FB{1'b0}};
@@ -231,7 +242,7 @@ wire [B-1:0]  tail    = w_q[B-1:0] >> p_q;
 
 assign s_pop_o       = n_take;
 assign win_data_o    = shifted[WIN-1:0];
-assign win_count_o   = avail_q >= WIN_AV ? WIN_O : {{(OW-CW){1'b0}}, avail_q[CW-1:0]};
+assign win_count_o   = {{(OW-AVW){1'b0}}, avail_q};
 assign win_last_o    = last_q;
 // fewer than B bits left: all in slot 0 (slots >= v_q are zero)
 assign win_tail_ok_o = last_q && !s_valid_i[0] && (avail_q < B_AV) && !(|tail);

@@ -63,13 +63,15 @@ module ws_bitmap_decoder #(
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(N*Q+N+3*B+1)-1:0]         win_count_i,
+    input  wire [$clog2(2*(N*Q+N)+3*B+1)-1:0]         win_count_i,
     // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits consumed this cycle
-    output wire [$clog2(N*Q+N+1)-1:0]           win_consume_o,
+    // aligner window: bits the current beat takes when it fires
+    output wire [$clog2(N*Q+N+1)-1:0]           win_need_o,
+    // aligner window: the current beat fires (consumes win_need_o bits)
+    output wire                                 win_fire_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -101,7 +103,7 @@ module ws_bitmap_decoder #(
 );
 
 localparam integer WIN   = N*Q + N;
-localparam integer CNT_W = $clog2(WIN + 3*B + 1);
+localparam integer CNT_W = $clog2(2*WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
@@ -255,7 +257,8 @@ assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
-assign win_consume_o  = fire ? need : {CW{1'b0}};
+assign win_need_o     = need;
+assign win_fire_o     = fire;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;

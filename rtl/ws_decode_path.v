@@ -103,7 +103,7 @@ localparam integer FMT_CSC          = `WS_FMT_CSC;
 localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
                             FORMAT == FMT_CSC   ? P + N*(R+Q) + R :
                             N*Q + N;
-localparam integer CNT_W  = $clog2(WIN + 3*B + 1);
+localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
@@ -123,7 +123,8 @@ wire [WIN-1:0]   win_data;
 wire [CNT_W-1:0] win_count;
 wire             win_last;
 wire             win_tail_ok;
-wire [CW-1:0]    win_consume;
+wire [CW-1:0]    win_need;
+wire             win_fire;
 wire             win_en;
 
 generate
@@ -186,7 +187,8 @@ ws_bit_aligner #(
     .win_count_o(win_count),
     .win_last_o(win_last),
     .win_tail_ok_o(win_tail_ok),
-    .win_consume_i(win_consume)
+    .win_need_i(win_need),
+    .win_fire_i(win_fire)
 );
 
 // the format's decoder
@@ -207,7 +209,8 @@ generate
             .win_count_i(win_count),
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
+            .win_need_o(win_need),
+            .win_fire_o(win_fire),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),
@@ -238,7 +241,8 @@ generate
             .win_count_i(win_count),
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
+            .win_need_o(win_need),
+            .win_fire_o(win_fire),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),
@@ -269,7 +273,8 @@ generate
             .win_count_i(win_count),
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
+            .win_need_o(win_need),
+            .win_fire_o(win_fire),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),
@@ -302,7 +307,8 @@ generate
             .win_count_i(win_count),
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
-            .win_consume_o(win_consume),
+            .win_need_o(win_need),
+            .win_fire_o(win_fire),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),

@@ -48,13 +48,15 @@ module ws_delta_bitmap_decoder #(
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(N*Q+N+3*B+1)-1:0]       win_count_i,
+    input  wire [$clog2(2*(N*Q+N)+3*B+1)-1:0]       win_count_i,
     // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits consumed this cycle
-    output wire [$clog2(N*Q+N+1)-1:0]           win_consume_o,
+    // aligner window: bits the current beat takes when it fires
+    output wire [$clog2(N*Q+N+1)-1:0]           win_need_o,
+    // aligner window: the current beat fires (consumes win_need_o bits)
+    output wire                                 win_fire_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -113,7 +115,8 @@ ws_bitmap_decoder #(
     .win_count_i(win_count_i),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
-    .win_consume_o(win_consume_o),
+    .win_need_o(win_need_o),
+    .win_fire_o(win_fire_o),
     .win_en_o(win_en_o),
     .m_beat_data_o(d_data),
     .m_beat_tile_o(d_tile),
