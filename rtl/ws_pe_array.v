@@ -12,23 +12,44 @@
  * side band flags first (k == 0), eoc (last tile of the column) and last
  * (last beat of the layer).
  *
- * Lane l holds the accumulators of rows l, l+N, l+2N, ...: a register array
- * of T = ceil(MAX_O/N) entries of N*ACC bits, entry t = rows t*N .. t*N+N-1.
- * A fired beat is registered together with its activation (stage 1) and
- * entry t is read, updated and written in the next cycle (stage 2):
- *   acc[t][l] = (k == 0 ? 0 : acc[t][l]) + sext(w_l) * sext(a_k)
- * in wrapping ACC-bit two's complement, so no clearing pass is needed.
- * Consecutive beats of the same tile (O <= N) need no forwarding: stage 2
- * reads the entry written in the previous cycle.
+ * Accumulators: one memory of T = ceil(MAX_O/N) entries of N*ACC bits,
+ * entry t = rows t*N .. t*N+N-1 (lane l at bits l*ACC), with one write port
+ * and one synchronous read port whose data is registered (rd_q), written in
+ * the style yosys maps to iCE40 block RAM (SB_RAM40_4K).  It has no reset:
+ * the first column (k == 0) overwrites every entry of the layer before it
+ * is read.
+ *
+ * Read-modify-write pipeline, one beat per cycle:
+ *   stage 1: the fired beat is registered with its activation (p_*); the
+ *            memory reads entry p_t_q into rd_q.
+ *   stage 2: (s_*) per lane, sum = base + sext(w_l * a_k), Q x QA signed
+ *            products in Q+QA bits, ACC-bit wrapping; base is 0 for the
+ *            first column, else the entry read in stage 1.  The sum is
+ *            written to entry s_t_q at the end of stage 2 and kept in buf_q.
+ * The read of a beat in stage 1 does not see the write of the beat ahead of
+ * it in stage 2 (same clock edge, read before write), so when both are of
+ * the same tile (every pair of consecutive beats when O <= N, the layer
+ * then has one tile) stage 2 takes base from buf_q, the sum written in the
+ * previous cycle (s_fwd_q, compared a cycle ahead).  A beat two cycles ahead
+ * has been written before the read.
  *
  * Activations a[0..K) arrive in order; a current and a next register let
  * the next activation load while the current column runs, so columns
  * follow each other without a bubble.  The beat ready is high while the
  * current activation is valid (registered state only).
  *
- * After the last beat has been accumulated and out_en_i is high (the
- * decoder has checked the end of the stream), y[0..O) is streamed out
- * (m_y_last_o on y[O-1]), then done_o is set (sticky until start_i).
+ * Output phase: after the last beat has been written and out_en_i is high
+ * (the decoder has checked the end of the stream), y[0..O) is streamed out
+ * (m_y_last_o on y[O-1]), then done_o is set (sticky until start_i).  There
+ * are no beats then, so the read port reads tile rt_q (prefetch); stage 2's
+ * activation register is zero, so its adder passes rd_q through into buf_q,
+ * which then shifts one lane (ACC bits) down per y: m_y_data_o is buf_q's
+ * lane 0, m_y_valid_o and m_y_last_o are registers.  The next tile is read
+ * while the current one is emitted and loaded as its last lane leaves: one
+ * y per cycle while m_y_ready_i is high (N >= 2; with N == 1 every other
+ * cycle).  With out_en_i high, the last beat fired in cycle c gives y[0]
+ * valid in cycle c + 5 (stage 1 c+1, stage 2 c+2, read of tile 0 c+3, load
+ * into buf_q c+4).
  * abort_i (decoder error) ends the layer at once: no y is output.
  */
 module ws_pe_array #(
@@ -81,11 +102,11 @@ module ws_pe_array #(
     // activation input: ready
     output wire                                 s_act_ready_o,
 
-    // result output: y[o], o = 0..O-1 in order
+    // result output: y[o], o = 0..O-1 in order (registered)
     output wire [ACC-1:0]                       m_y_data_o,
-    // result output: valid
+    // result output: valid (registered)
     output wire                                 m_y_valid_o,
-    // result output: marks y[O-1]
+    // result output: marks y[O-1] (registered)
     output wire                                 m_y_last_o,
     // result output: ready
     input  wire                                 m_y_ready_i,
@@ -101,9 +122,14 @@ localparam integer TW    = T > 1 ? $clog2(T) : 1;
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer LIW   = N > 1 ? $clog2(N) : 1;
 localparam integer PW    = Q + QA;
+localparam integer NA    = N * ACC;
 
 localparam integer NM1_I = N - 1;
 localparam [LIW-1:0] N_M1 = NM1_I[LIW-1:0];
+localparam integer ONE_I = 1;
+localparam integer TWO_I = 2;
+localparam [RW-1:0]  ONE_R = ONE_I[RW-1:0];
+localparam [RW-1:0]  TWO_R = TWO_I[RW-1:0];
 
 localparam [1:0] ST_IDLE = 2'd0;
 localparam [1:0] ST_RUN  = 2'd1;
@@ -122,7 +148,6 @@ generate
 endgenerate
 
 reg [1:0]      st_q, st_d;
-reg [RW-1:0]   rows_q, rows_d;
 reg [31:0]     cols_q, cols_d;
 reg            bdone_q, bdone_d;   // last beat has fired
 reg            done_q, done_d;
@@ -134,23 +159,42 @@ reg            nxt_v_q, nxt_v_d;
 reg [QA-1:0]   nxt_q, nxt_d;
 reg [31:0]     acnt_q, acnt_d;
 
-// stage 1: registered beat with its activation
+// stage 1: registered beat with its activation; entry p_t_q is read
 reg            p_v_q, p_v_d;
 reg [N*Q-1:0]  p_w_q, p_w_d;
 reg [QA-1:0]   p_a_q, p_a_d;
 reg [TW-1:0]   p_t_q, p_t_d;
 reg            p_first_q, p_first_d;
 
-// output phase position
-reg [TW-1:0]   y_t_q, y_t_d;
-reg [LIW-1:0]  y_l_q, y_l_d;
-reg [RW-1:0]   y_row_q, y_row_d;
+// stage 2: multiply-accumulate and write of entry s_t_q
+reg            s_v_q, s_v_d;
+reg [N*Q-1:0]  s_w_q, s_w_d;
+reg [QA-1:0]   s_a_q, s_a_d;       // zero while stage 2 is empty
+reg [TW-1:0]   s_t_q, s_t_d;
+reg            s_first_q, s_first_d;
+reg            s_fwd_q, s_fwd_d;   // base from buf_q (written last cycle)
 
-// accumulator array
-reg [N*ACC-1:0] acc_q [0:T-1];
-wire [N*ACC-1:0] acc_wdata;
-wire [N*ACC-1:0] acc_old = acc_q[p_t_q];
-wire [N*ACC-1:0] acc_y   = acc_q[y_t_q];
+// run: the last sum written; output: the tile being emitted, lane 0 first
+reg [NA-1:0]   buf_q, buf_d;
+
+// output phase: tile read (prefetch), its data in rd_q, lanes left, y left
+reg [TW-1:0]   rt_q, rt_d;
+reg            rv_q, rv_d;         // rd_q holds entry rt_q
+reg [LIW-1:0]  y_l_q, y_l_d;       // lane of buf_q's lane 0 in its tile
+reg            y_v_q, y_v_d;
+reg [RW-1:0]   y_left_q, y_left_d; // y not yet output (O at start)
+reg            y_last_q, y_last_d; // y_left_q == 1
+
+// accumulator memory: one synchronous read port, one write port.  The
+// data read on the edge that writes the same entry is never used (stage 2
+// forwards buf_q instead), so yosys may map the memory to iCE40 block RAM
+// whose read-during-write result is undefined, without emulating old data.
+(* no_rw_check *)
+reg [NA-1:0]   mem [0:T-1];
+reg [NA-1:0]   rd_q;
+wire [TW-1:0]  mem_ra = p_v_q ? p_t_q : rt_q;
+wire           mem_we = s_v_q;
+wire [NA-1:0]  mem_wd;
 
 // O is range-checked by the decoder; only its low RW bits are kept here
 wire unused_cfg_rows = ^cfg_rows_i;
@@ -158,34 +202,39 @@ wire unused_cfg_rows = ^cfg_rows_i;
 wire running   = (st_q == ST_RUN);
 wire beat_fire = s_beat_valid_i && s_beat_ready_o;
 wire act_fire  = s_act_valid_i && s_act_ready_o;
-wire y_fire    = m_y_valid_o && m_y_ready_i;
-wire y_last    = (y_row_q == rows_q - 1'b1);
+wire y_fire    = y_v_q && m_y_ready_i;
 
 assign s_beat_ready_o = running && !bdone_q && cur_v_q;
 assign s_act_ready_o  = running && !abort_i && !nxt_v_q && (acnt_q != cols_q);
-assign m_y_valid_o    = (st_q == ST_OUT);
-assign m_y_last_o     = y_last;
-assign m_y_data_o     = acc_y[y_l_q*ACC +: ACC];
+assign m_y_valid_o    = y_v_q;
+assign m_y_last_o     = y_last_q;
+assign m_y_data_o     = buf_q[ACC-1:0];
 assign busy_o         = running || (st_q == ST_OUT);
 assign done_o         = done_q;
 
-// stage 2: multiply-accumulate per lane
+// stage 2: multiply-accumulate per lane (in the output phase s_a_q, s_first_q
+// and s_fwd_q are zero: mem_wd = rd_q)
 genvar l;
 generate
     for (l = 0; l < N; l = l + 1) begin : g_mac
-        wire [Q-1:0]   w     = p_w_q[l*Q +: Q];
-        wire [PW-1:0]  w_x   = {{QA{w[Q-1]}}, w};
-        wire [PW-1:0]  a_x   = {{Q{p_a_q[QA-1]}}, p_a_q};
-        wire [PW-1:0]  prod  = w_x * a_x;
-        wire [ACC-1:0] prod_x = {{(ACC-PW){prod[PW-1]}}, prod};
-        wire [ACC-1:0] base  = p_first_q ? {ACC{1'b0}} : acc_old[l*ACC +: ACC];
-        assign acc_wdata[l*ACC +: ACC] = base + prod_x;
+        wire signed [Q-1:0]  w      = s_w_q[l*Q +: Q];
+        wire signed [QA-1:0] a      = s_a_q;
+        wire signed [PW-1:0] prod   = w * a;
+        wire [ACC-1:0]       prod_x;
+        wire [ACC-1:0]       base   = s_first_q ? {ACC{1'b0}} :
+                                      s_fwd_q   ? buf_q[l*ACC +: ACC] :
+                                                  rd_q[l*ACC +: ACC];
+        if (ACC > PW) begin : g_ext
+            assign prod_x = {{(ACC-PW){prod[PW-1]}}, prod};
+        end else begin : g_noext
+            assign prod_x = prod;
+        end
+        assign mem_wd[l*ACC +: ACC] = base + prod_x;
     end
 endgenerate
 
 always @* begin
     st_d      = st_q;
-    rows_d    = rows_q;
     cols_d    = cols_q;
     bdone_d   = bdone_q;
     done_d    = done_q;
@@ -199,9 +248,20 @@ always @* begin
     p_a_d     = p_a_q;
     p_t_d     = p_t_q;
     p_first_d = p_first_q;
-    y_t_d     = y_t_q;
+    // stage 1 moves to stage 2 every cycle
+    s_v_d     = p_v_q;
+    s_w_d     = p_w_q;
+    s_a_d     = p_v_q ? p_a_q : {QA{1'b0}};
+    s_t_d     = p_t_q;
+    s_first_d = p_v_q && p_first_q;
+    s_fwd_d   = p_v_q && s_v_q && (p_t_q == s_t_q);
+    buf_d     = s_v_q ? mem_wd : buf_q;
+    rt_d      = rt_q;
+    rv_d      = 1'b0;
     y_l_d     = y_l_q;
-    y_row_d   = y_row_q;
+    y_v_d     = y_v_q;
+    y_left_d  = y_left_q;
+    y_last_d  = y_last_q;
 
     case (st_q)
         ST_RUN: begin
@@ -241,24 +301,38 @@ always @* begin
                 end
             end
 
-            // all beats accumulated and the stream checked: output y
-            if (bdone_q && !p_v_q && out_en_i) begin
+            // all beats written and the stream checked: output y; the
+            // memory is idle (no beat in stage 1 or 2), so this edge reads
+            // tile rt_q == 0 after the last write
+            if (bdone_q && !p_v_q && !s_v_q && out_en_i) begin
                 st_d = ST_OUT;
+                rv_d = 1'b1;
             end
         end
         ST_OUT: begin
+            rv_d = 1'b1;
             if (y_fire) begin
-                y_row_d = y_row_q + 1'b1;
+                buf_d    = buf_q >> ACC;
+                y_l_d    = y_l_q + 1'b1;
+                y_left_d = y_left_q - 1'b1;
+                y_last_d = (y_left_q == TWO_R);
                 if (y_l_q == N_M1) begin
-                    y_l_d = {LIW{1'b0}};
-                    y_t_d = y_t_q + 1'b1;
-                end else begin
-                    y_l_d = y_l_q + 1'b1;
+                    y_v_d = 1'b0;
                 end
-                if (y_last) begin
+                if (y_last_q) begin
+                    y_v_d  = 1'b0;
                     st_d   = ST_DONE;
                     done_d = 1'b1;
                 end
+            end
+            // buf_q empty after this cycle: load the prefetched tile (through
+            // the stage 2 adder) and read the next one
+            if ((!y_v_q || (y_fire && y_l_q == N_M1)) && rv_q && !(y_fire && y_last_q)) begin
+                buf_d = mem_wd;
+                y_l_d = {LIW{1'b0}};
+                y_v_d = 1'b1;
+                rt_d  = rt_q + 1'b1;
+                rv_d  = 1'b0;
             end
         end
         default: begin
@@ -271,28 +345,32 @@ always @* begin
         cur_v_d = 1'b0;
         nxt_v_d = 1'b0;
         p_v_d   = 1'b0;
+        s_v_d   = 1'b0;
+        y_v_d   = 1'b0;
     end
 
     if (start_i) begin
-        st_d    = ST_RUN;
-        rows_d  = cfg_rows_i[RW-1:0];
-        cols_d  = cfg_cols_i;
-        bdone_d = 1'b0;
-        done_d  = 1'b0;
-        cur_v_d = 1'b0;
-        nxt_v_d = 1'b0;
-        acnt_d  = 32'd0;
-        p_v_d   = 1'b0;
-        y_t_d   = {TW{1'b0}};
-        y_l_d   = {LIW{1'b0}};
-        y_row_d = {RW{1'b0}};
+        st_d     = ST_RUN;
+        cols_d   = cfg_cols_i;
+        bdone_d  = 1'b0;
+        done_d   = 1'b0;
+        cur_v_d  = 1'b0;
+        nxt_v_d  = 1'b0;
+        acnt_d   = 32'd0;
+        p_v_d    = 1'b0;
+        s_v_d    = 1'b0;
+        rt_d     = {TW{1'b0}};
+        rv_d     = 1'b0;
+        y_l_d    = {LIW{1'b0}};
+        y_v_d    = 1'b0;
+        y_left_d = cfg_rows_i[RW-1:0];
+        y_last_d = (cfg_rows_i[RW-1:0] == ONE_R);
     end
 end
 
 always @(posedge clk) begin
     if (rst) begin
         st_q      <= ST_IDLE;
-        rows_q    <= {RW{1'b0}};
         cols_q    <= 32'd0;
         bdone_q   <= 1'b0;
         done_q    <= 1'b0;
@@ -306,12 +384,21 @@ always @(posedge clk) begin
         p_a_q     <= {QA{1'b0}};
         p_t_q     <= {TW{1'b0}};
         p_first_q <= 1'b0;
-        y_t_q     <= {TW{1'b0}};
+        s_v_q     <= 1'b0;
+        s_w_q     <= {N*Q{1'b0}};
+        s_a_q     <= {QA{1'b0}};
+        s_t_q     <= {TW{1'b0}};
+        s_first_q <= 1'b0;
+        s_fwd_q   <= 1'b0;
+        buf_q     <= {NA{1'b0}};
+        rt_q      <= {TW{1'b0}};
+        rv_q      <= 1'b0;
         y_l_q     <= {LIW{1'b0}};
-        y_row_q   <= {RW{1'b0}};
+        y_v_q     <= 1'b0;
+        y_left_q  <= {RW{1'b0}};
+        y_last_q  <= 1'b0;
     end else begin
         st_q      <= st_d;
-        rows_q    <= rows_d;
         cols_q    <= cols_d;
         bdone_q   <= bdone_d;
         done_q    <= done_d;
@@ -325,18 +412,30 @@ always @(posedge clk) begin
         p_a_q     <= p_a_d;
         p_t_q     <= p_t_d;
         p_first_q <= p_first_d;
-        y_t_q     <= y_t_d;
+        s_v_q     <= s_v_d;
+        s_w_q     <= s_w_d;
+        s_a_q     <= s_a_d;
+        s_t_q     <= s_t_d;
+        s_first_q <= s_first_d;
+        s_fwd_q   <= s_fwd_d;
+        buf_q     <= buf_d;
+        rt_q      <= rt_d;
+        rv_q      <= rv_d;
         y_l_q     <= y_l_d;
-        y_row_q   <= y_row_d;
+        y_v_q     <= y_v_d;
+        y_left_q  <= y_left_d;
+        y_last_q  <= y_last_d;
     end
 end
 
-// accumulator array: one read-modify-write of entry p_t_q per cycle, no
-// reset (the first column overwrites every used entry)
+// accumulator memory (block RAM): write port from stage 2, registered read
+// (read before write on the same edge); no reset on either (entries are
+// only read after the first column has written them)
 always @(posedge clk) begin
-    if (p_v_q) begin
-        acc_q[p_t_q] <= acc_wdata;
+    if (mem_we) begin
+        mem[s_t_q] <= mem_wd;
     end
+    rd_q <= mem[mem_ra];
 end
 
 endmodule
