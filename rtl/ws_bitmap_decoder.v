@@ -174,7 +174,18 @@ endgenerate
 // zero, so a mask cut off by the count only lowers need below L <= need.
 wire [CW-1:0]  lanes_c = {{(CW-LW){1'b0}}, lanes};
 wire [CW-1:0]  need    = lanes_c + {{(CW-LW){1'b0}}, pop_all} * Q_C;
-wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need};
+// count >= L + k*Q for every popcount k, compared from registered state
+// while the mask is being counted; the popcount then only selects
+reg  [N:0]     fits;
+integer        k;
+
+always @* begin
+    for (k = 0; k <= N; k = k + 1) begin
+        fits[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
+    end
+end
+
+wire           enough  = fits[pop_all];
 wire           fire    = running && enough && pipe_ready;
 
 ws_beat_sequencer #(

@@ -228,6 +228,7 @@ reg                need_more;  // the beat waits for bits
 reg                err_row;    // a candidate lands on a row >= O
 reg  [LW-1:0]      n_take;     // number of entries taken
 reg  [SXW-1:0]     cur_next;   // row after the last entry taken (relative)
+reg  [SXW-1:0]     last_row;   // the same when an entry is taken
 reg  [N*LIW-1:0]   lane_of;    // lane of each candidate (when taken)
 reg  [SXW-1:0]     row_j;
 reg  [CNT_W-1:0]   run_end;
@@ -276,12 +277,21 @@ always @* begin
             end else begin
                 take[c]  = 1'b1;
                 go_on    = 1'b1;
-                n_take   = n_take + 1'b1;
-                cur_next = row_j + 1'b1;
             end
         end
         reach = go_on;
     end
+
+    // the takes are a prefix: the last one decides count and cursor, picked
+    // by a one-hot AND-OR rather than a chain of adders or muxes
+    last_row = {SXW{1'b0}};
+    for (c = 0; c < N; c = c + 1) begin
+        if (take[c] && !take[c+1]) begin
+            n_take   = n_take | (c[LW-1:0] + 1'b1);
+            last_row = last_row | (cb + {{(SXW-SUMW){1'b0}}, pfx[c*SUMW +: SUMW]});
+        end
+    end
+    cur_next = take[0] ? last_row : cb;
 end
 
 // the N+1-th candidate is never taken (it only decides error 3)
