@@ -17,8 +17,8 @@
  * forgets the last word, overriding a write in the same cycle.
  *
  * It stands in for the word FIFO where the FIFO's depth is not what is
- * measured (ws_front_end: the decoder's own cost), so the consume -> take
- * -> bank path stands for the top's consume -> take -> FIFO pointer path.
+ * measured (ws_front_end: the decoder's own cost), so the aligner's take
+ * -> bank path stands for the top's take -> FIFO head path.
  * A bank of M words cannot bank words for bursty stretches: behind it the
  * decoder runs below the throughput the 128-word FIFO gives.
  */
