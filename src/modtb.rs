@@ -266,11 +266,15 @@ fn fifo(info: &'static ModelInfo, b: usize, depth: usize, mw: usize, pin: Pat, p
 }
 
 /// Bit aligner: a stream of random words ending in two all-zero words comes from a FIFO model
-/// (words arrive under the input pattern); the decoder consumes 0..=min(count, WIN) bits per cycle
-/// under the output pattern. Every cycle: count, window (bits above the count zero), pop count,
-/// win_last and win_tail_ok equal the reference; at the end the consumed bits are the stream.
+/// (words arrive under the input pattern); the decoder's beat needs 0..=min(count, WIN) bits and
+/// fires under the output pattern (a beat that does not fire offers a random need, which must not
+/// move anything). Every cycle: count, window (bits above the count zero), pop count, win_last and
+/// win_tail_ok equal the reference funnel (C = ceil((WIN + B - 1) / B) + M word slots, a bit
+/// pointer below B, words taken by the slots free before this cycle's consume); at the end the
+/// consumed bits are the stream.
 fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
-    let buf_w = win + 3 * b;
+    // the funnel's word slots: a window from anywhere in slot 0, plus the words of one take
+    let slots = (win + 2 * b - 2) / b + mw;
     let mut sim = Sim::new(info.instantiate()).map_err(e)?;
     let m = sim.model();
     let (clear, en, sd, sv, sl, sp) = (
@@ -286,8 +290,9 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
         port(m, "win_count_o")?,
         port(m, "win_last_o")?,
         port(m, "win_tail_ok_o")?,
-        port(m, "win_consume_i")?,
+        port(m, "win_need_i")?,
     );
+    let wfire = port(m, "win_fire_i")?;
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let n_words = 60;
     let mut words: Vec<Vec<bool>> = (0..n_words - 2).map(|_| (0..b).map(|_| r.random_bool(0.5)).collect()).collect();
@@ -303,6 +308,7 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
     let mut consumed: Vec<bool> = Vec::new();
     let mut did_trick = false;
     let mut tail_hit = [false; 2]; // tail_ok seen true with count == B-? / count == B seen false
+    let mut ptr = 0usize; // bit pointer into the oldest slot
     sim.reset(2);
     let mm = sim.model_mut().as_dyn_mut();
     set(mm, clear, 0)?;
@@ -337,12 +343,17 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
         set_bits(mm, sd, &head)?;
         set(mm, sv, (1u64 << present) - 1)?;
         set(mm, sl, lastv)?;
-        set(mm, wcons, consume as u64)?;
+        // a beat that does not fire still offers a need: it must not move anything
+        let fires = consume > 0 || r.random_bool(0.5);
+        let need = if fires { consume } else { r.random_range(0..=win) };
+        set(mm, wcons, need as u64)?;
+        set(mm, wfire, u64::from(fires))?;
         sim.fall();
         let m = sim.model();
-        let rest = cnt - consume;
+        // slots valid before this cycle: the pointer's slot and those behind it
+        let valid = (ptr + cnt).div_ceil(b);
         let mut take = 0;
-        while take < present && rest + (take + 1) * b <= buf_w {
+        while take < present && valid + take < slots {
             take += 1;
         }
         let got_cnt = get(m, wc)? as usize;
@@ -372,6 +383,7 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
         tail_hit[0] |= tail;
         sim.rise();
         consumed.extend(buf.drain(..consume));
+        ptr = (ptr + consume) % b;
         for _ in 0..take {
             let w = fifo.pop_front().expect("present");
             buf.extend(words[w].iter().copied());
@@ -389,6 +401,7 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
     let mm = sim.model_mut().as_dyn_mut();
     set(mm, sv, 0)?;
     set(mm, wcons, 0)?;
+    set(mm, wfire, 0)?;
     sim.fall();
     let m = sim.model();
     tail_hit[0] |= get(m, wt)? == 1 && get(m, wc)? == 0 && get(m, wl)? == 1;
