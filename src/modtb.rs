@@ -79,7 +79,7 @@ fn set(m: &mut dyn Model, p: PortId, v: u64) -> R<()> {
 pub fn run_module(src: &ModelSource, module: &str, seed: u64) -> R<()> {
     match module {
         "ws_word_fifo" => {
-            for (b, depth, m) in [(32, 4, 3), (64, 128, 4)] {
+            for (b, depth, m) in [(32, 4, 3), (32, 16, 3), (16, 8, 1), (64, 128, 4)] {
                 let info = src.module(
                     module,
                     &format!("ws_word_fifo_b{b}_d{depth}_m{m}"),
@@ -144,9 +144,79 @@ fn cross(seed: u64, mut f: impl FnMut(Pat, Pat, u64) -> R<()>) -> R<()> {
     Ok(())
 }
 
+/// A FIFO word with its last flag.
+type FWord = (Vec<bool>, bool);
+
+/// Reference of ws_word_fifo, exact to the cycle: the words held where the RTL holds them (the
+/// banks, the banks' read registers "in flight", the head queue of 3M slots), moved by the RTL's
+/// rules at each clock edge, all decided from the state before the edge:
+/// - k = min(M, banked, 3M - head - in flight) banked words are read and go in flight;
+/// - the words in flight enter the head queue behind what the pop leaves;
+/// - a written word goes straight to the head queue (after those) when nothing is banked or in
+///   flight and the head queue is not full, else to the banks.
+///
+/// So a word is visible at the head 1 cycle after its write through the bypass, 3 through the
+/// banks. Ready = no last seen and fewer than DEPTH held anywhere; the head presents the first
+/// min(head, M) words of the head queue.
+struct FifoRef {
+    m: usize,
+    depth: usize,
+    bank: VecDeque<FWord>,
+    infl: Vec<FWord>,
+    head: VecDeque<FWord>,
+    seen: bool,
+}
+
+impl FifoRef {
+    fn new(m: usize, depth: usize) -> FifoRef {
+        FifoRef { m, depth, bank: VecDeque::new(), infl: Vec::new(), head: VecDeque::new(), seen: false }
+    }
+
+    fn held(&self) -> usize {
+        self.bank.len() + self.infl.len() + self.head.len()
+    }
+
+    fn ready(&self) -> bool {
+        !self.seen && self.held() < self.depth
+    }
+
+    fn present(&self) -> usize {
+        self.head.len().min(self.m)
+    }
+
+    /// One clock edge: `pop` head words taken (returned), `push` written (the caller checked
+    /// ready), `clear` empties everything and drops the write.
+    fn clock(&mut self, pop: usize, push: Option<FWord>, clear: bool) -> Vec<FWord> {
+        if clear {
+            *self = FifoRef::new(self.m, self.depth);
+            return Vec::new();
+        }
+        let hq = 3 * self.m;
+        let k = self.m.min(self.bank.len()).min(hq - self.head.len() - self.infl.len());
+        let bypass = self.bank.is_empty() && self.infl.is_empty() && self.head.len() < hq;
+        let popped: Vec<FWord> = self.head.drain(..pop).collect();
+        self.head.extend(self.infl.drain(..));
+        self.infl = self.bank.drain(..k).collect();
+        if let Some(w) = push {
+            self.seen |= w.1;
+            if bypass {
+                self.head.push_back(w);
+            } else {
+                self.bank.push_back(w);
+            }
+        }
+        assert!(self.head.len() <= hq && self.held() <= self.depth, "reference over capacity");
+        popped
+    }
+}
+
 /// Word FIFO: words with random data (last on the final one) offered AXI-style under the input
 /// pattern; the reader pops 0..=present words per cycle under the output pattern. Every cycle:
-/// ready, the head words (valid, data, last) and empty equal the reference queue's.
+/// ready, the head words (valid, data, last) and empty equal the reference's ([`FifoRef`]). A
+/// first layer is dropped by clear_i (with a write offered in that cycle) once reads are in
+/// flight (or at cycle 60 if the banks are never used); the second runs to its end: what came
+/// out must be exactly the words written, then the FIFO is empty and not ready, and clear_i
+/// makes it ready again.
 fn fifo(info: &'static ModelInfo, b: usize, depth: usize, mw: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
     let mut sim = Sim::new(info.instantiate()).map_err(e)?;
     let m = sim.model();
@@ -162,94 +232,114 @@ fn fifo(info: &'static ModelInfo, b: usize, depth: usize, mw: usize, pin: Pat, p
         (port(m, "m_data_o")?, port(m, "m_valid_o")?, port(m, "m_last_o")?, port(m, "m_pop_i")?, port(m, "empty_o")?);
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let n_words = if depth > 8 { 400 } else { 150 };
-    let words: Vec<Vec<bool>> = (0..n_words).map(|_| (0..b).map(|_| r.random_bool(0.5)).collect()).collect();
     let mut gin = pin.gen(1);
     let mut gout = pout.gen(2);
-    let mut q: VecDeque<(Vec<bool>, bool)> = VecDeque::new();
-    let mut seen = false;
-    let mut next = 0usize;
-    let mut offering = false;
-    let mut out: Vec<Vec<bool>> = Vec::new();
-    let mut saw_full = false;
+    let mut rf = FifoRef::new(mw, depth);
+    let (mut saw_full, mut saw_banked, mut saw_full_head) = (false, false, false);
     sim.reset(2);
     let mm = sim.model_mut().as_dyn_mut();
     set(mm, clear, 0)?;
     set(mm, en, 1)?;
     let limit = 40 * n_words as u64 + 1000;
-    for cyc in 0..limit {
-        if out.len() == n_words && q.is_empty() {
-            break;
-        }
-        let mm = sim.model_mut().as_dyn_mut();
-        if !offering && next < n_words && gin.next_go() {
-            offering = true;
-        }
-        set(mm, sv, offering as u64)?;
-        set_bits(mm, sd, if offering { &words[next] } else { &words[0] })?;
-        set(mm, sl, (offering && next + 1 == n_words) as u64)?;
-        // The reader's pop count: all present (none), a fixed cycle 0,0,..,M (fixed), random.
-        let present = q.len().min(mw);
-        let pop = match pout {
-            Pat::None => present,
-            Pat::Fixed => {
-                if gout.next_go() && cyc % 8 == 7 {
-                    present
-                } else {
-                    0
+    let mut cyc = 0u64;
+    for layer in 0..2 {
+        let words: Vec<Vec<bool>> = (0..n_words).map(|_| (0..b).map(|_| r.random_bool(0.5)).collect()).collect();
+        let mut next = 0usize;
+        let mut offering = false;
+        let mut out: Vec<Vec<bool>> = Vec::new();
+        let start = cyc;
+        loop {
+            if cyc - start >= limit {
+                return Err(format!("layer {layer}: timeout, {} words out of {n_words}", out.len()));
+            }
+            if layer == 1 && out.len() == n_words && rf.held() == 0 {
+                break;
+            }
+            let drop = layer == 0 && cyc - start >= 20 && (!rf.infl.is_empty() || cyc - start >= 60);
+            let mm = sim.model_mut().as_dyn_mut();
+            if !offering && next < n_words && gin.next_go() {
+                offering = true;
+            }
+            set(mm, sv, offering as u64)?;
+            set_bits(mm, sd, if offering { &words[next] } else { &words[0] })?;
+            set(mm, sl, (offering && next + 1 == n_words) as u64)?;
+            set(mm, clear, drop as u64)?;
+            // The reader's pop count: all present (none), a fixed cycle 0,0,..,M (fixed), random.
+            let present = rf.present();
+            let pop = match pout {
+                Pat::None => present,
+                Pat::Fixed => {
+                    if gout.next_go() && cyc % 8 == 7 {
+                        present
+                    } else {
+                        0
+                    }
+                }
+                Pat::Random(_) => {
+                    if gout.next_go() {
+                        r.random_range(0..=present)
+                    } else {
+                        0
+                    }
+                }
+            };
+            set(mm, mp, pop as u64)?;
+            sim.fall();
+            let m = sim.model();
+            let want_ready = rf.ready();
+            saw_full |= rf.held() == depth;
+            saw_banked |= !rf.infl.is_empty();
+            saw_full_head |= present == mw && rf.infl.len() == mw;
+            let held = rf.held();
+            if (get(m, sr)? == 1) != want_ready {
+                return Err(format!("cycle {cyc}: s_ready_o {} with {held} held, last seen {}", get(m, sr)?, rf.seen));
+            }
+            if (get(m, em)? == 1) != (held == 0) {
+                return Err(format!("cycle {cyc}: empty_o wrong with {held} held"));
+            }
+            let v = get(m, mv)?;
+            let want_v = (1u64 << present) - 1;
+            if v != want_v {
+                return Err(format!(
+                    "cycle {cyc}: m_valid_o {v:b}, want {want_v:b} (head {}, in flight {}, banked {})",
+                    rf.head.len(),
+                    rf.infl.len(),
+                    rf.bank.len()
+                ));
+            }
+            let data = get_bits(m, md, mw * b)?;
+            let lasts = get(m, ml)?;
+            for (j, (w, l)) in rf.head.iter().take(present).enumerate() {
+                if data[j * b..(j + 1) * b] != w[..] || (lasts >> j & 1 == 1) != *l {
+                    return Err(format!("cycle {cyc}: head word {j} differs from the reference"));
                 }
             }
-            Pat::Random(_) => {
-                if gout.next_go() {
-                    r.random_range(0..=present)
-                } else {
-                    0
-                }
+            let push = offering && want_ready && !drop;
+            let word = push.then(|| (words[next].clone(), next + 1 == n_words));
+            sim.rise();
+            cyc += 1;
+            out.extend(rf.clock(pop, word, drop).into_iter().map(|w| w.0));
+            if drop {
+                break;
             }
-        };
-        set(mm, mp, pop as u64)?;
-        sim.fall();
-        let m = sim.model();
-        let want_ready = !seen && q.len() < depth;
-        saw_full |= q.len() == depth;
-        if (get(m, sr)? == 1) != want_ready {
-            return Err(format!("cycle {cyc}: s_ready_o {} with {} held, last seen {seen}", get(m, sr)?, q.len()));
-        }
-        if (get(m, em)? == 1) != q.is_empty() {
-            return Err(format!("cycle {cyc}: empty_o wrong with {} held", q.len()));
-        }
-        let v = get(m, mv)?;
-        let want_v = (1u64 << present) - 1;
-        if v != want_v {
-            return Err(format!("cycle {cyc}: m_valid_o {v:b}, want {want_v:b}"));
-        }
-        let data = get_bits(m, md, mw * b)?;
-        let lasts = get(m, ml)?;
-        for (j, (w, l)) in q.iter().take(present).enumerate() {
-            if data[j * b..(j + 1) * b] != w[..] || (lasts >> j & 1 == 1) != *l {
-                return Err(format!("cycle {cyc}: head word {j} differs from the reference"));
+            if push {
+                next += 1;
+                offering = false;
             }
         }
-        let push = offering && want_ready;
-        sim.rise();
-        for _ in 0..pop {
-            out.push(q.pop_front().expect("present").0);
-        }
-        if push {
-            let last = next + 1 == n_words;
-            q.push_back((words[next].clone(), last));
-            seen |= last;
-            next += 1;
-            offering = false;
+        if layer == 1 && out != words {
+            return Err(format!("{} words out of {n_words}, or different", out.len()));
         }
     }
-    if out != words {
-        return Err(format!("{} words out of {n_words}, or different", out.len()));
-    }
-    if !q.is_empty() || get(sim.model(), em)? != 1 || get(sim.model(), sr)? != 0 {
+    if get(sim.model(), em)? != 1 || get(sim.model(), sr)? != 0 || get(sim.model(), mv)? != 0 {
         return Err("something left after the last word, or ready after it".into());
     }
-    if pout == Pat::Fixed && !saw_full {
-        return Err("the fixed backpressure never filled the FIFO (bench too weak)".into());
+    // (the banks are only used once the 3M-word head queue is full)
+    if pout == Pat::Fixed && !(saw_full && (saw_banked || depth <= 3 * mw)) {
+        return Err("the fixed backpressure never filled the FIFO through the banks (bench too weak)".into());
+    }
+    if pin == Pat::None && pout == Pat::Fixed && depth > 3 * mw && !saw_full_head {
+        return Err("never M head words with M more in flight (bench too weak)".into());
     }
     // clear_i empties it and forgets the last word: ready again.
     let mm = sim.model_mut().as_dyn_mut();
