@@ -77,6 +77,8 @@ module ws_beat_sequencer #(
     output wire [$clog2(MAX_O+1)-1:0]           rleft_o,
     // current beat: real lanes L (N, or O - t*N in the last tile)
     output wire [$clog2(N+1)-1:0]               lanes_o,
+    // the beat after the current one: its real lanes (from registered state)
+    output wire [$clog2(N+1)-1:0]               lanes_nx_o,
     // current beat: first column (k == 0)
     output wire                                 first_o,
     // current beat: last tile of the column
@@ -98,7 +100,7 @@ localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
 // rows left in the column from the current tile on: up to MAX_O
-localparam integer XW    = RW > LW ? RW + 1 : LW + 1;
+localparam integer XW    = RW > LW ? RW + 2 : LW + 2;
 
 localparam [15:0]    MAX_O_C = MAX_O[15:0];
 localparam [RBW-1:0] N_RB    = N[RBW-1:0];
@@ -106,6 +108,8 @@ localparam [LW-1:0]  N_L     = N[LW-1:0];
 localparam [XW-1:0]  N_X     = N[XW-1:0];
 localparam integer   N2      = 2 * N;
 localparam [XW-1:0]  N2_X    = N2[XW-1:0];
+localparam integer   N3      = 3 * N;
+localparam [XW-1:0]  N3_X    = N3[XW-1:0];
 localparam [15:0]    N_16    = N[15:0];
 
 localparam [1:0] ST_IDLE  = 2'd0;
@@ -133,19 +137,23 @@ reg [XW-1:0]  rleft_q, rleft_d;     // O - t*N: rows from the current tile on
 // the geometry of the current beat, registered
 reg           ltile_q, ltile_d;     // last tile of the column
 reg [LW-1:0]  lanes_q, lanes_d;     // real lanes L
+reg [LW-1:0]  lanes_nx_q, lanes_nx_d; // real lanes of the beat after it
 reg           first_q, first_d;     // k == 0
 reg           lcol_q, lcol_d;       // k == K - 1
 // the geometry of a column's first tile, fixed per layer
 reg           ltile0_q, ltile0_d;
 reg [LW-1:0]  lanes0_q, lanes0_d;
+reg [LW-1:0]  lanes1_q, lanes1_d;   // of the beat after a column's first tile
 reg           err_q, err_d;
 reg [3:0]     code_q, code_d;
 reg           done_q, done_d;
 
 wire [XW-1:0] rows_x  = {{(XW-RW){1'b0}}, rows_q};
 wire [XW-1:0] rleft_n = rleft_q - N_X;   // rows from the next tile on
+wire [XW-1:0] rleft_nn = rleft_q - N2_X; // rows from the tile after it on
+wire [15:0]   cfg_n   = cfg_rows_i - N_16;
 // only the low LW bits of a row count are lanes (it is <= N then)
-wire          unused_counts = ^rleft_n[XW-1:LW];
+wire          unused_counts = ^{rleft_n[XW-1:LW], rleft_nn[XW-1:LW], cfg_n[15:LW]};
 
 assign running_o    = (st_q == ST_RUN);
 assign rows_o       = rows_q;
@@ -153,6 +161,7 @@ assign tile_o       = t_q;
 assign rbase_o      = rbase_q;
 assign rleft_o      = rleft_q[RW-1:0];
 assign lanes_o      = lanes_q;
+assign lanes_nx_o   = lanes_nx_q;
 assign first_o      = first_q;
 assign eoc_o        = ltile_q;
 assign last_o       = ltile_q && lcol_q;
@@ -170,6 +179,8 @@ always @* begin
     rleft_d  = rleft_q;
     ltile_d  = ltile_q;
     lanes_d  = lanes_q;
+    lanes_nx_d = lanes_nx_q;
+    lanes1_d = lanes1_q;
     first_d  = first_q;
     lcol_d   = lcol_q;
     ltile0_d = ltile0_q;
@@ -196,6 +207,7 @@ always @* begin
                     rleft_d = rows_x;
                     ltile_d = ltile0_q;
                     lanes_d = lanes0_q;
+                    lanes_nx_d = lanes1_q;
                     first_d = 1'b0;
                     cleft_d = cleft_q - 32'd1;
                     lcol_d  = (cleft_q == 32'd1);
@@ -207,7 +219,9 @@ always @* begin
                     rbase_d = rbase_q + N_RB;
                     rleft_d = rleft_n;
                     ltile_d = rleft_q <= N2_X;
-                    lanes_d = rleft_q <= N2_X ? rleft_n[LW-1:0] : N_L;
+                    lanes_d = lanes_nx_q;
+                    lanes_nx_d = rleft_q <= N2_X ? lanes0_q :
+                                 rleft_q <= N3_X ? rleft_nn[LW-1:0] : N_L;
                 end
             end
         end
@@ -237,8 +251,11 @@ always @* begin
         rleft_d  = {{(XW-RW){1'b0}}, cfg_rows_i[RW-1:0]};
         ltile0_d = cfg_rows_i <= N_16;
         lanes0_d = cfg_rows_i <= N_16 ? cfg_rows_i[LW-1:0] : N_L;
+        lanes1_d = cfg_rows_i <= N_16 ? lanes0_d :
+                   cfg_n <= N_16 ? cfg_n[LW-1:0] : N_L;
         ltile_d  = ltile0_d;
         lanes_d  = lanes0_d;
+        lanes_nx_d = lanes1_d;
         if (cfg_rows_i == 16'd0 || cfg_rows_i > MAX_O_C || cfg_cols_i == 32'd0) begin
             st_d   = ST_IDLE;
             err_d  = 1'b1;
@@ -261,6 +278,8 @@ always @(posedge clk) begin
         rleft_q  <= {XW{1'b0}};
         ltile_q  <= 1'b0;
         lanes_q  <= {LW{1'b0}};
+        lanes_nx_q <= {LW{1'b0}};
+        lanes1_q <= {LW{1'b0}};
         first_q  <= 1'b0;
         lcol_q   <= 1'b0;
         ltile0_q <= 1'b0;
@@ -277,6 +296,8 @@ always @(posedge clk) begin
         rleft_q  <= rleft_d;
         ltile_q  <= ltile_d;
         lanes_q  <= lanes_d;
+        lanes_nx_q <= lanes_nx_d;
+        lanes1_q <= lanes1_d;
         first_q  <= first_d;
         lcol_q   <= lcol_d;
         ltile0_q <= ltile0_d;

@@ -16,8 +16,10 @@
  * increasing lane order.
  *
  * The beat needs L mask bits to size it and L + popcount(mask)*Q bits to
- * fire; that length back to the aligner is all the one-cycle loop holds.
- * The mask and the packed values (the window shifted by L) are captured
+ * fire.  The mask is loaded ahead into a register, with the previous
+ * beat's values (see the loop below), so the one-cycle loop is the
+ * registered mask's popcount, the pick of the next mask and the length
+ * back to the aligner.  The mask and the packed values are captured
  * into stage 1 of ws_beat_pipe; from there NVDLA-style (lane l takes
  * packed value number popcount(mask[l-1:0]), gated by mask[l]; lanes >= L
  * are zero) into stage 2, the beat output.  One beat per cycle when the
@@ -143,9 +145,19 @@ function [LW-1:0] popcount;
     end
 endfunction
 
-// ---- the loop: a beat is L + popcount(mask)*Q bits ---------------------------
+// ---- the loop: the mask is held, the beat is popcount(mask)*Q bits ---------
+// The current beat's mask is in a register (mask_q, valid mv_q) and the
+// aligner's pointer stands at the beat's values.  A beat fires when its
+// values are buffered; in the same cycle the next beat's L mask bits, which
+// follow the values, are loaded from the window at the popcount's offset
+// (one of N+1 fixed positions) and consumed with them.  So the loop is
+// mask register -> popcount -> pick, and the length back to the aligner;
+// the window selection by the pointer lies beside it.  A mask that is not
+// buffered yet is loaded in a cycle of its own (the first beat of a layer,
+// and after the source starved the FIFO).
 wire           running;
 wire [LW-1:0]  lanes;
+wire [LW-1:0]  lanes_nx;
 wire [TW-1:0]  tile;
 wire           first;
 wire           eoc;
@@ -158,8 +170,11 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
+reg  [N-1:0]   mask_q, mask_d;   // the current beat's mask bits (raw)
+reg            mv_q, mv_d;       // mask_q holds them
+
 wire [N-1:0]   lane_en;
-wire [N-1:0]   mask    = win_data_i[N-1:0] & lane_en;
+wire [N-1:0]   mask    = mask_q & lane_en;
 wire [LW-1:0]  pop_all = popcount(mask);
 
 genvar l;
@@ -170,23 +185,59 @@ generate
     end
 endgenerate
 
-// bits needed: L mask bits and the values.  Window bits above the count are
-// zero, so a mask cut off by the count only lowers need below L <= need.
-wire [CW-1:0]  lanes_c = {{(CW-LW){1'b0}}, lanes};
-wire [CW-1:0]  need    = lanes_c + {{(CW-LW){1'b0}}, pop_all} * Q_C;
-// count >= L + k*Q for every popcount k, compared from registered state
-// while the mask is being counted; the popcount then only selects
+// count >= k*Q (the values) and >= k*Q + L' (and the next mask) for every
+// popcount k, compared from registered state while the mask is counted
+wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
+wire [CW-1:0]  lnx_c    = {{(CW-LW){1'b0}}, lanes_nx};
 reg  [N:0]     fits;
+reg  [N:0]     fits_nx;
+reg  [N-1:0]   nx_mask;          // the next mask at the popcount's offset
 integer        k;
 
 always @* begin
+    nx_mask = {N{1'b0}};
     for (k = 0; k <= N; k = k + 1) begin
-        fits[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
+        fits[k]    = win_count_i >= k[CNT_W-1:0] * Q[CNT_W-1:0];
+        fits_nx[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lnx_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
+        if (pop_all == k[LW-1:0]) begin
+            nx_mask = win_data_i[k*Q +: N];
+        end
     end
 end
 
+wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
 wire           enough  = fits[pop_all];
-wire           fire    = running && enough && pipe_ready;
+wire           fire    = running && mv_q && enough && pipe_ready;
+// after the layer's last beat no mask follows
+wire           take_nx = fits_nx[pop_all] && !last;
+wire           waiting = mv_q ? !enough : !load;
+wire [CW-1:0]  vbits   = {{(CW-LW){1'b0}}, pop_all} * Q_C;
+wire [CW-1:0]  need    = !mv_q ? lanes_c : (take_nx ? vbits + lnx_c : vbits);
+
+always @* begin
+    mask_d = mask_q;
+    mv_d   = mv_q;
+    if (load) begin
+        mask_d = win_data_i[N-1:0];
+        mv_d   = 1'b1;
+    end else if (fire) begin
+        mask_d = nx_mask;
+        mv_d   = take_nx;
+    end
+    if (start_i) begin
+        mv_d = 1'b0;
+    end
+end
+
+always @(posedge clk) begin
+    if (rst) begin
+        mask_q <= {N{1'b0}};
+        mv_q   <= 1'b0;
+    end else begin
+        mask_q <= mask_d;
+        mv_q   <= mv_d;
+    end
+end
 
 ws_beat_sequencer #(
     .N(N),
@@ -198,7 +249,7 @@ ws_beat_sequencer #(
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
     .fire_i(fire),
-    .wait_i(!enough),
+    .wait_i(waiting),
     // no format errors beyond truncation
     .err_i(1'b0),
     .err_code_i(`WS_ERR_NONE),
@@ -210,6 +261,7 @@ ws_beat_sequencer #(
     .rbase_o(unused_rbase),
     .rleft_o(unused_rleft),
     .lanes_o(lanes),
+    .lanes_nx_o(lanes_nx),
     .first_o(first),
     .eoc_o(eoc),
     .last_o(last),
@@ -218,10 +270,8 @@ ws_beat_sequencer #(
     .error_code_o(error_code_o)
 );
 
-// the values behind the mask, captured with it
-wire [WIN-1:0] vals = win_data_i >> lanes;
-// the top N bits of the shifted window are never selected
-wire           unused_vals = ^vals[WIN-1:N*Q];
+// the values: the pointer stands at them
+wire [N*Q-1:0] vals = win_data_i[N*Q-1:0];
 
 // ---- stage 1 -> stage 2: NVDLA-style scatter --------------------------------
 // lane l takes packed value number popcount(mask[l-1:0]), gated by mask[l]
@@ -269,11 +319,11 @@ assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
 assign win_need_o     = need;
-assign win_fire_o     = fire;
+assign win_fire_o     = fire || load;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;
-assign starve_o     = running && !enough;
+assign starve_o     = running && waiting;
 
 endmodule
 

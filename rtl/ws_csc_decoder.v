@@ -178,6 +178,7 @@ wire           last_tile;
 wire           last;
 wire           pipe_ready;
 wire           pipe_busy;
+wire [LW-1:0]  unused_lanes_nx;
 wire           pipe_valid;
 
 wire           col_start = !incol_q;
@@ -321,6 +322,7 @@ ws_beat_sequencer #(
     .rbase_o(unused_rbase),
     .rleft_o(rleft),
     .lanes_o(lanes),
+    .lanes_nx_o(unused_lanes_nx),
     .first_o(first),
     .eoc_o(last_tile),
     .last_o(last),

@@ -135,6 +135,7 @@ wire           eoc;
 wire           last;
 wire           pipe_ready;
 wire           pipe_busy;
+wire [LW-1:0]  unused_lanes_nx;
 wire           pipe_valid;
 wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
@@ -166,6 +167,7 @@ ws_beat_sequencer #(
     .rbase_o(unused_rbase),
     .rleft_o(unused_rleft),
     .lanes_o(lanes),
+    .lanes_nx_o(unused_lanes_nx),
     .first_o(first),
     .eoc_o(eoc),
     .last_o(last),
