@@ -10,8 +10,9 @@
  * Takes B-bit words of an LSB-first bit stream from the head of a word
  * FIFO (or bank) and presents a window of the next WIN stream bits to a
  * decoder (window bit 0 = next stream bit), with the number of buffered
- * bits.  The decoder's beat needs win_need_i (<= WIN) bits and consumes
- * them when it fires (win_fire_i, only when count >= need).
+ * bits.  The decoder offers K candidate lengths (win_need_i, each <= WIN,
+ * from state it has early) and picks at most one late in the cycle
+ * (win_pick_i, one-hot; only a length <= count): those bits are consumed.
  *
  * Micro-architecture, built so that only the consume count is in the
  * one-cycle loop back from the decoder:
@@ -22,8 +23,9 @@
  *     right by p_q, a shift by a registered amount;
  *   - consuming c bits moves the pointer to p_q + c and drops
  *     a = floor((p_q + c) / B) <= M whole slots: an (M+1)-way word mux;
- *     pointer, drop and slots are computed from the need while the decoder
- *     decides whether the beat fires, which then picks them or the hold;
+ *     pointer and slots dropped are computed for every candidate length
+ *     while the decoder decides, and its late pick only selects them (an
+ *     AND-OR), then the slot mux;
  *   - words are taken from the FIFO head by registered state only (the k
  *     oldest present words that fit the free slots, k <= M), not by this
  *     cycle's consume: they are written behind the v_q valid slots before
@@ -48,7 +50,9 @@ module ws_bit_aligner #(
     parameter integer WIN = 128,
     // most FIFO words taken per cycle (M*B >= WIN); ceil(WIN/B) covers the
     // largest beat
-    parameter integer M   = (WIN + B - 1) / B
+    parameter integer M   = (WIN + B - 1) / B,
+    // candidate lengths the decoder offers per cycle (it picks one late)
+    parameter integer K   = 1
 ) (
     // clock
     input  wire                           clk,
@@ -77,10 +81,11 @@ module ws_bit_aligner #(
     output wire                           win_last_o,
     // window: final word taken and only its zero padding remains
     output wire                           win_tail_ok_o,
-    // window: bits the decoder's current beat takes (<= WIN), used when it fires
-    input  wire [$clog2(WIN+1)-1:0]       win_need_i,
-    // window: the beat fires: win_need_i bits are consumed (<= count)
-    input  wire                           win_fire_i
+    // window: candidate lengths (<= WIN), candidate k in bits [k*CW +: CW]
+    input  wire [K*$clog2(WIN+1)-1:0]     win_need_i,
+    // window: one-hot (or zero: nothing consumed): candidate k is consumed
+    // this cycle (its length <= count)
+    input  wire [K-1:0]                   win_pick_i
 );
 
 // words a window starting anywhere in slot 0 can span
@@ -151,34 +156,55 @@ always @* begin
     end
 end
 
-// ---- consume: the one-cycle loop (pointer and drop from the need) ------
-wire [SW-1:0]  pc = {{(SW-PTR_W){1'b0}}, p_q} + {{(SW-CW){1'b0}}, win_need_i};
-reg  [PW-1:0]  drop;             // whole slots consumed
-reg  [SW-1:0]  pc_rest;
-wire [SW-1:0]  pc_hi = pc >> PTR_W;
-integer        i;
+// ---- consume: the one-cycle loop --------------------------------------------
+// per candidate: pointer + length, whole slots passed, the pointer after them
+reg  [K*PW-1:0]    drop_k;
+reg  [K*PTR_W-1:0] rest_k;
+reg  [SW-1:0]      pc;
+reg  [SW-1:0]      pc_hi;
+reg  [PW-1:0]      drop;         // whole slots consumed (picked)
+reg  [PTR_W-1:0]   rest;         // pointer after them (picked)
+reg  [CW-1:0]      used;         // bits consumed (picked)
+integer            i;
+integer            c;
 
-generate
-    if (B_POW2 != 0) begin : g_pow2
-        always @* begin
+always @* begin
+    drop_k = {K*PW{1'b0}};
+    rest_k = {K*PTR_W{1'b0}};
+    pc     = {SW{1'b0}};
+    pc_hi  = {SW{1'b0}};
+    for (c = 0; c < K; c = c + 1) begin
+        pc = {{(SW-PTR_W){1'b0}}, p_q} + {{(SW-CW){1'b0}}, win_need_i[c*CW +: CW]};
+        if (B_POW2 != 0) begin
             // pc <= B - 1 + WIN <= (M + 1)*B - 1: the quotient fits
-            drop    = pc_hi[PW-1:0];
-            pc_rest = {{(SW-PTR_W){1'b0}}, pc[PTR_W-1:0]};
-        end
-    end else begin : g_div
-        always @* begin
-            drop    = {PW{1'b0}};
-            pc_rest = pc;
+            pc_hi = pc >> PTR_W;
+            drop_k[c*PW +: PW]       = pc_hi[PW-1:0];
+            rest_k[c*PTR_W +: PTR_W] = pc[PTR_W-1:0];
+        end else begin
+            drop_k[c*PW +: PW]       = {PW{1'b0}};
+            rest_k[c*PTR_W +: PTR_W] = pc[PTR_W-1:0];
             for (i = 1; i <= M; i = i + 1) begin
                 if (pc >= i[SW-1:0] * B[SW-1:0]) begin
-                    drop    = i[PW-1:0];
-                    pc_rest = pc - i[SW-1:0] * B[SW-1:0];
+                    pc_hi                    = pc - i[SW-1:0] * B[SW-1:0];
+                    drop_k[c*PW +: PW]       = i[PW-1:0];
+                    rest_k[c*PTR_W +: PTR_W] = pc_hi[PTR_W-1:0];
                 end
             end
         end
     end
-endgenerate
+    drop = {PW{1'b0}};
+    rest = {PTR_W{1'b0}};
+    used = {CW{1'b0}};
+    for (c = 0; c < K; c = c + 1) begin
+        if (win_pick_i[c]) begin
+            drop = drop | drop_k[c*PW +: PW];
+            rest = rest | rest_k[c*PTR_W +: PTR_W];
+            used = used | win_need_i[c*CW +: CW];
+        end
+    end
+end
 
+wire fire = |win_pick_i;
 wire [FB+M*B-1:0] ext_x = {{(M*B){1'b0}}, ext};
 reg  [FB-1:0]     w_fire;
 
@@ -196,17 +222,10 @@ always @* begin
             w_fire = ext_x[i*B +: FB];
         end
     end
-    if (win_fire_i) begin
-        w_d     = w_fire;
-        v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
-        p_d     = pc_rest[PTR_W-1:0];
-        avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV
-                          - {{(AVW-CW){1'b0}}, win_need_i};
-    end else begin
-        w_d     = ext;
-        v_d     = v_q + {{(VW-PW){1'b0}}, n_take};
-        avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV;
-    end
+    w_d     = w_fire;
+    v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
+    p_d     = fire ? rest : p_q;
+    avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV - {{(AVW-CW){1'b0}}, used};
 
     if (clear_i) begin
         w_d     = {FB{1'b0}};
@@ -217,8 +236,8 @@ always @* begin
     end
 end
 
-// pc_rest is below B: only its pointer bits are kept; the quotient has PW bits
-wire unused_pc_rest = ^{pc_rest, pc_hi};
+// only the pointer bits of the sums and the quotient's PW bits are kept
+wire unused_pc = ^{pc, pc_hi};
 
 always @(posedge clk) begin
     if (rst) begin

@@ -71,9 +71,10 @@ module ws_bitmap_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
-    output wire [$clog2(N*Q+N+1)-1:0]           win_need_o,
-    // aligner window: the current beat fires (consumes win_need_o bits)
-    output wire                                 win_fire_o,
+    // (candidate k <= N: a beat of popcount k; N+1: loading a mask)
+    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // aligner window: one-hot pick of the candidate consumed (or none)
+    output wire [N+1:0]                         win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -211,8 +212,25 @@ wire           fire    = running && mv_q && enough && pipe_ready;
 // after the layer's last beat no mask follows
 wire           take_nx = fits_nx[pop_all] && !last;
 wire           waiting = mv_q ? !enough : !load;
-wire [CW-1:0]  vbits   = {{(CW-LW){1'b0}}, pop_all} * Q_C;
-wire [CW-1:0]  need    = !mv_q ? lanes_c : (take_nx ? vbits + lnx_c : vbits);
+// the length for every popcount k (and a mask load), from registered
+// state; the aligner works them all out and the popcount picks one
+reg  [(N+2)*CW-1:0] need_k;
+reg  [N+1:0]        pick;
+integer             kk;
+
+always @* begin
+    need_k = {(N+2)*CW{1'b0}};
+    pick   = {(N+2){1'b0}};
+    for (kk = 0; kk <= N; kk = kk + 1) begin
+        need_k[kk*CW +: CW] = kk[CW-1:0] * Q_C;
+        if (fits_nx[kk] && !last) begin
+            need_k[kk*CW +: CW] = kk[CW-1:0] * Q_C + lnx_c;
+        end
+        pick[kk] = fire && (pop_all == kk[LW-1:0]);
+    end
+    need_k[(N+1)*CW +: CW] = lanes_c;
+    pick[N+1]              = load;
+end
 
 always @* begin
     mask_d = mask_q;
@@ -318,8 +336,8 @@ assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
-assign win_need_o     = need;
-assign win_fire_o     = fire || load;
+assign win_need_o     = need_k;
+assign win_pick_o     = pick;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;

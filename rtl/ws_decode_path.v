@@ -105,6 +105,10 @@ localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
                             N*Q + N;
 localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
+// candidate lengths the decoder offers the aligner per cycle
+localparam integer K      = FORMAT == FMT_DENSE ? 1 :
+                            FORMAT == FMT_CSC   ? N + 1 :
+                            N + 2;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);
@@ -123,8 +127,8 @@ wire [WIN-1:0]   win_data;
 wire [CNT_W-1:0] win_count;
 wire             win_last;
 wire             win_tail_ok;
-wire [CW-1:0]    win_need;
-wire             win_fire;
+wire [K*CW-1:0]  win_need;
+wire [K-1:0]     win_pick;
 wire             win_en;
 
 generate
@@ -173,7 +177,8 @@ endgenerate
 ws_bit_aligner #(
     .B(B),
     .WIN(WIN),
-    .M(M)
+    .M(M),
+    .K(K)
 ) u_aligner (
     .clk(clk),
     .rst(rst),
@@ -188,7 +193,7 @@ ws_bit_aligner #(
     .win_last_o(win_last),
     .win_tail_ok_o(win_tail_ok),
     .win_need_i(win_need),
-    .win_fire_i(win_fire)
+    .win_pick_i(win_pick)
 );
 
 // the format's decoder
@@ -210,7 +215,7 @@ generate
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
             .win_need_o(win_need),
-            .win_fire_o(win_fire),
+            .win_pick_o(win_pick),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),
@@ -242,7 +247,7 @@ generate
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
             .win_need_o(win_need),
-            .win_fire_o(win_fire),
+            .win_pick_o(win_pick),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),
@@ -274,7 +279,7 @@ generate
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
             .win_need_o(win_need),
-            .win_fire_o(win_fire),
+            .win_pick_o(win_pick),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),
@@ -308,7 +313,7 @@ generate
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
             .win_need_o(win_need),
-            .win_fire_o(win_fire),
+            .win_pick_o(win_pick),
             .win_en_o(win_en),
             .m_beat_data_o(m_beat_data_o),
             .m_beat_tile_o(m_beat_tile_o),

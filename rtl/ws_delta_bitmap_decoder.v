@@ -54,9 +54,10 @@ module ws_delta_bitmap_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
-    output wire [$clog2(N*Q+N+1)-1:0]           win_need_o,
-    // aligner window: the current beat fires (consumes win_need_o bits)
-    output wire                                 win_fire_o,
+    // (candidate k <= N: a beat of popcount k; N+1: loading a mask)
+    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // aligner window: one-hot pick of the candidate consumed (or none)
+    output wire [N+1:0]                         win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -116,7 +117,7 @@ ws_bitmap_decoder #(
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
     .win_need_o(win_need_o),
-    .win_fire_o(win_fire_o),
+    .win_pick_o(win_pick_o),
     .win_en_o(win_en_o),
     .m_beat_data_o(d_data),
     .m_beat_tile_o(d_tile),

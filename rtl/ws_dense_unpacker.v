@@ -66,8 +66,8 @@ module ws_dense_unpacker #(
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
     output wire [$clog2(N*Q+1)-1:0]             win_need_o,
-    // aligner window: the current beat fires (consumes win_need_o bits)
-    output wire                                 win_fire_o,
+    // aligner window: the beat fires, consuming win_need_o bits
+    output wire                                 win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -218,7 +218,7 @@ assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
 assign win_need_o     = need;
-assign win_fire_o     = fire;
+assign win_pick_o     = fire;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;

@@ -382,7 +382,7 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
         port(m, "win_tail_ok_o")?,
         port(m, "win_need_i")?,
     );
-    let wfire = port(m, "win_fire_i")?;
+    let wfire = port(m, "win_pick_i")?;
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let n_words = 60;
     let mut words: Vec<Vec<bool>> = (0..n_words - 2).map(|_| (0..b).map(|_| r.random_bool(0.5)).collect()).collect();
