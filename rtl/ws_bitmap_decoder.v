@@ -171,18 +171,20 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
-reg  [N-1:0]   mask_q, mask_d;   // the current beat's mask bits (raw)
-reg            mv_q, mv_d;       // mask_q holds them
+reg  [N-1:0]   mask_q, mask_d;   // the current beat's mask (lanes >= L zero)
+reg            mv_q, mv_d;       // mask_q holds it
 
-wire [N-1:0]   lane_en;
-wire [N-1:0]   mask    = mask_q & lane_en;
-wire [LW-1:0]  pop_all = popcount(mask);
+wire [N-1:0]   lane_en;          // lanes < L of the current beat
+wire [N-1:0]   lane_en_nx;       // lanes < L of the next beat
+wire [N-1:0]   mask    = mask_q;
+wire [LW-1:0]  pop_all = popcount(mask_q);
 
 genvar l;
 generate
     for (l = 0; l < N; l = l + 1) begin : g_lane_en
         localparam [LW-1:0] L_IDX = l;
-        assign lane_en[l] = L_IDX < lanes;
+        assign lane_en[l]    = L_IDX < lanes;
+        assign lane_en_nx[l] = L_IDX < lanes_nx;
     end
 endgenerate
 
@@ -208,7 +210,7 @@ end
 
 wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
 wire           enough  = fits[pop_all];
-wire           fire    = running && mv_q && enough && pipe_ready;
+wire           go      = running && mv_q && pipe_ready;
 // after the layer's last beat no mask follows
 wire           take_nx = fits_nx[pop_all] && !last;
 wire           waiting = mv_q ? !enough : !load;
@@ -226,20 +228,23 @@ always @* begin
         if (fits_nx[kk] && !last) begin
             need_k[kk*CW +: CW] = kk[CW-1:0] * Q_C + lnx_c;
         end
-        pick[kk] = fire && (pop_all == kk[LW-1:0]);
+        // fits[k] rather than fits[popcount]: one gate after the decode
+        pick[kk] = go && fits[kk] && (pop_all == kk[LW-1:0]);
     end
     need_k[(N+1)*CW +: CW] = lanes_c;
     pick[N+1]              = load;
 end
 
+wire           fire    = |pick[N:0];
+
 always @* begin
     mask_d = mask_q;
     mv_d   = mv_q;
     if (load) begin
-        mask_d = win_data_i[N-1:0];
+        mask_d = win_data_i[N-1:0] & lane_en;
         mv_d   = 1'b1;
     end else if (fire) begin
-        mask_d = nx_mask;
+        mask_d = nx_mask & lane_en_nx;
         mv_d   = take_nx;
     end
     if (start_i) begin
