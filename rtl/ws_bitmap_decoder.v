@@ -71,10 +71,11 @@ module ws_bitmap_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k; N+1: loading a mask)
-    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // (candidate k <= N: a beat of popcount k; N+1+k: the same and the next
+    // mask; 2N+2: loading a mask)
+    output wire [(2*N+3)*$clog2(N*Q+N+1)-1:0]   win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [N+1:0]                         win_pick_o,
+    output wire [2*N+2:0]                       win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -214,28 +215,31 @@ wire           go      = running && mv_q && pipe_ready;
 // after the layer's last beat no mask follows
 wire           take_nx = fits_nx[pop_all] && !last;
 wire           waiting = mv_q ? !enough : !load;
-// the length for every popcount k (and a mask load), from registered
-// state; the aligner works them all out and the popcount picks one
-reg  [(N+2)*CW-1:0] need_k;
-reg  [N+1:0]        pick;
-integer             kk;
+// the length for every popcount k, without (k) and with (N+1+k) the next
+// mask, and for a mask load (2N+2), from registered state; the aligner
+// works them all out and the popcount, with the count compares made
+// beforehand, picks one
+reg  [(2*N+3)*CW-1:0] need_k;
+reg  [2*N+2:0]        pick;
+reg                   is_k;
+integer               kk;
 
 always @* begin
-    need_k = {(N+2)*CW{1'b0}};
-    pick   = {(N+2){1'b0}};
+    need_k = {(2*N+3)*CW{1'b0}};
+    pick   = {(2*N+3){1'b0}};
     for (kk = 0; kk <= N; kk = kk + 1) begin
-        need_k[kk*CW +: CW] = kk[CW-1:0] * Q_C;
-        if (fits_nx[kk] && !last) begin
-            need_k[kk*CW +: CW] = kk[CW-1:0] * Q_C + lnx_c;
-        end
+        need_k[kk*CW +: CW]         = kk[CW-1:0] * Q_C;
+        need_k[(N+1+kk)*CW +: CW]   = kk[CW-1:0] * Q_C + lnx_c;
         // fits[k] rather than fits[popcount]: one gate after the decode
-        pick[kk] = go && fits[kk] && (pop_all == kk[LW-1:0]);
+        is_k                        = go && fits[kk] && (pop_all == kk[LW-1:0]);
+        pick[kk]                    = is_k && !(fits_nx[kk] && !last);
+        pick[N+1+kk]                = is_k && fits_nx[kk] && !last;
     end
-    need_k[(N+1)*CW +: CW] = lanes_c;
-    pick[N+1]              = load;
+    need_k[(2*N+2)*CW +: CW] = lanes_c;
+    pick[2*N+2]              = load;
 end
 
-wire           fire    = |pick[N:0];
+wire           fire    = |pick[2*N+1:0];
 
 always @* begin
     mask_d = mask_q;

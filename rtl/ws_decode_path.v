@@ -108,7 +108,7 @@ localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
 localparam integer K      = FORMAT == FMT_DENSE ? 1 :
                             FORMAT == FMT_CSC   ? N + 1 :
-                            N + 2;
+                            2*N + 3;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);
