@@ -103,9 +103,11 @@ always @(posedge clk) begin
     end
 end
 
-// data registers without reset: only read while their valid is set
+// data registers without reset: only read while their valid is set.  Stage
+// 1 loads whenever it is free, so the loop's fire only sets its valid (a
+// fire fanning out to every raw bit would lengthen the loop)
 always @(posedge clk) begin
-    if (s_fire_i) begin
+    if (s_ready_o) begin
         raw_q <= s_raw_i;
     end
     if (adv1) begin

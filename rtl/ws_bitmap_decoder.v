@@ -239,7 +239,7 @@ always @* begin
     pick[2*N+2]              = load;
 end
 
-wire           fire    = |pick[2*N+1:0];
+wire           fire    = go && enough;
 
 always @* begin
     mask_d = mask_q;
