@@ -18,7 +18,10 @@
  * one-cycle loop back from the decoder:
  *   - a funnel of C = WN + M word slots (WN = ceil((WIN + B - 1) / B), the
  *     slots a window starting anywhere in slot 0 can span), slot 0 oldest,
- *     v_q slots valid, slots >= v_q all zero;
+ *     v_q slots valid; slots >= v_q hold stale words (window bits above
+ *     the count are don't-care: a decoder only uses bits below the count;
+ *     no zero-fill, which yosys would turn into a synchronous reset on
+ *     the slot flip-flops, a global net in the loop);
  *   - a bit pointer p_q < B into slot 0: the window is the funnel shifted
  *     right by p_q, a shift by a registered amount;
  *   - consuming c bits moves the pointer to p_q + c and drops
@@ -145,7 +148,7 @@ always @* begin
             take_last = take_last || s_last_i[j];
         end
     end
-    // slots >= v_q are zero: the taken words are ORed in behind the valid ones
+    // the taken words go behind the valid slots
     ext = w_q;
     for (s = 0; s < C; s = s + 1) begin
         for (j = 0; j < M && j <= s; j = j + 1) begin
@@ -205,7 +208,8 @@ always @* begin
 end
 
 wire fire = |win_pick_i;
-wire [FB+M*B-1:0] ext_x = {{(M*B){1'b0}}, ext};
+// the slots twice: dropping rotates (stale words, no zero-fill)
+wire [2*FB-1:0]   ext_x = {ext, ext};
 reg  [FB-1:0]     w_fire;
 
 always @* begin
@@ -228,7 +232,6 @@ always @* begin
     avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV - {{(AVW-CW){1'b0}}, used};
 
     if (clear_i) begin
-        w_d     = {FB{1'b0}};
         v_d     = {VW{1'b0}};
         p_d     = {PTR_W{1'b0}};
         avail_d = {AVW{1'b0}};
@@ -241,18 +244,21 @@ wire unused_pc = ^{pc, pc_hi};
 
 always @(posedge clk) begin
     if (rst) begin
-        w_q     <= {FB{1'b0}};
         v_q     <= {VW{1'b0}};
         p_q     <= {PTR_W{1'b0}};
         avail_q <= {AVW{1'b0}};
         last_q  <= 1'b0;
     end else begin
-        w_q     <= w_d;
         v_q     <= v_d;
         p_q     <= p_d;
         avail_q <= avail_d;
         last_q  <= last_d;
     end
+end
+
+// slot data without reset: only slots below v_q are read
+always @(posedge clk) begin
+    w_q <= w_d;
 end
 
 // ---- window: the funnel shifted by the registered pointer ----------------
@@ -263,8 +269,9 @@ assign s_pop_o       = n_take;
 assign win_data_o    = shifted[WIN-1:0];
 assign win_count_o   = {{(OW-AVW){1'b0}}, avail_q};
 assign win_last_o    = last_q;
-// fewer than B bits left: all in slot 0 (slots >= v_q are zero)
-assign win_tail_ok_o = last_q && !s_valid_i[0] && (avail_q < B_AV) && !(|tail);
+// fewer than B bits left: none, or the top of slot 0
+assign win_tail_ok_o = last_q && !s_valid_i[0] && (avail_q < B_AV) &&
+                       (avail_q == {AVW{1'b0}} || !(|tail));
 
 // the window never reaches the top slot bits beyond WIN
 wire unused_shifted = ^shifted[FB-1:WIN];

@@ -358,7 +358,7 @@ fn fifo(info: &'static ModelInfo, b: usize, depth: usize, mw: usize, pin: Pat, p
 /// Bit aligner: a stream of random words ending in two all-zero words comes from a FIFO model
 /// (words arrive under the input pattern); the decoder's beat needs 0..=min(count, WIN) bits and
 /// fires under the output pattern (a beat that does not fire offers a random need, which must not
-/// move anything). Every cycle: count, window (bits above the count zero), pop count, win_last and
+/// move anything). Every cycle: count, window (the bits below the count), pop count, win_last and
 /// win_tail_ok equal the reference funnel (C = ceil((WIN + B - 1) / B) + M word slots, a bit
 /// pointer below B, words taken by the slots free before this cycle's consume); at the end the
 /// consumed bits are the stream.
@@ -451,8 +451,9 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
             return Err(format!("cycle {cyc}: win_count_o {got_cnt}, reference {cnt}"));
         }
         let window = get_bits(m, wd, win)?;
-        for (i, &bit) in window.iter().enumerate() {
-            let want = buf.get(i).copied().unwrap_or(false);
+        // bits above the count are stale slot contents: don't care
+        for (i, &bit) in window.iter().enumerate().take(cnt) {
+            let want = buf[i];
             if bit != want {
                 return Err(format!("cycle {cyc}: window bit {i} is {bit}, reference {want} (count {cnt})"));
             }
