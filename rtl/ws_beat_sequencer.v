@@ -79,6 +79,9 @@ module ws_beat_sequencer #(
     output wire [$clog2(N+1)-1:0]               lanes_o,
     // the beat after the current one: its real lanes (from registered state)
     output wire [$clog2(N+1)-1:0]               lanes_nx_o,
+    // lanes_nx_o as it will be in the next cycle (after this cycle's fire or
+    // start), for a decoder's registers derived from it
+    output wire [$clog2(N+1)-1:0]               lanes_nx_next_o,
     // current beat: first column (k == 0)
     output wire                                 first_o,
     // current beat: last tile of the column
@@ -162,6 +165,7 @@ assign rbase_o      = rbase_q;
 assign rleft_o      = rleft_q[RW-1:0];
 assign lanes_o      = lanes_q;
 assign lanes_nx_o   = lanes_nx_q;
+assign lanes_nx_next_o = lanes_nx_d;
 assign first_o      = first_q;
 assign eoc_o        = ltile_q;
 assign last_o       = ltile_q && lcol_q;

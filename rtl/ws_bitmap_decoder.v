@@ -160,6 +160,7 @@ endfunction
 wire           running;
 wire [LW-1:0]  lanes;
 wire [LW-1:0]  lanes_nx;
+wire [LW-1:0]  lanes_nx_next;
 wire [TW-1:0]  tile;
 wire           first;
 wire           eoc;
@@ -215,6 +216,17 @@ wire           go      = running && mv_q && pipe_ready;
 // after the layer's last beat no mask follows
 wire           take_nx = fits_nx[pop_all] && !last;
 wire           waiting = mv_q ? !enough : !load;
+// k*Q + L' for every k, registered along with L' (the sequencer's next
+// value), so that every candidate length below comes from a register
+reg  [(N+1)*CW-1:0]   nxsum_q;
+integer               ks;
+
+always @(posedge clk) begin
+    for (ks = 0; ks <= N; ks = ks + 1) begin
+        nxsum_q[ks*CW +: CW] <= ks[CW-1:0] * Q_C + {{(CW-LW){1'b0}}, lanes_nx_next};
+    end
+end
+
 // the length for every popcount k, without (k) and with (N+1+k) the next
 // mask, and for a mask load (2N+2), from registered state; the aligner
 // works them all out and the popcount, with the count compares made
@@ -229,7 +241,7 @@ always @* begin
     pick   = {(2*N+3){1'b0}};
     for (kk = 0; kk <= N; kk = kk + 1) begin
         need_k[kk*CW +: CW]         = kk[CW-1:0] * Q_C;
-        need_k[(N+1+kk)*CW +: CW]   = kk[CW-1:0] * Q_C + lnx_c;
+        need_k[(N+1+kk)*CW +: CW]   = nxsum_q[kk*CW +: CW];
         // fits[k] rather than fits[popcount]: one gate after the decode
         is_k                        = go && fits[kk] && (pop_all == kk[LW-1:0]);
         pick[kk]                    = is_k && !(fits_nx[kk] && !last);
@@ -289,6 +301,7 @@ ws_beat_sequencer #(
     .rleft_o(unused_rleft),
     .lanes_o(lanes),
     .lanes_nx_o(lanes_nx),
+    .lanes_nx_next_o(lanes_nx_next),
     .first_o(first),
     .eoc_o(eoc),
     .last_o(last),

@@ -180,6 +180,7 @@ wire           last;
 wire           pipe_ready;
 wire           pipe_busy;
 wire [LW-1:0]  unused_lanes_nx;
+wire [LW-1:0]  unused_lanes_nx_next;
 wire           pipe_valid;
 
 wire           col_start = !incol_q;
@@ -324,6 +325,7 @@ ws_beat_sequencer #(
     .rleft_o(rleft),
     .lanes_o(lanes),
     .lanes_nx_o(unused_lanes_nx),
+    .lanes_nx_next_o(unused_lanes_nx_next),
     .first_o(first),
     .eoc_o(last_tile),
     .last_o(last),

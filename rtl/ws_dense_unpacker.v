@@ -136,6 +136,7 @@ wire           last;
 wire           pipe_ready;
 wire           pipe_busy;
 wire [LW-1:0]  unused_lanes_nx;
+wire [LW-1:0]  unused_lanes_nx_next;
 wire           pipe_valid;
 wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
@@ -168,6 +169,7 @@ ws_beat_sequencer #(
     .rleft_o(unused_rleft),
     .lanes_o(lanes),
     .lanes_nx_o(unused_lanes_nx),
+    .lanes_nx_next_o(unused_lanes_nx_next),
     .first_o(first),
     .eoc_o(eoc),
     .last_o(last),
