@@ -90,14 +90,20 @@ pub fn run_module(src: &ModelSource, module: &str, seed: u64) -> R<()> {
             Ok(())
         }
         "ws_bit_aligner" => {
-            for (b, win) in [(32usize, 40usize), (64, 208), (8, 16)] {
+            // (B, WIN, K candidate lengths offered per cycle)
+            for (b, win, kc) in [(32usize, 40usize, 1usize), (64, 208, 3), (8, 16, 2), (24, 35, 1)] {
                 let m = win.div_ceil(b);
                 let info = src.module(
                     module,
-                    &format!("ws_bit_aligner_b{b}_w{win}_m{m}"),
-                    vec![("B".into(), b as i64), ("WIN".into(), win as i64), ("M".into(), m as i64)],
+                    &format!("ws_bit_aligner_b{b}_w{win}_m{m}_k{kc}"),
+                    vec![
+                        ("B".into(), b as i64),
+                        ("WIN".into(), win as i64),
+                        ("M".into(), m as i64),
+                        ("K".into(), kc as i64),
+                    ],
                 )?;
-                cross(seed, |i, o, s| aligner(info, b, win, m, i, o, s))?;
+                cross(seed, |i, o, s| aligner(info, b, win, m, kc, i, o, s))?;
             }
             Ok(())
         }
@@ -356,13 +362,16 @@ fn fifo(info: &'static ModelInfo, b: usize, depth: usize, mw: usize, pin: Pat, p
 }
 
 /// Bit aligner: a stream of random words ending in two all-zero words comes from a FIFO model
-/// (words arrive under the input pattern); the decoder's beat needs 0..=min(count, WIN) bits and
-/// fires under the output pattern (a beat that does not fire offers a random need, which must not
-/// move anything). Every cycle: count, window (the bits below the count), pop count, win_last and
+/// (words arrive under the input pattern); the decoder offers K candidate lengths, picks the one
+/// it consumes (0..=min(count, WIN) bits) under the output pattern; the other candidates, and all
+/// of them in a cycle without a pick, are random and must not move anything. Every cycle: count, window (the bits below the count), pop count, win_last and
 /// win_tail_ok equal the reference funnel (C = ceil((WIN + B - 1) / B) + M word slots, a bit
 /// pointer below B, words taken by the slots free before this cycle's consume); at the end the
 /// consumed bits are the stream.
-fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
+#[allow(clippy::too_many_arguments)]
+fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, kc: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
+    // bits of one candidate length
+    let cw = (usize::BITS - win.leading_zeros()) as usize;
     // the funnel's word slots: a window from anywhere in slot 0, plus the words of one take
     let slots = (win + 2 * b - 2) / b + mw;
     let mut sim = Sim::new(info.instantiate()).map_err(e)?;
@@ -433,11 +442,19 @@ fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, pin: Pat, 
         set_bits(mm, sd, &head)?;
         set(mm, sv, (1u64 << present) - 1)?;
         set(mm, sl, lastv)?;
-        // a beat that does not fire still offers a need: it must not move anything
+        // the decoder offers kc candidate lengths and picks the one consumed (if any); the
+        // others, and all of them in a cycle without a pick, must not move anything
         let fires = consume > 0 || r.random_bool(0.5);
-        let need = if fires { consume } else { r.random_range(0..=win) };
-        set(mm, wcons, need as u64)?;
-        set(mm, wfire, u64::from(fires))?;
+        let pick = r.random_range(0..kc);
+        let mut needs = vec![false; kc * cw];
+        for c in 0..kc {
+            let len = if fires && c == pick { consume } else { r.random_range(0..=win) };
+            for (i, bit) in needs[c * cw..(c + 1) * cw].iter_mut().enumerate() {
+                *bit = (len >> i) & 1 == 1;
+            }
+        }
+        set_bits(mm, wcons, &needs)?;
+        set(mm, wfire, if fires { 1u64 << pick } else { 0 })?;
         sim.fall();
         let m = sim.model();
         // slots valid before this cycle: the pointer's slot and those behind it
@@ -516,9 +533,9 @@ enum Scenario {
     Restart(usize),
 }
 
-/// Beat sequencer: layers back to back, each fired beat's geometry (tile, rbase, lanes, first,
-/// eoc, last) against the list of (t, k) in stream order, status every cycle against the
-/// reference state machine.
+/// Beat sequencer: layers back to back, each fired beat's geometry (tile, rbase, rows left, lanes,
+/// the next beat's lanes, first, eoc, last) against the list of (t, k) in stream order, status
+/// every cycle against the reference state machine.
 fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
     let mut sim = Sim::new(info.instantiate()).map_err(e)?;
     let m = sim.model();
@@ -537,6 +554,8 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
         "tile_o",
         "rbase_o",
         "lanes_o",
+        "rleft_o",
+        "lanes_nx_o",
         "first_o",
         "eoc_o",
         "last_o",
@@ -545,7 +564,7 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
         "error_code_o",
     ];
     let p: Vec<PortId> = names.iter().map(|s| port(m, s)).collect::<R<_>>()?;
-    let [start, rows_i, cols_i, fire, wait, err, errc, wlast, wtail, running, rows_o, tile, rbase, lanes, first, eoc, lasto, done, error, code] =
+    let [start, rows_i, cols_i, fire, wait, err, errc, wlast, wtail, running, rows_o, tile, rbase, lanes, rleft, lanes_nx, first, eoc, lasto, done, error, code] =
         p[..]
     else {
         unreachable!()
@@ -629,6 +648,15 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
             let got = [get(m, tile)?, get(m, rbase)?, get(m, lanes)?, get(m, first)?, get(m, eoc)?, get(m, lasto)?];
             if got != want || get(m, rows_o)? != rows as u64 {
                 return Err(format!("layer {layer} (O={rows} K={cols}) beat {beat}: (t, rbase, L, first, eoc, last) {got:?}, want {want:?}"));
+            }
+            // rows from the tile on, and the lanes of the beat after this one (none after the last)
+            let want_left = (rows - t * n) as u64;
+            let want_nx = (beat + 1 < total).then(|| n.min(rows - ((beat + 1) % tiles) * n) as u64);
+            let (got_left, got_nx) = (get(m, rleft)?, get(m, lanes_nx)?);
+            if got_left != want_left || want_nx.is_some_and(|w| w != got_nx) {
+                return Err(format!(
+                    "layer {layer} (O={rows} K={cols}) beat {beat}: rows left {got_left} (want {want_left}), next lanes {got_nx} (want {want_nx:?})"
+                ));
             }
             // This cycle: the decoder fires, waits for bits (input idle) or the PE array is
             // not ready (output backpressure).
