@@ -71,11 +71,11 @@ module ws_bitmap_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k; N+1+k: the same and the next
-    // mask; 2N+2: loading a mask)
-    output wire [(2*N+3)*$clog2(N*Q+N+1)-1:0]   win_need_o,
+    // (candidate k <= N: a beat of popcount k, with the next mask when it
+    // is buffered; N+1: loading a mask)
+    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [2*N+2:0]                       win_pick_o,
+    output wire [N+1:0]                         win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -196,6 +196,8 @@ wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
 wire [CW-1:0]  lnx_c    = {{(CW-LW){1'b0}}, lanes_nx};
 reg  [N:0]     fits;
 reg  [N:0]     fits_nx;
+// the count beyond the next mask (negative: bit CNT_W set)
+wire [CNT_W:0] cnt_nx = {1'b0, win_count_i} - {{(CNT_W+1-CW){1'b0}}, lnx_c};
 reg  [N-1:0]   nx_mask;          // the next mask at the popcount's offset
 integer        k;
 
@@ -203,7 +205,8 @@ always @* begin
     nx_mask = {N{1'b0}};
     for (k = 0; k <= N; k = k + 1) begin
         fits[k]    = win_count_i >= k[CNT_W-1:0] * Q[CNT_W-1:0];
-        fits_nx[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lnx_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
+        // one subtraction shared by every k, then compares with constants
+        fits_nx[k] = !cnt_nx[CNT_W] && cnt_nx[CNT_W-1:0] >= k[CNT_W-1:0] * Q[CNT_W-1:0];
         if (pop_all == k[LW-1:0]) begin
             nx_mask = win_data_i[k*Q +: N];
         end
@@ -231,24 +234,20 @@ end
 // mask, and for a mask load (2N+2), from registered state; the aligner
 // works them all out and the popcount, with the count compares made
 // beforehand, picks one
-reg  [(2*N+3)*CW-1:0] need_k;
-reg  [2*N+2:0]        pick;
-reg                   is_k;
+reg  [(N+2)*CW-1:0]   need_k;
+reg  [N+1:0]          pick;
 integer               kk;
 
 always @* begin
-    need_k = {(2*N+3)*CW{1'b0}};
-    pick   = {(2*N+3){1'b0}};
+    need_k = {(N+2)*CW{1'b0}};
+    pick   = {(N+2){1'b0}};
     for (kk = 0; kk <= N; kk = kk + 1) begin
-        need_k[kk*CW +: CW]         = kk[CW-1:0] * Q_C;
-        need_k[(N+1+kk)*CW +: CW]   = nxsum_q[kk*CW +: CW];
+        need_k[kk*CW +: CW] = (fits_nx[kk] && !last) ? nxsum_q[kk*CW +: CW] : kk[CW-1:0] * Q_C;
         // fits[k] rather than fits[popcount]: one gate after the decode
-        is_k                        = go && fits[kk] && (pop_all == kk[LW-1:0]);
-        pick[kk]                    = is_k && !(fits_nx[kk] && !last);
-        pick[N+1+kk]                = is_k && fits_nx[kk] && !last;
+        pick[kk]            = go && fits[kk] && (pop_all == kk[LW-1:0]);
     end
-    need_k[(2*N+2)*CW +: CW] = lanes_c;
-    pick[2*N+2]              = load;
+    need_k[(N+1)*CW +: CW] = lanes_c;
+    pick[N+1]              = load;
 end
 
 wire           fire    = go && enough;

@@ -85,10 +85,9 @@ module ws_csc_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
-    // (candidate j: a beat taking j entries)
-    output wire [(N+1)*$clog2(P+N*(R+Q)+R+1)-1:0] win_need_o,
-    // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [N:0]                           win_pick_o,
+    output wire [$clog2(P+N*(R+Q)+R+1)-1:0]     win_need_o,
+    // aligner window: the beat fires, consuming win_need_o bits
+    output wire                                 win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -421,24 +420,10 @@ assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
-// the length for every number of entries j; the takes (a prefix) pick one
-reg  [(N+1)*CW-1:0] need_j;
-reg  [N:0]          pick;
-integer             jj;
-
-always @* begin
-    for (jj = 0; jj <= N; jj = jj + 1) begin
-        need_j[jj*CW +: CW] = off0 + jj[CW-1:0] * E_C;
-        if (jj == 0) begin
-            pick[jj] = fire && !take[0];
-        end else begin
-            pick[jj] = fire && take[jj > 0 ? jj - 1 : 0] && !take[jj];
-        end
-    end
-end
-
-assign win_need_o     = need_j;
-assign win_pick_o     = pick;
+// one length (a candidate per entry count was tried: more area, no faster
+// at n8, as the prefix and the row compares dominate)
+assign win_need_o     = off0 + {{(CW-LW){1'b0}}, n_take} * E_C;
+assign win_pick_o     = fire;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;

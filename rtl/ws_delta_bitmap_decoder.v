@@ -54,11 +54,11 @@ module ws_delta_bitmap_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k; N+1+k: the same and the next
-    // mask; 2N+2: loading a mask)
-    output wire [(2*N+3)*$clog2(N*Q+N+1)-1:0]   win_need_o,
+    // (candidate k <= N: a beat of popcount k, with the next mask when it
+    // is buffered; N+1: loading a mask)
+    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [2*N+2:0]                       win_pick_o,
+    output wire [N+1:0]                         win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
