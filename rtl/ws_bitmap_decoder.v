@@ -196,8 +196,6 @@ wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
 wire [CW-1:0]  lnx_c    = {{(CW-LW){1'b0}}, lanes_nx};
 reg  [N:0]     fits;
 reg  [N:0]     fits_nx;
-// the count beyond the next mask (negative: bit CNT_W set)
-wire [CNT_W:0] cnt_nx = {1'b0, win_count_i} - {{(CNT_W+1-CW){1'b0}}, lnx_c};
 reg  [N-1:0]   nx_mask;          // the next mask at the popcount's offset
 integer        k;
 
@@ -205,8 +203,7 @@ always @* begin
     nx_mask = {N{1'b0}};
     for (k = 0; k <= N; k = k + 1) begin
         fits[k]    = win_count_i >= k[CNT_W-1:0] * Q[CNT_W-1:0];
-        // one subtraction shared by every k, then compares with constants
-        fits_nx[k] = !cnt_nx[CNT_W] && cnt_nx[CNT_W-1:0] >= k[CNT_W-1:0] * Q[CNT_W-1:0];
+        fits_nx[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lnx_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
         if (pop_all == k[LW-1:0]) begin
             nx_mask = win_data_i[k*Q +: N];
         end
