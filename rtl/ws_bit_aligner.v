@@ -208,9 +208,8 @@ always @* begin
 end
 
 wire fire = |win_pick_i;
-// the slots twice: dropping rotates (stale words, no zero-fill)
-wire [2*FB-1:0]   ext_x = {ext, ext};
 reg  [FB-1:0]     w_fire;
+integer           ss;
 
 always @* begin
     w_d     = w_q;
@@ -219,11 +218,14 @@ always @* begin
     avail_d = avail_q;
     last_d  = last_q || take_last;
 
-    // a firing beat drops `drop` slots: slot s <- ext slot s + drop
-    w_fire = ext;
-    for (i = 1; i <= M; i = i + 1) begin
-        if (drop == i[PW-1:0]) begin
-            w_fire = ext_x[i*B +: FB];
+    // a firing beat drops `drop` slots: slot s <- ext slot s + drop; a slot
+    // with nothing behind it keeps its stale word (fewer mux inputs)
+    for (ss = 0; ss < C; ss = ss + 1) begin
+        w_fire[ss*B +: B] = ext[ss*B +: B];
+        for (i = 1; i <= M; i = i + 1) begin
+            if (drop == i[PW-1:0] && ss + i < C) begin
+                w_fire[ss*B +: B] = ext[(ss + i)*B +: B];
+            end
         end
     end
     w_d     = w_fire;

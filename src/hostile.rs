@@ -13,8 +13,8 @@
 //!   the activation source had an activation and kept valid low, or the y sink kept ready low
 //!   while y was valid). Derivation (rtl/README.md, "Errors"): in every decode-phase cycle
 //!   that is not a gap a word is accepted or a beat fires, except for a constant start-up
-//!   (first beat in cycle 3) and the 3 cycles from the last beat the PE array took to done or
-//!   error; an activation gap can cost one more cycle (the activation moves from the input to
+//!   (first beat at the PE array in cycle 5 to 7: FIFO, funnel, a mask load, two or three
+//!   pipeline stages) and the few cycles from the last beat the PE array took to done or error; an activation gap can cost one more cycle (the activation moves from the input to
 //!   the current register); the y phase takes O cycles plus the sink's gaps.
 //! - **Silence after an error.** From the cycle `error_o` is high on (and for 24 cycles after
 //!   the run ends): no beat fires, no y is valid, no word and no activation is accepted.
