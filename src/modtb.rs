@@ -369,7 +369,16 @@ fn fifo(info: &'static ModelInfo, b: usize, depth: usize, mw: usize, pin: Pat, p
 /// pointer below B, words taken by the slots free before this cycle's consume); at the end the
 /// consumed bits are the stream.
 #[allow(clippy::too_many_arguments)]
-fn aligner(info: &'static ModelInfo, b: usize, win: usize, mw: usize, kc: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
+fn aligner(
+    info: &'static ModelInfo,
+    b: usize,
+    win: usize,
+    mw: usize,
+    kc: usize,
+    pin: Pat,
+    pout: Pat,
+    seed: u64,
+) -> R<()> {
     // bits of one candidate length
     let cw = (usize::BITS - win.leading_zeros()) as usize;
     // the funnel's word slots: a window from anywhere in slot 0, plus the words of one take
