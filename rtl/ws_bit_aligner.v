@@ -35,9 +35,9 @@
  *     the slot drop.  So nothing from the decoder reaches the FIFO's read
  *     side, and with C = WN + M slots the funnel holds a whole window again
  *     in the cycle after any beat, as long as the FIFO has the words.
- * The buffered count is v_q*B - p_q, kept in a register (avail_q); the
- * count presented to the decoder saturates at WIN (a decoder never needs
- * more).  Nothing is taken while en_i is low.
+ * The buffered count is v_q*B - p_q, kept in a register (avail_q) and
+ * presented as it is (up to C*B bits).  Nothing is taken while en_i is
+ * low.
  *
  * The last word: s_last_i flags the final word of the layer.  Once the
  * aligner has taken it, win_last_o is high (the FIFO accepts nothing after
@@ -101,7 +101,7 @@ localparam integer OW    = $clog2(2*WIN + 3*B + 1);
 localparam integer PW    = $clog2(M + 1);
 localparam integer VW    = $clog2(C + 1);
 localparam integer AVW   = $clog2(FB + 1);
-localparam integer PTR_W = B > 1 ? $clog2(B) : 1;
+localparam integer PTR_W = $clog2(B);   // B >= 2 (checked below)
 // pointer + consume
 localparam integer SW    = $clog2(B + WIN);
 localparam integer B_POW2 = (B & (B - 1)) == 0 ? 1 : 0;
