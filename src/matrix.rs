@@ -43,10 +43,29 @@ impl QuantMatrix {
     /// The matrix transposed to column-major order (`out[k * rows + o] = W[o][k]`): stream order
     /// walks columns, so encoders read this contiguously.
     pub fn column_major(&self) -> Vec<i32> {
+        let (rows, cols) = (self.rows, self.cols);
         let mut out = vec![0; self.data.len()];
-        for (o, row) in self.data.chunks_exact(self.cols.max(1)).enumerate() {
-            for (k, &v) in row.iter().enumerate() {
-                out[k * self.rows + o] = v;
+        if rows * cols != self.data.len() {
+            // Not a whole matrix: transpose the whole rows there are, as before.
+            for (o, row) in self.data.chunks_exact(cols.max(1)).enumerate() {
+                for (k, &v) in row.iter().enumerate() {
+                    out[k * rows + o] = v;
+                }
+            }
+            return out;
+        }
+        // Tiles of 64 x 64 keep both the rows read and the columns written in cache.
+        const TILE: usize = 64;
+        for o0 in (0..rows).step_by(TILE) {
+            let o1 = (o0 + TILE).min(rows);
+            for k0 in (0..cols).step_by(TILE) {
+                let k1 = (k0 + TILE).min(cols);
+                for o in o0..o1 {
+                    let row = &self.data[o * cols + k0..o * cols + k1];
+                    for (k, &v) in (k0..k1).zip(row) {
+                        out[k * rows + o] = v;
+                    }
+                }
             }
         }
         out

@@ -2,11 +2,13 @@
 //! with the settings the user chose. A model that is already quantized (the integer matrices
 //! `--export-quantized` writes) passes through unchanged.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::matrix::QuantMatrix;
 use crate::model::Model;
-use crate::quant::{self, Granularity, PruneMode, QuantError};
+use crate::quant::{self, Granularity, PruneCut, PruneMode, QuantError};
 
 /// Pruning and quantization settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -44,35 +46,197 @@ pub struct PreparedLayer {
 
 /// Prunes and quantizes every weight layer of `model`.
 pub fn prepare(model: &Model, cfg: &PrepareConfig) -> Result<Vec<PreparedLayer>, QuantError> {
+    check_config(cfg)?;
+    let layers: Vec<_> = model.layers().collect();
+    if model.is_quantized() {
+        return layers.into_iter().map(|l| pass_through(l, cfg.bits)).collect();
+    }
+    let plans = plan(&layers, cfg)?;
+    layers.iter().zip(&plans).map(|(l, p)| prepare_rows(l, p, cfg, 0, p.rows, 0)).collect()
+}
+
+/// Checks sparsity and Q.
+pub fn check_config(cfg: &PrepareConfig) -> Result<(), QuantError> {
     quant::check_sparsity(cfg.sparsity)?;
     if !(2..=16).contains(&cfg.bits) {
         return Err(QuantError::BadBits(cfg.bits));
     }
-    let mut layers: Vec<_> = model.layers().collect();
-    if model.is_quantized() {
-        return layers.into_iter().map(|l| pass_through(l, cfg.bits)).collect();
+    Ok(())
+}
+
+/// A float weight layer whose rows can be read on demand: a layer in memory, or a tensor of a
+/// lazily opened checkpoint. Errors of reading convert into the caller's error type.
+pub trait LayerRows: Sync {
+    /// Error of a read (or of pruning and quantization).
+    type Error: From<QuantError> + Send;
+    /// Tensor name.
+    fn name(&self) -> &str;
+    /// Tensor shape: O first, K the product of the rest.
+    fn shape(&self) -> &[usize];
+    /// Elements [first, first + len), row-major.
+    fn read(&self, first: usize, len: usize) -> Result<Cow<'_, [f32]>, Self::Error>;
+
+    /// O.
+    fn rows(&self) -> usize {
+        self.shape().first().copied().unwrap_or(0)
     }
-    for layer in &layers {
-        quant::check_finite(&layer.name, &layer.values)?;
+    /// K.
+    fn cols(&self) -> usize {
+        self.shape().iter().skip(1).product()
     }
-    // `layers()` already copied the values; prune those copies in place.
-    let mut values: Vec<Vec<f32>> = layers.iter_mut().map(|l| std::mem::take(&mut l.values)).collect();
-    let pruned: Vec<usize> = match cfg.prune {
-        PruneMode::PerLayer => values.iter_mut().map(|v| quant::prune_layer(v, cfg.sparsity)).collect(),
+    /// Calls `f(first, chunk)` over the whole tensor in chunks of whole rows, at most
+    /// [`CHUNK_ELEMENTS`] elements (one row when a row is larger).
+    fn for_each_chunk(&self, f: &mut dyn FnMut(usize, &[f32])) -> Result<(), Self::Error> {
+        let cols = self.cols().max(1);
+        let step = (CHUNK_ELEMENTS / cols).max(1);
+        let rows = self.rows();
+        let mut row = 0;
+        while row < rows {
+            let n = step.min(rows - row);
+            let chunk = self.read(row * cols, n * cols)?;
+            f(row * cols, &chunk);
+            row += n;
+        }
+        Ok(())
+    }
+}
+
+/// Elements per read when a layer is walked whole (64 MiB of f32).
+pub const CHUNK_ELEMENTS: usize = 16 << 20;
+
+impl LayerRows for crate::model::Layer {
+    type Error = QuantError;
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn read(&self, first: usize, len: usize) -> Result<Cow<'_, [f32]>, QuantError> {
+        Ok(Cow::Borrowed(&self.values[first..first + len]))
+    }
+}
+
+/// What pruning and quantization need to know of a whole layer before any of its rows is
+/// prepared: found in a few passes over the layer, in O(n), none of them holding more than a
+/// chunk of it.
+#[derive(Debug, Clone)]
+pub struct LayerPlan {
+    /// O.
+    pub rows: usize,
+    /// K.
+    pub cols: usize,
+    /// Which weights pruning zeroes (per layer, or one cut for the whole model).
+    pub cut: PruneCut,
+    /// Ties of the cut in the layers before this one (global pruning).
+    pub ties_before: u64,
+    /// Largest |w| left after pruning (sets the per-layer scale).
+    pub kept_max: f32,
+}
+
+/// Plans every layer: checks the weights are finite, finds the pruning cut (one per layer or one
+/// for all) and the largest magnitude pruning keeps.
+pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<LayerPlan>, S::Error> {
+    check_config(cfg)?;
+    let mut max = Vec::with_capacity(layers.len());
+    for layer in layers {
+        let mut bad = None;
+        let mut m = 0.0f32;
+        layer.for_each_chunk(&mut |first, chunk| {
+            if bad.is_none() {
+                if let Some(i) = chunk.iter().position(|v| !v.is_finite()) {
+                    bad = Some((first + i, chunk[i]));
+                }
+            }
+            m = m.max(quant::max_abs(chunk));
+        })?;
+        if let Some((index, value)) = bad {
+            return Err(QuantError::NonFinite { layer: layer.name().to_string(), index, value }.into());
+        }
+        max.push(m);
+    }
+    let walk = |ls: &[S], f: &mut dyn FnMut(&[f32])| -> Result<(), S::Error> {
+        for l in ls {
+            l.for_each_chunk(&mut |_, chunk| f(chunk))?;
+        }
+        Ok(())
+    };
+    match cfg.prune {
+        PruneMode::PerLayer => layers
+            .iter()
+            .zip(max)
+            .map(|(l, m)| {
+                let len = l.rows() * l.cols();
+                let count = quant::prune_count(cfg.sparsity, len) as u64;
+                let cut = PruneCut::find(count, |f| walk(std::slice::from_ref(l), f))?;
+                // The cut keeps the largest weight unless it zeroes all of them.
+                let kept_max = if count == len as u64 { 0.0 } else { m };
+                Ok(LayerPlan { rows: l.rows(), cols: l.cols(), cut, ties_before: 0, kept_max })
+            })
+            .collect(),
         PruneMode::Global => {
-            quant::prune_global(&mut values, cfg.sparsity);
-            values.iter().map(|v| v.iter().filter(|&&x| x == 0.0).count()).collect()
+            let total: usize = layers.iter().map(|l| l.rows() * l.cols()).sum();
+            let count = quant::prune_count(cfg.sparsity, total) as u64;
+            let cut = PruneCut::find(count, |f| walk(layers, f))?;
+            let mut seen = 0;
+            layers
+                .iter()
+                .map(|l| {
+                    let ties_before = seen;
+                    let mut kept_max = 0.0f32;
+                    l.for_each_chunk(&mut |_, chunk| kept_max = kept_max.max(cut.kept_max(chunk, &mut seen)))?;
+                    Ok(LayerPlan { rows: l.rows(), cols: l.cols(), cut, ties_before, kept_max })
+                })
+                .collect()
+        }
+    }
+}
+
+/// Ties of the plan's cut in rows [0, first_row) of the layer: where a block starting at
+/// `first_row` picks up (0 when position does not matter).
+pub fn ties_before_row<S: LayerRows>(layer: &S, plan: &LayerPlan, first_row: usize) -> Result<u64, S::Error> {
+    if !plan.cut.position_matters() || first_row == 0 {
+        return Ok(0);
+    }
+    let cols = plan.cols.max(1);
+    let step = (CHUNK_ELEMENTS / cols).max(1);
+    let mut ties = 0;
+    let mut row = 0;
+    while row < first_row {
+        let n = step.min(first_row - row);
+        ties += plan.cut.count_ties(&layer.read(row * plan.cols, n * plan.cols)?);
+        row += n;
+    }
+    Ok(ties)
+}
+
+/// Prunes and quantizes rows [first_row, first_row + rows) of a planned layer (all of it, or a
+/// row block of a large one) into a layer of its own; `ties_before` is
+/// [`ties_before_row`]`(first_row)`. [`PreparedLayer::pruned`] counts this part's rows.
+pub fn prepare_rows<S: LayerRows>(
+    layer: &S,
+    plan: &LayerPlan,
+    cfg: &PrepareConfig,
+    first_row: usize,
+    rows: usize,
+    ties_before: u64,
+) -> Result<PreparedLayer, S::Error> {
+    let mut values = layer.read(first_row * plan.cols, rows * plan.cols)?.into_owned();
+    let mut seen = plan.ties_before + ties_before;
+    let zeroed = plan.cut.apply(&mut values, &mut seen);
+    let pruned = match cfg.prune {
+        PruneMode::PerLayer => zeroed,
+        // Global pruning has always counted the layer's zeros after pruning.
+        PruneMode::Global => values.iter().filter(|&&x| x == 0.0).count(),
+    };
+    let scales: Vec<f64> = match cfg.granularity {
+        Granularity::PerLayer => vec![quant::scale_of(plan.kept_max, cfg.bits)],
+        Granularity::PerChannel => {
+            values.chunks(plan.cols.max(1)).map(|row| quant::scale_of(quant::max_abs(row), cfg.bits)).collect()
         }
     };
-    layers
-        .into_iter()
-        .zip(values)
-        .zip(pruned)
-        .map(|((layer, vals), pruned)| {
-            let (matrix, scales) = quant::quantize(&vals, layer.rows, layer.cols, cfg.bits, cfg.granularity)?;
-            Ok(PreparedLayer { name: layer.name, shape: layer.shape, matrix, scales, pruned })
-        })
-        .collect()
+    let (matrix, scales) = quant::quantize_with_scales(&values, rows, plan.cols, cfg.bits, &scales);
+    Ok(PreparedLayer { name: layer.name().to_string(), shape: layer.shape().to_vec(), matrix, scales, pruned })
 }
 
 /// An already-quantized layer (see [`crate::model::Layer::integer_bits`]) as it is: no pruning,

@@ -61,26 +61,129 @@ pub fn check_finite(layer: &str, values: &[f32]) -> Result<(), QuantError> {
     }
 }
 
+/// Sort key of a weight for pruning: the bits of |w|. For finite values it orders like
+/// `|w|.total_cmp`, so "smallest magnitude first" is "smallest key first".
+#[inline]
+pub fn prune_key(v: f32) -> u32 {
+    v.abs().to_bits()
+}
+
+/// Which weights magnitude pruning zeroes, found without sorting: every weight whose key is below
+/// `threshold`, and the first `ties` weights (in position order) whose key equals it. Zeroing
+/// the `count` smallest weights by (|w|, position) is exactly this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PruneCut {
+    /// Key ([`prune_key`]) of the `count`-th smallest weight.
+    pub threshold: u32,
+    /// How many weights with key == threshold are zeroed, first positions first.
+    pub ties: u64,
+    /// How many weights have key == threshold in all (when `ties` is all of them, position does
+    /// not matter).
+    pub tied: u64,
+}
+
+impl PruneCut {
+    /// The cut that zeroes nothing.
+    pub const NONE: PruneCut = PruneCut { threshold: 0, ties: 0, tied: 0 };
+
+    /// Finds the cut zeroing the `count` smallest of the weights `visit` walks, in O(n): two
+    /// passes of a 2^16-bin histogram, on the key's high and then its low half. `visit` calls its
+    /// argument with every weight, chunk by chunk, in position order (it may be called twice).
+    pub fn find<E>(count: u64, mut visit: impl FnMut(&mut dyn FnMut(&[f32])) -> Result<(), E>) -> Result<Self, E> {
+        if count == 0 {
+            return Ok(PruneCut::NONE);
+        }
+        let mut hist = vec![0u64; 1 << 16];
+        visit(&mut |chunk: &[f32]| {
+            for &v in chunk {
+                hist[(prune_key(v) >> 16) as usize] += 1;
+            }
+        })?;
+        let (high, below) = select_bin(&hist, count);
+        hist.iter_mut().for_each(|h| *h = 0);
+        visit(&mut |chunk: &[f32]| {
+            for &v in chunk {
+                let key = prune_key(v);
+                if key >> 16 == high {
+                    hist[(key & 0xffff) as usize] += 1;
+                }
+            }
+        })?;
+        let (low, below_low) = select_bin(&hist, count - below);
+        Ok(PruneCut { threshold: high << 16 | low, ties: count - below - below_low, tied: hist[low as usize] })
+    }
+
+    /// True when where a weight lies decides whether a tie is zeroed (some ties are kept).
+    pub fn position_matters(&self) -> bool {
+        self.ties > 0 && self.ties < self.tied
+    }
+
+    /// Zeroes what the cut zeroes in `values`, the next weights in position order after
+    /// `*ties_seen` ties already walked past (updated). Returns how many it zeroed.
+    pub fn apply(&self, values: &mut [f32], ties_seen: &mut u64) -> usize {
+        if self.ties == 0 {
+            return 0;
+        }
+        let mut zeroed = 0;
+        for v in values.iter_mut() {
+            if self.zeroes(*v, ties_seen) {
+                *v = 0.0;
+                zeroed += 1;
+            }
+        }
+        zeroed
+    }
+
+    /// What [`PruneCut::apply`] would leave of `values` without changing them: the largest
+    /// magnitude kept, and the ties walked past (`*ties_seen` updated).
+    pub fn kept_max(&self, values: &[f32], ties_seen: &mut u64) -> f32 {
+        values.iter().fold(0.0f32, |m, &v| if self.zeroes(v, ties_seen) { m } else { m.max(v.abs()) })
+    }
+
+    #[inline]
+    fn zeroes(&self, v: f32, ties_seen: &mut u64) -> bool {
+        let key = prune_key(v);
+        if key < self.threshold {
+            return true;
+        }
+        if key == self.threshold && self.ties > 0 {
+            let zero = *ties_seen < self.ties;
+            *ties_seen += 1;
+            return zero;
+        }
+        false
+    }
+
+    /// How many weights of `values` have the cut's key (to start [`PruneCut::apply`] mid-way).
+    pub fn count_ties(&self, values: &[f32]) -> u64 {
+        values.iter().filter(|&&v| prune_key(v) == self.threshold).count() as u64
+    }
+}
+
+/// The bin holding the `count`-th smallest element (1-based) of a histogram, and how many
+/// elements lie in the bins below it.
+fn select_bin(hist: &[u64], count: u64) -> (u32, u64) {
+    let mut below = 0u64;
+    for (bin, &h) in hist.iter().enumerate() {
+        if below + h >= count {
+            return (bin as u32, below);
+        }
+        below += h;
+    }
+    // Unreachable for count <= the number of elements; the last bin is the honest answer.
+    (hist.len() as u32 - 1, below - hist.last().copied().unwrap_or(0))
+}
+
 /// Zeroes exactly floor(s * len) weights of smallest magnitude, ties broken by lower index first.
 /// Returns how many were zeroed.
 pub fn prune_layer(values: &mut [f32], sparsity: f64) -> usize {
     let count = prune_count(sparsity, values.len());
-    if count == 0 {
-        return 0;
-    }
-    let mut order: Vec<u32> = (0..values.len() as u32).collect();
-    let key = |&i: &u32| (values[i as usize].abs(), i);
-    let cmp = |a: &u32, b: &u32| {
-        let (ma, ia) = key(a);
-        let (mb, ib) = key(b);
-        ma.total_cmp(&mb).then(ia.cmp(&ib))
-    };
-    if count < order.len() {
-        order.select_nth_unstable_by(count - 1, cmp);
-    }
-    for &i in &order[..count] {
-        values[i as usize] = 0.0;
-    }
+    let cut = PruneCut::find::<std::convert::Infallible>(count as u64, |f| {
+        f(values);
+        Ok(())
+    });
+    let Ok(cut) = cut;
+    cut.apply(values, &mut 0);
     count
 }
 
@@ -89,19 +192,14 @@ pub fn prune_layer(values: &mut [f32], sparsity: f64) -> usize {
 pub fn prune_global(layers: &mut [Vec<f32>], sparsity: f64) -> usize {
     let total: usize = layers.iter().map(Vec::len).sum();
     let count = prune_count(sparsity, total);
-    if count == 0 {
-        return 0;
-    }
-    let mut keys: Vec<(f32, u32, u32)> = Vec::with_capacity(total);
-    for (l, values) in layers.iter().enumerate() {
-        keys.extend(values.iter().enumerate().map(|(i, v)| (v.abs(), l as u32, i as u32)));
-    }
-    let cmp = |a: &(f32, u32, u32), b: &(f32, u32, u32)| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2)));
-    if count < keys.len() {
-        keys.select_nth_unstable_by(count - 1, cmp);
-    }
-    for &(_, l, i) in &keys[..count] {
-        layers[l as usize][i as usize] = 0.0;
+    let cut = PruneCut::find::<std::convert::Infallible>(count as u64, |f| {
+        layers.iter().for_each(|l| f(l));
+        Ok(())
+    });
+    let Ok(cut) = cut;
+    let mut seen = 0;
+    for l in layers.iter_mut() {
+        cut.apply(l, &mut seen);
     }
     count
 }
@@ -119,20 +217,38 @@ pub fn quantize(
     if !(2..=16).contains(&bits) {
         return Err(QuantError::BadBits(bits));
     }
-    let qmax = f64::from((1i32 << (bits - 1)) - 1);
-    let scale_of = |vals: &[f32]| {
-        let max = vals.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        f64::from(max) / qmax
-    };
     let scales: Vec<f64> = match granularity {
-        Granularity::PerLayer => vec![scale_of(values)],
-        Granularity::PerChannel => values.chunks(cols.max(1)).map(scale_of).collect(),
+        Granularity::PerLayer => vec![scale_of(max_abs(values), bits)],
+        Granularity::PerChannel => values.chunks(cols.max(1)).map(|row| scale_of(max_abs(row), bits)).collect(),
     };
+    Ok(quantize_with_scales(values, rows, cols, bits, &scales))
+}
+
+/// Largest |w| of `values` (0 for none).
+pub fn max_abs(values: &[f32]) -> f32 {
+    values.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
+/// The scale [`quantize`] uses for a largest magnitude `max`: max / (2^(Q-1) - 1).
+pub fn scale_of(max: f32, bits: u32) -> f64 {
+    f64::from(max) / f64::from((1i32 << (bits - 1)) - 1)
+}
+
+/// [`quantize`] with the scales given (one, or one per row of `values`), for rows of a layer
+/// whose scale was taken from the whole layer. `bits` must be in 2..=16.
+pub fn quantize_with_scales(
+    values: &[f32],
+    rows: usize,
+    cols: usize,
+    bits: u32,
+    scales: &[f64],
+) -> (QuantMatrix, Vec<f32>) {
+    let qmax = f64::from((1i32 << (bits - 1)) - 1);
     let mut data = Vec::with_capacity(values.len());
     for (i, &v) in values.iter().enumerate() {
         let scale = scales[if scales.len() == 1 { 0 } else { i / cols }];
         let q = if scale > 0.0 { (f64::from(v) / scale).round().clamp(-qmax, qmax) } else { 0.0 };
         data.push(q as i32);
     }
-    Ok((QuantMatrix { rows, cols, bits, data }, scales.iter().map(|&s| s as f32).collect()))
+    (QuantMatrix { rows, cols, bits, data }, scales.iter().map(|&s| s as f32).collect())
 }

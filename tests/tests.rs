@@ -19,6 +19,7 @@ mod quantize;
 mod report;
 #[cfg(feature = "rtl")]
 mod rtl_modules;
+mod scale;
 mod study;
 mod sweep;
 mod util;

@@ -143,6 +143,12 @@ pub fn load(args: &ModelArgs) -> Result<Model> {
     Ok(Model::load(&spec)?)
 }
 
+/// Opens the model `--model` names lazily: metadata now, values on demand.
+pub fn open(args: &ModelArgs) -> Result<weightstream::model::LazyModel> {
+    let spec = ModelSpec::parse(&args.model)?;
+    Ok(weightstream::model::LazyModel::open(&spec)?)
+}
+
 pub mod check;
 #[cfg(feature = "rtl")]
 pub mod cosim;

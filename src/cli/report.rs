@@ -140,42 +140,37 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         outputs::prepare_dir("--out", dir, args.force, &owned_bundle_files(dir))?;
     }
-    let model = load(&args.model)?;
     let design = args.design.point(args.prepare.bits)?;
     let cfg = args.prepare.config_with_bits(design.weight_bits);
     let params = design.stream();
     params.validate()?;
-    let layers = prepare(&model, &cfg)?;
-    if let Some(path) = &args.export_quantized {
-        export_quantized(path, &layers)?;
-    }
-    let mut emitter = match &args.emit_streams {
-        Some(dir) => Some(StreamEmitter::create(dir, &model.name, args.force)?),
-        None => None,
-    };
     #[cfg(feature = "rtl")]
     let rtl = args.rtl;
-    #[cfg(feature = "rtl")]
-    if rtl {
-        weightstream::cosim::prepare_models(&weightstream::Format::ALL, &design, args.quiet)?;
-    }
     #[cfg(not(feature = "rtl"))]
     let rtl = false;
-    let bar = progress(layers.len(), args.quiet, if rtl { "report + RTL" } else { "report" });
-    let report = report::build(&model, &layers, &cfg, &params, design.max_rows, |layer, streams| {
-        bar.set_message(layer.name.clone());
-        if let Some(e) = emitter.as_mut() {
-            e.write_layer(&layer.name, streams).map_err(|e| report::BuildError::Io(io::Error::other(e.to_string())))?;
-        }
-        let measured = if rtl { rtl_measure(layer, streams, &design)? } else { Vec::new() };
-        bar.inc(1);
-        Ok(measured)
-    });
-    bar.finish_and_clear();
-    let report = report?;
-    if let Some(e) = emitter {
-        e.finish()?;
-    }
+    // Streams, exported matrices and co-simulation need whole layers; the plain report is built a
+    // row block at a time from the lazily opened checkpoint, in bounded memory.
+    let whole_layers = rtl || args.emit_streams.is_some() || args.export_quantized.is_some();
+    let report = if whole_layers {
+        report_whole_layers(args, &cfg, &params, &design)?
+    } else {
+        let model = super::open(&args.model)?;
+        let bar = std::sync::Mutex::new(ProgressBar::hidden());
+        let report = report::lazy::build(
+            &model,
+            &cfg,
+            &params,
+            design.max_rows,
+            |blocks| *bar.lock().unwrap_or_else(|e| e.into_inner()) = progress(blocks, args.quiet, "report"),
+            &|name: &str| {
+                let bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+                bar.set_message(name.to_string());
+                bar.inc(1);
+            },
+        );
+        bar.lock().unwrap_or_else(|e| e.into_inner()).finish_and_clear();
+        report?
+    };
     if !args.quiet {
         let stdout = io::stdout();
         let mut out = stdout.lock();
@@ -211,6 +206,48 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The report from whole layers, loaded: for --emit-streams, --export-quantized and --rtl.
+fn report_whole_layers(
+    args: &ReportArgs,
+    cfg: &weightstream::prepare::PrepareConfig,
+    params: &weightstream::formats::StreamParams,
+    design: &weightstream::rtl::DesignPoint,
+) -> Result<report::Report> {
+    let model = load(&args.model)?;
+    let layers = prepare(&model, cfg)?;
+    if let Some(path) = &args.export_quantized {
+        export_quantized(path, &layers)?;
+    }
+    let mut emitter = match &args.emit_streams {
+        Some(dir) => Some(StreamEmitter::create(dir, &model.name, args.force)?),
+        None => None,
+    };
+    #[cfg(feature = "rtl")]
+    let rtl = args.rtl;
+    #[cfg(feature = "rtl")]
+    if rtl {
+        weightstream::cosim::prepare_models(&weightstream::Format::ALL, design, args.quiet)?;
+    }
+    #[cfg(not(feature = "rtl"))]
+    let rtl = false;
+    let bar = progress(layers.len(), args.quiet, if rtl { "report + RTL" } else { "report" });
+    let report = report::build(&model, &layers, cfg, params, design.max_rows, |layer, streams| {
+        bar.set_message(layer.name.clone());
+        if let Some(e) = emitter.as_mut() {
+            e.write_layer(&layer.name, streams).map_err(|e| report::BuildError::Io(io::Error::other(e.to_string())))?;
+        }
+        let measured = if rtl { rtl_measure(layer, streams, design)? } else { Vec::new() };
+        bar.inc(1);
+        Ok(measured)
+    });
+    bar.finish_and_clear();
+    let report = report?;
+    if let Some(e) = emitter {
+        e.finish()?;
+    }
+    Ok(report)
 }
 
 /// Co-simulates a layer's streams (every row block) on the RTL tops at the design point.

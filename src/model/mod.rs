@@ -2,6 +2,7 @@
 //! synthetic ones, and turning their tensors into the layer matrices the formats encode.
 
 pub mod error;
+pub mod lazy;
 mod pickle;
 pub mod pth;
 pub mod safetensors_io;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use error::{LoadError, LoadErrorKind};
+pub use lazy::{LazyModel, LazyTensor};
 pub use tensor::{DType, RawTensor};
 
 /// File name of the default model in the cache (torchvision's ImageNet MobileNetV2).
@@ -136,29 +138,33 @@ fn is_buffer(name: &str) -> bool {
     name.ends_with("running_mean") || name.ends_with("running_var") || name.ends_with("num_batches_tracked")
 }
 
-impl Model {
-    /// Loads the model a spec names.
-    pub fn load(spec: &ModelSpec) -> Result<Model, LoadError> {
+impl LazyModel {
+    /// Opens the model a spec names: tensor names, shapes and dtypes, values read on demand.
+    pub fn open(spec: &ModelSpec) -> Result<LazyModel, LoadError> {
         match spec {
             ModelSpec::Path(path) => {
-                let tensors = load_file(path)?;
-                let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-                Model::from_tensors(name, path.display().to_string(), Provenance::User, tensors, path)
+                let tensors = lazy::open_file(path)?;
+                let stem = if path.is_dir() { path.file_name() } else { path.file_stem() };
+                let mut name = stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                if lazy::is_index(path) {
+                    name = name.trim_end_matches(".safetensors.index").to_string();
+                }
+                LazyModel::checked(name, path.display().to_string(), Provenance::User, tensors, path)
             }
-            ModelSpec::MobileNetV2 => Self::load_cached("mobilenet_v2", MOBILENET_V2_FILE, Provenance::Trained),
+            ModelSpec::MobileNetV2 => Self::open_cached("mobilenet_v2", MOBILENET_V2_FILE, Provenance::Trained),
             ModelSpec::ResNet18Fixture => {
-                Self::load_cached("resnet18-fixture", RESNET18_FIXTURE_FILE, Provenance::Untrained)
+                Self::open_cached("resnet18-fixture", RESNET18_FIXTURE_FILE, Provenance::Untrained)
             }
-            ModelSpec::Synthetic(arch) => Ok(Model {
+            ModelSpec::Synthetic(arch) => Ok(LazyModel {
                 name: format!("synthetic:{}", arch.name()),
                 source: format!("synthetic:{} (seeded Laplacian)", arch.name()),
                 provenance: Provenance::Synthetic,
-                tensors: synthetic::generate(*arch),
+                tensors: synthetic::generate(*arch).into_iter().map(LazyTensor::in_memory).collect(),
             }),
         }
     }
 
-    fn load_cached(name: &str, file: &str, provenance: Provenance) -> Result<Model, LoadError> {
+    fn open_cached(name: &str, file: &str, provenance: Provenance) -> Result<LazyModel, LoadError> {
         let path = cache_dir().join(file);
         if !path.exists() {
             return Err(LoadError::new(
@@ -166,99 +172,149 @@ impl Model {
                 LoadErrorKind::NotACheckpoint(format!("{name} is not in the cache; run scripts/setup to fetch it")),
             ));
         }
-        let tensors = load_file(&path)?;
-        Model::from_tensors(name.to_string(), path.display().to_string(), provenance, tensors, &path)
+        let tensors = lazy::open_file(&path)?;
+        LazyModel::checked(name.to_string(), path.display().to_string(), provenance, tensors, &path)
     }
 
-    fn from_tensors(
+    fn checked(
         name: String,
         source: String,
         provenance: Provenance,
-        tensors: Vec<RawTensor>,
+        tensors: Vec<LazyTensor>,
         path: &Path,
-    ) -> Result<Model, LoadError> {
-        if !tensors.iter().any(is_weight) && !tensors.iter().any(is_quantized_weight) {
+    ) -> Result<LazyModel, LoadError> {
+        let meta = || tensors.iter().map(|t| (t.name.as_str(), t.dtype, t.shape.as_slice()));
+        if !meta().any(is_weight) && !meta().any(is_quantized_weight) {
             return Err(LoadError::new(path, LoadErrorKind::NoWeights));
         }
-        Ok(Model { name, source, provenance, tensors })
+        Ok(LazyModel { name, source, provenance, tensors })
+    }
+
+    fn meta(&self) -> impl Iterator<Item = TensorMeta<'_>> + Clone + '_ {
+        self.tensors.iter().map(|t| (t.name.as_str(), t.dtype, t.shape.as_slice()))
+    }
+
+    /// True for a model of already-quantized layers (see [`Model::is_quantized`]).
+    pub fn is_quantized(&self) -> bool {
+        is_quantized_model(self.meta())
+    }
+
+    /// The weight layers' tensors (see [`Model::layers`]), values not read.
+    pub fn weight_tensors(&self) -> impl Iterator<Item = &LazyTensor> + '_ {
+        let quantized = self.is_quantized();
+        self.tensors.iter().filter(move |t| {
+            let m = (t.name.as_str(), t.dtype, t.shape.as_slice());
+            if quantized {
+                is_quantized_weight(m)
+            } else {
+                is_weight(m)
+            }
+        })
+    }
+
+    /// The float tensors sent uncompressed (see [`Model::remainder`]).
+    pub fn remainder(&self) -> Remainder {
+        remainder_of(self.meta())
+    }
+
+    /// Parameters as PyTorch counts them (see [`Model::parameter_count`]).
+    pub fn parameter_count(&self) -> u64 {
+        parameter_count_of(self.meta())
+    }
+}
+
+/// What the tensor filters look at: name, dtype, shape.
+type TensorMeta<'a> = (&'a str, DType, &'a [usize]);
+
+impl Model {
+    /// Loads the model a spec names, every tensor read.
+    pub fn load(spec: &ModelSpec) -> Result<Model, LoadError> {
+        LazyModel::open(spec)?.materialize()
+    }
+
+    fn meta(&self) -> impl Iterator<Item = TensorMeta<'_>> + Clone + '_ {
+        self.tensors.iter().map(|t| (t.name.as_str(), t.dtype, t.shape.as_slice()))
     }
 
     /// True for a model of already-quantized layers: no float weights, and I32 matrices (what
     /// `report --export-quantized` writes).
     pub fn is_quantized(&self) -> bool {
-        !self.tensors.iter().any(is_weight) && self.tensors.iter().any(is_quantized_weight)
+        is_quantized_model(self.meta())
     }
 
     /// The weight layers: float tensors of rank 2 or more (linear O x I; conv OIHW as O x I*KH*KW),
     /// or in a quantized model its I32 matrices, with [`Layer::integer_bits`] set.
     pub fn layers(&self) -> impl Iterator<Item = Layer> + '_ {
         let quantized = self.is_quantized();
-        self.tensors.iter().filter(move |t| if quantized { is_quantized_weight(t) } else { is_weight(t) }).map(
-            move |t| Layer {
+        self.tensors
+            .iter()
+            .filter(move |t| {
+                let m = (t.name.as_str(), t.dtype, t.shape.as_slice());
+                if quantized {
+                    is_quantized_weight(m)
+                } else {
+                    is_weight(m)
+                }
+            })
+            .map(move |t| Layer {
                 name: t.name.clone(),
                 shape: t.shape.clone(),
                 rows: t.shape[0],
                 cols: t.shape[1..].iter().product(),
                 values: t.values.clone(),
                 integer_bits: quantized.then(|| integer_bits(&t.values)),
-            },
-        )
+            })
     }
 
     /// The float tensors sent uncompressed (rank 0 and 1: biases, batch-norm parameters and
     /// statistics).
     pub fn remainder(&self) -> Remainder {
-        self.tensors.iter().filter(|t| !is_weight(t) && t.dtype.is_float()).fold(Remainder::default(), |r, t| {
-            Remainder {
-                tensors: r.tensors + 1,
-                values: r.values + t.numel() as u64,
-                bits: r.bits + t.numel() as u64 * u64::from(t.dtype.bits()),
-            }
-        })
+        remainder_of(self.meta())
     }
 
     /// Parameters as PyTorch counts them: every tensor but the batch-norm buffers.
     pub fn parameter_count(&self) -> u64 {
-        self.tensors.iter().filter(|t| !is_buffer(&t.name)).map(|t| t.numel() as u64).sum()
+        parameter_count_of(self.meta())
     }
 }
 
-fn is_weight(t: &RawTensor) -> bool {
-    t.dtype.is_float() && t.shape.len() >= 2 && t.numel() > 0
+fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
 }
 
-fn is_quantized_weight(t: &RawTensor) -> bool {
-    t.dtype == DType::I32 && t.shape.len() == 2 && t.numel() > 0
+fn is_weight((_, dtype, shape): TensorMeta<'_>) -> bool {
+    dtype.is_float() && shape.len() >= 2 && numel(shape) > 0
+}
+
+fn is_quantized_weight((_, dtype, shape): TensorMeta<'_>) -> bool {
+    dtype == DType::I32 && shape.len() == 2 && numel(shape) > 0
+}
+
+fn is_quantized_model<'a>(mut meta: impl Iterator<Item = TensorMeta<'a>> + Clone) -> bool {
+    !meta.clone().any(is_weight) && meta.any(is_quantized_weight)
+}
+
+fn remainder_of<'a>(meta: impl Iterator<Item = TensorMeta<'a>>) -> Remainder {
+    meta.filter(|&m| !is_weight(m) && m.1.is_float()).fold(Remainder::default(), |r, (_, dtype, shape)| Remainder {
+        tensors: r.tensors + 1,
+        values: r.values + numel(shape) as u64,
+        bits: r.bits + numel(shape) as u64 * u64::from(dtype.bits()),
+    })
+}
+
+fn parameter_count_of<'a>(meta: impl Iterator<Item = TensorMeta<'a>>) -> u64 {
+    meta.filter(|(name, _, _)| !is_buffer(name)).map(|(_, _, shape)| numel(shape) as u64).sum()
 }
 
 /// Fewest two's-complement bits (at least 2) holding every value: Q with all values in
 /// [-2^(Q-1), 2^(Q-1) - 1].
-fn integer_bits(values: &[f32]) -> u32 {
+pub fn integer_bits(values: &[f32]) -> u32 {
     let (lo, hi) = values.iter().fold((0f64, 0f64), |(lo, hi), &v| (lo.min(f64::from(v)), hi.max(f64::from(v))));
     (2..64).find(|&q| -(2f64.powi(q - 1)) <= lo && hi < 2f64.powi(q - 1)).unwrap_or(64) as u32
 }
 
-/// Reads a checkpoint file, choosing the reader by its first bytes.
+/// Reads a checkpoint file (or safetensors index), every tensor, choosing the reader by its first
+/// bytes.
 pub fn load_file(path: &Path) -> Result<Vec<RawTensor>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|e| LoadError::new(path, LoadErrorKind::Io(e)))?;
-    // Safetensors before the legacy pickle's 0x80: a header of 128 + 256k bytes starts with it too
-    // (and no legacy file passes the safetensors test: its first 8 bytes read as an exabyte).
-    let tensors = if bytes.starts_with(b"PK\x03\x04") {
-        pth::load_pth_bytes(path, &bytes)?
-    } else if safetensors_io::looks_like_safetensors(&bytes) {
-        safetensors_io::load_safetensors_bytes(path, &bytes)?
-    } else if bytes.first() == Some(&0x80) {
-        pth::load_pth_bytes(path, &bytes)?
-    } else if bytes.is_empty() {
-        return Err(LoadError::new(path, LoadErrorKind::NotACheckpoint("empty file".into())));
-    } else {
-        return Err(LoadError::new(
-            path,
-            LoadErrorKind::NotACheckpoint("neither safetensors, a PyTorch zip nor a PyTorch pickle".into()),
-        ));
-    };
-    if tensors.is_empty() {
-        return Err(LoadError::new(path, LoadErrorKind::NoWeights));
-    }
-    Ok(tensors)
+    lazy::open_file(path)?.iter().map(LazyTensor::materialize).collect()
 }

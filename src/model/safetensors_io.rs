@@ -18,29 +18,73 @@ pub fn looks_like_safetensors(bytes: &[u8]) -> bool {
     len > 0 && len <= (bytes.len() as u64).saturating_sub(8) && bytes.get(8) == Some(&b'{')
 }
 
-/// Reads every tensor of a safetensors file, in the order their data is stored. The header is
-/// checked here first (the `safetensors` crate keeps the last of two equal names silently):
-/// duplicate names, and each tensor's data offsets against its shape, dtype and the file length.
-pub fn load_safetensors_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawTensor>, LoadError> {
+/// Where one tensor of a safetensors file is: name, dtype, shape, data bytes [start, end) of
+/// the file.
+pub struct TensorLayout {
+    pub name: String,
+    pub dtype: Dtype,
+    pub shape: Vec<usize>,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The tensors of a safetensors file (its whole bytes, possibly mapped, not read), in the order
+/// their data is stored. The header is checked here first (the `safetensors` crate keeps the last
+/// of two equal names silently): duplicate names, and each tensor's data offsets against its
+/// shape, dtype and the file length. No tensor data is touched.
+pub fn layout(path: &Path, bytes: &[u8]) -> Result<Vec<TensorLayout>, LoadError> {
     check_header(bytes).map_err(|msg| LoadError::new(path, LoadErrorKind::Malformed(format!("safetensors: {msg}"))))?;
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| LoadError::new(path, LoadErrorKind::Malformed(format!("safetensors: {e}"))))?;
     let base = bytes.as_ptr() as usize;
     let mut views: Vec<(String, TensorView<'_>)> = st.tensors();
+    let offset = |v: &TensorView<'_>| v.data().as_ptr() as usize - base;
     // The header is a JSON object (no order); the data offsets give the file's own order.
-    views.sort_by(|a, b| {
-        let offset = |v: &TensorView<'_>| v.data().as_ptr() as usize - base;
-        offset(&a.1).cmp(&offset(&b.1)).then_with(|| a.0.cmp(&b.0))
-    });
-    views
+    views.sort_by(|a, b| offset(&a.1).cmp(&offset(&b.1)).then_with(|| a.0.cmp(&b.0)));
+    Ok(views
         .into_iter()
         .map(|(name, view)| {
-            let (dtype, values) = convert(view.dtype(), view.data()).ok_or_else(|| {
-                LoadError::new(path, LoadErrorKind::UnsupportedDtype(format!("{:?} (tensor {name})", view.dtype())))
+            let start = offset(&view);
+            TensorLayout {
+                name,
+                dtype: view.dtype(),
+                shape: view.shape().to_vec(),
+                start,
+                end: start + view.data().len(),
+            }
+        })
+        .collect())
+}
+
+/// Reads every tensor of a safetensors file held in memory, in the order their data is stored
+/// (see [`layout`]).
+pub fn load_safetensors_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<RawTensor>, LoadError> {
+    layout(path, bytes)?
+        .into_iter()
+        .map(|t| {
+            let (dtype, values) = convert(t.dtype, &bytes[t.start..t.end]).ok_or_else(|| {
+                LoadError::new(path, LoadErrorKind::UnsupportedDtype(format!("{:?} (tensor {})", t.dtype, t.name)))
             })?;
-            Ok(RawTensor { name, shape: view.shape().to_vec(), dtype, values })
+            Ok(RawTensor { name: t.name, shape: t.shape, dtype, values })
         })
         .collect()
+}
+
+/// Our dtype for a safetensors dtype we can read.
+pub fn dtype_of(dtype: Dtype) -> Option<DType> {
+    Some(match dtype {
+        Dtype::F32 => DType::F32,
+        Dtype::F64 => DType::F64,
+        Dtype::F16 => DType::F16,
+        Dtype::BF16 => DType::BF16,
+        Dtype::I8 => DType::I8,
+        Dtype::U8 => DType::U8,
+        Dtype::BOOL => DType::Bool,
+        Dtype::I16 => DType::I16,
+        Dtype::I32 => DType::I32,
+        Dtype::I64 => DType::I64,
+        _ => return None,
+    })
 }
 
 /// One header entry as written, before the crate's own parsing.
@@ -129,7 +173,8 @@ fn check_header(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-fn convert(dtype: Dtype, data: &[u8]) -> Option<(DType, Vec<f32>)> {
+/// Little-endian elements of `dtype` converted to f32 (integers by value).
+pub(crate) fn convert(dtype: Dtype, data: &[u8]) -> Option<(DType, Vec<f32>)> {
     fn each<const W: usize>(data: &[u8], f: impl Fn([u8; W]) -> f32) -> Vec<f32> {
         data.chunks_exact(W).map(|c| f(c.try_into().unwrap_or([0; W]))).collect()
     }

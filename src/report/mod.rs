@@ -10,9 +10,11 @@ pub mod charts;
 mod csv_out;
 pub mod energy;
 mod json_out;
+pub mod lazy;
 mod markdown;
 mod table;
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -25,6 +27,7 @@ pub use table::TableReporter;
 use crate::blocks::{self, BlockError, BlockedStream};
 use crate::entropy;
 use crate::formats::{DecodeError, Format, StreamParams};
+use crate::matrix::QuantMatrix;
 use crate::model::{Model, Remainder};
 use crate::prepare::{PrepareConfig, PreparedLayer};
 
@@ -185,47 +188,126 @@ pub fn encode_verified(
 /// Measures one layer from its verified streams (one per format, each as row blocks): every
 /// count is the sum over the blocks.
 pub fn layer_stats(layer: &PreparedLayer, streams: &[BlockedStream], params: &StreamParams) -> LayerStats {
-    let w = &layer.matrix;
-    let d = w.delta_along_k();
-    let weights = w.len() as u64;
-    let nonzeros = w.nonzeros() as u64;
-    let delta_nonzeros = d.nonzeros() as u64;
-    let formats: Vec<FormatStats> = streams
-        .iter()
-        .map(|s| {
-            let sizes = s.sizes();
-            FormatStats {
-                format: s.format,
+    Partial::measure(&layer.matrix, streams, params).finish(&layer.name, &layer.shape)
+}
+
+/// What a layer, or one row block of it, adds to the layer's line: sums, and the value histograms
+/// the entropy bounds come from. Partials of a layer's blocks add up to the layer's.
+#[derive(Debug, Clone, Default)]
+pub struct Partial {
+    rows: usize,
+    cols: usize,
+    blocks: usize,
+    weights: u64,
+    nonzeros: u64,
+    delta_nonzeros: u64,
+    beats: u64,
+    /// Per format, in stream order: sizes, bits on the wire, bus words.
+    formats: Vec<(Format, crate::bits::SizeBreakdown, u64, u64)>,
+    counts: BTreeMap<i32, u64>,
+    delta_counts: BTreeMap<i32, u64>,
+}
+
+impl Partial {
+    /// Measures a matrix (a layer, or a row block as a layer of its own) from its verified streams.
+    pub fn measure(w: &QuantMatrix, streams: &[BlockedStream], params: &StreamParams) -> Partial {
+        let d = w.delta_along_k();
+        // Values are Q <= 16-bit: count them in an array, keep the nonzero bins.
+        let histogram = |data: &[i32]| {
+            let mut dense = vec![0u64; 1 << 16];
+            let mut h = BTreeMap::new();
+            for &v in data {
+                match usize::try_from(v + (1 << 15)).ok().and_then(|i| dense.get_mut(i)) {
+                    Some(c) => *c += 1,
+                    None => *h.entry(v).or_insert(0u64) += 1,
+                }
+            }
+            for (i, &c) in dense.iter().enumerate() {
+                if c > 0 {
+                    h.insert(i as i32 - (1 << 15), c);
+                }
+            }
+            h
+        };
+        let (blocks, beats) =
+            streams.first().map_or((1, params.beats(w.rows, w.cols)), |s| (s.blocks.len(), s.beats()));
+        Partial {
+            rows: w.rows,
+            cols: w.cols,
+            blocks,
+            weights: w.len() as u64,
+            nonzeros: w.nonzeros() as u64,
+            delta_nonzeros: d.nonzeros() as u64,
+            beats: beats as u64,
+            formats: streams.iter().map(|s| (s.format, s.sizes(), s.total_bits(), s.bus_words() as u64)).collect(),
+            counts: histogram(&w.data),
+            delta_counts: histogram(&d.data),
+        }
+    }
+
+    /// Adds the next row block of the same layer.
+    pub fn add(&mut self, other: Partial) {
+        if self.formats.is_empty() && self.weights == 0 && self.blocks == 0 {
+            *self = other;
+            return;
+        }
+        self.rows += other.rows;
+        self.blocks += other.blocks;
+        self.weights += other.weights;
+        self.nonzeros += other.nonzeros;
+        self.delta_nonzeros += other.delta_nonzeros;
+        self.beats += other.beats;
+        for (mine, theirs) in self.formats.iter_mut().zip(other.formats) {
+            mine.1.payload_bits += theirs.1.payload_bits;
+            mine.1.metadata_bits += theirs.1.metadata_bits;
+            mine.1.padding_bits += theirs.1.padding_bits;
+            mine.2 += theirs.2;
+            mine.3 += theirs.3;
+        }
+        for (v, c) in other.counts {
+            *self.counts.entry(v).or_insert(0) += c;
+        }
+        for (v, c) in other.delta_counts {
+            *self.delta_counts.entry(v).or_insert(0) += c;
+        }
+    }
+
+    /// The layer's line.
+    pub fn finish(self, name: &str, shape: &[usize]) -> LayerStats {
+        let formats = self
+            .formats
+            .iter()
+            .map(|&(format, sizes, total_bits, bus_words)| FormatStats {
+                format,
                 payload_bits: sizes.payload_bits,
                 metadata_bits: sizes.metadata_bits,
                 padding_bits: sizes.padding_bits,
-                total_bits: sizes.total_bits(),
-                bus_words: s.bus_words() as u64,
+                total_bits,
+                bus_words,
                 ratio_vs_dense: 0.0,
                 saved_pct: 0.0,
                 rtl: None,
-            }
-        })
-        .collect();
-    let (blocks, beats) = streams.first().map_or((1, params.beats(w.rows, w.cols)), |s| (s.blocks.len(), s.beats()));
-    let mut stats = LayerStats {
-        name: layer.name.clone(),
-        shape: layer.shape.clone(),
-        rows: w.rows,
-        cols: w.cols,
-        blocks,
-        weights,
-        nonzeros,
-        density: ratio(nonzeros as f64, weights as f64),
-        delta_nonzeros,
-        delta_density: ratio(delta_nonzeros as f64, weights as f64),
-        entropy_bits: entropy::order0_bits(&w.data),
-        delta_entropy_bits: entropy::order0_bits(&d.data),
-        beats: beats as u64,
-        formats,
-    };
-    fill_ratios(&mut stats);
-    stats
+            })
+            .collect();
+        let mut stats = LayerStats {
+            name: name.to_string(),
+            shape: shape.to_vec(),
+            rows: self.rows,
+            cols: self.cols,
+            blocks: self.blocks,
+            weights: self.weights,
+            nonzeros: self.nonzeros,
+            density: ratio(self.nonzeros as f64, self.weights as f64),
+            delta_nonzeros: self.delta_nonzeros,
+            delta_density: ratio(self.delta_nonzeros as f64, self.weights as f64),
+            entropy_bits: entropy::order0_bits_of_counts(self.counts.into_values().collect()),
+            delta_entropy_bits: entropy::order0_bits_of_counts(self.delta_counts.into_values().collect()),
+            beats: self.beats,
+            formats,
+        };
+        fill_ratios(&mut stats);
+        stats
+    }
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -236,13 +318,19 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
+/// Bandwidth saved against dense, in percent of dense's bus words: the one definition every
+/// report, co-simulation and sweep line uses (0 when dense has no words).
+pub fn saved_pct(words: u64, dense_words: u64) -> f64 {
+    100.0 * (1.0 - ratio(words as f64, dense_words as f64))
+}
+
 /// Fills ratio and saved % of every format from its bits against the dense entry.
 fn fill_ratios(stats: &mut LayerStats) {
     let dense = stats.formats.iter().find(|f| f.format == Format::Dense).map(|f| (f.total_bits, f.bus_words));
     if let Some((dense_bits, dense_words)) = dense {
         for f in &mut stats.formats {
             f.ratio_vs_dense = ratio(dense_bits as f64, f.total_bits as f64);
-            f.saved_pct = 100.0 * (1.0 - ratio(f.bus_words as f64, dense_words as f64));
+            f.saved_pct = saved_pct(f.bus_words, dense_words);
         }
     }
 }
@@ -304,11 +392,11 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
             }
         }
     }
-    let dense_words = t.formats[0].rtl.map(|m| m.words);
+    let dense_words = t.formats.iter().find(|f| f.format == Format::Dense).and_then(|f| f.rtl).map(|m| m.words);
     for f in &mut t.formats {
         if let Some(m) = f.rtl.as_mut() {
             m.efficiency = ratio(m.words.max(t.beats) as f64, m.cycles as f64);
-            m.saved_pct = dense_words.map_or(0.0, |d| 100.0 * (1.0 - ratio(m.words as f64, d as f64)));
+            m.saved_pct = dense_words.map_or(0.0, |d| saved_pct(m.words, d));
         }
     }
     t.density = ratio(t.nonzeros as f64, t.weights as f64);
@@ -341,20 +429,52 @@ pub fn build(
         }
         stats.push(s);
     }
+    Ok(assemble(
+        ModelFacts {
+            name: &model.name,
+            source: &model.source,
+            provenance: model.provenance,
+            parameters: model.parameter_count(),
+            remainder: model.remainder(),
+        },
+        prepare,
+        params,
+        max_rows,
+        stats,
+    ))
+}
+
+/// What the report says of the model itself.
+pub(crate) struct ModelFacts<'a> {
+    pub name: &'a str,
+    pub source: &'a str,
+    pub provenance: crate::model::Provenance,
+    pub parameters: u64,
+    pub remainder: Remainder,
+}
+
+/// The report from its layers' lines.
+pub(crate) fn assemble(
+    model: ModelFacts<'_>,
+    prepare: &PrepareConfig,
+    params: &StreamParams,
+    max_rows: usize,
+    stats: Vec<LayerStats>,
+) -> Report {
     let totals = totals(&stats);
-    Ok(Report {
+    Report {
         tool: format!("weightstream {}", env!("CARGO_PKG_VERSION")),
-        model: model.name.clone(),
-        source: model.source.clone(),
+        model: model.name.to_string(),
+        source: model.source.to_string(),
         provenance: model.provenance.label().to_string(),
-        parameters: model.parameter_count(),
+        parameters: model.parameters,
         prepare: *prepare,
         stream: *params,
         max_rows,
         layers: stats,
         totals,
-        remainder: model.remainder(),
-    })
+        remainder: model.remainder,
+    }
 }
 
 /// A report could not be built: a layer failed, or a stream could not be written.
@@ -366,6 +486,10 @@ pub enum BuildError {
     Io(io::Error),
     #[error("{0}")]
     Rtl(String),
+    #[error(transparent)]
+    Load(#[from] crate::model::LoadError),
+    #[error(transparent)]
+    Prepare(crate::quant::QuantError),
 }
 
 /// Formats a bit count as kbit with one decimal, for tables.
