@@ -3,7 +3,8 @@
 //! Data flows one way: [`model`] (load a checkpoint) → [`quant`] (prune, quantize) → [`formats`]
 //! (encode bit-exact streams, decode them back) → [`pe`] (the golden PE array: beats and y = W a)
 //! → [`report`] (sizes per layer and format). [`emit`] writes streams for other tools and the RTL.
-//! [`blocks`] splits a layer taller than the PE array (O > MAX_O) into independent row blocks.
+//! [`blocks`] splits a layer taller than the PE array (O > MAX_O) into independent row blocks;
+//! [`shard`] splits a run into shares for several machines and merges their partial outputs.
 
 pub mod bits;
 pub mod blocks;
@@ -27,6 +28,7 @@ pub mod prepare;
 pub mod quant;
 pub mod report;
 pub mod rtl;
+pub mod shard;
 pub mod study;
 pub mod sweep;
 

@@ -36,6 +36,9 @@ enum Command {
     /// Design-space sweep: comma lists of N, B, R, P, MAX_O, QA, ACC, sparsity and Q; per point
     /// and format the model's bus words, saved %, front-end cost, Pareto front, chart.
     Sweep(cli::sweep::SweepArgs),
+    /// Combines the partial files of a sharded run (`report --shard I/N`) into exactly the
+    /// output of the unsharded run.
+    Merge(cli::merge::MergeArgs),
     /// Decodes every stream of an --emit-streams directory and reports the first malformed one.
     Check {
         /// The directory or its manifest.json.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Layers(args) => cli::check::run_layers(args),
         Command::Check { path } => cli::check::run_check(path),
         Command::Diff(args) => cli::diff::run_diff(args),
+        Command::Merge(args) => cli::merge::run_merge(args),
         Command::Cost(args) => cli::cost::run_cost(args),
         Command::Study(args) => cli::study::run_study(args),
         Command::Sweep(args) => cli::sweep::run_sweep(args),

@@ -11,7 +11,7 @@ use crate::model::Model;
 use crate::quant::{self, Granularity, PruneCut, PruneMode, QuantError};
 
 /// Pruning and quantization settings.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct PrepareConfig {
     /// Target fraction of weights zeroed by pruning, 0..=1.
     pub sparsity: f64,
@@ -241,7 +241,7 @@ pub fn prepare_rows<S: LayerRows>(
 
 /// An already-quantized layer (see [`crate::model::Layer::integer_bits`]) as it is: no pruning,
 /// no re-quantization, encoded at `bits` if its values fit, scale 1.
-fn pass_through(layer: crate::model::Layer, bits: u32) -> Result<PreparedLayer, QuantError> {
+pub fn pass_through(layer: crate::model::Layer, bits: u32) -> Result<PreparedLayer, QuantError> {
     let needed = layer.integer_bits.unwrap_or(32);
     if needed > bits {
         return Err(QuantError::IntegerLayerTooWide { layer: layer.name, needed, bits });

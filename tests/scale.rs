@@ -208,3 +208,45 @@ fn reads_stay_inside_a_tensor() {
     assert!(t.read(10, 3).is_err());
     assert!(t.read(usize::MAX, 2).is_err());
 }
+
+#[test]
+fn merged_shards_equal_the_unsharded_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tied.safetensors");
+    tied_checkpoint(&path, 37, 23);
+    let lazy = LazyModel::open(&ModelSpec::Path(path)).unwrap();
+    let params = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8 };
+    for prune in [PruneMode::PerLayer, PruneMode::Global] {
+        let cfg = PrepareConfig { sparsity: 0.2, prune, bits: 4, granularity: Granularity::PerLayer };
+        let whole = report::lazy::build(&lazy, &cfg, &params, 5, |_| {}, &|_| {}).unwrap();
+        for count in [1, 3, 7, 20] {
+            let mut files = Vec::new();
+            for index in (0..count).rev() {
+                let shard = weightstream::shard::Shard { index, count };
+                let part = report::lazy::build_shard(&lazy, &cfg, &params, 5, shard, |_| {}, &|_| {}).unwrap();
+                let file = dir.path().join(format!("part-{count}-{index}.json"));
+                std::fs::write(&file, serde_json::to_vec(&part).unwrap()).unwrap();
+                files.push(file);
+            }
+            let merged = report::lazy::merge(&files).unwrap();
+            assert_eq!(json(&whole), json(&merged), "{prune:?}, {count} shards");
+            // A missing shard, or one of another run, is refused.
+            if count > 1 {
+                let e = report::lazy::merge(&files[1..]).unwrap_err().to_string();
+                assert!(e.contains("shards missing"), "{e}");
+            }
+        }
+    }
+    let other = PrepareConfig { sparsity: 0.3, bits: 4, ..PrepareConfig::default() };
+    let a = report::lazy::build_shard(&lazy, &other, &params, 5, "0/2".parse().unwrap(), |_| {}, &|_| {}).unwrap();
+    let cfg = PrepareConfig { sparsity: 0.2, ..other };
+    let b = report::lazy::build_shard(&lazy, &cfg, &params, 5, "1/2".parse().unwrap(), |_| {}, &|_| {}).unwrap();
+    let (fa, fb) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    std::fs::write(&fa, serde_json::to_vec(&a).unwrap()).unwrap();
+    std::fs::write(&fb, serde_json::to_vec(&b).unwrap()).unwrap();
+    let e = report::lazy::merge(&[fa, fb]).unwrap_err().to_string();
+    assert!(e.contains("another run") && e.contains("settings"), "{e}");
+    for bad in ["2/2", "1", "a/b", "0/0"] {
+        assert!(bad.parse::<weightstream::shard::Shard>().is_err(), "{bad}");
+    }
+}

@@ -154,6 +154,7 @@ pub mod check;
 pub mod cosim;
 pub mod cost;
 pub mod diff;
+pub mod merge;
 pub mod report;
 pub mod study;
 pub mod sweep;

@@ -75,9 +75,14 @@ pub struct ReportArgs {
     #[cfg(feature = "rtl")]
     #[arg(long)]
     rtl: bool,
+    /// Do only shard I of N of the work (row blocks j with j mod N = I; `slurm`: the job array
+    /// task's share) and write a partial file to --json; `weightstream merge` combines the N
+    /// partials into exactly the unsharded report.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<weightstream::shard::Shard>,
 }
 
-fn write_file(path: &Path, reporter: &dyn Reporter, report: &report::Report) -> Result<()> {
+pub(crate) fn write_file(path: &Path, reporter: &dyn Reporter, report: &report::Report) -> Result<()> {
     Ok(outputs::write_atomic(path, |w| reporter.write(report, w))?)
 }
 
@@ -117,6 +122,9 @@ pub fn progress(len: usize, quiet: bool, what: &str) -> ProgressBar {
 }
 
 pub fn run_report(args: &ReportArgs) -> Result<()> {
+    if let Some(shard) = args.shard {
+        return run_report_shard(args, shard);
+    }
     let energy_params = EnergyParams {
         dram_pj_per_bit: args.dram_pj_per_bit,
         sram_pj_per_bit: args.sram_pj_per_bit,
@@ -204,6 +212,64 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
                 dir.join("index.html").display()
             );
         }
+    }
+    Ok(())
+}
+
+/// `report --shard I/N`: this shard's partial, written to --json.
+fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Result<()> {
+    #[cfg(feature = "rtl")]
+    let rtl = args.rtl;
+    #[cfg(not(feature = "rtl"))]
+    let rtl = false;
+    let Some(json) = &args.json else {
+        anyhow::bail!("--shard {shard}: name the partial file with --json (merge writes the other outputs)");
+    };
+    let whole_only = [
+        ("--csv", args.csv.is_some()),
+        ("--markdown", args.markdown.is_some()),
+        ("--out", args.out.is_some()),
+        ("--emit-streams", args.emit_streams.is_some()),
+        ("--export-quantized", args.export_quantized.is_some()),
+        ("--rtl", rtl),
+    ];
+    if let Some((flag, _)) = whole_only.iter().find(|(_, on)| *on) {
+        anyhow::bail!("--shard {shard}: {flag} needs the whole run; give it to `weightstream merge` instead");
+    }
+    let model_file = model_path(&args.model.model);
+    let mut paths = outputs::Paths::default();
+    if let Some(m) = &model_file {
+        paths = paths.input("--model", m);
+    }
+    paths.file("--json", Some(json.as_path())).check()?;
+    let design = args.design.point(args.prepare.bits)?;
+    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    let params = design.stream();
+    params.validate()?;
+    let model = super::open(&args.model)?;
+    let bar = std::sync::Mutex::new(ProgressBar::hidden());
+    let what = format!("report shard {shard}");
+    let part = report::lazy::build_shard(
+        &model,
+        &cfg,
+        &params,
+        design.max_rows,
+        shard,
+        |blocks| *bar.lock().unwrap_or_else(|e| e.into_inner()) = progress(blocks, args.quiet, &what),
+        &|name: &str| {
+            let bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+            bar.set_message(name.to_string());
+            bar.inc(1);
+        },
+    );
+    bar.lock().unwrap_or_else(|e| e.into_inner()).finish_and_clear();
+    let part = part?;
+    outputs::write_atomic(json, |w| {
+        serde_json::to_writer(&mut *w, &part).map_err(io::Error::other)?;
+        writeln!(w)
+    })?;
+    if !args.quiet {
+        eprintln!("shard {shard}: {} row blocks -> {}", part.items.len(), json.display());
     }
     Ok(())
 }

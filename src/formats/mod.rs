@@ -17,7 +17,7 @@ use crate::bits::{BitReader, Bits, OutOfBits, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
 /// A weight stream format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Format {
     /// Every element as Q bits: the baseline.
@@ -103,7 +103,7 @@ impl FromStr for Format {
 }
 
 /// Stream parameters shared by encoder, decoder and RTL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StreamParams {
     /// N: lanes of the PE array, weights per beat.
     pub lanes: usize,

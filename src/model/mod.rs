@@ -55,7 +55,7 @@ impl ModelSpec {
 }
 
 /// Whether a model's weights are trained, which matters for what its numbers mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Provenance {
     /// Trained weights (the default MobileNetV2).
@@ -113,7 +113,7 @@ pub struct Layer {
 }
 
 /// The tensors that are not compressed (biases, batch-norm), sent dense.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Remainder {
     /// How many tensors.
     pub tensors: usize,

@@ -192,8 +192,8 @@ pub fn layer_stats(layer: &PreparedLayer, streams: &[BlockedStream], params: &St
 }
 
 /// What a layer, or one row block of it, adds to the layer's line: sums, and the value histograms
-/// the entropy bounds come from. Partials of a layer's blocks add up to the layer's.
-#[derive(Debug, Clone, Default)]
+/// the entropy bounds come from. Partials of a layer's blocks add up to the layer's (in any order).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
 pub struct Partial {
     rows: usize,
     cols: usize,
@@ -202,10 +202,21 @@ pub struct Partial {
     nonzeros: u64,
     delta_nonzeros: u64,
     beats: u64,
-    /// Per format, in stream order: sizes, bits on the wire, bus words.
-    formats: Vec<(Format, crate::bits::SizeBreakdown, u64, u64)>,
+    /// Per format, in stream order.
+    formats: Vec<FormatSums>,
     counts: BTreeMap<i32, u64>,
     delta_counts: BTreeMap<i32, u64>,
+}
+
+/// One format's sums in a [`Partial`].
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
+struct FormatSums {
+    format: Format,
+    payload_bits: u64,
+    metadata_bits: u64,
+    padding_bits: u64,
+    total_bits: u64,
+    bus_words: u64,
 }
 
 impl Partial {
@@ -239,7 +250,20 @@ impl Partial {
             nonzeros: w.nonzeros() as u64,
             delta_nonzeros: d.nonzeros() as u64,
             beats: beats as u64,
-            formats: streams.iter().map(|s| (s.format, s.sizes(), s.total_bits(), s.bus_words() as u64)).collect(),
+            formats: streams
+                .iter()
+                .map(|s| {
+                    let sizes = s.sizes();
+                    FormatSums {
+                        format: s.format,
+                        payload_bits: sizes.payload_bits,
+                        metadata_bits: sizes.metadata_bits,
+                        padding_bits: sizes.padding_bits,
+                        total_bits: s.total_bits(),
+                        bus_words: s.bus_words() as u64,
+                    }
+                })
+                .collect(),
             counts: histogram(&w.data),
             delta_counts: histogram(&d.data),
         }
@@ -258,11 +282,11 @@ impl Partial {
         self.delta_nonzeros += other.delta_nonzeros;
         self.beats += other.beats;
         for (mine, theirs) in self.formats.iter_mut().zip(other.formats) {
-            mine.1.payload_bits += theirs.1.payload_bits;
-            mine.1.metadata_bits += theirs.1.metadata_bits;
-            mine.1.padding_bits += theirs.1.padding_bits;
-            mine.2 += theirs.2;
-            mine.3 += theirs.3;
+            mine.payload_bits += theirs.payload_bits;
+            mine.metadata_bits += theirs.metadata_bits;
+            mine.padding_bits += theirs.padding_bits;
+            mine.total_bits += theirs.total_bits;
+            mine.bus_words += theirs.bus_words;
         }
         for (v, c) in other.counts {
             *self.counts.entry(v).or_insert(0) += c;
@@ -277,13 +301,13 @@ impl Partial {
         let formats = self
             .formats
             .iter()
-            .map(|&(format, sizes, total_bits, bus_words)| FormatStats {
-                format,
-                payload_bits: sizes.payload_bits,
-                metadata_bits: sizes.metadata_bits,
-                padding_bits: sizes.padding_bits,
-                total_bits,
-                bus_words,
+            .map(|f| FormatStats {
+                format: f.format,
+                payload_bits: f.payload_bits,
+                metadata_bits: f.metadata_bits,
+                padding_bits: f.padding_bits,
+                total_bits: f.total_bits,
+                bus_words: f.bus_words,
                 ratio_vs_dense: 0.0,
                 saved_pct: 0.0,
                 rtl: None,
