@@ -156,3 +156,36 @@ fn bad_values_give_one_line_errors() {
     }
     assert_eq!(std::fs::read(&model).unwrap(), b"not a model", "the model file is untouched");
 }
+
+#[test]
+fn sharded_sweep_merges_to_the_unsharded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let args = format!("sweep --model {MODEL} --lanes 8,16 --bus-bits 32 --sparsity 0.5,0.9 --bits 4,8 --no-cost");
+    let mut runs = vec![spawn(&format!("{args} --json {d}/whole.json --csv {d}/whole.csv"))];
+    for i in 0..3 {
+        runs.push(spawn(&format!("{args} --shard {i}/3 --json {d}/part{i}.json")));
+    }
+    for (i, r) in runs.into_iter().enumerate() {
+        wait_ok(r, &format!("run {i}"));
+    }
+    wait_ok(
+        spawn(&format!(
+            "merge {d}/part2.json {d}/part0.json {d}/part1.json --json {d}/merged.json --csv {d}/merged.csv"
+        )),
+        "merge",
+    );
+    for f in ["json", "csv"] {
+        let whole = std::fs::read(format!("{d}/whole.{f}")).unwrap();
+        assert_eq!(whole, std::fs::read(format!("{d}/merged.{f}")).unwrap(), "{f}");
+        assert!(whole.len() > 1000);
+    }
+    // Two shards of three do not make a sweep.
+    let out = cli().args(["merge", &format!("{d}/part0.json"), &format!("{d}/part1.json")]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("shards missing: 2/3"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

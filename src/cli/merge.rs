@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 
 use weightstream::outputs;
@@ -24,9 +24,24 @@ pub struct MergeArgs {
     /// Write the merged report as Markdown.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// A merged sweep: write sweep.csv, sweep.json, sweep.txt and the chart here.
+    #[arg(long)]
+    out: Option<PathBuf>,
     /// Print nothing to the terminal (files are still written).
     #[arg(long)]
     quiet: bool,
+}
+
+/// The command a partial file was written by.
+fn command_of(path: &std::path::Path) -> Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        command: String,
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let head: Head = serde_json::from_reader(io::BufReader::new(file))
+        .with_context(|| format!("{}: not a weightstream partial file", path.display()))?;
+    Ok(head.command)
 }
 
 pub fn run_merge(args: &MergeArgs) -> Result<()> {
@@ -38,7 +53,23 @@ pub fn run_merge(args: &MergeArgs) -> Result<()> {
         .file("--json", args.json.as_deref())
         .file("--csv", args.csv.as_deref())
         .file("--markdown", args.markdown.as_deref())
+        .dir("--out", args.out.as_deref())
         .check()?;
+    let command = command_of(&args.partials[0])?;
+    if command == super::sweep::COMMAND {
+        let to = super::sweep::SweepOutputs {
+            csv: args.csv.as_deref(),
+            json: args.json.as_deref(),
+            out: args.out.as_deref(),
+        };
+        if args.markdown.is_some() {
+            anyhow::bail!("--markdown: a sweep has no Markdown output");
+        }
+        return super::sweep::merge_sweep(&args.partials, &to);
+    }
+    if args.out.is_some() {
+        anyhow::bail!("--out: a merged report writes --json, --csv and --markdown (the bundle needs `report --out`)");
+    }
     let merged = report::lazy::merge(&args.partials)?;
     if !args.quiet {
         TableReporter.write(&merged, &mut io::stdout().lock())?;

@@ -78,6 +78,35 @@ pub struct SweepArgs {
     /// Write sweep.csv, sweep.json, sweep.txt and the chart (sweep.png, sweep.svg) here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Do only shard I of N of the settings ((sparsity, Q, point) j with j mod N = I; `slurm`:
+    /// the job array task's share) and write a partial file to --json; `weightstream merge`
+    /// combines the N partials (costs, Pareto front, outputs) into exactly the unsharded sweep.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<weightstream::shard::Shard>,
+}
+
+/// What every shard of one sweep agrees on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepRun {
+    model: String,
+    source: String,
+    provenance: String,
+    spec: SweepSpec,
+    rtl: bool,
+    no_cost: bool,
+    cost_cache_only: bool,
+    no_fpga: bool,
+    jobs: usize,
+}
+
+/// The command name partial sweep files carry.
+pub const COMMAND: &str = "sweep";
+
+/// Where a finished sweep goes.
+pub struct SweepOutputs<'a> {
+    pub csv: Option<&'a Path>,
+    pub json: Option<&'a Path>,
+    pub out: Option<&'a Path>,
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -163,6 +192,105 @@ fn measure_rtl(
     bail!("--rtl needs the rtl feature")
 }
 
+/// Costs, Pareto front, table and files of a measured sweep (or of a merged sharded one).
+pub fn finish_sweep(
+    run: &SweepRun,
+    points: &[weightstream::rtl::DesignPoint],
+    rows: &mut [sweep::SweepRow],
+    to: &SweepOutputs<'_>,
+) -> Result<()> {
+    if !run.no_cost {
+        let t1 = Instant::now();
+        let opts = CostOptions { fpga: !run.no_fpga, jobs: run.jobs.max(1), ..Default::default() };
+        let (cached, synthesized) =
+            sweep::attach_costs(rows, points, &opts, run.cost_cache_only, &|line: &str| eprintln!("{line}"))?;
+        eprintln!(
+            "sweep: front-end costs: {cached} cached, {synthesized} synthesized in {:.1} s",
+            t1.elapsed().as_secs_f64()
+        );
+        sweep::mark_pareto(rows);
+    }
+    let table = sweep::table(rows);
+    let pareto = sweep::pareto_text(rows);
+    print!("{table}");
+    if !pareto.is_empty() {
+        println!();
+        print!("{pareto}");
+    }
+    let csv = sweep::csv(rows);
+    let json = serde_json::to_string_pretty(&SweepJson::of(&run.model, &run.source, &run.provenance, &run.spec, rows))?;
+    let write = |p: &Path, text: &str| fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()));
+    if let Some(p) = to.csv {
+        write(p, &csv)?;
+    }
+    if let Some(p) = to.json {
+        write(p, &json)?;
+    }
+    if let Some(d) = to.out {
+        fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
+        write(&d.join("sweep.csv"), &csv)?;
+        write(&d.join("sweep.json"), &json)?;
+        write(&d.join("sweep.txt"), &format!("{table}\n{pareto}"))?;
+        if rows.iter().any(|r| r.cost.is_some()) {
+            let files = sweep::chart::write_chart(rows, &run.model, d)?;
+            eprintln!("sweep: chart {} and {}", files.png.display(), files.svg.display());
+        }
+        eprintln!("sweep: wrote {}", d.display());
+    }
+    Ok(())
+}
+
+/// `sweep --shard I/N`: this shard's settings measured, written as a partial file to --json.
+fn run_sweep_shard(
+    args: &SweepArgs,
+    model: &weightstream::model::Model,
+    spec: &SweepSpec,
+    points: &[weightstream::rtl::DesignPoint],
+    shard: weightstream::shard::Shard,
+) -> Result<()> {
+    let Some(json) = &args.json else {
+        bail!("--shard {shard}: name the partial file with --json (merge writes the other outputs)");
+    };
+    if args.csv.is_some() || args.out.is_some() {
+        bail!("--shard {shard}: --csv and --out need the whole sweep; give them to `weightstream merge` instead");
+    }
+    if args.rtl() {
+        bail!("--shard {shard}: --rtl is not sharded yet; run the co-simulated sweep whole");
+    }
+    let mut progress = |line: &str| eprintln!("{line}");
+    let items = sweep::measure_shard(model, spec, points, None, &mut progress, shard)?;
+    let run = SweepRun {
+        model: model.name.clone(),
+        source: model.source.clone(),
+        provenance: model.provenance.label().to_string(),
+        spec: spec.clone(),
+        rtl: false,
+        no_cost: args.no_cost,
+        cost_cache_only: args.cost_cache_only,
+        no_fpga: args.no_fpga,
+        jobs: args.jobs,
+    };
+    let part = weightstream::shard::Partial::new(COMMAND, shard, run, items);
+    weightstream::outputs::write_atomic(json, |w| {
+        serde_json::to_writer(&mut *w, &part).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    eprintln!("sweep shard {shard}: {} settings -> {}", part.items.len(), json.display());
+    Ok(())
+}
+
+/// Merges the partial files of one sharded sweep and finishes it like the unsharded run.
+pub fn merge_sweep(partials: &[PathBuf], to: &SweepOutputs<'_>) -> Result<()> {
+    let (run, items): (SweepRun, Vec<(usize, Vec<sweep::SweepRow>)>) = weightstream::shard::merge(COMMAND, partials)?;
+    let points = run.spec.points()?;
+    let settings: usize = run.spec.sparsity_values().len() * points.len();
+    if items.len() != settings {
+        bail!("merged sweep has {} of its {settings} settings", items.len());
+    }
+    let mut rows: Vec<sweep::SweepRow> = items.into_iter().flat_map(|(_, rows)| rows).collect();
+    finish_sweep(&run, &points, &mut rows, to)
+}
+
 pub fn run_sweep(args: &SweepArgs) -> Result<()> {
     let t0 = Instant::now();
     let spec = args.spec()?;
@@ -200,6 +328,9 @@ pub fn run_sweep(args: &SweepArgs) -> Result<()> {
         .dir("--out", args.out.as_deref())
         .check()?;
     let model = load(&args.model)?;
+    if let Some(shard) = args.shard {
+        return run_sweep_shard(args, &model, &spec, &points, shard);
+    }
     let settings = spec.sparsity_values().len() * points.len();
     eprintln!(
         "sweep: {} ({}): {} design points x {} sparsities = {} points, {} formats each",
@@ -217,44 +348,19 @@ pub fn run_sweep(args: &SweepArgs) -> Result<()> {
         sweep::measure(&model, &spec, &points, None, &mut progress)?
     };
     let t_measure = t0.elapsed().as_secs_f64();
-    if !args.no_cost {
-        let t1 = Instant::now();
-        let opts = CostOptions { fpga: !args.no_fpga, jobs: args.jobs.max(1), ..Default::default() };
-        let (cached, synthesized) =
-            sweep::attach_costs(&mut rows, &points, &opts, args.cost_cache_only, &|line: &str| eprintln!("{line}"))?;
-        eprintln!(
-            "sweep: front-end costs: {cached} cached, {synthesized} synthesized in {:.1} s",
-            t1.elapsed().as_secs_f64()
-        );
-        sweep::mark_pareto(&mut rows);
-    }
-    let table = sweep::table(&rows);
-    let pareto = sweep::pareto_text(&rows);
-    print!("{table}");
-    if !pareto.is_empty() {
-        println!();
-        print!("{pareto}");
-    }
-    let csv = sweep::csv(&rows);
-    let json = serde_json::to_string_pretty(&SweepJson::new(&model, &spec, &rows))?;
-    let write = |p: &Path, text: &str| fs::write(p, text).with_context(|| format!("{}: cannot write", p.display()));
-    if let Some(p) = &args.csv {
-        write(p, &csv)?;
-    }
-    if let Some(p) = &args.json {
-        write(p, &json)?;
-    }
-    if let Some(d) = &args.out {
-        fs::create_dir_all(d).with_context(|| format!("{}: cannot create", d.display()))?;
-        write(&d.join("sweep.csv"), &csv)?;
-        write(&d.join("sweep.json"), &json)?;
-        write(&d.join("sweep.txt"), &format!("{table}\n{pareto}"))?;
-        if rows.iter().any(|r| r.cost.is_some()) {
-            let files = sweep::chart::write_chart(&rows, &model.name, d)?;
-            eprintln!("sweep: chart {} and {}", files.png.display(), files.svg.display());
-        }
-        eprintln!("sweep: wrote {}", d.display());
-    }
+    let run = SweepRun {
+        model: model.name.clone(),
+        source: model.source.clone(),
+        provenance: model.provenance.label().to_string(),
+        spec: spec.clone(),
+        rtl: args.rtl(),
+        no_cost: args.no_cost,
+        cost_cache_only: args.cost_cache_only,
+        no_fpga: args.no_fpga,
+        jobs: args.jobs,
+    };
+    let outputs = SweepOutputs { csv: args.csv.as_deref(), json: args.json.as_deref(), out: args.out.as_deref() };
+    finish_sweep(&run, &points, &mut rows, &outputs)?;
     let mismatches: u64 = rows.iter().filter_map(|r| r.rtl_mismatches).sum();
     eprintln!(
         "sweep: done in {:.1} s (bandwidth{} {:.1} s)",

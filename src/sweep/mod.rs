@@ -18,6 +18,7 @@ use crate::prepare::{self, PrepareConfig};
 use crate::quant::{Granularity, PruneMode, QuantError};
 use crate::report::{self, BuildError, RtlMeasure};
 use crate::rtl::{DesignPoint, DesignPointError};
+use crate::shard::Shard;
 
 /// Why a sweep could not run.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +66,7 @@ pub fn parse_list<T: std::str::FromStr>(
 }
 
 /// What to sweep: every list is one axis of the cross product.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SweepSpec {
     /// N values.
     pub lanes: Vec<usize>,
@@ -186,7 +187,7 @@ impl SweepSpec {
 }
 
 /// The decoder front end's cost at a point (None fields: not synthesized or not placed).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct FrontEndCost {
     /// yosys generic cells.
     pub cells: u64,
@@ -199,7 +200,7 @@ pub struct FrontEndCost {
 }
 
 /// One row of a sweep: a design point at a sparsity, one format, over the whole model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SweepRow {
     /// Model name.
     pub model: String,
@@ -255,16 +256,45 @@ pub fn measure(
     model: &Model,
     spec: &SweepSpec,
     points: &[DesignPoint],
-    mut rtl: Option<RtlHook<'_>>,
+    rtl: Option<RtlHook<'_>>,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<SweepRow>, SweepError> {
-    let mut rows = Vec::new();
+    Ok(measure_shard(model, spec, points, rtl, progress, Shard::WHOLE)?
+        .into_iter()
+        .flat_map(|(_, rows)| rows)
+        .collect())
+}
+
+/// [`measure`] of one shard's share: the (sparsity, Q, point) settings j, in [`measure`]'s order,
+/// with j mod N = I; each with its j and its rows (one per format).
+pub fn measure_shard(
+    model: &Model,
+    spec: &SweepSpec,
+    points: &[DesignPoint],
+    mut rtl: Option<RtlHook<'_>>,
+    progress: &mut dyn FnMut(&str),
+    shard: Shard,
+) -> Result<Vec<(usize, Vec<SweepRow>)>, SweepError> {
+    let mut items = Vec::new();
+    let mut j = 0;
     for &sparsity in &spec.sparsity_values() {
         for &q in &dedup(&spec.bits) {
+            let mine: Vec<(usize, &DesignPoint)> = points
+                .iter()
+                .filter(|p| p.weight_bits == q)
+                .enumerate()
+                .map(|(i, p)| (j + i, p))
+                .filter(|(k, _)| shard.owns(*k))
+                .collect();
+            j += points.iter().filter(|p| p.weight_bits == q).count();
+            if mine.is_empty() {
+                continue;
+            }
             let cfg = PrepareConfig { sparsity, prune: spec.prune, bits: q, granularity: spec.granularity };
             let layers =
                 prepare::prepare(model, &cfg).map_err(|source| SweepError::Prepare { sparsity, bits: q, source })?;
-            for point in points.iter().filter(|p| p.weight_bits == q) {
+            for (k, point) in mine {
+                let mut rows = Vec::new();
                 let t0 = std::time::Instant::now();
                 let rep = report::build(model, &layers, &cfg, &point.stream(), point.max_rows, |layer, _| match rtl {
                     Some(ref mut f) => f(point, layer),
@@ -308,10 +338,11 @@ pub fn measure(
                     rep.layers.len(),
                     t0.elapsed().as_secs_f64()
                 ));
+                items.push((k, rows));
             }
         }
     }
-    Ok(rows)
+    Ok(items)
 }
 
 /// The front-end cost requests of the points, one per format and distinct synthesized
@@ -579,11 +610,16 @@ pub struct SweepJson<'a> {
 impl<'a> SweepJson<'a> {
     /// The JSON document of a sweep of `model`.
     pub fn new(model: &'a Model, spec: &SweepSpec, rows: &'a [SweepRow]) -> Self {
+        SweepJson::of(&model.name, &model.source, model.provenance.label(), spec, rows)
+    }
+
+    /// The JSON document of a sweep of the model named so (a merged sharded sweep's).
+    pub fn of(model: &'a str, source: &'a str, provenance: &'a str, spec: &SweepSpec, rows: &'a [SweepRow]) -> Self {
         SweepJson {
             tool: format!("weightstream {}", env!("CARGO_PKG_VERSION")),
-            model: &model.name,
-            source: &model.source,
-            provenance: model.provenance.label(),
+            model,
+            source,
+            provenance,
             prune: spec.prune,
             granularity: spec.granularity,
             rows,
