@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::matrix::QuantMatrix;
 
 /// How the pruning threshold is chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PruneMode {
     /// Every layer loses exactly floor(s * len) weights.
@@ -16,7 +16,7 @@ pub enum PruneMode {
 }
 
 /// Where the quantization scale is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Granularity {
     /// One scale per layer: max|w| / (2^(Q-1) - 1).

@@ -4,9 +4,9 @@
 use anyhow::Result;
 use clap::Args;
 
+use choices::{GranularityArg, PruneArg};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::PrepareConfig;
-use weightstream::quant::{Granularity, PruneMode};
 use weightstream::rtl::DesignPoint;
 
 #[derive(Args)]
@@ -22,14 +22,14 @@ pub struct PrepareArgs {
     #[arg(long, default_value_t = 0.7)]
     pub sparsity: f64,
     /// Prune each layer to the sparsity, or one global threshold.
-    #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
-    pub prune: PruneMode,
+    #[arg(long, value_enum, default_value_t = PruneArg::PerLayer)]
+    pub prune: PruneArg,
     /// Q: weight bits, 2..16 [default: 8, or the --rtl-config set's Q].
     #[arg(long)]
     pub bits: Option<u32>,
     /// Quantization scale per layer or per output channel.
-    #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
-    pub granularity: Granularity,
+    #[arg(long, value_enum, default_value_t = GranularityArg::PerLayer)]
+    pub granularity: GranularityArg,
 }
 
 /// The design point: stream parameters and PE array. Each flag overrides the `--rtl-config` set
@@ -67,9 +67,9 @@ impl PrepareArgs {
     pub fn config_with_bits(&self, default_bits: u32) -> PrepareConfig {
         PrepareConfig {
             sparsity: self.sparsity,
-            prune: self.prune,
+            prune: self.prune.into(),
             bits: self.bits.unwrap_or(default_bits),
-            granularity: self.granularity,
+            granularity: self.granularity.into(),
         }
     }
 }
@@ -150,6 +150,7 @@ pub fn open(args: &ModelArgs) -> Result<weightstream::model::LazyModel> {
 }
 
 pub mod check;
+pub mod choices;
 #[cfg(feature = "rtl")]
 pub mod cosim;
 pub mod cost;

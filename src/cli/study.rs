@@ -9,13 +9,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use super::choices::{GranularityArg, PruneArg, QuantizerArg};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::outputs;
-use weightstream::quant::{Granularity, PruneMode};
 use weightstream::study::external::ExternalCodec;
 use weightstream::study::pipeline::Pipeline;
 use weightstream::study::stages::STAGE_NAMES;
-use weightstream::study::{self, report, Quantizer, StudyConfig, StudyResult};
+use weightstream::study::{self, report, StudyConfig, StudyResult};
 
 #[derive(Args)]
 pub struct StudyArgs {
@@ -30,14 +30,14 @@ pub struct StudyArgs {
     #[arg(long, value_delimiter = ',', default_value = "8,4")]
     bits: Vec<u32>,
     /// Linear quantization or k-means weight sharing (codebook counted).
-    #[arg(long, value_enum, default_value_t = Quantizer::Linear)]
-    quantizer: Quantizer,
+    #[arg(long, value_enum, default_value_t = QuantizerArg::Linear)]
+    quantizer: QuantizerArg,
     /// Prune each layer to the sparsity, or one global threshold.
-    #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
-    prune: PruneMode,
+    #[arg(long, value_enum, default_value_t = PruneArg::PerLayer)]
+    prune: PruneArg,
     /// Linear quantization scale per layer or per output channel.
-    #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
-    granularity: Granularity,
+    #[arg(long, value_enum, default_value_t = GranularityArg::PerLayer)]
+    granularity: GranularityArg,
     /// Pipelines, comma-separated, stages joined by | (e.g. "delta-k|bitmap|huffman"); the word
     /// `default` stands for the six algorithms, their 36 pairs and the delta variants.
     #[arg(long, value_delimiter = ',', default_value = "default")]
@@ -158,9 +158,9 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
     let cfg = StudyConfig {
         sparsities: args.sparsity.clone(),
         bits: args.bits.clone(),
-        quantizer: args.quantizer,
-        prune: args.prune,
-        granularity: args.granularity,
+        quantizer: args.quantizer.into(),
+        prune: args.prune.into(),
+        granularity: args.granularity.into(),
         pipelines,
         threads,
         max_layers: args.max_layers,

@@ -9,9 +9,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
+use super::choices::{GranularityArg, PruneArg};
 use super::{load, ModelArgs};
 use weightstream::cost::CostOptions;
-use weightstream::quant::{Granularity, PruneMode};
 use weightstream::sweep::{self, parse_list, SweepJson, SweepSpec};
 
 #[derive(Args)]
@@ -46,11 +46,11 @@ pub struct SweepArgs {
     #[arg(long, default_value = "8")]
     bits: Vec<String>,
     /// Prune each layer to the sparsity, or one global threshold.
-    #[arg(long, value_enum, default_value_t = PruneMode::PerLayer)]
-    prune: PruneMode,
+    #[arg(long, value_enum, default_value_t = PruneArg::PerLayer)]
+    prune: PruneArg,
     /// Quantization scale per layer or per output channel.
-    #[arg(long, value_enum, default_value_t = Granularity::PerLayer)]
-    granularity: Granularity,
+    #[arg(long, value_enum, default_value_t = GranularityArg::PerLayer)]
+    granularity: GranularityArg,
     /// Skip the decoder cost (no synthesis; no chart, no Pareto front).
     #[arg(long)]
     no_cost: bool,
@@ -128,8 +128,8 @@ impl SweepArgs {
             acc_bits: parse_list("acc-bits", "a whole number", &self.acc_bits)?,
             sparsities: parse_list("sparsity", "a number", &self.sparsity)?,
             bits: parse_list("bits", "a whole number", &self.bits)?,
-            prune: self.prune,
-            granularity: self.granularity,
+            prune: self.prune.into(),
+            granularity: self.granularity.into(),
         })
     }
 

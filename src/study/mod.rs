@@ -91,7 +91,7 @@ pub fn default_pipelines() -> Vec<String> {
 }
 
 /// How float weights become integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Quantizer {
     /// Symmetric linear (uniform) quantization, one fp32 scale per layer (or per row).

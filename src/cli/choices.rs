@@ -1,0 +1,61 @@
+//! The command line's spelling of library choices (pruning mode, scale granularity, quantizer):
+//! clap's value enums live here, beside the parsers, and convert into the library's own types,
+//! which know nothing of the command line.
+
+use clap::ValueEnum;
+use weightstream::quant::{Granularity, PruneMode};
+use weightstream::study::Quantizer;
+
+/// How the pruning threshold is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PruneArg {
+    /// Every layer loses exactly floor(s * len) weights.
+    PerLayer,
+    /// One threshold for the whole model: floor(s * total) weights, smallest first.
+    Global,
+}
+
+impl From<PruneArg> for PruneMode {
+    fn from(a: PruneArg) -> Self {
+        match a {
+            PruneArg::PerLayer => PruneMode::PerLayer,
+            PruneArg::Global => PruneMode::Global,
+        }
+    }
+}
+
+/// Where the quantization scale is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GranularityArg {
+    /// One scale per layer: max|w| / (2^(Q-1) - 1).
+    PerLayer,
+    /// One scale per output channel (row).
+    PerChannel,
+}
+
+impl From<GranularityArg> for Granularity {
+    fn from(a: GranularityArg) -> Self {
+        match a {
+            GranularityArg::PerLayer => Granularity::PerLayer,
+            GranularityArg::PerChannel => Granularity::PerChannel,
+        }
+    }
+}
+
+/// How float weights become integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum QuantizerArg {
+    /// Symmetric linear (uniform) quantization, one fp32 scale per layer (or per row).
+    Linear,
+    /// k-means weight sharing, 2^Q - 1 shared values plus zero, codebook counted.
+    Kmeans,
+}
+
+impl From<QuantizerArg> for Quantizer {
+    fn from(a: QuantizerArg) -> Self {
+        match a {
+            QuantizerArg::Linear => Quantizer::Linear,
+            QuantizerArg::Kmeans => Quantizer::Kmeans,
+        }
+    }
+}
