@@ -210,6 +210,21 @@ pub fn ties_before_row<S: LayerRows>(layer: &S, plan: &LayerPlan, first_row: usi
     Ok(ties)
 }
 
+/// Rows [first_row, first_row + rows) of a planned layer, pruned (floats; for quantizers other
+/// than the linear one), and how many weights pruning zeroed in them.
+pub fn pruned_rows<S: LayerRows>(
+    layer: &S,
+    plan: &LayerPlan,
+    first_row: usize,
+    rows: usize,
+    ties_before: u64,
+) -> Result<(Vec<f32>, usize), S::Error> {
+    let mut values = layer.read(first_row * plan.cols, rows * plan.cols)?.into_owned();
+    let mut seen = plan.ties_before + ties_before;
+    let zeroed = plan.cut.apply(&mut values, &mut seen);
+    Ok((values, zeroed))
+}
+
 /// Prunes and quantizes rows [first_row, first_row + rows) of a planned layer (all of it, or a
 /// row block of a large one) into a layer of its own; `ties_before` is
 /// [`ties_before_row`]`(first_row)`. [`PreparedLayer::pruned`] counts this part's rows.
@@ -221,9 +236,7 @@ pub fn prepare_rows<S: LayerRows>(
     rows: usize,
     ties_before: u64,
 ) -> Result<PreparedLayer, S::Error> {
-    let mut values = layer.read(first_row * plan.cols, rows * plan.cols)?.into_owned();
-    let mut seen = plan.ties_before + ties_before;
-    let zeroed = plan.cut.apply(&mut values, &mut seen);
+    let (values, zeroed) = pruned_rows(layer, plan, first_row, rows, ties_before)?;
     let pruned = match cfg.prune {
         PruneMode::PerLayer => zeroed,
         // Global pruning has always counted the layer's zeros after pruning.

@@ -27,7 +27,8 @@ use serde::Serialize;
 use crate::entropy::order0_bits;
 use crate::matrix::QuantMatrix;
 use crate::model::Model;
-use crate::quant::{self, Granularity, PruneMode, QuantError};
+use crate::prepare::PrepareConfig;
+use crate::quant::{Granularity, PruneMode, QuantError};
 use pipeline::{run_layer, Pipeline};
 
 /// Errors of the study.
@@ -267,42 +268,29 @@ pub struct StudyResult {
     pub settings: Vec<SettingResult>,
 }
 
-/// Prunes and quantizes every layer of `model`; returns (name, matrix) and side bits.
+/// Prunes and quantizes every layer of `model` (the first `max_layers`, which are all global
+/// pruning sees) with the report's own planning ([`crate::prepare`]), then the study's quantizer;
+/// returns (name, matrix) and side bits.
 pub fn prepare(
     model: &Model,
     sparsity: f64,
     bits: u32,
     cfg: &StudyConfig,
 ) -> Result<(Vec<(String, QuantMatrix)>, u64), StudyError> {
-    quant::check_sparsity(sparsity)?;
-    if !(2..=16).contains(&bits) {
-        return Err(QuantError::BadBits(bits).into());
-    }
+    let pcfg = PrepareConfig { sparsity, prune: cfg.prune, bits, granularity: cfg.granularity };
     let layers: Vec<_> = model.layers().take(cfg.max_layers.unwrap_or(usize::MAX)).collect();
-    for l in &layers {
-        quant::check_finite(&l.name, &l.values)?;
-    }
-    let mut values: Vec<Vec<f32>> = layers.iter().map(|l| l.values.clone()).collect();
-    match cfg.prune {
-        PruneMode::PerLayer => {
-            for v in &mut values {
-                quant::prune_layer(v, sparsity);
-            }
-        }
-        PruneMode::Global => {
-            quant::prune_global(&mut values, sparsity);
-        }
-    }
+    let plans = crate::prepare::plan(&layers, &pcfg)?;
     let mut side = 0u64;
     let mut out = Vec::with_capacity(layers.len());
-    for (l, v) in layers.iter().zip(values) {
+    for (l, plan) in layers.iter().zip(&plans) {
         let m = match cfg.quantizer {
             Quantizer::Linear => {
-                let (m, scales) = quant::quantize(&v, l.rows, l.cols, bits, cfg.granularity)?;
-                side += scales.len() as u64 * 32;
-                m
+                let p = crate::prepare::prepare_rows(l, plan, &pcfg, 0, plan.rows, 0)?;
+                side += p.scales.len() as u64 * 32;
+                p.matrix
             }
             Quantizer::Kmeans => {
+                let (v, _) = crate::prepare::pruned_rows(l, plan, 0, plan.rows, 0)?;
                 side += kmeans::codebook_bits(bits);
                 kmeans::quantize(&v, l.rows, l.cols, bits).0
             }
