@@ -224,6 +224,26 @@ pub fn quantize(
     Ok(quantize_with_scales(values, rows, cols, bits, &scales))
 }
 
+/// `x.round().clamp(-qmax, qmax) as i32` (rounding half away from zero) without the libm call
+/// `round` is on baseline x86-64: truncate, then step away from zero when the dropped fraction is
+/// at least one half. Exact: |x| <= qmax (1 + 2^-52) < 2^15, so `x - trunc(x)` has no rounding.
+#[inline]
+fn round_clamped(x: f64, qmax: f64) -> i32 {
+    if !(x.abs() < 2147483647.0) {
+        return x.round().clamp(-qmax, qmax) as i32;
+    }
+    let t = x as i64;
+    let frac = x - t as f64;
+    let r = if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    };
+    r.clamp(-(qmax as i64), qmax as i64) as i32
+}
+
 /// Largest |w| of `values` (0 for none).
 pub fn max_abs(values: &[f32]) -> f32 {
     values.iter().fold(0.0f32, |m, v| m.max(v.abs()))
@@ -245,10 +265,13 @@ pub fn quantize_with_scales(
 ) -> (QuantMatrix, Vec<f32>) {
     let qmax = f64::from((1i32 << (bits - 1)) - 1);
     let mut data = Vec::with_capacity(values.len());
-    for (i, &v) in values.iter().enumerate() {
-        let scale = scales[if scales.len() == 1 { 0 } else { i / cols }];
-        let q = if scale > 0.0 { (f64::from(v) / scale).round().clamp(-qmax, qmax) } else { 0.0 };
-        data.push(q as i32);
+    let row_len = if scales.len() == 1 { values.len().max(1) } else { cols.max(1) };
+    for (row, &scale) in values.chunks(row_len).zip(scales.iter().cycle()) {
+        if scale > 0.0 {
+            data.extend(row.iter().map(|&v| round_clamped(f64::from(v) / scale, qmax)));
+        } else {
+            data.extend(std::iter::repeat_n(0, row.len()));
+        }
     }
     (QuantMatrix { rows, cols, bits, data }, scales.iter().map(|&s| s as f32).collect())
 }

@@ -80,3 +80,19 @@ fn non_finite_weights_are_an_error() {
     let e = prepare(&model, &PrepareConfig::default()).unwrap_err();
     assert!(e.to_string().contains("features.0.0.weight") && e.to_string().contains("weight 5"), "{e}");
 }
+
+proptest! {
+    /// The quantizer's fast rounding is `round` (half away from zero) then clamp, on any value,
+    /// halves and near-halves included.
+    #[test]
+    fn quantize_rounds_like_round(v in prop::collection::vec(prop_oneof![-10.0f32..10.0, (-40i32..40).prop_map(|h| h as f32 * 0.125)], 1..64), q in 2u32..=16) {
+        let (w, scales) = quantize(&v, 1, v.len(), q, Granularity::PerLayer).unwrap();
+        let qmax = f64::from((1i32 << (q - 1)) - 1);
+        let scale = f64::from(v.iter().fold(0.0f32, |m, x| m.max(x.abs()))) / qmax;
+        prop_assert!((scales[0] as f64 - scale).abs() <= scale * 1e-6);
+        for (x, got) in v.iter().zip(&w.data) {
+            let want = if scale > 0.0 { (f64::from(*x) / scale).round().clamp(-qmax, qmax) as i32 } else { 0 };
+            prop_assert_eq!(*got, want);
+        }
+    }
+}
