@@ -545,6 +545,16 @@ fn resolve_tensor(p: &Pickle, id: ObjId, name: &str) -> Result<Option<TensorView
                     "tensor '{name}' stored via {module}.{function} (quantized, sparse or other special tensor)"
                 )));
             }
+            // A call we do not know that is handed a storage would build a tensor we could not
+            // read: an error, not a silently missing tensor (e.g. a damaged rebuild name).
+            _ if p
+                .items(args)
+                .is_some_and(|items| items.iter().any(|&i| matches!(p.get(i), Object::Persistent(_)))) =>
+            {
+                return Err(LoadErrorKind::Malformed(format!(
+                    "tensor '{name}': built by {module}.{function} from a storage, which is not a tensor rebuild call"
+                )));
+            }
             _ => return Ok(None),
         }
     }
@@ -1136,6 +1146,20 @@ mod tests {
         let file = zip_file("archive", &w.finish(), &[], "little");
         let err = load(&file).unwrap_err();
         assert!(err.to_string().contains("_rebuild_qtensor"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_call_on_a_storage_is_an_error_not_a_missing_tensor() {
+        // One damaged byte in the rebuild function's name.
+        let mut w = PickleWriter::new();
+        w.ordered_dict().mark().str("w");
+        w.global("torch._utils", "_reBuild_tensor_v2").mark();
+        w.mark().str("storage").global("torch", "FloatStorage").str("0").str("cpu").int(1).tuple().raw(b"Q");
+        w.int(0).mark().int(1).tuple().mark().int(1).tuple().raw(&[0x89]).ordered_dict().tuple().reduce();
+        w.raw(b"u");
+        let file = zip_file("archive", &w.finish(), &[("0", f32_bytes(&[1.0]))], "little");
+        let err = load(&file).unwrap_err();
+        assert!(err.to_string().contains("torch._utils._reBuild_tensor_v2 from a storage"), "{err}");
     }
 
     #[test]
