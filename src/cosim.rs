@@ -208,6 +208,40 @@ pub fn model_for(
     build_model(&req, events).map_err(|source| CosimError::Build { format, design: design.to_string(), source })
 }
 
+/// What [`weightstream_sim::build_testbench`] needs to build a plain C++ testbench of the top of
+/// `format` at `design` (the bench's yardstick for the harness's cost per cycle).
+pub fn testbench_request(format: Format, design: &DesignPoint) -> BuildRequest {
+    BuildRequest {
+        name: model_name(format, design),
+        top: facts().top.clone(),
+        param_set: design.name(),
+        params: top_params(format, design).iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        rtl_dir: rtl_dir(),
+        cache_dir: crate::model::cache_dir(),
+    }
+}
+
+/// Golden beats (`lanes` values of `q` bits each) packed as the beat monitor port shows them:
+/// little-endian u32 limbs, `ceil(lanes * q / 32)` per beat, lane 0 in the low bits.
+pub fn packed_beats(beats: &[i32], lanes: usize, q: u32) -> Vec<u32> {
+    let limbs = (lanes * q as usize).div_ceil(32);
+    let n = beats.len() / lanes.max(1);
+    let mut out = vec![0u32; n * limbs];
+    for (b, chunk) in beats.chunks_exact(lanes).enumerate() {
+        let row = &mut out[b * limbs..(b + 1) * limbs];
+        for (l, &v) in chunk.iter().enumerate() {
+            let bit = l * q as usize;
+            let raw = (v as u32 as u64) & crate::bits::mask(q);
+            let shifted = raw << (bit % 32);
+            row[bit / 32] |= shifted as u32;
+            if let Some(hi) = row.get_mut(bit / 32 + 1) {
+                *hi |= (shifted >> 32) as u32;
+            }
+        }
+    }
+    out
+}
+
 /// Makes sure every format's model exists at `design` before a run, printing to stderr what is
 /// being built and how long it took (nothing when all are linked in or cached). Two models are
 /// built at a time.

@@ -67,7 +67,7 @@ mod stream;
 // Links the Verilator runtime (compiled once in its own crate).
 pub use weightstream_verilator_runtime::verilator_version;
 
-pub use dynamic::{build_model, BuildEvent, BuildRequest};
+pub use dynamic::{build_model, build_testbench, BuildEvent, BuildRequest};
 pub use error::{Result, SimError};
 pub use model::{
     find_model, missing_models, model_info, models, new_model, new_model_traced, try_new_model, MissingModel, Model,
