@@ -69,10 +69,7 @@ pub use weightstream_verilator_runtime::verilator_version;
 
 pub use dynamic::{build_model, build_testbench, BuildEvent, BuildRequest};
 pub use error::{Result, SimError};
-pub use model::{
-    find_model, missing_models, model_info, models, new_model, new_model_traced, try_new_model, MissingModel, Model,
-    ModelInfo, TraceFormat,
-};
+pub use model::{MissingModel, Model, ModelInfo, TraceFormat};
 pub use models::*;
 pub use pause::{Pause, PauseGen};
 pub use port::{PortDir, PortId, PortInfo};

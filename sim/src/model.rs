@@ -1,6 +1,7 @@
-//! The `Model` trait every generated model implements, the FFI core they
-//! share (`RawModel`: handle, port pointers, waveform state), and the
-//! registry of built models.
+//! The `Model` trait every generated model implements and the FFI core they
+//! share (`RawModel`: handle, port pointers, waveform state). The registry of
+//! built models is in [`crate::models`], which depends on this module (never
+//! the other way round).
 //!
 //! Port values are read and written directly in the model's memory through
 //! pointers fetched once at construction, so a per-cycle `set`/`get` costs a
@@ -596,41 +597,3 @@ struct AnyModel {
 }
 
 impl_model!(@trait AnyModel);
-
-/// Every model built into this binary (product tops and the self-test top).
-pub fn models() -> &'static [ModelInfo] {
-    &crate::models::MODEL_INFOS
-}
-
-/// Models of build.rs's table that were not built, with the reason.
-pub fn missing_models() -> &'static [MissingModel] {
-    &crate::models::MISSING_MODELS
-}
-
-/// Registry entry of model `name`.
-pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
-    models().iter().find(|m| m.name == name).or_else(|| crate::dynamic::loaded().into_iter().find(|m| m.name == name))
-}
-
-/// The model of `top` whose parameters include all of `params`, e.g.
-/// `find_model("ws_top_core", &[("FORMAT", 1), ("N", 16), ("Q", 8)])`.
-/// Models built on demand in this process are searched after the linked-in ones.
-pub fn find_model(top: &str, params: &[(&str, i64)]) -> Option<&'static ModelInfo> {
-    let fits = |m: &ModelInfo| m.top == top && params.iter().all(|(k, v)| m.param(k) == Some(*v));
-    models().iter().find(|m| fits(m)).or_else(|| crate::dynamic::loaded().into_iter().find(|m| fits(m)))
-}
-
-/// A new instance of model `name` (without tracing), or `None` if it was not built.
-pub fn new_model(name: &str) -> Option<Box<dyn Model>> {
-    model_info(name).map(ModelInfo::instantiate)
-}
-
-/// A new traced instance of model `name` (for waveforms), or `None`.
-pub fn new_model_traced(name: &str) -> Option<Box<dyn Model>> {
-    model_info(name).map(ModelInfo::instantiate_traced)
-}
-
-/// Like [`new_model`] but an error that says what was not built.
-pub fn try_new_model(name: &str) -> Result<Box<dyn Model>> {
-    new_model(name).ok_or_else(|| SimError::UnknownModel(name.to_string()))
-}
