@@ -198,6 +198,13 @@ pub trait Model: Send {
     /// The RTL executed `$stop`/`$fatal` or hit a runtime error.
     fn stopped(&self) -> bool;
 
+    /// The Verilated model behind this one, for the fast path ([`crate::Sim::hot`], and
+    /// [`crate::Sim`]'s clock): `None` for a model that is not one of this crate's.
+    #[doc(hidden)]
+    fn raw_model(&self) -> Option<&RawModel> {
+        None
+    }
+
     /// Upcast, so helpers taking `&mut dyn Model` work with concrete models.
     fn as_dyn_mut(&mut self) -> &mut dyn Model;
     fn as_dyn(&self) -> &dyn Model;
@@ -227,16 +234,24 @@ pub(crate) fn check_trace_path(info: &ModelInfo, traced: bool, path: &Path) -> R
 #[doc(hidden)]
 #[repr(C)]
 pub struct RawVtable {
-    create: unsafe extern "C" fn() -> *mut c_void,
-    destroy: unsafe extern "C" fn(*mut c_void),
-    eval: unsafe extern "C" fn(*mut c_void),
-    port_ptr: unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void,
-    set_time: unsafe extern "C" fn(*mut c_void, u64),
-    trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
-    trace_dump: unsafe extern "C" fn(*mut c_void, u64),
-    trace_flush: unsafe extern "C" fn(*mut c_void),
-    trace_close: unsafe extern "C" fn(*mut c_void),
-    status: unsafe extern "C" fn(*mut c_void) -> u32,
+    pub(crate) create: unsafe extern "C" fn() -> *mut c_void,
+    pub(crate) destroy: unsafe extern "C" fn(*mut c_void),
+    pub(crate) eval: unsafe extern "C" fn(*mut c_void),
+    pub(crate) port_ptr: unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void,
+    pub(crate) set_time: unsafe extern "C" fn(*mut c_void, u64),
+    pub(crate) trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+    pub(crate) trace_dump: unsafe extern "C" fn(*mut c_void, u64),
+    pub(crate) trace_flush: unsafe extern "C" fn(*mut c_void),
+    pub(crate) trace_close: unsafe extern "C" fn(*mut c_void),
+    pub(crate) status: unsafe extern "C" fn(*mut c_void) -> u32,
+}
+
+/// A C++ model's handle and entry points, copied out of its [`RawModel`] so that a clock can
+/// call them without going through the [`Model`] trait. Only valid while that model lives.
+#[derive(Clone, Copy)]
+pub(crate) struct RawHandle {
+    pub(crate) h: NonNull<c_void>,
+    pub(crate) vt: &'static RawVtable,
 }
 
 /// Owns one C++ model (and its context and waveform writer); shared core of
@@ -425,6 +440,19 @@ impl RawModel {
         unsafe { (self.vt.eval)(self.h.as_ptr()) }
     }
 
+    /// Storage of port `i` (a field of the C++ model, valid for the model's life), if `i` is a
+    /// port index.
+    #[inline]
+    pub fn port_ptr(&self, i: usize) -> Option<*mut c_void> {
+        self.ptrs.get(i).copied()
+    }
+
+    /// The C++ handle and entry points, for [`crate::Sim`]'s clock.
+    #[inline]
+    pub(crate) fn handle(&self) -> RawHandle {
+        RawHandle { h: self.h, vt: self.vt }
+    }
+
     #[inline]
     pub fn set_time(&mut self, t: u64) {
         // SAFETY: valid handle, exclusive access.
@@ -579,6 +607,10 @@ macro_rules! impl_model {
             }
             fn stopped(&self) -> bool {
                 self.raw.stopped()
+            }
+            #[inline]
+            fn raw_model(&self) -> Option<&$crate::model::RawModel> {
+                Some(&self.raw)
             }
             fn as_dyn_mut(&mut self) -> &mut dyn $crate::Model {
                 self
