@@ -168,6 +168,8 @@ pub enum CosimError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("RTL mismatch: {0}")]
     Mismatch(String),
+    #[error("parallel co-simulation: {0}")]
+    Pool(String),
 }
 
 pub use crate::rtl::rtl_dir;
@@ -739,9 +741,65 @@ pub fn run_matrix(
     run_blocked(layer, &stream, w, &a, design, opts)
 }
 
+/// Runs jobs `0..n` on a rayon pool, largest `cost` first (so that the big ones do not finish
+/// last, alone), and hands each result with its index to `done`, on the calling thread, as they
+/// complete. `done` returning `false` stops jobs that have not started yet. `threads`: a pool of
+/// that many threads, else rayon's global pool (`RAYON_NUM_THREADS`, default one per core).
+/// Each co-simulation job creates its own model instance (its own `VerilatedContext`), so jobs
+/// share nothing.
+pub fn run_parallel<T: Send>(
+    n: usize,
+    threads: Option<usize>,
+    cost: impl Fn(usize) -> u64,
+    job: impl Fn(usize) -> T + Sync,
+    mut done: impl FnMut(usize, T) -> bool,
+) -> Result<(), CosimError> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let pool = match threads {
+        Some(t) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t.max(1))
+                .build()
+                .map_err(|e| CosimError::Pool(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    // Stable: equal costs keep their order.
+    order.sort_by_key(|&k| std::cmp::Reverse(cost(k)));
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
+    std::thread::scope(|scope| {
+        let (stop, job, pool) = (&stop, &job, &pool);
+        scope.spawn(move || {
+            // par_bridge hands the jobs out in `order`, one at a time, to whichever thread is free.
+            let work = move || {
+                order.into_iter().par_bridge().for_each_with(tx, |tx, k| {
+                    if !stop.load(Ordering::SeqCst) {
+                        let _ = tx.send((k, job(k)));
+                    }
+                })
+            };
+            match pool {
+                Some(p) => p.install(work),
+                None => work(),
+            }
+        });
+        for (k, r) in rx {
+            if !done(k, r) {
+                stop.store(true, Ordering::SeqCst);
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Co-simulates a layer's streams (one per format, every row block) at `design` and returns
 /// the report's RTL measurements, in the streams' order; saved % is against the dense stream's
-/// measured words (0 when there is no dense stream). A mismatch is an error naming it.
+/// measured words (0 when there is no dense stream). A mismatch is an error naming it. The
+/// streams run in parallel (rayon's global pool); the result is the sequential one.
 pub fn measure_layer(
     layer: &str,
     w: &QuantMatrix,
@@ -749,28 +807,67 @@ pub fn measure_layer(
     design: &DesignPoint,
     opts: &CosimOptions,
 ) -> Result<Vec<crate::report::RtlMeasure>, CosimError> {
-    let a = pe::random_activations(w.cols, design.act_bits, opts.seed);
-    let mut runs = Vec::with_capacity(streams.len());
-    for s in streams {
-        let run = run_blocked(layer, s, w, &a, design, opts)?;
-        if let Some(line) = run.mismatch_line() {
-            return Err(CosimError::Mismatch(line));
+    let mut all = measure_layers(&[(layer, w, streams)], design, opts)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`measure_layer`] for many layers at once, every (layer, stream) pair in parallel on rayon's
+/// global pool, largest first: the measurements of each layer, in the input order, identical
+/// to calling `measure_layer` on each in turn (the first error in that order is returned).
+pub fn measure_layers(
+    layers: &[(&str, &QuantMatrix, &[BlockedStream])],
+    design: &DesignPoint,
+    opts: &CosimOptions,
+) -> Result<Vec<Vec<crate::report::RtlMeasure>>, CosimError> {
+    let acts: Vec<Vec<i32>> =
+        layers.iter().map(|(_, w, _)| pe::random_activations(w.cols, design.act_bits, opts.seed)).collect();
+    let pairs: Vec<(usize, usize)> =
+        layers.iter().enumerate().flat_map(|(i, (_, _, s))| (0..s.len()).map(move |j| (i, j))).collect();
+    let mut slots: Vec<Option<Result<LayerRun, CosimError>>> = (0..pairs.len()).map(|_| None).collect();
+    run_parallel(
+        pairs.len(),
+        None,
+        |k| {
+            let w = layers[pairs[k].0].1;
+            (w.rows * w.cols) as u64
+        },
+        |k| {
+            let (i, j) = pairs[k];
+            let (name, w, streams) = layers[i];
+            run_blocked(name, &streams[j], w, &acts[i], design, opts)
+        },
+        |k, r| {
+            slots[k] = Some(r);
+            true
+        },
+    )?;
+    let mut slots = slots.into_iter();
+    let mut out = Vec::with_capacity(layers.len());
+    for (_, _, streams) in layers {
+        let mut runs = Vec::with_capacity(streams.len());
+        for _ in 0..streams.len() {
+            let run = slots.next().flatten().ok_or_else(|| CosimError::Pool("a job did not run".into()))??;
+            if let Some(line) = run.mismatch_line() {
+                return Err(CosimError::Mismatch(line));
+            }
+            runs.push(run);
         }
-        runs.push(run);
+        let dense = runs.iter().find(|r| r.format == Format::Dense).map(|r| r.words);
+        out.push(
+            runs.iter()
+                .map(|run| crate::report::RtlMeasure {
+                    cycles: run.cycles,
+                    words: run.words,
+                    efficiency: run.efficiency,
+                    starved: run.starved,
+                    stalled: run.stalled,
+                    mismatches: run.mismatches,
+                    saved_pct: dense.map_or(0.0, |d| 100.0 * (1.0 - run.words as f64 / d.max(1) as f64)),
+                })
+                .collect(),
+        );
     }
-    let dense = runs.iter().find(|r| r.format == Format::Dense).map(|r| r.words);
-    Ok(runs
-        .iter()
-        .map(|run| crate::report::RtlMeasure {
-            cycles: run.cycles,
-            words: run.words,
-            efficiency: run.efficiency,
-            starved: run.starved,
-            stalled: run.stalled,
-            mismatches: run.mismatches,
-            saved_pct: dense.map_or(0.0, |d| 100.0 * (1.0 - run.words as f64 / d.max(1) as f64)),
-        })
-        .collect())
+    Ok(out)
 }
 
 impl LayerRun {
