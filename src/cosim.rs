@@ -912,3 +912,45 @@ impl LayerRun {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_parallel;
+
+    #[test]
+    fn run_parallel_hands_every_result_over_once() {
+        for threads in [Some(1), Some(2), None] {
+            let mut seen = vec![0; 50];
+            run_parallel(
+                50,
+                threads,
+                |k| (k % 7) as u64,
+                |k| k * 2,
+                |k, v| {
+                    assert_eq!(v, k * 2);
+                    seen[k] += 1;
+                    true
+                },
+            )
+            .unwrap();
+            assert!(seen.iter().all(|&n| n == 1), "{threads:?}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn run_parallel_stops_when_told() {
+        let mut count = 0;
+        run_parallel(
+            1000,
+            Some(2),
+            |_| 0,
+            |k| k,
+            |_, _| {
+                count += 1;
+                count < 3
+            },
+        )
+        .unwrap();
+        assert_eq!(count, 3, "nothing is handed over after `done` said stop");
+    }
+}
