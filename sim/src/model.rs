@@ -5,7 +5,10 @@
 //!
 //! Port values are read and written directly in the model's memory through
 //! pointers fetched once at construction, so a per-cycle `set`/`get` costs a
-//! bounds check and a store, no FFI call and no allocation.
+//! bounds check and a store, no FFI call and no allocation; through a
+//! `dyn Model`, also a dynamic call and a `Result`. Loops that want none of
+//! that use [`crate::Sim::hot`] (module `hot`), which hands out the pointers
+//! themselves, safely scoped.
 
 use std::ffi::{c_void, CString};
 use std::os::raw::{c_char, c_int};
