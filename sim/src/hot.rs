@@ -30,7 +30,10 @@
 //! the model out of the `Sim`. Each call of `hot` brands its handles with a fresh lifetime
 //! `'id`: invariant and higher-ranked, it can neither leave the closure nor match the `'id` of
 //! another call, so a handle cannot be used after its scope or with another model. Reads take
-//! `&Cycles` and `eval` takes `&mut Cycles`: no read overlaps an evaluation.
+//! `&Cycles` and `eval` takes `&mut Cycles`: no read overlaps an evaluation. The pointers come
+//! from the model's [`crate::Model::raw_model`], which only this crate's models implement (the
+//! method is sealed): their C++ model is owned by them for their whole life, so no call made
+//! through the model (an [`Agent`] given `&mut dyn Model`, say) can replace it under a handle.
 //!
 //! ```compile_fail
 //! # use weightstream_sim::{Sim, WsSimSelftest, Bit};
@@ -43,7 +46,7 @@ use std::ffi::c_void;
 use std::marker::PhantomData;
 
 use crate::error::{Result, SimError};
-use crate::model::Model;
+use crate::model::{Model, Sealed};
 use crate::port::{PortId, PortInfo, Storage};
 use crate::sim::{Agent, Sim};
 
@@ -108,7 +111,7 @@ impl<M: Model + ?Sized> Sim<M> {
     /// accessed without dispatch or checks. Fails if the model is not a Verilated model of this
     /// crate (a foreign [`Model`] implementation has no port storage to point into).
     pub fn hot<R>(&mut self, f: impl for<'id> FnOnce(&mut Cycles<'id, '_, M>) -> R) -> Result<R> {
-        if self.model().raw_model().is_none() {
+        if self.model().raw_model(Sealed).is_none() {
             return Err(SimError::NoPortStorage { model: self.model().info().name });
         }
         let mut c = Cycles { sim: self, _brand: PhantomData };
@@ -130,7 +133,7 @@ impl<'id, M: Model + ?Sized> Cycles<'id, '_, M> {
                 return Err(SimError::PortWidth { model: name, port: info.name, width: info.width, expected: w });
             }
         }
-        let raw = m.raw_model().ok_or(SimError::NoPortStorage { model: name })?;
+        let raw = m.raw_model(Sealed).ok_or(SimError::NoPortStorage { model: name })?;
         let ptr = raw.port_ptr(p.index()).ok_or(SimError::BadPortId {
             model: name,
             index: p.index(),

@@ -36,6 +36,14 @@ impl TraceFormat {
     }
 }
 
+mod sealed {
+    /// Argument of [`super::Model::raw_model`]: public, so the trait can name it, but in a
+    /// private module, so no other crate can name it and override that method.
+    #[derive(Clone, Copy)]
+    pub struct Sealed;
+}
+pub(crate) use sealed::Sealed;
+
 /// Registry entry of a built model: what it is and how to make one.
 #[derive(Debug)]
 pub struct ModelInfo {
@@ -202,9 +210,11 @@ pub trait Model: Send {
     fn stopped(&self) -> bool;
 
     /// The Verilated model behind this one, for the fast path ([`crate::Sim::hot`], and
-    /// [`crate::Sim`]'s clock): `None` for a model that is not one of this crate's.
+    /// [`crate::Sim`]'s clock): `None` for a model that is not one of this crate's. Sealed (its
+    /// argument is a type no other crate can name): the fast path relies on the model
+    /// returned being owned by `self` for its whole life, which only this crate's models promise.
     #[doc(hidden)]
-    fn raw_model(&self) -> Option<&RawModel> {
+    fn raw_model(&self, _: Sealed) -> Option<&RawModel> {
         None
     }
 
@@ -612,7 +622,7 @@ macro_rules! impl_model {
                 self.raw.stopped()
             }
             #[inline]
-            fn raw_model(&self) -> Option<&$crate::model::RawModel> {
+            fn raw_model(&self, _: $crate::model::Sealed) -> Option<&$crate::model::RawModel> {
                 Some(&self.raw)
             }
             fn as_dyn_mut(&mut self) -> &mut dyn $crate::Model {

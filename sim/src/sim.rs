@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, SimError};
-use crate::model::{Model, RawHandle};
+use crate::model::{Model, RawHandle, Sealed};
 use crate::port::{PortId, Storage};
 
 /// Waveform time units per clock cycle.
@@ -73,7 +73,7 @@ struct FastClock {
 unsafe impl Send for FastClock {}
 
 fn fast_clock<M: Model + ?Sized>(model: &M, clk: PortId) -> Option<FastClock> {
-    let raw = model.raw_model()?;
+    let raw = model.raw_model(Sealed)?;
     let port = model.ports().get(clk.index())?;
     if port.storage != Storage::U8 || !port.dir.is_input() {
         return None;
