@@ -14,10 +14,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use bitvec::field::BitField;
 use serde::Serialize;
 use weightstream_sim::{
-    build_model, find_model, Agent, BuildEvent, BuildRequest, Model, ModelInfo, Pause, PortId, Sim, SimError, Sink,
-    Source, StreamPorts,
+    build_model, find_model, BuildEvent, BuildRequest, Model, ModelInfo, Pause, PortId, Sim, SimError,
 };
 
 use crate::bits::{sign_extend, word_limbs};
@@ -168,6 +168,8 @@ pub enum CosimError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("RTL mismatch: {0}")]
     Mismatch(String),
+    #[error("parallel co-simulation: {0}")]
+    Pool(String),
 }
 
 pub use crate::rtl::rtl_dir;
@@ -206,6 +208,40 @@ pub fn model_for(
         cache_dir: crate::model::cache_dir(),
     };
     build_model(&req, events).map_err(|source| CosimError::Build { format, design: design.to_string(), source })
+}
+
+/// What [`weightstream_sim::build_testbench`] needs to build a plain C++ testbench of the top of
+/// `format` at `design` (the bench's yardstick for the harness's cost per cycle).
+pub fn testbench_request(format: Format, design: &DesignPoint) -> BuildRequest {
+    BuildRequest {
+        name: model_name(format, design),
+        top: facts().top.clone(),
+        param_set: design.name(),
+        params: top_params(format, design).iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        rtl_dir: rtl_dir(),
+        cache_dir: crate::model::cache_dir(),
+    }
+}
+
+/// Golden beats (`lanes` values of `q` bits each) packed as the beat monitor port shows them:
+/// little-endian u32 limbs, `ceil(lanes * q / 32)` per beat, lane 0 in the low bits.
+pub fn packed_beats(beats: &[i32], lanes: usize, q: u32) -> Vec<u32> {
+    let limbs = (lanes * q as usize).div_ceil(32);
+    let n = beats.len() / lanes.max(1);
+    let mut out = vec![0u32; n * limbs];
+    for (b, chunk) in beats.chunks_exact(lanes).enumerate() {
+        let row = &mut out[b * limbs..(b + 1) * limbs];
+        for (l, &v) in chunk.iter().enumerate() {
+            let bit = l * q as usize;
+            let raw = (v as u32 as u64) & crate::bits::mask(q);
+            let shifted = raw << (bit % 32);
+            row[bit / 32] |= shifted as u32;
+            if let Some(hi) = row.get_mut(bit / 32 + 1) {
+                *hi |= (shifted >> 32) as u32;
+            }
+        }
+    }
+    out
 }
 
 /// Makes sure every format's model exists at `design` before a run, printing to stderr what is
@@ -314,8 +350,9 @@ impl Pins {
 
 /// Compares every beat entering the PE array and every y leaving it, as they happen.
 struct Scoreboard<'a> {
-    pins: &'a Pins,
     expected: &'a Expected,
+    /// `expected.beats` packed as the beat monitor shows them ([`packed_beats`]).
+    golden: Vec<u32>,
     lanes: usize,
     q: u32,
     cycle: u64,
@@ -326,6 +363,7 @@ struct Scoreboard<'a> {
     errors_seen: bool,
     mismatches: u64,
     first: Option<Mismatch>,
+    /// The beat monitor's value this cycle.
     limbs: Vec<u32>,
     /// ACC: width of y on the pins.
     acc_bits: u32,
@@ -339,25 +377,32 @@ impl Scoreboard<'_> {
         }
     }
 
-    fn check_beat(&mut self, m: &dyn Model) -> Result<(), SimError> {
-        m.get(self.pins.beat_data, &mut self.limbs)?;
+    /// The beat in `self.limbs` fired: compare it with the next golden beat.
+    #[inline]
+    fn check_beat(&mut self) {
         let i = self.beats_seen;
         self.beats_seen += 1;
         if self.errors_seen {
             self.fail(Some(i), None, format!("beat {i} fired after the error flag"));
-            return Ok(());
+            return;
         }
+        let k = (self.lanes * self.q as usize).div_ceil(32);
+        match self.golden.get(i as usize * k..(i as usize + 1) * k) {
+            Some(want) if want == self.limbs.as_slice() => self.beats_ok += 1,
+            // Differs somewhere (or bits above the lanes are set): find the lane.
+            Some(_) => self.check_lanes(i),
+            None => {
+                let n = self.expected.beats.len() / self.lanes;
+                self.fail(Some(i), None, format!("beat {i} is one more than the {n} expected"));
+            }
+        }
+    }
+
+    /// Lane by lane comparison of beat `i`: reports the first differing lane.
+    fn check_lanes(&mut self, i: u64) {
         let n = self.lanes;
-        let Some(golden) = self.expected.beats.get(i as usize * n..(i as usize + 1) * n) else {
-            self.fail(
-                Some(i),
-                None,
-                format!("beat {i} is one more than the {} expected", self.expected.beats.len() / n),
-            );
-            return Ok(());
-        };
+        let golden = &self.expected.beats[i as usize * n..(i as usize + 1) * n];
         let q = self.q as usize;
-        let mut ok = true;
         for (l, &want) in golden.iter().enumerate() {
             let bit = l * q;
             // A lane may straddle two 32-bit limbs.
@@ -365,49 +410,46 @@ impl Scoreboard<'_> {
             let hi = self.limbs.get(bit / 32 + 1).map_or(0, |&h| u64::from(h));
             let raw = ((hi << 32 | lo) >> (bit % 32)) & crate::bits::mask(self.q);
             let got = sign_extend(raw, self.q);
-            if got != want && ok {
-                ok = false;
+            if got != want {
                 self.fail(Some(i), Some(l), format!("beat {i} lane {l}: RTL {got}, golden {want}"));
+                return;
             }
         }
-        if ok {
-            self.beats_ok += 1;
+        self.beats_ok += 1;
+    }
+
+    /// Output y[j] = `got` came out.
+    #[inline]
+    fn check_y(&mut self, got: i64) {
+        let j = self.y_seen;
+        self.y_seen += 1;
+        match self.expected.y.get(j as usize) {
+            _ if self.expected.error.is_some() => {
+                self.fail(None, None, format!("y[{j}] = {got} came out of a malformed stream"))
+            }
+            Some(&want) if want == got => self.y_ok += 1,
+            Some(&want) => self.fail(None, None, format!("y[{j}]: RTL {got}, golden {want}")),
+            None => self.fail(None, None, format!("y[{j}] is one more than O = {}", self.expected.y.len())),
         }
-        Ok(())
     }
 }
 
-impl Agent for Scoreboard<'_> {
-    fn drive(&mut self, _m: &mut dyn Model) -> Result<(), SimError> {
-        Ok(())
-    }
-
-    fn sample(&mut self, m: &dyn Model) -> Result<(), SimError> {
-        if m.get_u64(self.pins.beat_fire)? == 1 {
-            self.check_beat(m)?;
-        }
-        if m.get_u64(self.pins.y_valid)? == 1 && m.get_u64(self.pins.y_ready)? == 1 {
-            let j = self.y_seen;
-            self.y_seen += 1;
-            let shift = 64 - self.acc_bits;
-            let got = ((m.get_u64(self.pins.y_data)? << shift) as i64) >> shift;
-            match self.expected.y.get(j as usize) {
-                _ if self.expected.error.is_some() => {
-                    self.fail(None, None, format!("y[{j}] = {got} came out of a malformed stream"))
-                }
-                Some(&want) if want == got => self.y_ok += 1,
-                Some(&want) => self.fail(None, None, format!("y[{j}]: RTL {got}, golden {want}")),
-                None => self.fail(None, None, format!("y[{j}] is one more than O = {}", self.expected.y.len())),
-            }
-        }
-        if m.get_u64(self.pins.error)? == 1 {
-            self.errors_seen = true;
-        }
-        Ok(())
-    }
+/// How the cycle loop ended.
+struct LoopEnd {
+    hung: bool,
+    /// Words and activations the RTL accepted.
+    words_sent: usize,
+    acts_sent: usize,
 }
 
 /// One run of a layer through a model; `wave` records a window of cycles to a file.
+///
+/// The cycle loop runs on the harness's fast path ([`Sim::hot`]): every port it touches is
+/// resolved once to a pointer into the model, then read and written without dispatch. Per
+/// cycle, as the stream agents of `weightstream-sim` do: the weight and activation sources
+/// offer their next word when their pause says go (and hold it, valid high, until taken); the
+/// output side drives ready per its pause; then the clock falls, the handshakes, the fired beat
+/// and any y are checked, and the clock rises.
 #[allow(clippy::too_many_arguments)]
 fn simulate(
     info: &'static ModelInfo,
@@ -429,30 +471,29 @@ fn simulate(
     let pins = Pins::resolve(sim.model())?;
     let p = &stream.params;
     let (pause_w, pause_a, pause_y) = opts.traffic.pauses(opts.seed);
+    let (mut go_w, mut go_a, mut go_y) = (pause_w.generator()?, pause_a.generator()?, pause_y.generator()?);
     let m = sim.model();
-    let mut words = Source::new(
-        m,
-        StreamPorts::by_name(m, "s_w_data_i", "s_w_valid_i", "s_w_ready_o", Some("s_w_last_i"))?,
-        pause_w,
-    )?;
-    let mut acts =
-        Source::new(m, StreamPorts::by_name(m, "s_act_data_i", "s_act_valid_i", "s_act_ready_o", None)?, pause_a)?;
-    let mut ys = Sink::new(
-        m,
-        StreamPorts::by_name(m, "m_y_data_o", "m_y_valid_o", "m_y_ready_i", Some("m_y_last_o"))?,
-        pause_y,
-    )?;
+    let (w_data, w_last, a_data) = (m.port_id("s_w_data_i")?, m.port_id("s_w_last_i")?, m.port_id("s_act_data_i")?);
+    let w_len = m.port_info(w_data)?.words();
     let n_words = stream.bus_words();
-    for j in 0..n_words {
-        words.push(&word_limbs(stream.word(j)), j + 1 == n_words)?;
+    let bus = p.bus_bits as usize;
+    let mut words = Vec::with_capacity(n_words * w_len);
+    if bus % 32 == 0 && w_len == bus / 32 {
+        // Whole limbs: the stream's bits, 32 at a time, are the words' limbs in order.
+        words.extend(stream.bits[..n_words * bus].chunks_exact(32).map(|c| c.load_le::<u32>()));
+    } else {
+        for j in 0..n_words {
+            let mut limbs = word_limbs(stream.word(j));
+            limbs.resize(w_len, 0);
+            words.extend_from_slice(&limbs);
+        }
     }
-    for &a in activations {
-        acts.push_u64(u64::from(a as u32) & crate::bits::mask(design.act_bits), false)?;
-    }
-    let limbs = vec![0u32; (p.lanes * p.weight_bits as usize).div_ceil(32)];
+    let acts: Vec<u64> =
+        activations.iter().map(|&a| u64::from(a as u32) & crate::bits::mask(design.act_bits)).collect();
+    let limbs = vec![0u32; m.port_info(pins.beat_data)?.words()];
     let mut board = Scoreboard {
-        pins: &pins,
         expected,
+        golden: packed_beats(&expected.beats, p.lanes, p.weight_bits),
         lanes: p.lanes,
         q: p.weight_bits,
         cycle: 0,
@@ -476,16 +517,71 @@ fn simulate(
     let start_cycle = sim.cycle();
     // Generous bound: a hang is reported as a mismatch, never waited out.
     let budget = 64 + 8 * (n_words + expected.beats.len() / p.lanes + stream.rows + stream.cols) as u64;
-    let mut hung = true;
-    while sim.cycle() - start_cycle < budget {
-        let m = sim.model();
-        if m.get_u64(pins.done)? == 1 || m.get_u64(pins.error)? == 1 {
-            hung = false;
-            break;
+    let end = sim.hot(|c| -> Result<LoopEnd, SimError> {
+        let (done, error) = (c.bit(pins.done)?, c.bit(pins.error)?);
+        let (w_data, w_valid, w_last, w_ready) =
+            (c.wire_in(w_data)?, c.bit_in(pins.w_valid)?, c.bit_in(w_last)?, c.bit(pins.w_ready)?);
+        let (a_data, a_valid, a_ready) = (c.wire_in(a_data)?, c.bit_in(pins.a_valid)?, c.bit(pins.a_ready)?);
+        let (y_valid, y_ready, y_data) = (c.bit(pins.y_valid)?, c.bit_in(pins.y_ready)?, c.wire(pins.y_data)?);
+        let (fire, beat) = (c.bit(pins.beat_fire)?, c.wire(pins.beat_data)?);
+        let shift = 64 - board.acc_bits;
+        let (mut wi, mut ai) = (0usize, 0usize);
+        let (mut w_offer, mut a_offer) = (false, false);
+        let mut chunks = words.chunks_exact(w_len.max(1));
+        let mut hung = true;
+        while c.cycle() - start_cycle < budget {
+            if c.get(done) || c.get(error) {
+                hung = false;
+                break;
+            }
+            board.cycle = c.cycle();
+            // Drive: a source offers its next word when its pause says go and holds it until
+            // the RTL takes it; the output side is ready when its pause says so.
+            if !w_offer {
+                if wi < n_words && go_w.next_go() {
+                    c.set_words(w_data, chunks.next().unwrap_or_default());
+                    c.set(w_last, wi + 1 == n_words);
+                    c.set(w_valid, true);
+                    w_offer = true;
+                } else {
+                    c.set(w_valid, false);
+                    c.set(w_last, false);
+                }
+            }
+            if !a_offer {
+                if let Some(&a) = acts.get(ai).filter(|_| go_a.next_go()) {
+                    c.set_u64(a_data, a);
+                    c.set(a_valid, true);
+                    a_offer = true;
+                } else {
+                    c.set(a_valid, false);
+                }
+            }
+            c.set(y_ready, go_y.next_go());
+            c.fall();
+            // Sample the settled outputs: what happens at the coming rising edge.
+            if w_offer && c.get(w_ready) {
+                wi += 1;
+                w_offer = false;
+            }
+            if a_offer && c.get(a_ready) {
+                ai += 1;
+                a_offer = false;
+            }
+            if c.get(fire) {
+                c.get_words(beat, &mut board.limbs);
+                board.check_beat();
+            }
+            if c.get(y_valid) && c.get_in(y_ready) {
+                board.check_y(((c.get_u64(y_data) << shift) as i64) >> shift);
+            }
+            if c.get(error) {
+                board.errors_seen = true;
+            }
+            c.rise();
         }
-        board.cycle = sim.cycle();
-        sim.step_with(&mut [&mut words, &mut acts, &mut ys, &mut board])?;
-    }
+        Ok(LoopEnd { hung, words_sent: wi, acts_sent: ai })
+    })??;
     let m = sim.model();
     let cnt = pins.counters(m)?;
     let error =
@@ -494,7 +590,7 @@ fn simulate(
     board.cycle = sim.cycle();
 
     // End-of-run checks: what the RTL left undone or did twice.
-    if hung {
+    if end.hung {
         board.fail(None, None, format!("no done or error within {budget} cycles (hang)"));
     } else {
         match (expected.error, error) {
@@ -506,11 +602,15 @@ fn simulate(
                 if board.y_seen as usize != expected.y.len() {
                     board.fail(None, None, format!("{} outputs, O = {} expected", board.y_seen, expected.y.len()));
                 }
-                if !words.is_empty() || !acts.is_empty() {
+                if end.words_sent != n_words || end.acts_sent != acts.len() {
                     board.fail(
                         None,
                         None,
-                        format!("{} words and {} activations left unconsumed", words.pending(), acts.pending()),
+                        format!(
+                            "{} words and {} activations left unconsumed",
+                            n_words - end.words_sent,
+                            acts.len() - end.acts_sent
+                        ),
                     );
                 }
                 if cnt[1] != n_words as u64 || cnt[2] != board.beats_seen {
@@ -641,9 +741,65 @@ pub fn run_matrix(
     run_blocked(layer, &stream, w, &a, design, opts)
 }
 
+/// Runs jobs `0..n` on a rayon pool, largest `cost` first (so that the big ones do not finish
+/// last, alone), and hands each result with its index to `done`, on the calling thread, as they
+/// complete. `done` returning `false` stops jobs that have not started yet. `threads`: a pool of
+/// that many threads, else rayon's global pool (`RAYON_NUM_THREADS`, default one per core).
+/// Each co-simulation job creates its own model instance (its own `VerilatedContext`), so jobs
+/// share nothing.
+pub fn run_parallel<T: Send>(
+    n: usize,
+    threads: Option<usize>,
+    cost: impl Fn(usize) -> u64,
+    job: impl Fn(usize) -> T + Sync,
+    mut done: impl FnMut(usize, T) -> bool,
+) -> Result<(), CosimError> {
+    use rayon::iter::{ParallelBridge, ParallelIterator};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let pool = match threads {
+        Some(t) => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t.max(1))
+                .build()
+                .map_err(|e| CosimError::Pool(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    // Stable: equal costs keep their order.
+    order.sort_by_key(|&k| std::cmp::Reverse(cost(k)));
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
+    std::thread::scope(|scope| {
+        let (stop, job, pool) = (&stop, &job, &pool);
+        scope.spawn(move || {
+            // par_bridge hands the jobs out in `order`, one at a time, to whichever thread is free.
+            let work = move || {
+                order.into_iter().par_bridge().for_each_with(tx, |tx, k| {
+                    if !stop.load(Ordering::SeqCst) {
+                        let _ = tx.send((k, job(k)));
+                    }
+                })
+            };
+            match pool {
+                Some(p) => p.install(work),
+                None => work(),
+            }
+        });
+        for (k, r) in rx {
+            if !done(k, r) {
+                stop.store(true, Ordering::SeqCst);
+                break;
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Co-simulates a layer's streams (one per format, every row block) at `design` and returns
 /// the report's RTL measurements, in the streams' order; saved % is against the dense stream's
-/// measured words (0 when there is no dense stream). A mismatch is an error naming it.
+/// measured words (0 when there is no dense stream). A mismatch is an error naming it. The
+/// streams run in parallel (rayon's global pool); the result is the sequential one.
 pub fn measure_layer(
     layer: &str,
     w: &QuantMatrix,
@@ -651,28 +807,67 @@ pub fn measure_layer(
     design: &DesignPoint,
     opts: &CosimOptions,
 ) -> Result<Vec<crate::report::RtlMeasure>, CosimError> {
-    let a = pe::random_activations(w.cols, design.act_bits, opts.seed);
-    let mut runs = Vec::with_capacity(streams.len());
-    for s in streams {
-        let run = run_blocked(layer, s, w, &a, design, opts)?;
-        if let Some(line) = run.mismatch_line() {
-            return Err(CosimError::Mismatch(line));
+    let mut all = measure_layers(&[(layer, w, streams)], design, opts)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// [`measure_layer`] for many layers at once, every (layer, stream) pair in parallel on rayon's
+/// global pool, largest first: the measurements of each layer, in the input order, identical
+/// to calling `measure_layer` on each in turn (the first error in that order is returned).
+pub fn measure_layers(
+    layers: &[(&str, &QuantMatrix, &[BlockedStream])],
+    design: &DesignPoint,
+    opts: &CosimOptions,
+) -> Result<Vec<Vec<crate::report::RtlMeasure>>, CosimError> {
+    let acts: Vec<Vec<i32>> =
+        layers.iter().map(|(_, w, _)| pe::random_activations(w.cols, design.act_bits, opts.seed)).collect();
+    let pairs: Vec<(usize, usize)> =
+        layers.iter().enumerate().flat_map(|(i, (_, _, s))| (0..s.len()).map(move |j| (i, j))).collect();
+    let mut slots: Vec<Option<Result<LayerRun, CosimError>>> = (0..pairs.len()).map(|_| None).collect();
+    run_parallel(
+        pairs.len(),
+        None,
+        |k| {
+            let w = layers[pairs[k].0].1;
+            (w.rows * w.cols) as u64
+        },
+        |k| {
+            let (i, j) = pairs[k];
+            let (name, w, streams) = layers[i];
+            run_blocked(name, &streams[j], w, &acts[i], design, opts)
+        },
+        |k, r| {
+            slots[k] = Some(r);
+            true
+        },
+    )?;
+    let mut slots = slots.into_iter();
+    let mut out = Vec::with_capacity(layers.len());
+    for (_, _, streams) in layers {
+        let mut runs = Vec::with_capacity(streams.len());
+        for _ in 0..streams.len() {
+            let run = slots.next().flatten().ok_or_else(|| CosimError::Pool("a job did not run".into()))??;
+            if let Some(line) = run.mismatch_line() {
+                return Err(CosimError::Mismatch(line));
+            }
+            runs.push(run);
         }
-        runs.push(run);
+        let dense = runs.iter().find(|r| r.format == Format::Dense).map(|r| r.words);
+        out.push(
+            runs.iter()
+                .map(|run| crate::report::RtlMeasure {
+                    cycles: run.cycles,
+                    words: run.words,
+                    efficiency: run.efficiency,
+                    starved: run.starved,
+                    stalled: run.stalled,
+                    mismatches: run.mismatches,
+                    saved_pct: dense.map_or(0.0, |d| 100.0 * (1.0 - run.words as f64 / d.max(1) as f64)),
+                })
+                .collect(),
+        );
     }
-    let dense = runs.iter().find(|r| r.format == Format::Dense).map(|r| r.words);
-    Ok(runs
-        .iter()
-        .map(|run| crate::report::RtlMeasure {
-            cycles: run.cycles,
-            words: run.words,
-            efficiency: run.efficiency,
-            starved: run.starved,
-            stalled: run.stalled,
-            mismatches: run.mismatches,
-            saved_pct: dense.map_or(0.0, |d| 100.0 * (1.0 - run.words as f64 / d.max(1) as f64)),
-        })
-        .collect())
+    Ok(out)
 }
 
 impl LayerRun {
@@ -715,5 +910,47 @@ impl LayerRun {
             }
             s
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_parallel;
+
+    #[test]
+    fn run_parallel_hands_every_result_over_once() {
+        for threads in [Some(1), Some(2), None] {
+            let mut seen = vec![0; 50];
+            run_parallel(
+                50,
+                threads,
+                |k| (k % 7) as u64,
+                |k| k * 2,
+                |k, v| {
+                    assert_eq!(v, k * 2);
+                    seen[k] += 1;
+                    true
+                },
+            )
+            .unwrap();
+            assert!(seen.iter().all(|&n| n == 1), "{threads:?}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn run_parallel_stops_when_told() {
+        let mut count = 0;
+        run_parallel(
+            1000,
+            Some(2),
+            |_| 0,
+            |k| k,
+            |_, _| {
+                count += 1;
+                count < 3
+            },
+        )
+        .unwrap();
+        assert_eq!(count, 3, "nothing is handed over after `done` said stop");
     }
 }

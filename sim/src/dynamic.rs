@@ -522,3 +522,97 @@ fn read_ports(path: &Path) -> Result<Vec<PortInfo>> {
     }
     Ok(out)
 }
+
+/// A plain C++ testbench of a top: your `main` (C++ source) compiled and linked against the
+/// top's Verilated model (`--prefix VwsvTb`; include `"VwsvTb.h"`), with the same Verilator
+/// flags, compiler and options as the models the harness loads, and the same Verilator runtime.
+/// The yardstick for the harness's own cost per cycle. Cached like the models (keyed by the
+/// model's key and the source of `main`); returns the executable's path.
+pub fn build_testbench(req: &BuildRequest, main_cpp: &str, progress: &mut dyn FnMut(BuildEvent)) -> Result<PathBuf> {
+    let mut h = Fnv::new();
+    h.bytes(cache_key(req)?.as_bytes()).bytes(main_cpp.as_bytes());
+    let entry = req.cache_dir.join("testbenches").join(format!("{}-{:016x}", req.name, h.0));
+    let exe = entry.join("tb");
+    if exe.is_file() {
+        progress(BuildEvent::Cached { name: req.name.clone(), traced: false });
+        return Ok(exe);
+    }
+    let _lock = Lock::take(&entry.with_extension("lock"), progress)?;
+    if exe.is_file() {
+        return Ok(exe);
+    }
+    let t = Instant::now();
+    let rt = runtime_objects(&req.cache_dir, progress)?;
+    progress(BuildEvent::Building { name: format!("{} (C++ testbench)", req.name), traced: false });
+    let (bin, _, include) = verilator()?;
+    let io = |e: std::io::Error| SimError::Build(format!("{}: {e}", entry.display()));
+    let stage = entry.with_extension(format!("stage{}", std::process::id()));
+    let _ = fs::remove_dir_all(&stage);
+    fs::create_dir_all(&stage).map_err(io)?;
+    let log = stage.join("build.log");
+    let top_file = ["v", "sv"]
+        .iter()
+        .map(|x| req.rtl_dir.join(format!("{}.{x}", req.top)))
+        .find(|p| p.is_file())
+        .ok_or_else(|| SimError::Build(format!("{}/{}.v not found", req.rtl_dir.display(), req.top)))?;
+    let prefix = "VwsvTb";
+    let mut v = Command::new(&bin);
+    v.args(VERILATOR_FLAGS)
+        .arg("--prefix")
+        .arg(prefix)
+        .arg("--top-module")
+        .arg(&req.top)
+        .arg("--Mdir")
+        .arg(&stage)
+        .arg("-y")
+        .arg(&req.rtl_dir)
+        .arg(format!("+incdir+{}", req.rtl_dir.display()))
+        .arg("+libext+.v+.sv");
+    for (k, val) in &req.params {
+        v.arg(format!("-G{k}={val}"));
+    }
+    v.arg(&top_file);
+    run(&mut v, &format!("verilator ({} testbench)", req.name), &log)?;
+    let (fast, slow) = parse_classes(&fs::read_to_string(stage.join(format!("{prefix}_classes.mk"))).map_err(io)?);
+    let unity: String = fast.iter().map(|c| format!("#include \"{c}.cpp\"\n")).collect();
+    fs::write(stage.join("unity.cpp"), unity).map_err(io)?;
+    fs::write(stage.join("slow.cpp"), gen_slow(&req.name, &slow)).map_err(io)?;
+    fs::write(stage.join("main.cpp"), main_cpp).map_err(io)?;
+    // The flags the on-demand models are compiled with (-O2 for the model and main, -O0 for
+    // the run-once code, as verilated.mk does).
+    let units = vec![("unity.cpp", "unity.o", "-O2"), ("slow.cpp", "slow.o", "-O0"), ("main.cpp", "main.o", "-O2")];
+    parallel(units, |(src, obj, opt)| {
+        let mut c = Command::new(cxx());
+        c.args(["-std=gnu++17", "-fPIC", opt, "-w", "-faligned-new"])
+            .args(defines())
+            .arg("-I")
+            .arg(&include)
+            .arg("-I")
+            .arg(include.join("vltstd"))
+            .arg("-I")
+            .arg(&stage)
+            .arg("-c")
+            .arg(stage.join(src))
+            .arg("-o")
+            .arg(stage.join(obj));
+        run(&mut c, &format!("compiling {} of the {} testbench", src, req.name), &log)
+    })?;
+    let tmp = stage.join("tb");
+    let mut link = Command::new(cxx());
+    link.arg("-o").arg(&tmp).arg(stage.join("main.o")).arg(stage.join("unity.o")).arg(stage.join("slow.o")).args(&rt);
+    link.arg("-lpthread");
+    if TRACE == "fst" {
+        link.arg("-lz");
+    }
+    run(&mut link, &format!("linking the {} testbench", req.name), &log)?;
+    fs::create_dir_all(&entry).map_err(io)?;
+    fs::rename(&tmp, &exe).map_err(io)?;
+    let _ = fs::rename(&log, entry.join("build.log"));
+    let _ = fs::remove_dir_all(&stage);
+    progress(BuildEvent::Built {
+        name: format!("{} (C++ testbench)", req.name),
+        traced: false,
+        seconds: t.elapsed().as_secs_f64(),
+    });
+    Ok(exe)
+}

@@ -36,6 +36,8 @@ pub enum SimError {
     TraceFormat { path: PathBuf, built: &'static str },
     #[error("building a model on demand: {0}")]
     Build(String),
+    #[error("model {model}: not a Verilated model of this crate, its ports cannot be accessed directly")]
+    NoPortStorage { model: &'static str },
     #[error("model {model}: condition not met after {cycles} cycles")]
     Timeout { model: &'static str, cycles: u64 },
 }

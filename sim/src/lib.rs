@@ -5,7 +5,8 @@
 //!   ...), each with its own `VerilatedContext`, typed port accessors, and the
 //!   object-safe [`Model`] trait; [`models()`](fn@models)/[`new_model`]/[`find_model`]
 //!   pick one at run time by name or parameters.
-//! - [`Sim`]: clock, reset, cycle count, waveform on/off or in a window.
+//! - [`Sim`]: clock, reset, cycle count, waveform on/off or in a window; [`Sim::hot`] the
+//!   per-cycle fast path (ports resolved once to pointers into the model, module `hot`).
 //! - [`Source`]/[`Sink`] with [`Pause`]: generic valid/ready stream endpoints.
 //!
 //! ```no_run
@@ -57,6 +58,7 @@
 pub mod dynamic;
 mod error;
 mod gen;
+mod hot;
 mod model;
 pub mod models;
 mod pause;
@@ -67,12 +69,10 @@ mod stream;
 // Links the Verilator runtime (compiled once in its own crate).
 pub use weightstream_verilator_runtime::verilator_version;
 
-pub use dynamic::{build_model, BuildEvent, BuildRequest};
+pub use dynamic::{build_model, build_testbench, BuildEvent, BuildRequest};
 pub use error::{Result, SimError};
-pub use model::{
-    find_model, missing_models, model_info, models, new_model, new_model_traced, try_new_model, MissingModel, Model,
-    ModelInfo, TraceFormat,
-};
+pub use hot::{Bit, BitIn, Cycles, Wire, WireIn};
+pub use model::{MissingModel, Model, ModelInfo, TraceFormat};
 pub use models::*;
 pub use pause::{Pause, PauseGen};
 pub use port::{PortDir, PortId, PortInfo};

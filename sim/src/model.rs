@@ -1,10 +1,14 @@
-//! The `Model` trait every generated model implements, the FFI core they
-//! share (`RawModel`: handle, port pointers, waveform state), and the
-//! registry of built models.
+//! The `Model` trait every generated model implements and the FFI core they
+//! share (`RawModel`: handle, port pointers, waveform state). The registry of
+//! built models is in [`crate::models`], which depends on this module (never
+//! the other way round).
 //!
 //! Port values are read and written directly in the model's memory through
 //! pointers fetched once at construction, so a per-cycle `set`/`get` costs a
-//! bounds check and a store, no FFI call and no allocation.
+//! bounds check and a store, no FFI call and no allocation; through a
+//! `dyn Model`, also a dynamic call and a `Result`. Loops that want none of
+//! that use [`crate::Sim::hot`] (module `hot`), which hands out the pointers
+//! themselves, safely scoped.
 
 use std::ffi::{c_void, CString};
 use std::os::raw::{c_char, c_int};
@@ -31,6 +35,14 @@ impl TraceFormat {
         }
     }
 }
+
+mod sealed {
+    /// Argument of [`super::Model::raw_model`]: public, so the trait can name it, but in a
+    /// private module, so no other crate can name it and override that method.
+    #[derive(Clone, Copy)]
+    pub struct Sealed;
+}
+pub(crate) use sealed::Sealed;
 
 /// Registry entry of a built model: what it is and how to make one.
 #[derive(Debug)]
@@ -197,6 +209,15 @@ pub trait Model: Send {
     /// The RTL executed `$stop`/`$fatal` or hit a runtime error.
     fn stopped(&self) -> bool;
 
+    /// The Verilated model behind this one, for the fast path ([`crate::Sim::hot`], and
+    /// [`crate::Sim`]'s clock): `None` for a model that is not one of this crate's. Sealed (its
+    /// argument is a type no other crate can name): the fast path relies on the model
+    /// returned being owned by `self` for its whole life, which only this crate's models promise.
+    #[doc(hidden)]
+    fn raw_model(&self, _: Sealed) -> Option<&RawModel> {
+        None
+    }
+
     /// Upcast, so helpers taking `&mut dyn Model` work with concrete models.
     fn as_dyn_mut(&mut self) -> &mut dyn Model;
     fn as_dyn(&self) -> &dyn Model;
@@ -226,16 +247,24 @@ pub(crate) fn check_trace_path(info: &ModelInfo, traced: bool, path: &Path) -> R
 #[doc(hidden)]
 #[repr(C)]
 pub struct RawVtable {
-    create: unsafe extern "C" fn() -> *mut c_void,
-    destroy: unsafe extern "C" fn(*mut c_void),
-    eval: unsafe extern "C" fn(*mut c_void),
-    port_ptr: unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void,
-    set_time: unsafe extern "C" fn(*mut c_void, u64),
-    trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
-    trace_dump: unsafe extern "C" fn(*mut c_void, u64),
-    trace_flush: unsafe extern "C" fn(*mut c_void),
-    trace_close: unsafe extern "C" fn(*mut c_void),
-    status: unsafe extern "C" fn(*mut c_void) -> u32,
+    pub(crate) create: unsafe extern "C" fn() -> *mut c_void,
+    pub(crate) destroy: unsafe extern "C" fn(*mut c_void),
+    pub(crate) eval: unsafe extern "C" fn(*mut c_void),
+    pub(crate) port_ptr: unsafe extern "C" fn(*mut c_void, u32) -> *mut c_void,
+    pub(crate) set_time: unsafe extern "C" fn(*mut c_void, u64),
+    pub(crate) trace_open: unsafe extern "C" fn(*mut c_void, *const c_char) -> c_int,
+    pub(crate) trace_dump: unsafe extern "C" fn(*mut c_void, u64),
+    pub(crate) trace_flush: unsafe extern "C" fn(*mut c_void),
+    pub(crate) trace_close: unsafe extern "C" fn(*mut c_void),
+    pub(crate) status: unsafe extern "C" fn(*mut c_void) -> u32,
+}
+
+/// A C++ model's handle and entry points, copied out of its [`RawModel`] so that a clock can
+/// call them without going through the [`Model`] trait. Only valid while that model lives.
+#[derive(Clone, Copy)]
+pub(crate) struct RawHandle {
+    pub(crate) h: NonNull<c_void>,
+    pub(crate) vt: &'static RawVtable,
 }
 
 /// Owns one C++ model (and its context and waveform writer); shared core of
@@ -424,6 +453,19 @@ impl RawModel {
         unsafe { (self.vt.eval)(self.h.as_ptr()) }
     }
 
+    /// Storage of port `i` (a field of the C++ model, valid for the model's life), if `i` is a
+    /// port index.
+    #[inline]
+    pub fn port_ptr(&self, i: usize) -> Option<*mut c_void> {
+        self.ptrs.get(i).copied()
+    }
+
+    /// The C++ handle and entry points, for [`crate::Sim`]'s clock.
+    #[inline]
+    pub(crate) fn handle(&self) -> RawHandle {
+        RawHandle { h: self.h, vt: self.vt }
+    }
+
     #[inline]
     pub fn set_time(&mut self, t: u64) {
         // SAFETY: valid handle, exclusive access.
@@ -579,6 +621,10 @@ macro_rules! impl_model {
             fn stopped(&self) -> bool {
                 self.raw.stopped()
             }
+            #[inline]
+            fn raw_model(&self, _: $crate::model::Sealed) -> Option<&$crate::model::RawModel> {
+                Some(&self.raw)
+            }
             fn as_dyn_mut(&mut self) -> &mut dyn $crate::Model {
                 self
             }
@@ -596,41 +642,3 @@ struct AnyModel {
 }
 
 impl_model!(@trait AnyModel);
-
-/// Every model built into this binary (product tops and the self-test top).
-pub fn models() -> &'static [ModelInfo] {
-    &crate::models::MODEL_INFOS
-}
-
-/// Models of build.rs's table that were not built, with the reason.
-pub fn missing_models() -> &'static [MissingModel] {
-    &crate::models::MISSING_MODELS
-}
-
-/// Registry entry of model `name`.
-pub fn model_info(name: &str) -> Option<&'static ModelInfo> {
-    models().iter().find(|m| m.name == name).or_else(|| crate::dynamic::loaded().into_iter().find(|m| m.name == name))
-}
-
-/// The model of `top` whose parameters include all of `params`, e.g.
-/// `find_model("ws_top_core", &[("FORMAT", 1), ("N", 16), ("Q", 8)])`.
-/// Models built on demand in this process are searched after the linked-in ones.
-pub fn find_model(top: &str, params: &[(&str, i64)]) -> Option<&'static ModelInfo> {
-    let fits = |m: &ModelInfo| m.top == top && params.iter().all(|(k, v)| m.param(k) == Some(*v));
-    models().iter().find(|m| fits(m)).or_else(|| crate::dynamic::loaded().into_iter().find(|m| fits(m)))
-}
-
-/// A new instance of model `name` (without tracing), or `None` if it was not built.
-pub fn new_model(name: &str) -> Option<Box<dyn Model>> {
-    model_info(name).map(ModelInfo::instantiate)
-}
-
-/// A new traced instance of model `name` (for waveforms), or `None`.
-pub fn new_model_traced(name: &str) -> Option<Box<dyn Model>> {
-    model_info(name).map(ModelInfo::instantiate_traced)
-}
-
-/// Like [`new_model`] but an error that says what was not built.
-pub fn try_new_model(name: &str) -> Result<Box<dyn Model>> {
-    new_model(name).ok_or_else(|| SimError::UnknownModel(name.to_string()))
-}

@@ -18,8 +18,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Result, SimError};
-use crate::model::Model;
-use crate::port::PortId;
+use crate::model::{Model, RawHandle, Sealed};
+use crate::port::{PortId, Storage};
 
 /// Waveform time units per clock cycle.
 pub const PERIOD: u64 = 10;
@@ -53,6 +53,32 @@ pub struct Sim<M: Model + ?Sized = dyn Model> {
     window: Option<(PathBuf, Range<u64>)>,
     /// Path of the open or most recently closed waveform.
     last_trace: Option<PathBuf>,
+    /// The clock without the `Model` trait: the model's C++ handle and its clock field, or
+    /// `None` for a model that is not a Verilated one of this crate.
+    fast: Option<FastClock>,
+    /// `fast` must be resolved again before use: `model_mut` handed out `&mut M`, through which a
+    /// sized model can be swapped for another.
+    stale: bool,
+}
+
+/// See [`Sim::fast`](Sim): valid while the model it was resolved from is the one in the `Sim`.
+#[derive(Clone, Copy)]
+struct FastClock {
+    raw: RawHandle,
+    clk: *mut u8,
+}
+
+// SAFETY: FastClock points into the model the Sim owns (which is Send) and is only used
+// through &mut Sim, so it moves between threads together with that model.
+unsafe impl Send for FastClock {}
+
+fn fast_clock<M: Model + ?Sized>(model: &M, clk: PortId) -> Option<FastClock> {
+    let raw = model.raw_model(Sealed)?;
+    let port = model.ports().get(clk.index())?;
+    if port.storage != Storage::U8 || !port.dir.is_input() {
+        return None;
+    }
+    Some(FastClock { raw: raw.handle(), clk: raw.port_ptr(clk.index())? as *mut u8 })
 }
 
 impl<M: Model + ?Sized> Sim<M> {
@@ -72,7 +98,8 @@ impl<M: Model + ?Sized> Sim<M> {
         // Settle initial blocks and combinational outputs before the first cycle.
         model.set_time(0);
         model.eval();
-        Ok(Self { model, clk, reset, cycle: 0, dumping: false, window: None, last_trace: None })
+        let fast = fast_clock(&*model, clk);
+        Ok(Self { model, clk, reset, cycle: 0, dumping: false, window: None, last_trace: None, fast, stale: false })
     }
 
     pub fn model(&self) -> &M {
@@ -80,6 +107,7 @@ impl<M: Model + ?Sized> Sim<M> {
     }
 
     pub fn model_mut(&mut self) -> &mut M {
+        self.stale = true;
         &mut self.model
     }
 
@@ -103,10 +131,7 @@ impl<M: Model + ?Sized> Sim<M> {
     pub fn fall(&mut self) {
         self.window_open();
         let t = PERIOD * self.cycle;
-        // clk is a valid input: checked in the constructor.
-        let _ = self.model.set_u64(self.clk, 0);
-        self.model.set_time(t);
-        self.model.eval();
+        self.edge(false, t);
         if self.dumping {
             self.model.trace_dump(t);
         }
@@ -115,14 +140,37 @@ impl<M: Model + ?Sized> Sim<M> {
     /// Second half: `clk = 1`, eval (flops capture), cycle += 1.
     pub fn rise(&mut self) {
         let t = PERIOD * self.cycle + PERIOD / 2;
-        let _ = self.model.set_u64(self.clk, 1);
-        self.model.set_time(t);
-        self.model.eval();
+        self.edge(true, t);
         if self.dumping {
             self.model.trace_dump(t);
         }
         self.cycle += 1;
         self.window_close();
+    }
+
+    /// Sets the clock to `clk`, the time to `t`, and evaluates.
+    #[inline]
+    fn edge(&mut self, clk: bool, t: u64) {
+        if self.stale {
+            self.fast = fast_clock(&*self.model, self.clk);
+            self.stale = false;
+        }
+        match self.fast {
+            // SAFETY: `f` was resolved from the model this Sim owns now (re-resolved after any
+            // `model_mut`), whose C++ object lives as long as the Sim holds it; `clk` points at
+            // its CData clock input; &mut self: nothing else accesses the model meanwhile.
+            Some(f) => unsafe {
+                *f.clk = clk as u8;
+                (f.raw.vt.set_time)(f.raw.h.as_ptr(), t);
+                (f.raw.vt.eval)(f.raw.h.as_ptr());
+            },
+            None => {
+                // clk is a valid input: checked in the constructor.
+                let _ = self.model.set_u64(self.clk, clk as u64);
+                self.model.set_time(t);
+                self.model.eval();
+            }
+        }
     }
 
     /// One clock cycle.

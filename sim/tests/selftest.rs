@@ -520,3 +520,140 @@ fn bitmap_top_idles_cleanly_after_reset() {
     let mut wide = [0u32; 4];
     m.get(m.port_id("mon_beat_data_o").unwrap(), &mut wide).unwrap();
 }
+
+#[test]
+fn hot_path_reads_and_writes_like_the_checked_api() {
+    let mut s = sim();
+    let m = s.model();
+    let ids: Vec<_> = ["en_i", "b_i", "h_i", "w_i", "q_i", "wide_i", "b_o", "h_o", "w_o", "q_o", "wide_o", "count_o"]
+        .iter()
+        .map(|n| m.port_id(n).unwrap())
+        .collect();
+    s.hot(|c| {
+        let en = c.bit_in(ids[0]).unwrap();
+        let ins: Vec<_> = ids[1..6].iter().map(|&p| c.wire_in(p).unwrap()).collect();
+        let outs: Vec<_> = ids[6..11].iter().map(|&p| c.wire(p).unwrap()).collect();
+        let count = c.wire(ids[11]).unwrap();
+        c.set_u64(ins[0], 0xff); // 7 bits: masked
+        c.set_u64(ins[1], 0x1abc);
+        c.set_u64(ins[2], 0xdead_beef);
+        c.set_u64(ins[3], 0x1234_5678_9abc);
+        c.set_words(ins[4], &[0x0123_4567, 0x89ab_cdef, 0xdead_beef, 0xffff_ffff]);
+        c.set(en, true);
+        c.step();
+        assert_eq!(c.get_in_u64(ins[0]), 0x7f);
+        assert_eq!(c.model().get_b_i(), 0x7f, "the checked API sees what the fast path wrote");
+        assert_eq!(c.get_u64(outs[0]), 0);
+        assert_eq!(c.get_u64(outs[1]), 0x1abd);
+        assert_eq!(c.get_u64(outs[2]), 0xdead_beef ^ 0xa5a5_5a5a);
+        assert_eq!(c.get_u64(outs[3]), 0x1234_5678_9abd);
+        let mut w = [0u32; 4];
+        c.get_words(outs[4], &mut w);
+        assert_eq!(w, [!0x0123_4567, !0x89ab_cdef, !0xdead_beef, 0], "top word masked to 4 bits");
+        assert_eq!(c.model().get_wide_o(), w);
+        c.set_u64(ins[4], 0xffff_ffff_0000_0001); // upper words zeroed
+        c.step();
+        c.get_words(outs[4], &mut w);
+        assert_eq!(w, [!1, 0, !0, 0xf]);
+        assert_eq!(c.get_u64(count), c.model().get_count_o());
+        assert!(c.get_in(en));
+        for _ in 0..98 {
+            c.step();
+        }
+        assert_eq!(c.get_u64(count), 100);
+        assert_eq!(c.cycle(), 102);
+    })
+    .unwrap();
+    assert_eq!(s.model().get_count_o(), 100);
+}
+
+#[test]
+fn hot_path_checks_ports_when_resolving() {
+    let mut s = sim();
+    let m = s.model();
+    let (b_i, count_o, s_ready_o) =
+        (m.port_id("b_i").unwrap(), m.port_id("count_o").unwrap(), m.port_id("s_ready_o").unwrap());
+    s.hot(|c| {
+        assert!(matches!(c.bit(b_i), Err(SimError::PortWidth { width: 7, expected: 1, .. })));
+        assert!(matches!(c.bit_in(s_ready_o), Err(SimError::NotAnInput { .. })));
+        assert!(matches!(c.wire_in(count_o), Err(SimError::NotAnInput { .. })));
+        let bad = weightstream_sim::PortId::new(999);
+        assert!(matches!(c.wire(bad), Err(SimError::BadPortId { index: 999, .. })));
+        assert!(c.bit(s_ready_o).is_ok());
+    })
+    .unwrap();
+}
+
+#[test]
+fn hot_fifo_matches_the_agents() {
+    // The same stream through the fast path and through Source/Sink: same words, same cycles.
+    let words = data(300, 42);
+    let (agent_words, _, agent_cycles, _, _) =
+        fifo(Pause::Random { seed: 3, p_pause: 0.3 }, Pause::Random { seed: 4, p_pause: 0.3 }, 300);
+    let mut s = sim();
+    let m = s.model();
+    let ids: Vec<_> = ["s_data_i", "s_valid_i", "s_last_i", "s_ready_o", "m_data_o", "m_valid_o", "m_ready_i"]
+        .iter()
+        .map(|n| m.port_id(n).unwrap())
+        .collect();
+    let start = s.cycle();
+    let got = s
+        .hot(|c| {
+            let (data, valid, last, ready) = (
+                c.wire_in(ids[0]).unwrap(),
+                c.bit_in(ids[1]).unwrap(),
+                c.bit_in(ids[2]).unwrap(),
+                c.bit(ids[3]).unwrap(),
+            );
+            let (m_data, m_valid, m_ready) =
+                (c.wire(ids[4]).unwrap(), c.bit(ids[5]).unwrap(), c.bit_in(ids[6]).unwrap());
+            let mut go_in = Pause::Random { seed: 3, p_pause: 0.3 }.generator().unwrap();
+            let mut go_out = Pause::Random { seed: 4, p_pause: 0.3 }.generator().unwrap();
+            let (mut next, mut offering, mut out) = (0, false, Vec::new());
+            while out.len() < words.len() && c.cycle() < 100_000 {
+                if !offering {
+                    if next < words.len() && go_in.next_go() {
+                        c.set_words(data, &words[next]);
+                        c.set(last, next + 1 == words.len());
+                        c.set(valid, true);
+                        offering = true;
+                    } else {
+                        c.set(valid, false);
+                        c.set(last, false);
+                    }
+                }
+                let r = go_out.next_go();
+                c.set(m_ready, r);
+                c.fall();
+                if offering && c.get(ready) {
+                    next += 1;
+                    offering = false;
+                }
+                if r && c.get(m_valid) {
+                    let mut w = vec![0u32; 4];
+                    c.get_words(m_data, &mut w);
+                    out.push(w);
+                }
+                c.rise();
+            }
+            (out, c.cycle() - start)
+        })
+        .unwrap();
+    assert_eq!(got.0, words.iter().map(|w| w.to_vec()).collect::<Vec<_>>());
+    assert_eq!(got.0, agent_words);
+    assert_eq!(got.1, agent_cycles, "same cycle count as Source/Sink");
+}
+
+#[test]
+fn clock_follows_a_model_swapped_through_model_mut() {
+    // The Sim's fast clock points into its model; after model_mut it is resolved again.
+    let mut a = sim();
+    let mut other = Box::new(WsSimSelftest::new());
+    other.set_en_i(1);
+    a.model_mut().set_en_i(1);
+    a.steps(10);
+    std::mem::swap(a.model_mut(), &mut *other);
+    drop(other); // the model the clock pointed at is gone
+    a.steps(5);
+    assert_eq!(a.model().get_count_o(), 5, "the swapped-in model is the one clocked");
+}

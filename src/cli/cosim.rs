@@ -40,7 +40,8 @@ pub struct CosimArgs {
     /// No progress bar (the table is still printed).
     #[arg(long)]
     quiet: bool,
-    /// Layers simulated at once, one model instance each [default: the cores available].
+    /// Runs (layer x format) simulated at once, one model instance each [default: rayon's,
+    /// RAYON_NUM_THREADS or the cores available].
     #[arg(long)]
     jobs: Option<usize>,
 }
@@ -102,83 +103,89 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     )?;
     let mut failed = 0;
     let bar = super::report::progress(layers.len(), args.quiet, "cosim");
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    // Layers run on `jobs` workers (each run its own model instance); lines are printed in
-    // layer order as soon as every earlier layer is done, so the output does not depend on jobs.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Result<cosim::LayerRun, cosim::CosimError>>)>();
-    let printed: Result<()> = std::thread::scope(|scope| {
-        for _ in 0..jobs.min(layers.len()) {
-            let tx = tx.clone();
-            let (next, layers, formats, design, opts) = (&next, &layers, &formats, &design, &opts);
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(layer) = layers.get(i) else { break };
-                let runs = formats
-                    .iter()
-                    .map(|&format| cosim::run_matrix(&layer.name, &layer.matrix, format, design, opts))
-                    .collect();
-                if tx.send((i, runs)).is_err() {
-                    break;
+    // Every (layer, format) run is one job on rayon's pool (one model instance each), largest
+    // layers first; lines are printed in layer and format order as soon as every earlier run is
+    // done, so the output does not depend on the number of threads.
+    let pairs: Vec<(usize, Format)> = (0..layers.len()).flat_map(|i| formats.iter().map(move |&f| (i, f))).collect();
+    let mut slots: Vec<Option<Result<cosim::LayerRun, cosim::CosimError>>> = (0..pairs.len()).map(|_| None).collect();
+    let mut want = 0;
+    let mut dense_words = None;
+    let mut failure: Option<anyhow::Error> = None;
+    cosim::run_parallel(
+        pairs.len(),
+        args.jobs,
+        |k| {
+            let m = &layers[pairs[k].0].matrix;
+            (m.rows * m.cols) as u64
+        },
+        |k| {
+            let (i, format) = pairs[k];
+            cosim::run_matrix(&layers[i].name, &layers[i].matrix, format, &design, &opts)
+        },
+        |k, r| {
+            slots[k] = Some(r);
+            while let Some(run) = slots.get_mut(want).and_then(Option::take) {
+                let (i, _) = pairs[want];
+                let layer = &layers[i];
+                if want % formats.len() == 0 {
+                    bar.set_message(layer.name.clone());
+                    dense_words = None;
                 }
-            });
-        }
-        drop(tx);
-        let mut pending = std::collections::BTreeMap::new();
-        let mut want = 0;
-        for (i, r) in rx {
-            pending.insert(i, r);
-            while let Some(layer_runs) = pending.remove(&want) {
-                let layer = &layers[want];
                 want += 1;
-                bar.set_message(layer.name.clone());
-                let mut dense_words = None;
-                for run in layer_runs {
-                    // Stop at the first run that could not be simulated at all; the workers
-                    // finish the layers they hold and the rest is dropped.
-                    let run = run.map_err(|e| {
-                        next.store(usize::MAX / 2, std::sync::atomic::Ordering::SeqCst);
-                        e
-                    })?;
-                    if run.format == Format::Dense {
-                        dense_words = Some(run.words);
+                // Stop at the first run that could not be simulated at all; runs under way
+                // finish and the rest is dropped.
+                let run = match run {
+                    Ok(run) => run,
+                    Err(e) => {
+                        failure = Some(e.into());
+                        return false;
                     }
-                    let saved = match dense_words {
-                        Some(d) if d > 0 => format!("{:.1}", 100.0 * (1.0 - run.words as f64 / d as f64)),
-                        _ => "-".into(),
-                    };
-                    bar.suspend(|| -> io::Result<()> {
-                        writeln!(
-                            out,
-                            "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
-                            layer.name,
-                            run.format.name(),
-                            run.blocks,
-                            run.beats_verified,
-                            run.y_verified,
-                            run.mismatches,
-                            run.cycles,
-                            run.words,
-                            run.efficiency,
-                            run.starved,
-                            run.stalled,
-                            saved
-                        )?;
-                        if let Some(line) = run.mismatch_line() {
-                            writeln!(out, "  MISMATCH {line}")?;
-                        }
-                        out.flush()
-                    })?;
-                    if run.mismatch_line().is_some() {
-                        failed += 1;
-                    }
-                    runs.push(run);
+                };
+                if run.format == Format::Dense {
+                    dense_words = Some(run.words);
                 }
-                bar.inc(1);
+                let saved = match dense_words {
+                    Some(d) if d > 0 => format!("{:.1}", 100.0 * (1.0 - run.words as f64 / d as f64)),
+                    _ => "-".into(),
+                };
+                let written = bar.suspend(|| -> io::Result<()> {
+                    writeln!(
+                        out,
+                        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
+                        layer.name,
+                        run.format.name(),
+                        run.blocks,
+                        run.beats_verified,
+                        run.y_verified,
+                        run.mismatches,
+                        run.cycles,
+                        run.words,
+                        run.efficiency,
+                        run.starved,
+                        run.stalled,
+                        saved
+                    )?;
+                    if let Some(line) = run.mismatch_line() {
+                        writeln!(out, "  MISMATCH {line}")?;
+                    }
+                    out.flush()
+                });
+                if let Err(e) = written {
+                    failure = Some(e.into());
+                    return false;
+                }
+                if run.mismatch_line().is_some() {
+                    failed += 1;
+                }
+                runs.push(run);
+                if want % formats.len() == 0 {
+                    bar.inc(1);
+                }
             }
-        }
-        Ok(())
-    });
+            true
+        },
+    )?;
+    let printed: Result<()> = failure.map_or(Ok(()), Err);
     printed?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
