@@ -33,7 +33,7 @@ const WAVE_BEFORE: u64 = 48;
 const WAVE_AFTER: u64 = 12;
 
 /// Which traffic pattern drives the stream inputs and the outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Traffic {
     /// Inputs always valid, outputs always ready: the throughput measurement.
@@ -853,24 +853,26 @@ pub fn measure_layers(
             runs.push(run);
         }
         let dense = runs.iter().find(|r| r.format == Format::Dense).map(|r| r.words);
-        out.push(
-            runs.iter()
-                .map(|run| crate::report::RtlMeasure {
-                    cycles: run.cycles,
-                    words: run.words,
-                    efficiency: run.efficiency,
-                    starved: run.starved,
-                    stalled: run.stalled,
-                    mismatches: run.mismatches,
-                    saved_pct: dense.map_or(0.0, |d| 100.0 * (1.0 - run.words as f64 / d.max(1) as f64)),
-                })
-                .collect(),
-        );
+        out.push(runs.iter().map(|run| run.rtl_measure(dense)).collect());
     }
     Ok(out)
 }
 
 impl LayerRun {
+    /// What the report shows of this run; saved % against the dense top's measured words
+    /// (0 without them).
+    pub fn rtl_measure(&self, dense_words: Option<u64>) -> crate::report::RtlMeasure {
+        crate::report::RtlMeasure {
+            cycles: self.cycles,
+            words: self.words,
+            efficiency: self.efficiency,
+            starved: self.starved,
+            stalled: self.stalled,
+            mismatches: self.mismatches,
+            saved_pct: dense_words.map_or(0.0, |d| crate::report::saved_pct(self.words, d)),
+        }
+    }
+
     /// This run followed by the next row block's: counts add up, the first error and the first
     /// mismatch are kept.
     fn merge(mut self, next: LayerRun) -> LayerRun {

@@ -1,4 +1,5 @@
-//! The command line's spelling of library choices (pruning mode, scale granularity, quantizer):
+//! The command line's spelling of library choices (pruning mode, scale granularity, quantizer,
+//! co-simulation traffic):
 //! clap's value enums live here, beside the parsers, and convert into the library's own types,
 //! which know nothing of the command line.
 
@@ -56,6 +57,29 @@ impl From<QuantizerArg> for Quantizer {
         match a {
             QuantizerArg::Linear => Quantizer::Linear,
             QuantizerArg::Kmeans => Quantizer::Kmeans,
+        }
+    }
+}
+
+/// Input gaps and output backpressure of a co-simulation.
+#[cfg(feature = "rtl")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TrafficArg {
+    /// Inputs always valid, outputs always ready: the throughput measurement.
+    Full,
+    /// Inputs go three cycles in four, outputs ready three in four.
+    Pattern,
+    /// Seeded random gaps on inputs and backpressure on outputs (30% each).
+    Random,
+}
+
+#[cfg(feature = "rtl")]
+impl From<TrafficArg> for weightstream::cosim::Traffic {
+    fn from(a: TrafficArg) -> Self {
+        match a {
+            TrafficArg::Full => weightstream::cosim::Traffic::Full,
+            TrafficArg::Pattern => weightstream::cosim::Traffic::Pattern,
+            TrafficArg::Random => weightstream::cosim::Traffic::Random,
         }
     }
 }

@@ -26,8 +26,8 @@ pub struct CosimArgs {
     #[command(flatten)]
     design: DesignArgs,
     /// Input gaps / output backpressure: full (throughput), pattern ([1,1,1,0]) or random.
-    #[arg(long, value_enum, default_value_t = weightstream::cosim::Traffic::Full)]
-    traffic: weightstream::cosim::Traffic,
+    #[arg(long, value_enum, default_value_t = super::choices::TrafficArg::Full)]
+    traffic: super::choices::TrafficArg,
     /// Seed of activations and random traffic.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -72,7 +72,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         .collect();
     anyhow::ensure!(!layers.is_empty(), "no layer of {} matches {:?}", model.name, args.layers);
     cosim::prepare_models(&formats, &design, false)?;
-    let opts = CosimOptions { traffic: args.traffic, seed: args.seed, wave_dir: args.wave_dir.clone() };
+    let opts = CosimOptions { traffic: args.traffic.into(), seed: args.seed, wave_dir: args.wave_dir.clone() };
     let started = std::time::Instant::now();
     let mut runs = Vec::new();
     let mut out = io::stdout().lock();
@@ -83,7 +83,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         model.provenance.label(),
         design.name(),
         cfg.sparsity,
-        args.traffic
+        weightstream::cosim::Traffic::from(args.traffic)
     )?;
     writeln!(
         out,
@@ -145,7 +145,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
                     dense_words = Some(run.words);
                 }
                 let saved = match dense_words {
-                    Some(d) if d > 0 => format!("{:.1}", 100.0 * (1.0 - run.words as f64 / d as f64)),
+                    Some(d) if d > 0 => format!("{:.1}", run.rtl_measure(Some(d)).saved_pct),
                     _ => "-".into(),
                 };
                 let written = bar.suspend(|| -> io::Result<()> {

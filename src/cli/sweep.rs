@@ -152,7 +152,7 @@ fn measure_rtl(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<sweep::SweepRow>> {
     use weightstream::cosim::{self, CosimOptions};
-    use weightstream::report::{BuildError, RtlMeasure};
+    use weightstream::report::BuildError;
     use weightstream::Format;
     for p in points {
         cosim::prepare_models(&Format::ALL, p, false).with_context(|| format!("RTL models at {}", p.name()))?;
@@ -167,15 +167,7 @@ fn measure_rtl(
                 if let Some(line) = r.mismatch_line() {
                     eprintln!("sweep: MISMATCH at {}: {line}", point.name());
                 }
-                Ok(RtlMeasure {
-                    cycles: r.cycles,
-                    words: r.words,
-                    efficiency: r.efficiency,
-                    starved: r.starved,
-                    stalled: r.stalled,
-                    mismatches: r.mismatches,
-                    saved_pct: 0.0,
-                })
+                Ok(r.rtl_measure(None))
             })
             .collect::<Result<Vec<_>, BuildError>>()
     };
