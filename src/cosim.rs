@@ -94,7 +94,7 @@ pub struct Expected {
 }
 
 /// The first thing that went wrong in a run, with where to look.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Mismatch {
     /// Row block of the layer (0 when the layer is one block).
     pub block: usize,
@@ -111,7 +111,7 @@ pub struct Mismatch {
 }
 
 /// Measured result of one layer through one RTL top.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LayerRun {
     /// Layer name.
     pub layer: String,

@@ -150,7 +150,7 @@ impl SetFact {
 
 /// The RTL's error codes (`error_code_o`); the names and codes are those of rtl/ws_rtl.toml
 /// (a test holds the two together).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RtlError {
     /// 1: the last word was consumed before the layer was complete.

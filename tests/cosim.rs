@@ -629,3 +629,39 @@ fn no_latch_in_any_top() {
         }
     }
 }
+
+/// `cosim --shard I/N` runs a share of the (layer, format) runs; merged, the table and the JSON
+/// are the unsharded run's (but for the timing fields).
+#[test]
+fn sharded_cosim_merges_to_the_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = ["cosim", "--model", "synthetic:mobilenet_v2", "--layers", "features.1.,features.16.conv.2", "--quiet"];
+    let run = |extra: &[&str]| {
+        let out = crate::util::cli().args(base).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let whole = run(&["--json", d.join("whole.json").to_str().unwrap()]);
+    for i in 0..3 {
+        run(&["--shard", &format!("{i}/3"), "--json", d.join(format!("p{i}.json")).to_str().unwrap()]);
+    }
+    let out = crate::util::cli()
+        .args(["merge", "--json", d.join("merged.json").to_str().unwrap()])
+        .args((0..3).rev().map(|i| d.join(format!("p{i}.json"))))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged = String::from_utf8(out.stdout).unwrap();
+    let body = |s: &str| s.lines().filter(|l| !l.contains(" cycles in ")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(body(&whole), body(&merged));
+    assert!(body(&whole).len() >= 2 + 4 * 2, "{whole}");
+    let runs = |f: &str| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join(f)).unwrap()).unwrap();
+        v.as_array_mut().unwrap().iter_mut().for_each(|r| {
+            r.as_object_mut().unwrap().remove("seconds");
+        });
+        v
+    };
+    assert_eq!(runs("whole.json"), runs("merged.json"));
+}

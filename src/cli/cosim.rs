@@ -44,6 +44,113 @@ pub struct CosimArgs {
     /// RAYON_NUM_THREADS or the cores available].
     #[arg(long)]
     jobs: Option<usize>,
+    /// Run only shard I of N of the (layer, format) runs (run j with j mod N = I; `slurm`: the
+    /// job array task's share) and write a partial file to --json; `weightstream merge` prints
+    /// the table and writes the JSON of the whole run.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<weightstream::shard::Shard>,
+}
+
+/// What every shard of one co-simulation agrees on: the header line, the layers and formats.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CosimRun {
+    header: String,
+    layers: Vec<String>,
+    formats: Vec<weightstream::Format>,
+}
+
+/// The command name partial cosim files carry.
+pub const COMMAND: &str = "cosim";
+
+const COLUMNS: [&str; 12] =
+    ["layer", "format", "blocks", "beats ok", "y ok", "mism", "cycles", "words", "eff", "starved", "stalled", "saved%"];
+
+fn columns_line() -> String {
+    let c = COLUMNS;
+    format!(
+        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
+    )
+}
+
+/// A run's table line (and its mismatch line); saved % against the layer's dense run.
+fn run_lines(run: &weightstream::cosim::LayerRun, dense_words: Option<u64>) -> String {
+    let saved = match dense_words {
+        Some(d) if d > 0 => format!("{:.1}", run.rtl_measure(Some(d)).saved_pct),
+        _ => "-".into(),
+    };
+    let mut s = format!(
+        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
+        run.layer,
+        run.format.name(),
+        run.blocks,
+        run.beats_verified,
+        run.y_verified,
+        run.mismatches,
+        run.cycles,
+        run.words,
+        run.efficiency,
+        run.starved,
+        run.stalled,
+        saved
+    );
+    if let Some(line) = run.mismatch_line() {
+        s.push_str(&format!("\n  MISMATCH {line}"));
+    }
+    s
+}
+
+fn summary_line(runs: &[weightstream::cosim::LayerRun], failed: usize, secs: f64) -> String {
+    let cycles: u64 = runs.iter().map(|r| r.total_cycles).sum();
+    let beats: u64 = runs.iter().map(|r| r.beats_verified).sum();
+    format!(
+        "{} runs, {} beats and {} outputs verified, {} with mismatches; {} cycles in {:.2} s ({:.2} M cycles/s)",
+        runs.len(),
+        beats,
+        runs.iter().map(|r| r.y_verified).sum::<u64>(),
+        failed,
+        cycles,
+        secs,
+        cycles as f64 / secs / 1e6
+    )
+}
+
+fn write_runs_json(path: &std::path::Path, runs: &[weightstream::cosim::LayerRun]) -> Result<()> {
+    let json = serde_json::to_string_pretty(runs)?;
+    weightstream::outputs::write_bytes(path, (json + "\n").as_bytes())?;
+    Ok(())
+}
+
+/// Merges the partial files of a sharded co-simulation: the table and summary of the whole run,
+/// and its JSON (`seconds` are each run's own).
+pub fn merge_cosim(partials: &[PathBuf], json: Option<&std::path::Path>) -> Result<()> {
+    let (run, items): (CosimRun, Vec<(usize, weightstream::cosim::LayerRun)>) =
+        weightstream::shard::merge(COMMAND, partials)?;
+    let total = run.layers.len() * run.formats.len();
+    anyhow::ensure!(items.len() == total, "merged co-simulation has {} of its {total} runs", items.len());
+    let mut out = io::stdout().lock();
+    writeln!(out, "{}", run.header)?;
+    writeln!(out, "{}", columns_line())?;
+    let runs: Vec<weightstream::cosim::LayerRun> = items.into_iter().map(|(_, r)| r).collect();
+    let mut dense_words = None;
+    let mut failed = 0;
+    for (k, r) in runs.iter().enumerate() {
+        if k % run.formats.len() == 0 {
+            dense_words = None;
+        }
+        if r.format == weightstream::Format::Dense {
+            dense_words = Some(r.words);
+        }
+        writeln!(out, "{}", run_lines(r, dense_words))?;
+        failed += usize::from(r.mismatch_line().is_some());
+    }
+    let secs: f64 = runs.iter().map(|r| r.seconds).sum();
+    writeln!(out, "{} (simulated seconds summed over the shards)", summary_line(&runs, failed, secs))?;
+    if let Some(path) = json {
+        write_runs_json(path, &runs)?;
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {} runs mismatched the golden model", runs.len());
+    Ok(())
 }
 
 pub fn run_cosim(args: &CosimArgs) -> Result<()> {
@@ -75,32 +182,57 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     let opts = CosimOptions { traffic: args.traffic.into(), seed: args.seed, wave_dir: args.wave_dir.clone() };
     let started = std::time::Instant::now();
     let mut runs = Vec::new();
-    let mut out = io::stdout().lock();
-    writeln!(
-        out,
+    let header = format!(
         "cosim {} ({}) on RTL {} ({design}), sparsity {}, traffic {:?}",
         model.name,
         model.provenance.label(),
         design.name(),
         cfg.sparsity,
         weightstream::cosim::Traffic::from(args.traffic)
-    )?;
-    writeln!(
-        out,
-        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
-        "layer",
-        "format",
-        "blocks",
-        "beats ok",
-        "y ok",
-        "mism",
-        "cycles",
-        "words",
-        "eff",
-        "starved",
-        "stalled",
-        "saved%"
-    )?;
+    );
+    if let Some(shard) = args.shard {
+        let Some(json) = &args.json else {
+            anyhow::bail!("--shard {shard}: name the partial file with --json");
+        };
+        let pairs: Vec<(usize, Format)> =
+            (0..layers.len()).flat_map(|i| formats.iter().map(move |&f| (i, f))).collect();
+        let mine: Vec<usize> = (0..pairs.len()).filter(|&k| shard.owns(k)).collect();
+        let mut slots: Vec<Option<Result<cosim::LayerRun, cosim::CosimError>>> =
+            (0..mine.len()).map(|_| None).collect();
+        cosim::run_parallel(
+            mine.len(),
+            args.jobs,
+            |j| {
+                let m = &layers[pairs[mine[j]].0].matrix;
+                (m.rows * m.cols) as u64
+            },
+            |j| {
+                let (i, format) = pairs[mine[j]];
+                cosim::run_matrix(&layers[i].name, &layers[i].matrix, format, &design, &opts)
+            },
+            |j, r| {
+                slots[j] = Some(r);
+                true
+            },
+        )?;
+        let mut items = Vec::with_capacity(mine.len());
+        for (j, slot) in slots.into_iter().enumerate() {
+            let run = slot.ok_or_else(|| anyhow::anyhow!("run {} did not finish", mine[j]))??;
+            items.push((mine[j], run));
+        }
+        let settings =
+            CosimRun { header, layers: layers.iter().map(|l| l.name.clone()).collect(), formats: formats.clone() };
+        let part = weightstream::shard::Partial::new(COMMAND, shard, settings, items);
+        weightstream::outputs::write_atomic(json, |w| {
+            serde_json::to_writer(&mut *w, &part).map_err(io::Error::other)?;
+            writeln!(w)
+        })?;
+        eprintln!("cosim shard {shard}: {} runs -> {}", part.items.len(), json.display());
+        return Ok(());
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "{header}")?;
+    writeln!(out, "{}", columns_line())?;
     let mut failed = 0;
     let bar = super::report::progress(layers.len(), args.quiet, "cosim");
     // Every (layer, format) run is one job on rayon's pool (one model instance each), largest
@@ -144,30 +276,8 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
                 if run.format == Format::Dense {
                     dense_words = Some(run.words);
                 }
-                let saved = match dense_words {
-                    Some(d) if d > 0 => format!("{:.1}", run.rtl_measure(Some(d)).saved_pct),
-                    _ => "-".into(),
-                };
                 let written = bar.suspend(|| -> io::Result<()> {
-                    writeln!(
-                        out,
-                        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
-                        layer.name,
-                        run.format.name(),
-                        run.blocks,
-                        run.beats_verified,
-                        run.y_verified,
-                        run.mismatches,
-                        run.cycles,
-                        run.words,
-                        run.efficiency,
-                        run.starved,
-                        run.stalled,
-                        saved
-                    )?;
-                    if let Some(line) = run.mismatch_line() {
-                        writeln!(out, "  MISMATCH {line}")?;
-                    }
+                    writeln!(out, "{}", run_lines(&run, dense_words))?;
                     out.flush()
                 });
                 if let Err(e) = written {
@@ -188,23 +298,9 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     let printed: Result<()> = failure.map_or(Ok(()), Err);
     printed?;
     bar.finish_and_clear();
-    let secs = started.elapsed().as_secs_f64();
-    let cycles: u64 = runs.iter().map(|r| r.total_cycles).sum();
-    let beats: u64 = runs.iter().map(|r| r.beats_verified).sum();
-    writeln!(
-        out,
-        "{} runs, {} beats and {} outputs verified, {} with mismatches; {} cycles in {:.2} s ({:.2} M cycles/s)",
-        runs.len(),
-        beats,
-        runs.iter().map(|r| r.y_verified).sum::<u64>(),
-        failed,
-        cycles,
-        secs,
-        cycles as f64 / secs / 1e6
-    )?;
+    writeln!(out, "{}", summary_line(&runs, failed, started.elapsed().as_secs_f64()))?;
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&runs)?;
-        weightstream::outputs::write_bytes(path, (json + "\n").as_bytes())?;
+        write_runs_json(path, &runs)?;
     }
     anyhow::ensure!(failed == 0, "{failed} of {} runs mismatched the golden model", runs.len());
     Ok(())

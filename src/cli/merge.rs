@@ -56,6 +56,13 @@ pub fn run_merge(args: &MergeArgs) -> Result<()> {
         .dir("--out", args.out.as_deref())
         .check()?;
     let command = command_of(&args.partials[0])?;
+    #[cfg(feature = "rtl")]
+    if command == super::cosim::COMMAND {
+        if args.csv.is_some() || args.markdown.is_some() || args.out.is_some() {
+            anyhow::bail!("a merged co-simulation writes --json and the table only");
+        }
+        return super::cosim::merge_cosim(&args.partials, args.json.as_deref());
+    }
     if command == super::sweep::COMMAND {
         let to = super::sweep::SweepOutputs {
             csv: args.csv.as_deref(),
