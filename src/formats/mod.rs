@@ -14,7 +14,7 @@ use bitvec::prelude::*;
 use serde::Serialize;
 
 use crate::bits::{BitReader, Bits, OutOfBits, SizeBreakdown};
-use crate::matrix::QuantMatrix;
+use crate::matrix::{wrap, QuantMatrix};
 
 /// A weight stream format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -257,6 +257,11 @@ fn check_matrix(w: &QuantMatrix, p: &StreamParams) -> Result<(), EncodeError> {
         return Err(EncodeError::BadShape { rows: w.rows, cols: w.cols, len: w.data.len() });
     }
     let (lo, hi) = QuantMatrix::value_range(p.weight_bits);
+    // One vectorizable pass for the range; the slow search only when something is out of it.
+    let (min, max) = w.data.iter().fold((i32::MAX, i32::MIN), |(mn, mx), &v| (mn.min(v), mx.max(v)));
+    if min >= lo && max <= hi {
+        return Ok(());
+    }
     if let Some(i) = w.data.iter().position(|&v| v < lo || v > hi) {
         return Err(EncodeError::ValueOutOfRange {
             row: i / w.cols,
@@ -280,20 +285,86 @@ fn check_tail(r: &BitReader<'_>, p: &StreamParams) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Calls `f(t, k, lanes)` for every beat in stream order, where `lanes` are the real lanes'
-/// values (`W[t*N + l][k]` for l < L). `colmajor` is the matrix in column-major order.
-#[inline]
-pub(crate) fn for_each_beat(
-    colmajor: &[i32],
-    rows: usize,
-    cols: usize,
-    p: &StreamParams,
-    mut f: impl FnMut(usize, usize, &[i32]),
-) {
-    for k in 0..cols {
-        let column = &colmajor[k * rows..(k + 1) * rows];
-        for (t, lanes) in column.chunks(p.lanes).enumerate() {
-            f(t, k, lanes);
+/// Columns per strip: encoders transpose the row-major matrix, and decoders their result back,
+/// a strip of this many columns at a time, so no whole column-major copy is made.
+const STRIP: usize = 16;
+
+/// Calls `f(k, column)` for every column k in stream order with `column[o] = W[o][k]`, or, when
+/// `delta`, with `D[o][k] = wrap(W[o][k] - W[o][k-1], w.bits)` (`W[o][-1] = 0`, exactly
+/// [`QuantMatrix::delta_along_k`]). Stops at the first error `f` returns.
+pub(crate) fn for_each_column<E>(
+    w: &QuantMatrix,
+    delta: bool,
+    mut f: impl FnMut(usize, &[i32]) -> Result<(), E>,
+) -> Result<(), E> {
+    let (rows, cols) = (w.rows, w.cols);
+    let mut strip = vec![0i32; STRIP.min(cols) * rows];
+    for k0 in (0..cols).step_by(STRIP) {
+        let s = STRIP.min(cols - k0);
+        if s == STRIP {
+            for (o, row) in w.data.chunks_exact(cols).enumerate() {
+                let src: &[i32; STRIP] = row[k0..k0 + STRIP].try_into().expect("strip");
+                let prev = if k0 == 0 { 0 } else { row[k0 - 1] };
+                transpose_row(src, prev, delta, w.bits, &mut strip[o..], rows);
+            }
+        } else {
+            for (o, row) in w.data.chunks_exact(cols).enumerate() {
+                let prev = if k0 == 0 { 0 } else { row[k0 - 1] };
+                transpose_row(&row[k0..k0 + s], prev, delta, w.bits, &mut strip[o..], rows);
+            }
+        }
+        for (j, column) in strip.chunks_exact(rows).take(s).enumerate() {
+            f(k0 + j, column)?;
         }
     }
+    Ok(())
+}
+
+/// Scatters one row's strip of values (or their deltas, `prev` being the value before the strip)
+/// to `dst[j * rows]`.
+#[inline(always)]
+fn transpose_row(src: &[i32], mut prev: i32, delta: bool, bits: u32, dst: &mut [i32], rows: usize) {
+    for (j, &v) in src.iter().enumerate() {
+        dst[j * rows] = if delta { wrap(v.wrapping_sub(prev), bits) } else { v };
+        prev = v;
+    }
+}
+
+/// Builds the row-major O x K result of a decoder that fills columns in stream order: calls
+/// `f(k, column)` for every column k with `column` zeroed, then stores it as column k of the
+/// result, or, when `undelta`, stores the running sum along k mod 2^bits (exactly
+/// [`QuantMatrix::undelta_along_k`]). Stops at the first failure `f` returns.
+pub(crate) fn decode_columns(
+    rows: usize,
+    cols: usize,
+    bits: u32,
+    undelta: bool,
+    mut f: impl FnMut(usize, &mut [i32]) -> Result<(), Failure>,
+) -> Result<QuantMatrix, Failure> {
+    let mut out = QuantMatrix::zeros(rows, cols, bits);
+    let mut strip = vec![0i32; STRIP.min(cols) * rows];
+    let mut sums = if undelta { vec![0i32; rows] } else { Vec::new() };
+    for k0 in (0..cols).step_by(STRIP) {
+        let s = STRIP.min(cols - k0);
+        strip.fill(0);
+        for (j, column) in strip.chunks_exact_mut(rows).take(s).enumerate() {
+            f(k0 + j, column)?;
+        }
+        for (o, row) in out.data.chunks_exact_mut(cols).enumerate() {
+            let dst = &mut row[k0..k0 + s];
+            if undelta {
+                let mut acc = sums[o];
+                for (j, d) in dst.iter_mut().enumerate() {
+                    acc = wrap(acc.wrapping_add(strip[j * rows + o]), bits);
+                    *d = acc;
+                }
+                sums[o] = acc;
+            } else {
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = strip[j * rows + o];
+                }
+            }
+        }
+    }
+    Ok(out)
 }
