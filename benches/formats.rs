@@ -1,6 +1,8 @@
 //! Encode + decode throughput of every format on a whole MobileNetV2 (the real one when the cache
 //! has it, else the synthetic layout): the speed target lives here, not in a timed test.
 
+use std::time::Duration;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
@@ -16,6 +18,8 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("{} whole model", model.name));
     group.throughput(Throughput::Elements(weights));
     group.sample_size(10);
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     for format in Format::ALL {
         group.bench_function(format!("{format} encode"), |b| {
             b.iter(|| {
