@@ -32,22 +32,32 @@ pub(crate) fn encode_columns(w: &QuantMatrix, p: &StreamParams, delta: bool) -> 
 }
 
 /// Appends one beat (its mask, then its nonzero lanes' values) and returns its nonzero count.
+/// Values are found from the mask's set bits, so there is no branch per lane to mispredict.
 #[inline(always)]
 fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) -> u64 {
+    // N <= 256 lanes: at most four 64-bit mask fields.
+    let mut masks = [0u64; 4];
     let mut nonzeros = 0u64;
-    // The mask can be wider than one 64-bit field when N > 64.
-    for chunk in beat.chunks(64) {
-        let bits = chunk.iter().enumerate().fold(0u64, |acc, (l, &v)| acc | u64::from(v != 0) << l);
+    for (chunk, bits) in beat.chunks(64).zip(masks.iter_mut()) {
+        *bits = nonzero_mask(chunk);
         nonzeros += u64::from(bits.count_ones());
-        c.put_clean(bits, chunk.len() as u32);
+        c.put_clean(*bits, chunk.len() as u32);
     }
-    for &v in beat {
-        // A zero lane appends nothing: width 0 (and its masked value is 0). All ones or all
-        // zeros from the sign of `v | -v`, so no branch per lane.
-        let nz = ((v | v.wrapping_neg()) >> 31) as u32;
-        c.put_clean(v as u64 & m, q & nz);
+    for (chunk, &bits) in beat.chunks(64).zip(masks.iter()) {
+        let mut bits = bits;
+        while bits != 0 {
+            let l = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            c.put_clean(chunk[l] as u64 & m, q);
+        }
     }
     nonzeros
+}
+
+/// Bit i set iff `values[i]` is nonzero (at most 64 values).
+#[inline(always)]
+pub(crate) fn nonzero_mask(values: &[i32]) -> u64 {
+    values.iter().enumerate().fold(0u64, |acc, (i, &v)| acc | u64::from(v != 0) << i)
 }
 
 pub(crate) fn decode(
