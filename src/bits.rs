@@ -50,7 +50,9 @@ impl SizeBreakdown {
 /// and the study's `study::bitio` writer are thin layers over it.
 #[derive(Debug, Default, Clone)]
 pub struct Packer {
+    /// Words `..used` are the stream's; the rest is zeroed room for [`Packer::with_room`].
     words: Vec<u64>,
+    used: usize,
     acc: u64,
     fill: u32,
 }
@@ -58,7 +60,7 @@ pub struct Packer {
 impl Packer {
     /// An empty stream with room for about `capacity_bits`.
     pub fn with_capacity(capacity_bits: usize) -> Self {
-        Packer { words: Vec::with_capacity(capacity_bits / 64 + 1), acc: 0, fill: 0 }
+        Packer { words: Vec::with_capacity(capacity_bits / 64 + 1), used: 0, acc: 0, fill: 0 }
     }
 
     /// Appends the low `width` bits of `value` (width 0..=64); higher bits are ignored.
@@ -75,7 +77,12 @@ impl Packer {
         self.acc |= value << self.fill;
         let fill = self.fill + width;
         if fill >= 64 {
-            self.words.push(self.acc);
+            if self.used == self.words.len() {
+                self.words.push(self.acc);
+            } else {
+                self.words[self.used] = self.acc;
+            }
+            self.used += 1;
             // The value's bits that did not fit; none when the word was empty (width 64).
             self.acc = value.checked_shr(64 - self.fill).unwrap_or(0);
             self.fill = fill - 64;
@@ -90,12 +97,17 @@ impl Packer {
     /// than `max_bits` panics).
     #[inline]
     pub fn with_room<R>(&mut self, max_bits: usize, f: impl FnOnce(&mut Cursor<'_>) -> R) -> R {
-        let start = self.words.len();
-        self.words.resize(start + max_bits / 64 + 1, 0);
+        let start = self.used;
+        // One word more than the fields fill: the cursor stores one word past the last full one.
+        // Room grows geometrically, so each word is zeroed about once.
+        let need = start + max_bits / 64 + 2;
+        if self.words.len() < need {
+            self.words.resize(need.max(2 * self.words.len()), 0);
+        }
         let mut c = Cursor { words: &mut self.words[start..], stored: 0, acc: self.acc, fill: self.fill };
         let r = f(&mut c);
         let (stored, acc, fill) = (c.stored, c.acc, c.fill);
-        self.words.truncate(start + stored);
+        self.used = start + stored;
         self.acc = acc;
         self.fill = fill;
         r
@@ -104,7 +116,7 @@ impl Packer {
     /// Current length in bits.
     #[inline]
     pub fn len(&self) -> usize {
-        self.words.len() * 64 + self.fill as usize
+        self.used * 64 + self.fill as usize
     }
 
     /// True before anything was written.
@@ -115,6 +127,7 @@ impl Packer {
     /// The words (the last one zero-filled) and the length in bits.
     pub fn into_words(mut self) -> (Vec<u64>, usize) {
         let len = self.len();
+        self.words.truncate(self.used);
         if self.fill > 0 {
             self.words.push(self.acc);
         }
@@ -155,19 +168,44 @@ pub struct Cursor<'a> {
 
 impl Cursor<'_> {
     /// Appends `value` as a `width`-bit field (width 0..=64); `value` must have no bit set at or
-    /// above `width`.
+    /// above `width`. Branch-free: the accumulator is stored every time and the store is kept
+    /// only when the word is full.
     #[inline(always)]
     pub fn put_clean(&mut self, value: u64, width: u32) {
         debug_assert!(width <= 64 && value & !mask(width) == 0, "field {value:#x} wider than {width}");
-        self.acc |= value << self.fill;
+        let joined = u128::from(self.acc) | u128::from(value) << self.fill;
         let fill = self.fill + width;
-        if fill >= 64 {
-            self.words[self.stored] = self.acc;
-            self.stored += 1;
-            self.acc = value.checked_shr(64 - self.fill).unwrap_or(0);
-            self.fill = fill - 64;
+        self.words[self.stored] = joined as u64;
+        // `fill` < 128: bit 6 says whether a word is complete.
+        self.stored += (fill >> 6) as usize;
+        self.acc = (joined >> (fill & 64)) as u64;
+        self.fill = fill & 63;
+    }
+
+    /// The current bit position, counted from bit 0 of the word the cursor was opened in.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.stored * 64 + self.fill as usize
+    }
+
+    /// ORs `value` (no bit at or above `width`, width 0..=64) into the already appended bits at
+    /// [`Cursor::position`] `at`: fills in a field written as zeros before its value was known.
+    #[inline]
+    pub fn or_at(&mut self, at: usize, value: u64, width: u32) {
+        debug_assert!(at + width as usize <= self.position() && value & !mask(width) == 0);
+        let (i, o) = (at / 64, (at % 64) as u32);
+        self.or_word(i, value << o);
+        if o + width > 64 {
+            self.or_word(i + 1, value >> (64 - o));
+        }
+    }
+
+    #[inline]
+    fn or_word(&mut self, i: usize, bits: u64) {
+        if i < self.stored {
+            self.words[i] |= bits;
         } else {
-            self.fill = fill;
+            self.acc |= bits;
         }
     }
 }

@@ -217,3 +217,48 @@ fn formats_identity_mobilenet_v2() {
     ];
     assert_eq!(digests, recorded);
 }
+
+/// Encode errors: a value out of range is reported (first in row-major order) before a CSC count
+/// overflow, whichever column each is in, exactly as when the range was checked first.
+#[test]
+fn formats_identity_encode_error_precedence() {
+    use weightstream::formats::csc::column_entries;
+    use weightstream::formats::EncodeError;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5eed_0012);
+    for _ in 0..400 {
+        let (mut w, mut p) = random_case(&mut rng);
+        p.count_bits = rng.random_range(1..=4);
+        let half = 1i32 << (p.weight_bits - 1);
+        let bad: Vec<usize> = (0..rng.random_range(0..3)).map(|_| rng.random_range(0..w.data.len())).collect();
+        for &i in &bad {
+            w.data[i] =
+                if rng.random_bool(0.5) { half + rng.random_range(0..5) } else { -half - 1 - rng.random_range(0..5) };
+        }
+        let first_bad = w.data.iter().position(|&v| v < -half || v >= half);
+        let cm = w.column_major();
+        let mut entries = Vec::new();
+        let overflow = cm.chunks_exact(w.rows).enumerate().find_map(|(k, column)| {
+            column_entries(column, p.run_bits, &mut entries);
+            (entries.len() >> p.count_bits != 0).then_some((k, entries.len()))
+        });
+        for format in Format::ALL {
+            let got = format.encode(&w, &p).map(|s| s.bits.len());
+            match (first_bad, overflow) {
+                (Some(i), _) => assert_eq!(
+                    got,
+                    Err(EncodeError::ValueOutOfRange {
+                        row: i / w.cols,
+                        col: i % w.cols,
+                        value: w.data[i],
+                        bits: p.weight_bits
+                    }),
+                    "{format}"
+                ),
+                (None, Some((col, count))) if format == Format::Csc => {
+                    assert_eq!(got, Err(EncodeError::CountOverflow { col, count, bits: p.count_bits }))
+                }
+                _ => assert!(got.is_ok(), "{format}: {got:?}"),
+            }
+        }
+    }
+}

@@ -3,44 +3,47 @@
 //! The encoder builds each mask as an integer and appends every lane's value with width Q or 0
 //! (no branch per lane); the decoder visits only the mask's set bits.
 
-use super::{decode_columns, for_each_column, Failure, StreamParams};
+use super::{decode_columns, for_each_column, Failure, StreamParams, ValueRange};
 use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
-pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown) {
+pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown, ValueRange) {
     encode_columns(w, p, false)
 }
 
 /// Encodes `w`, or its delta along k when `delta` (delta-bitmap).
-pub(crate) fn encode_columns(w: &QuantMatrix, p: &StreamParams, delta: bool) -> (Bits, SizeBreakdown) {
+pub(crate) fn encode_columns(w: &QuantMatrix, p: &StreamParams, delta: bool) -> (Bits, SizeBreakdown, ValueRange) {
     let q = p.weight_bits;
     let m = mask(q);
     let beats = p.beats(w.rows, w.cols);
     // An upper bound: every lane's mask bit and value.
     let mut out = BitWriter::with_capacity(w.len() * (q as usize + 1) + beats + p.bus_bits as usize);
-    let mut nonzeros = 0u64;
     let lanes = p.lanes;
-    let _ = for_each_column(w, delta, |_, column| {
-        nonzeros += out.packer().with_room(column.len() * (q as usize + 1), |c| {
-            column.chunks(lanes).map(|beat| put_beat(c, beat, q, m)).sum::<u64>()
+    let Ok(range) = for_each_column(w, delta, |_, column| {
+        out.packer().with_room(column.len() * (q as usize + 1), |c| {
+            for beat in column.chunks(lanes) {
+                put_beat(c, beat, q, m);
+            }
         });
         Ok::<(), std::convert::Infallible>(())
     });
-    out.count(Category::Metadata, w.len() as u64);
-    out.count(Category::Payload, nonzeros * u64::from(q));
-    out.finish(p.bus_bits)
+    // One mask bit per element; every other bit is a nonzero's value.
+    let metadata = w.len() as u64;
+    let payload = out.len() as u64 - metadata;
+    out.count(Category::Metadata, metadata);
+    out.count(Category::Payload, payload);
+    let (bits, sizes) = out.finish(p.bus_bits);
+    (bits, sizes, range)
 }
 
-/// Appends one beat (its mask, then its nonzero lanes' values) and returns its nonzero count.
-/// Values are found from the mask's set bits, so there is no branch per lane to mispredict.
+/// Appends one beat: its mask, then its nonzero lanes' values, found from the mask's set bits
+/// (no branch per lane to mispredict).
 #[inline(always)]
-fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) -> u64 {
+fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) {
     // N <= 256 lanes: at most four 64-bit mask fields.
     let mut masks = [0u64; 4];
-    let mut nonzeros = 0u64;
     for (chunk, bits) in beat.chunks(64).zip(masks.iter_mut()) {
         *bits = nonzero_mask(chunk);
-        nonzeros += u64::from(bits.count_ones());
         c.put_clean(*bits, chunk.len() as u32);
     }
     for (chunk, &bits) in beat.chunks(64).zip(masks.iter()) {
@@ -51,13 +54,32 @@ fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) -> u64 {
             c.put_clean(chunk[l] as u64 & m, q);
         }
     }
-    nonzeros
 }
 
 /// Bit i set iff `values[i]` is nonzero (at most 64 values).
 #[inline(always)]
 pub(crate) fn nonzero_mask(values: &[i32]) -> u64 {
-    values.iter().enumerate().fold(0u64, |acc, (i, &v)| acc | u64::from(v != 0) << i)
+    let mut blocks = values.chunks_exact(16);
+    let mut bits = 0u64;
+    let mut at = 0;
+    for block in &mut blocks {
+        bits |= u64::from(nonzero_mask16(block.try_into().expect("16 values"))) << at;
+        at += 16;
+    }
+    for (i, &v) in blocks.remainder().iter().enumerate() {
+        bits |= u64::from(v != 0) << (at + i);
+    }
+    bits
+}
+
+/// [`nonzero_mask`] of 16 values, in a shape compilers turn into compare + movemask.
+#[inline(always)]
+fn nonzero_mask16(values: &[i32; 16]) -> u16 {
+    let mut bits = 0u16;
+    for (i, &v) in values.iter().enumerate() {
+        bits |= u16::from(v != 0) << i;
+    }
+    bits
 }
 
 pub(crate) fn decode(

@@ -5,7 +5,7 @@
 //! writes them in a second; the decoder reads run and value as one field.
 
 use super::bitmap::nonzero_mask;
-use super::{decode_columns, for_each_column, DecodeErrorKind, EncodeError, Failure, StreamParams};
+use super::{decode_columns, for_each_column, DecodeErrorKind, EncodeError, Failure, StreamParams, ValueRange};
 use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
@@ -39,34 +39,41 @@ pub fn column_entries(column: &[i32], run_bits: u32, out: &mut Vec<Entry>) {
     }
 }
 
-pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBreakdown), EncodeError> {
-    let (q, r) = (p.weight_bits, p.run_bits);
+pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBreakdown, ValueRange), EncodeError> {
+    let (q, r, count_bits) = (p.weight_bits, p.run_bits, p.count_bits);
     let mq = mask(q);
     let entry_bits = q + r;
     // A capacity guess (half the elements as entries) instead of a pass to count nonzeros.
-    let mut out = BitWriter::with_capacity(w.len() / 2 * entry_bits as usize + w.cols * p.count_bits as usize);
+    let mut out = BitWriter::with_capacity(w.len() / 2 * entry_bits as usize + w.cols * count_bits as usize);
     let (mut real, mut fillers) = (0u64, 0u64);
-    for_each_column(w, false, |k, column| {
-        // The count comes first: one pass counts the entries (a gap of g zeros before a nonzero
-        // takes g >> R fillers, see `column_entries`), a second writes them.
-        let count = entry_count(column, r);
-        if p.count_bits < 64 && (count as u64) >> p.count_bits != 0 {
-            return Err(EncodeError::CountOverflow { col: k, count, bits: p.count_bits });
-        }
-        let count_bits = p.count_bits;
-        let (r_col, f_col) = out.packer().with_room(count_bits as usize + count * entry_bits as usize, |c| {
-            c.put_clean(count as u64, count_bits);
-            put_column(c, column, r, mq, entry_bits)
+    let range = for_each_column(w, false, |k, column| {
+        // Every entry takes a row of its own, so a column has at most O entries.
+        let room = count_bits as usize + column.len() * entry_bits as usize;
+        let (real_k, fillers_k) = out.packer().with_room(room, |c| {
+            // The count comes first but is known last: written as zeros, filled in after.
+            let at = c.position();
+            c.put_clean(0, count_bits);
+            let (real_k, fillers_k) = put_column(c, column, r, mq, entry_bits);
+            let count = real_k + fillers_k;
+            if count >> count_bits == 0 {
+                c.or_at(at, count, count_bits);
+            }
+            (real_k, fillers_k)
         });
-        real += r_col;
-        fillers += f_col;
+        let count = real_k + fillers_k;
+        if count >> count_bits != 0 {
+            return Err(EncodeError::CountOverflow { col: k, count: count as usize, bits: count_bits });
+        }
+        real += real_k;
+        fillers += fillers_k;
         Ok(())
     })?;
     let (q, r) = (u64::from(q), u64::from(r));
-    out.count(Category::Metadata, w.cols as u64 * u64::from(p.count_bits) + real * r);
+    out.count(Category::Metadata, w.cols as u64 * u64::from(count_bits) + real * r);
     out.count(Category::Payload, real * q);
     out.count(Category::Padding, fillers * (r + q));
-    Ok(out.finish(p.bus_bits))
+    let (bits, sizes) = out.finish(p.bus_bits);
+    Ok((bits, sizes, range))
 }
 
 /// Appends a column's entries (after its count) and returns its (real, filler) entry counts.
@@ -77,7 +84,6 @@ fn put_column(c: &mut Cursor<'_>, column: &[i32], r: u32, mq: u64, entry_bits: u
     let (mut real, mut fillers, mut next_row) = (0u64, 0u64, 0u64);
     for (i, chunk) in column.chunks(64).enumerate() {
         let mut bits = nonzero_mask(chunk);
-        real += u64::from(bits.count_ones());
         while bits != 0 {
             let l = bits.trailing_zeros() as usize;
             bits &= bits - 1;
@@ -92,27 +98,11 @@ fn put_column(c: &mut Cursor<'_>, column: &[i32], r: u32, mq: u64, entry_bits: u
                 gap &= max_run;
             }
             c.put_clean(gap | (chunk[l] as u64 & mq) << r, entry_bits);
+            real += 1;
             next_row = row + 1;
         }
     }
     (real, fillers)
-}
-
-/// Entries of a column, fillers included (what [`column_entries`] returns the length of).
-#[inline(always)]
-fn entry_count(column: &[i32], r: u32) -> usize {
-    let (mut count, mut next_row) = (0usize, 0usize);
-    for (i, chunk) in column.chunks(64).enumerate() {
-        let mut bits = nonzero_mask(chunk);
-        count += bits.count_ones() as usize;
-        while bits != 0 {
-            let row = i * 64 + bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            count += (row - next_row) >> r;
-            next_row = row + 1;
-        }
-    }
-    count
 }
 
 pub(crate) fn decode(

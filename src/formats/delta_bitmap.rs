@@ -2,11 +2,11 @@
 //! encoded exactly as `bitmap`; decoding keeps a running sum per row. The deltas are formed, and
 //! summed back, strip by strip inside the bitmap coder: no delta matrix is built.
 
-use super::{bitmap, Failure, StreamParams};
+use super::{bitmap, Failure, StreamParams, ValueRange};
 use crate::bits::{BitReader, Bits, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
-pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown) {
+pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown, ValueRange) {
     bitmap::encode_columns(w, p, true)
 }
 

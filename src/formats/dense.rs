@@ -4,15 +4,15 @@
 
 use std::convert::Infallible;
 
-use super::{decode_columns, for_each_column, Failure, StreamParams};
+use super::{decode_columns, for_each_column, Failure, StreamParams, ValueRange};
 use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
-pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown) {
+pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown, ValueRange) {
     let q = p.weight_bits;
     let mut out = BitWriter::with_capacity(w.len() * q as usize + p.bus_bits as usize);
     let mut nonzeros = 0usize;
-    let _ = for_each_column(w, false, |_, column| {
+    let Ok(range) = for_each_column(w, false, |_, column| {
         nonzeros += column.iter().filter(|&&v| v != 0).count();
         out.packer().with_room(column.len() * q as usize, |c| match q {
             2 => pack_words::<2>(c, column),
@@ -25,7 +25,8 @@ pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown)
     });
     out.count(Category::Payload, (nonzeros * q as usize) as u64);
     out.count(Category::Padding, ((w.len() - nonzeros) * q as usize) as u64);
-    out.finish(p.bus_bits)
+    let (bits, sizes) = out.finish(p.bus_bits);
+    (bits, sizes, range)
 }
 
 /// Packs values at Q bits (Q dividing 64): 64 / Q of them to a word.
