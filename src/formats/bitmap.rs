@@ -46,14 +46,23 @@ fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) {
         *bits = nonzero_mask(chunk);
         c.put_clean(*bits, chunk.len() as u32);
     }
+    // Values gather in a local word (Q <= 16: at least four fit) that goes to the cursor when
+    // the next value would not fit, so most values cost a shift and an OR.
+    let (mut group, mut filled) = (0u64, 0u32);
     for (chunk, &bits) in beat.chunks(64).zip(masks.iter()) {
         let mut bits = bits;
         while bits != 0 {
             let l = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            c.put_clean(chunk[l] as u64 & m, q);
+            if filled + q > 64 {
+                c.put_clean(group, filled);
+                (group, filled) = (0, 0);
+            }
+            group |= (chunk[l] as u64 & m) << filled;
+            filled += q;
         }
     }
+    c.put_clean(group, filled);
 }
 
 /// Bit i set iff `values[i]` is nonzero (at most 64 values).
