@@ -40,27 +40,38 @@ pub(crate) fn encode_columns(w: &QuantMatrix, p: &StreamParams, delta: bool) -> 
 /// (no branch per lane to mispredict).
 #[inline(always)]
 fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) {
+    if beat.len() <= 64 {
+        let bits = nonzero_mask(beat);
+        c.put_clean(bits, beat.len() as u32);
+        put_values(c, beat, bits, q, m);
+        return;
+    }
     // N <= 256 lanes: at most four 64-bit mask fields.
     let mut masks = [0u64; 4];
     for (chunk, bits) in beat.chunks(64).zip(masks.iter_mut()) {
         *bits = nonzero_mask(chunk);
         c.put_clean(*bits, chunk.len() as u32);
     }
-    // Values gather in a local word (Q <= 16: at least four fit) that goes to the cursor when
-    // the next value would not fit, so most values cost a shift and an OR.
-    let (mut group, mut filled) = (0u64, 0u32);
     for (chunk, &bits) in beat.chunks(64).zip(masks.iter()) {
-        let mut bits = bits;
-        while bits != 0 {
-            let l = bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            if filled + q > 64 {
-                c.put_clean(group, filled);
-                (group, filled) = (0, 0);
-            }
-            group |= (chunk[l] as u64 & m) << filled;
-            filled += q;
+        put_values(c, chunk, bits, q, m);
+    }
+}
+
+/// Appends the values of `lanes` (at most 64) whose bit is set in `bits`. Values gather in a
+/// local word (Q <= 16: at least four fit) that goes to the cursor when the next value would not
+/// fit, so most values cost a shift and an OR.
+#[inline(always)]
+fn put_values(c: &mut Cursor<'_>, lanes: &[i32], mut bits: u64, q: u32, m: u64) {
+    let (mut group, mut filled) = (0u64, 0u32);
+    while bits != 0 {
+        let l = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        if filled + q > 64 {
+            c.put_clean(group, filled);
+            (group, filled) = (0, 0);
         }
+        group |= (lanes[l] as u64 & m) << filled;
+        filled += q;
     }
     c.put_clean(group, filled);
 }

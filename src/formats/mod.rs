@@ -359,6 +359,8 @@ pub(crate) fn for_each_column<E>(
 /// to `dst[j * rows]`; returns the OR of the values' magnitudes (see [`ValueRange`]).
 #[inline(always)]
 fn transpose_row(src: &[i32], mut prev: i32, delta: bool, bits: u32, dst: &mut [i32], rows: usize) -> u32 {
+    // One check up front instead of one per store.
+    assert!(src.is_empty() || dst.len() > (src.len() - 1) * rows, "strip too short");
     let mut magnitudes = 0u32;
     for (j, &v) in src.iter().enumerate() {
         dst[j * rows] = if delta { wrap(v.wrapping_sub(prev), bits) } else { v };
