@@ -7,6 +7,7 @@ mod cli;
 mod cosim;
 mod cost;
 mod formats_examples;
+mod formats_identity;
 mod formats_props;
 mod hostile_checkpoints;
 mod hostile_files;

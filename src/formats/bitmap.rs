@@ -1,27 +1,105 @@
 //! `bitmap`: per beat with L real lanes, L mask bits (bit l set iff lane l is nonzero), then the
 //! nonzero lanes' Q-bit values in increasing lane order (NVDLA-style weight compression).
+//! The encoder builds each mask as an integer and appends every lane's value with width Q or 0
+//! (no branch per lane); the decoder visits only the mask's set bits.
 
-use super::dense::from_column_major;
-use super::{for_each_beat, Failure, StreamParams};
-use crate::bits::{BitReader, BitWriter, Bits, Category, SizeBreakdown};
+use super::{decode_columns, for_each_column, Failure, StreamParams, ValueRange};
+use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
-pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown) {
+pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown, ValueRange) {
+    encode_columns(w, p, false)
+}
+
+/// Encodes `w`, or its delta along k when `delta` (delta-bitmap).
+pub(crate) fn encode_columns(w: &QuantMatrix, p: &StreamParams, delta: bool) -> (Bits, SizeBreakdown, ValueRange) {
     let q = p.weight_bits;
-    let nnz = w.nonzeros();
+    let m = mask(q);
     let beats = p.beats(w.rows, w.cols);
-    let mut out = BitWriter::with_capacity(nnz * q as usize + w.len() + beats + p.bus_bits as usize);
-    for_each_beat(&w.column_major(), w.rows, w.cols, p, |_, _, lanes| {
-        // The mask can be wider than one 64-bit field when N > 64.
-        for chunk in lanes.chunks(64) {
-            let mask = chunk.iter().enumerate().fold(0u64, |m, (l, &v)| m | (u64::from(v != 0) << l));
-            out.push(mask, chunk.len() as u32, Category::Metadata);
-        }
-        for &v in lanes.iter().filter(|&&v| v != 0) {
-            out.push_signed(v, q, Category::Payload);
-        }
+    // An upper bound: every lane's mask bit and value.
+    let mut out = BitWriter::with_capacity(w.len() * (q as usize + 1) + beats + p.bus_bits as usize);
+    let lanes = p.lanes;
+    let Ok(range) = for_each_column(w, delta, |_, column| {
+        out.packer().with_room(column.len() * (q as usize + 1), |c| {
+            for beat in column.chunks(lanes) {
+                put_beat(c, beat, q, m);
+            }
+        });
+        Ok::<(), std::convert::Infallible>(())
     });
-    out.finish(p.bus_bits)
+    // One mask bit per element; every other bit is a nonzero's value.
+    let metadata = w.len() as u64;
+    let payload = out.len() as u64 - metadata;
+    out.count(Category::Metadata, metadata);
+    out.count(Category::Payload, payload);
+    let (bits, sizes) = out.finish(p.bus_bits);
+    (bits, sizes, range)
+}
+
+/// Appends one beat: its mask, then its nonzero lanes' values, found from the mask's set bits
+/// (no branch per lane to mispredict).
+#[inline(always)]
+fn put_beat(c: &mut Cursor<'_>, beat: &[i32], q: u32, m: u64) {
+    if beat.len() <= 64 {
+        let bits = nonzero_mask(beat);
+        c.put_clean(bits, beat.len() as u32);
+        put_values(c, beat, bits, q, m);
+        return;
+    }
+    // N <= 256 lanes: at most four 64-bit mask fields.
+    let mut masks = [0u64; 4];
+    for (chunk, bits) in beat.chunks(64).zip(masks.iter_mut()) {
+        *bits = nonzero_mask(chunk);
+        c.put_clean(*bits, chunk.len() as u32);
+    }
+    for (chunk, &bits) in beat.chunks(64).zip(masks.iter()) {
+        put_values(c, chunk, bits, q, m);
+    }
+}
+
+/// Appends the values of `lanes` (at most 64) whose bit is set in `bits`. Values gather in a
+/// local word (Q <= 16: at least four fit) that goes to the cursor when the next value would not
+/// fit, so most values cost a shift and an OR.
+#[inline(always)]
+fn put_values(c: &mut Cursor<'_>, lanes: &[i32], mut bits: u64, q: u32, m: u64) {
+    let (mut group, mut filled) = (0u64, 0u32);
+    while bits != 0 {
+        let l = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        if filled + q > 64 {
+            c.put_clean(group, filled);
+            (group, filled) = (0, 0);
+        }
+        group |= (lanes[l] as u64 & m) << filled;
+        filled += q;
+    }
+    c.put_clean(group, filled);
+}
+
+/// Bit i set iff `values[i]` is nonzero (at most 64 values).
+#[inline(always)]
+pub(crate) fn nonzero_mask(values: &[i32]) -> u64 {
+    let mut blocks = values.chunks_exact(16);
+    let mut bits = 0u64;
+    let mut at = 0;
+    for block in &mut blocks {
+        bits |= u64::from(nonzero_mask16(block.try_into().expect("16 values"))) << at;
+        at += 16;
+    }
+    for (i, &v) in blocks.remainder().iter().enumerate() {
+        bits |= u64::from(v != 0) << (at + i);
+    }
+    bits
+}
+
+/// [`nonzero_mask`] of 16 values, in a shape compilers turn into compare + movemask.
+#[inline(always)]
+fn nonzero_mask16(values: &[i32; 16]) -> u16 {
+    let mut bits = 0u16;
+    for (i, &v) in values.iter().enumerate() {
+        bits |= u16::from(v != 0) << i;
+    }
+    bits
 }
 
 pub(crate) fn decode(
@@ -30,21 +108,46 @@ pub(crate) fn decode(
     cols: usize,
     p: &StreamParams,
 ) -> Result<QuantMatrix, Failure> {
-    let mut colmajor = vec![0i32; rows * cols];
-    let mut masks = Vec::with_capacity(p.lanes.div_ceil(64));
-    for column in colmajor.chunks_exact_mut(rows) {
+    decode_columns_as(r, rows, cols, p, false)
+}
+
+/// Decodes a bitmap stream, and runs the sum along k when `undelta` (delta-bitmap).
+pub(crate) fn decode_columns_as(
+    r: &mut BitReader<'_>,
+    rows: usize,
+    cols: usize,
+    p: &StreamParams,
+    undelta: bool,
+) -> Result<QuantMatrix, Failure> {
+    let q = p.weight_bits;
+    let mut masks = vec![0u64; p.lanes.div_ceil(64)];
+    decode_columns(rows, cols, q, undelta, |_, column| {
         for lanes in column.chunks_mut(p.lanes) {
-            masks.clear();
-            for chunk in 0..lanes.len().div_ceil(64) {
+            let masks = &mut masks[..lanes.len().div_ceil(64)];
+            let mut set = 0usize;
+            for (chunk, m) in masks.iter_mut().enumerate() {
                 let width = (lanes.len() - chunk * 64).min(64) as u32;
-                masks.push(r.read(width)?);
+                *m = r.read(width)?;
+                set += m.count_ones() as usize;
             }
-            for (l, v) in lanes.iter_mut().enumerate() {
-                if masks[l / 64] >> (l % 64) & 1 == 1 {
-                    *v = r.read_signed(p.weight_bits)?;
+            if r.remaining() >= set * q as usize {
+                let words = r.unpacker();
+                for (chunk, &m) in masks.iter().enumerate() {
+                    let mut m = m;
+                    while m != 0 {
+                        let l = m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        lanes[chunk * 64 + l] = sign_extend(words.take(q), q);
+                    }
+                }
+            } else {
+                for (l, v) in lanes.iter_mut().enumerate() {
+                    if masks[l / 64] >> (l % 64) & 1 == 1 {
+                        *v = r.read_signed(q)?;
+                    }
                 }
             }
         }
-    }
-    Ok(from_column_major(&colmajor, rows, cols, p.weight_bits))
+        Ok(())
+    })
 }

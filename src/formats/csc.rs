@@ -1,11 +1,12 @@
 //! `csc`: compressed sparse column with EIE relative indexing. Per column a P-bit entry count,
 //! then entries of (R-bit run, Q-bit value): skip `run` zero rows, the next row holds `value`.
 //! Gaps longer than 2^R - 1 are bridged by filler entries (run 2^R - 1, value 0), each taking a
-//! row of its own, as in EIE.
+//! row of its own, as in EIE. The encoder counts a column's entries in one branch-free pass and
+//! writes them in a second; the decoder reads run and value as one field.
 
-use super::dense::from_column_major;
-use super::{DecodeErrorKind, EncodeError, Failure, StreamParams};
-use crate::bits::{BitReader, BitWriter, Bits, Category, SizeBreakdown};
+use super::bitmap::nonzero_mask;
+use super::{decode_columns, for_each_column, DecodeErrorKind, EncodeError, Failure, StreamParams, ValueRange};
+use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
 use crate::matrix::QuantMatrix;
 
 /// One CSC entry as it appears in the stream.
@@ -38,29 +39,70 @@ pub fn column_entries(column: &[i32], run_bits: u32, out: &mut Vec<Entry>) {
     }
 }
 
-pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBreakdown), EncodeError> {
-    let (q, r) = (p.weight_bits, p.run_bits);
-    let colmajor = w.column_major();
-    let mut out = BitWriter::with_capacity(w.nonzeros() * (q + r) as usize + w.cols * p.count_bits as usize);
-    let mut entries = Vec::new();
-    for (k, column) in colmajor.chunks_exact(w.rows).enumerate() {
-        column_entries(column, r, &mut entries);
-        let count = entries.len();
-        if p.count_bits < 64 && (count as u64) >> p.count_bits != 0 {
-            return Err(EncodeError::CountOverflow { col: k, count, bits: p.count_bits });
-        }
-        out.push(count as u64, p.count_bits, Category::Metadata);
-        for e in &entries {
-            if e.filler {
-                out.push(u64::from(e.run), r, Category::Padding);
-                out.push_signed(e.value, q, Category::Padding);
-            } else {
-                out.push(u64::from(e.run), r, Category::Metadata);
-                out.push_signed(e.value, q, Category::Payload);
+pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBreakdown, ValueRange), EncodeError> {
+    let (q, r, count_bits) = (p.weight_bits, p.run_bits, p.count_bits);
+    let mq = mask(q);
+    let entry_bits = q + r;
+    // A capacity guess (half the elements as entries) instead of a pass to count nonzeros.
+    let mut out = BitWriter::with_capacity(w.len() / 2 * entry_bits as usize + w.cols * count_bits as usize);
+    let (mut real, mut fillers) = (0u64, 0u64);
+    let range = for_each_column(w, false, |k, column| {
+        // Every entry takes a row of its own, so a column has at most O entries.
+        let room = count_bits as usize + column.len() * entry_bits as usize;
+        let (real_k, fillers_k) = out.packer().with_room(room, |c| {
+            // The count comes first but is known last: written as zeros, filled in after.
+            let at = c.position();
+            c.put_clean(0, count_bits);
+            let (real_k, fillers_k) = put_column(c, column, r, mq, entry_bits);
+            let count = real_k + fillers_k;
+            if count >> count_bits == 0 {
+                c.or_at(at, count, count_bits);
             }
+            (real_k, fillers_k)
+        });
+        let count = real_k + fillers_k;
+        if count >> count_bits != 0 {
+            return Err(EncodeError::CountOverflow { col: k, count: count as usize, bits: count_bits });
+        }
+        real += real_k;
+        fillers += fillers_k;
+        Ok(())
+    })?;
+    let (q, r) = (u64::from(q), u64::from(r));
+    out.count(Category::Metadata, w.cols as u64 * u64::from(count_bits) + real * r);
+    out.count(Category::Payload, real * q);
+    out.count(Category::Padding, fillers * (r + q));
+    let (bits, sizes) = out.finish(p.bus_bits);
+    Ok((bits, sizes, range))
+}
+
+/// Appends a column's entries (after its count) and returns its (real, filler) entry counts.
+/// Nonzero rows are found from 64-row masks, so there is no branch per row to mispredict.
+#[inline(always)]
+fn put_column(c: &mut Cursor<'_>, column: &[i32], r: u32, mq: u64, entry_bits: u32) -> (u64, u64) {
+    let max_run = (1u64 << r) - 1;
+    let (mut real, mut fillers, mut next_row) = (0u64, 0u64, 0u64);
+    for (i, chunk) in column.chunks(64).enumerate() {
+        let mut bits = nonzero_mask(chunk);
+        while bits != 0 {
+            let l = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            let row = (i * 64 + l) as u64;
+            let mut gap = row - next_row;
+            if gap > max_run {
+                let n = gap >> r;
+                for _ in 0..n {
+                    c.put_clean(max_run, entry_bits);
+                }
+                fillers += n;
+                gap &= max_run;
+            }
+            c.put_clean(gap | (chunk[l] as u64 & mq) << r, entry_bits);
+            real += 1;
+            next_row = row + 1;
         }
     }
-    Ok(out.finish(p.bus_bits))
+    (real, fillers)
 }
 
 pub(crate) fn decode(
@@ -69,8 +111,9 @@ pub(crate) fn decode(
     cols: usize,
     p: &StreamParams,
 ) -> Result<QuantMatrix, Failure> {
-    let mut colmajor = vec![0i32; rows * cols];
-    for (k, column) in colmajor.chunks_exact_mut(rows).enumerate() {
+    let (q, run_bits) = (p.weight_bits, p.run_bits);
+    let entry_bits = q + run_bits;
+    decode_columns(rows, cols, q, false, |k, column| {
         let count_at = r.position();
         let count = r.read(p.count_bits)?;
         if count > rows as u64 {
@@ -79,8 +122,12 @@ pub(crate) fn decode(
         let mut next_row = 0u64;
         for entry in 0..count {
             let entry_at = r.position();
-            let run = r.read(p.run_bits)?;
-            let value = r.read_signed(p.weight_bits)?;
+            let (run, value) = if r.remaining() >= entry_bits as usize {
+                let field = r.unpacker().take(entry_bits);
+                (field & mask(run_bits), sign_extend(field >> run_bits, q))
+            } else {
+                (r.read(run_bits)?, r.read_signed(q)?)
+            };
             let row = next_row + run;
             if row >= rows as u64 {
                 return Err((entry_at, DecodeErrorKind::RunPastColumnEnd { col: k, entry, row, rows }));
@@ -88,6 +135,6 @@ pub(crate) fn decode(
             column[row as usize] = value;
             next_row = row + 1;
         }
-    }
-    Ok(from_column_major(&colmajor, rows, cols, p.weight_bits))
+        Ok(())
+    })
 }

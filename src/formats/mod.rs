@@ -14,7 +14,7 @@ use bitvec::prelude::*;
 use serde::Serialize;
 
 use crate::bits::{BitReader, Bits, OutOfBits, SizeBreakdown};
-use crate::matrix::QuantMatrix;
+use crate::matrix::{wrap, QuantMatrix};
 
 /// A weight stream format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -47,12 +47,26 @@ impl Format {
     /// Encodes `w` in this format.
     pub fn encode(self, w: &QuantMatrix, p: &StreamParams) -> Result<EncodedStream, EncodeError> {
         p.validate()?;
-        check_matrix(w, p)?;
-        let (bits, sizes) = match self {
-            Format::Dense => dense::encode(w, p),
-            Format::Bitmap => bitmap::encode(w, p),
-            Format::DeltaBitmap => delta_bitmap::encode(w, p),
-            Format::Csc => csc::encode(w, p)?,
+        check_shape(w)?;
+        // The encoders see every value anyway and return their range; the matrix is searched
+        // for the offending value only when that range (or an encoder) says something is wrong,
+        // so a value out of range is reported before any other error, as if checked first.
+        let encoded = match self {
+            Format::Dense => Ok(dense::encode(w, p)),
+            Format::Bitmap => Ok(bitmap::encode(w, p)),
+            Format::DeltaBitmap => Ok(delta_bitmap::encode(w, p)),
+            Format::Csc => csc::encode(w, p),
+        };
+        let (bits, sizes) = match encoded {
+            Ok((bits, sizes, range)) if range.fits(p.weight_bits) => (bits, sizes),
+            Ok((bits, sizes, _)) => {
+                check_values(w, p)?;
+                (bits, sizes)
+            }
+            Err(e) => {
+                check_values(w, p)?;
+                return Err(e);
+            }
         };
         Ok(EncodedStream { format: self, rows: w.rows, cols: w.cols, params: *p, bits, sizes })
     }
@@ -252,10 +266,15 @@ impl From<OutOfBits> for (u64, DecodeErrorKind) {
 /// What submodule decoders return on failure: the stream offset and the reason.
 pub(crate) type Failure = (u64, DecodeErrorKind);
 
-fn check_matrix(w: &QuantMatrix, p: &StreamParams) -> Result<(), EncodeError> {
+fn check_shape(w: &QuantMatrix) -> Result<(), EncodeError> {
     if w.data.len() != w.rows * w.cols || w.rows == 0 || w.cols == 0 {
         return Err(EncodeError::BadShape { rows: w.rows, cols: w.cols, len: w.data.len() });
     }
+    Ok(())
+}
+
+/// The first value (row-major) outside the Q-bit range, as an error.
+fn check_values(w: &QuantMatrix, p: &StreamParams) -> Result<(), EncodeError> {
     let (lo, hi) = QuantMatrix::value_range(p.weight_bits);
     if let Some(i) = w.data.iter().position(|&v| v < lo || v > hi) {
         return Err(EncodeError::ValueOutOfRange {
@@ -266,6 +285,20 @@ fn check_matrix(w: &QuantMatrix, p: &StreamParams) -> Result<(), EncodeError> {
         });
     }
     Ok(())
+}
+
+/// What an encoder saw of the values' range: the OR over all values v of `v ^ (v >> 31)` (v for
+/// v >= 0, -v - 1 below), which is below 2^(Q-1) iff every value fits in Q-bit two's complement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValueRange {
+    pub(crate) magnitudes: u32,
+}
+
+impl ValueRange {
+    /// True when every value fits in `bits`-bit two's complement.
+    fn fits(self, bits: u32) -> bool {
+        self.magnitudes >> (bits - 1) == 0
+    }
 }
 
 /// After the last field only the last word's zero fill may remain.
@@ -280,20 +313,108 @@ fn check_tail(r: &BitReader<'_>, p: &StreamParams) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Calls `f(t, k, lanes)` for every beat in stream order, where `lanes` are the real lanes'
-/// values (`W[t*N + l][k]` for l < L). `colmajor` is the matrix in column-major order.
-#[inline]
-pub(crate) fn for_each_beat(
-    colmajor: &[i32],
-    rows: usize,
-    cols: usize,
-    p: &StreamParams,
-    mut f: impl FnMut(usize, usize, &[i32]),
-) {
-    for k in 0..cols {
-        let column = &colmajor[k * rows..(k + 1) * rows];
-        for (t, lanes) in column.chunks(p.lanes).enumerate() {
-            f(t, k, lanes);
+/// Columns per strip: encoders transpose the row-major matrix a strip of this many columns at a
+/// time, so no whole column-major copy is made; 64 columns are 256 contiguous bytes of a row,
+/// which the hardware prefetchers stream well.
+const STRIP: usize = 64;
+
+/// Columns per strip when decoders transpose their result back: fewer columns to gather from
+/// suits the strided reads there.
+const DECODE_STRIP: usize = 16;
+
+/// Calls `f(k, column)` for every column k in stream order with `column[o] = W[o][k]`, or, when
+/// `delta`, with `D[o][k] = wrap(W[o][k] - W[o][k-1], w.bits)` (`W[o][-1] = 0`, exactly
+/// [`QuantMatrix::delta_along_k`]). Stops at the first error `f` returns; else returns the range
+/// of W's values.
+pub(crate) fn for_each_column<E>(
+    w: &QuantMatrix,
+    delta: bool,
+    mut f: impl FnMut(usize, &[i32]) -> Result<(), E>,
+) -> Result<ValueRange, E> {
+    let (rows, cols) = (w.rows, w.cols);
+    let mut strip = vec![0i32; STRIP.min(cols) * rows];
+    let mut magnitudes = 0u32;
+    for k0 in (0..cols).step_by(STRIP) {
+        let s = STRIP.min(cols - k0);
+        if s == STRIP {
+            for (o, row) in w.data.chunks_exact(cols).enumerate() {
+                let src: &[i32; STRIP] = row[k0..k0 + STRIP].try_into().expect("strip");
+                let prev = if k0 == 0 { 0 } else { row[k0 - 1] };
+                magnitudes |= transpose_row(src, prev, delta, w.bits, &mut strip[o..], rows);
+            }
+        } else {
+            for (o, row) in w.data.chunks_exact(cols).enumerate() {
+                let prev = if k0 == 0 { 0 } else { row[k0 - 1] };
+                magnitudes |= transpose_row(&row[k0..k0 + s], prev, delta, w.bits, &mut strip[o..], rows);
+            }
+        }
+        for (j, column) in strip.chunks_exact(rows).take(s).enumerate() {
+            f(k0 + j, column)?;
         }
     }
+    Ok(ValueRange { magnitudes })
+}
+
+/// Scatters one row's strip of values (or their deltas, `prev` being the value before the strip)
+/// to `dst[j * rows]`; returns the OR of the values' magnitudes (see [`ValueRange`]).
+#[inline(always)]
+fn transpose_row(src: &[i32], mut prev: i32, delta: bool, bits: u32, dst: &mut [i32], rows: usize) -> u32 {
+    // One check up front instead of one per store.
+    assert!(src.is_empty() || dst.len() > (src.len() - 1) * rows, "strip too short");
+    let mut magnitudes = 0u32;
+    for (j, &v) in src.iter().enumerate() {
+        dst[j * rows] = if delta { wrap(v.wrapping_sub(prev), bits) } else { v };
+        magnitudes |= (v ^ (v >> 31)) as u32;
+        prev = v;
+    }
+    magnitudes
+}
+
+/// Gathers one row's strip of values from `src[j * rows]`.
+#[inline(always)]
+fn gather_row(dst: &mut [i32], src: &[i32], rows: usize) {
+    for (j, d) in dst.iter_mut().enumerate() {
+        *d = src[j * rows];
+    }
+}
+
+/// Builds the row-major O x K result of a decoder that fills columns in stream order: calls
+/// `f(k, column)` for every column k with `column` zeroed, then stores it as column k of the
+/// result, or, when `undelta`, stores the running sum along k mod 2^bits (exactly
+/// [`QuantMatrix::undelta_along_k`]). Stops at the first failure `f` returns.
+pub(crate) fn decode_columns(
+    rows: usize,
+    cols: usize,
+    bits: u32,
+    undelta: bool,
+    mut f: impl FnMut(usize, &mut [i32]) -> Result<(), Failure>,
+) -> Result<QuantMatrix, Failure> {
+    let mut out = QuantMatrix::zeros(rows, cols, bits);
+    let mut strip = vec![0i32; DECODE_STRIP.min(cols) * rows];
+    let mut sums = if undelta { vec![0i32; rows] } else { Vec::new() };
+    for k0 in (0..cols).step_by(DECODE_STRIP) {
+        let s = DECODE_STRIP.min(cols - k0);
+        strip.fill(0);
+        for (j, column) in strip.chunks_exact_mut(rows).take(s).enumerate() {
+            f(k0 + j, column)?;
+        }
+        if undelta {
+            // Running sums down the strip's columns, a whole column at a time (vectorizable).
+            for column in strip.chunks_exact_mut(rows).take(s) {
+                for (d, acc) in column.iter_mut().zip(sums.iter_mut()) {
+                    *acc = wrap(acc.wrapping_add(*d), bits);
+                    *d = *acc;
+                }
+            }
+        }
+        for (o, row) in out.data.chunks_exact_mut(cols).enumerate() {
+            if s == DECODE_STRIP {
+                let dst: &mut [i32; DECODE_STRIP] = (&mut row[k0..k0 + DECODE_STRIP]).try_into().expect("strip");
+                gather_row(dst, &strip[o..], rows);
+            } else {
+                gather_row(&mut row[k0..k0 + s], &strip[o..], rows);
+            }
+        }
+    }
+    Ok(out)
 }
