@@ -140,24 +140,26 @@ pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<Layer
     check_config(cfg)?;
     let mut max = Vec::with_capacity(layers.len());
     for layer in layers {
-        let mut bad = None;
-        let mut m = 0.0f32;
-        layer.for_each_chunk(&mut |first, chunk| {
-            if bad.is_none() {
-                if let Some(i) = chunk.iter().position(|v| !v.is_finite()) {
-                    bad = Some((first + i, chunk[i]));
-                }
-            }
-            m = m.max(quant::max_abs(chunk));
+        // Per chunk, in parallel: the first non-finite weight and the largest magnitude.
+        let parts = par_chunks(layer, |first, chunk| {
+            let bad = chunk.iter().position(|v| !v.is_finite()).map(|i| (first + i, chunk[i]));
+            (bad, quant::max_abs(chunk))
         })?;
-        if let Some((index, value)) = bad {
+        if let Some((index, value)) = parts.iter().find_map(|p| p.0) {
             return Err(QuantError::NonFinite { layer: layer.name().to_string(), index, value }.into());
         }
-        max.push(m);
+        max.push(parts.iter().fold(0.0f32, |m, p| m.max(p.1)));
     }
-    let walk = |ls: &[S], f: &mut dyn FnMut(&[f32])| -> Result<(), S::Error> {
+    // Histogram passes over chunks in parallel, one histogram per chunk, summed.
+    let tally = |ls: &[S], f: &quant::TallyFn<'_>, hist: &mut [u64]| -> Result<(), S::Error> {
         for l in ls {
-            l.for_each_chunk(&mut |_, chunk| f(chunk))?;
+            for h in par_chunks(l, |_, chunk| {
+                let mut h = vec![0u64; hist.len()];
+                f(chunk, &mut h);
+                h
+            })? {
+                hist.iter_mut().zip(h).for_each(|(a, b)| *a += b);
+            }
         }
         Ok(())
     };
@@ -168,7 +170,7 @@ pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<Layer
             .map(|(l, m)| {
                 let len = l.rows() * l.cols();
                 let count = quant::prune_count(cfg.sparsity, len) as u64;
-                let cut = PruneCut::find(count, |f| walk(std::slice::from_ref(l), f))?;
+                let cut = PruneCut::find(count, |f, h| tally(std::slice::from_ref(l), f, h))?;
                 // The cut keeps the largest weight unless it zeroes all of them.
                 let kept_max = if count == len as u64 { 0.0 } else { m };
                 Ok(LayerPlan { rows: l.rows(), cols: l.cols(), cut, ties_before: 0, kept_max })
@@ -177,7 +179,7 @@ pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<Layer
         PruneMode::Global => {
             let total: usize = layers.iter().map(|l| l.rows() * l.cols()).sum();
             let count = quant::prune_count(cfg.sparsity, total) as u64;
-            let cut = PruneCut::find(count, |f| walk(layers, f))?;
+            let cut = PruneCut::find(count, |f, h| tally(layers, f, h))?;
             let mut seen = 0;
             layers
                 .iter()
@@ -190,6 +192,24 @@ pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<Layer
                 .collect()
         }
     }
+}
+
+/// `f(first, chunk)` over the layer's chunks of whole rows (as [`LayerRows::for_each_chunk`]),
+/// the chunks on rayon's pool; the results in chunk order.
+fn par_chunks<S: LayerRows, T: Send>(layer: &S, f: impl Fn(usize, &[f32]) -> T + Sync) -> Result<Vec<T>, S::Error> {
+    use rayon::prelude::*;
+    let cols = layer.cols().max(1);
+    let step = (CHUNK_ELEMENTS / cols).max(1);
+    let rows = layer.rows();
+    let starts: Vec<usize> = (0..rows).step_by(step).collect();
+    starts
+        .par_iter()
+        .map(|&row| {
+            let n = step.min(rows - row);
+            let chunk = layer.read(row * cols, n * cols)?;
+            Ok(f(row * cols, &chunk))
+        })
+        .collect()
 }
 
 /// Ties of the plan's cut in rows [0, first_row) of the layer: where a block starting at

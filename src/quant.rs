@@ -86,29 +86,36 @@ impl PruneCut {
     /// The cut that zeroes nothing.
     pub const NONE: PruneCut = PruneCut { threshold: 0, ties: 0, tied: 0 };
 
-    /// Finds the cut zeroing the `count` smallest of the weights `visit` walks, in O(n): two
-    /// passes of a 2^16-bin histogram, on the key's high and then its low half. `visit` calls its
-    /// argument with every weight, chunk by chunk, in position order (it may be called twice).
-    pub fn find<E>(count: u64, mut visit: impl FnMut(&mut dyn FnMut(&[f32])) -> Result<(), E>) -> Result<Self, E> {
+    /// Finds the cut zeroing the `count` smallest of the weights `tally` walks, in O(n): two
+    /// passes of a 2^16-bin histogram, on the key's high and then its low half. `tally(count,
+    /// hist)` must apply `count(chunk, h)` to every weight, chunk by chunk, adding every `h`
+    /// into `hist` (in any order, on any threads; it is called twice).
+    pub fn find<E>(count: u64, mut tally: impl FnMut(&TallyFn<'_>, &mut [u64]) -> Result<(), E>) -> Result<Self, E> {
         if count == 0 {
             return Ok(PruneCut::NONE);
         }
         let mut hist = vec![0u64; 1 << 16];
-        visit(&mut |chunk: &[f32]| {
-            for &v in chunk {
-                hist[(prune_key(v) >> 16) as usize] += 1;
-            }
-        })?;
+        tally(
+            &|chunk: &[f32], h: &mut [u64]| {
+                for &v in chunk {
+                    h[(prune_key(v) >> 16) as usize] += 1;
+                }
+            },
+            &mut hist,
+        )?;
         let (high, below) = select_bin(&hist, count);
         hist.iter_mut().for_each(|h| *h = 0);
-        visit(&mut |chunk: &[f32]| {
-            for &v in chunk {
-                let key = prune_key(v);
-                if key >> 16 == high {
-                    hist[(key & 0xffff) as usize] += 1;
+        tally(
+            &|chunk: &[f32], h: &mut [u64]| {
+                for &v in chunk {
+                    let key = prune_key(v);
+                    if key >> 16 == high {
+                        h[(key & 0xffff) as usize] += 1;
+                    }
                 }
-            }
-        })?;
+            },
+            &mut hist,
+        )?;
         let (low, below_low) = select_bin(&hist, count - below);
         Ok(PruneCut { threshold: high << 16 | low, ties: count - below - below_low, tied: hist[low as usize] })
     }
@@ -160,6 +167,9 @@ impl PruneCut {
     }
 }
 
+/// Counts a chunk of weights into a 2^16-bin histogram (see [`PruneCut::find`]).
+pub type TallyFn<'a> = dyn Fn(&[f32], &mut [u64]) + Sync + 'a;
+
 /// The bin holding the `count`-th smallest element (1-based) of a histogram, and how many
 /// elements lie in the bins below it.
 fn select_bin(hist: &[u64], count: u64) -> (u32, u64) {
@@ -178,8 +188,8 @@ fn select_bin(hist: &[u64], count: u64) -> (u32, u64) {
 /// Returns how many were zeroed.
 pub fn prune_layer(values: &mut [f32], sparsity: f64) -> usize {
     let count = prune_count(sparsity, values.len());
-    let cut = PruneCut::find::<std::convert::Infallible>(count as u64, |f| {
-        f(values);
+    let cut = PruneCut::find::<std::convert::Infallible>(count as u64, |f, h| {
+        f(values, h);
         Ok(())
     });
     let Ok(cut) = cut;
@@ -192,8 +202,8 @@ pub fn prune_layer(values: &mut [f32], sparsity: f64) -> usize {
 pub fn prune_global(layers: &mut [Vec<f32>], sparsity: f64) -> usize {
     let total: usize = layers.iter().map(Vec::len).sum();
     let count = prune_count(sparsity, total);
-    let cut = PruneCut::find::<std::convert::Infallible>(count as u64, |f| {
-        layers.iter().for_each(|l| f(l));
+    let cut = PruneCut::find::<std::convert::Infallible>(count as u64, |f, h| {
+        layers.iter().for_each(|l| f(l, h));
         Ok(())
     });
     let Ok(cut) = cut;
