@@ -262,6 +262,33 @@ fn run(cmd: &mut Command, what: &str, log: &Path) -> Result<()> {
     Err(SimError::Build(format!("{what} failed: {} (log: {})", first.trim(), log.display())))
 }
 
+/// Compiles `(source, object, optimization)` units of a staged model in parallel, with the
+/// Verilator include paths and defines every model is built with.
+fn compile(
+    units: Vec<(&str, &str, &str)>,
+    include: &Path,
+    stage: &Path,
+    what: &(dyn Fn(&str) -> String + Sync),
+    log: &Path,
+) -> Result<()> {
+    parallel(units, |(src, obj, opt)| {
+        let mut c = Command::new(cxx());
+        c.args(["-std=gnu++17", "-fPIC", opt, "-w", "-faligned-new"])
+            .args(defines())
+            .arg("-I")
+            .arg(include)
+            .arg("-I")
+            .arg(include.join("vltstd"))
+            .arg("-I")
+            .arg(stage)
+            .arg("-c")
+            .arg(stage.join(src))
+            .arg("-o")
+            .arg(stage.join(obj));
+        run(&mut c, &what(src), log)
+    })
+}
+
 fn defines() -> Vec<String> {
     DEFINES.split(',').filter(|kv| kv.contains('=')).map(|kv| format!("-D{kv}")).collect()
 }
@@ -439,22 +466,7 @@ fn compile_variant(
     // Only the entry point is exported: the library's Verilator runtime stays its own.
     fs::write(stage.join("exports.map"), format!("{{ global: {ENTRY}; local: *; }};\n")).map_err(io)?;
     let units = vec![("unity.cpp", "unity.o", "-O2"), ("slow.cpp", "slow.o", "-O0")];
-    parallel(units, |(src, obj, opt)| {
-        let mut c = Command::new(cxx());
-        c.args(["-std=gnu++17", "-fPIC", opt, "-w", "-faligned-new"])
-            .args(defines())
-            .arg("-I")
-            .arg(&include)
-            .arg("-I")
-            .arg(include.join("vltstd"))
-            .arg("-I")
-            .arg(&stage)
-            .arg("-c")
-            .arg(stage.join(src))
-            .arg("-o")
-            .arg(stage.join(obj));
-        run(&mut c, &format!("compiling {} of {}", src, req.name), &log)
-    })?;
+    compile(units, &include, &stage, &|src| format!("compiling {} of {}", src, req.name), &log)?;
     let tmp_lib = stage.join("model.so");
     let mut link = Command::new(cxx());
     link.arg("-shared")
@@ -581,22 +593,7 @@ pub fn build_testbench(req: &BuildRequest, main_cpp: &str, progress: &mut dyn Fn
     // The flags the on-demand models are compiled with (-O2 for the model and main, -O0 for
     // the run-once code, as verilated.mk does).
     let units = vec![("unity.cpp", "unity.o", "-O2"), ("slow.cpp", "slow.o", "-O0"), ("main.cpp", "main.o", "-O2")];
-    parallel(units, |(src, obj, opt)| {
-        let mut c = Command::new(cxx());
-        c.args(["-std=gnu++17", "-fPIC", opt, "-w", "-faligned-new"])
-            .args(defines())
-            .arg("-I")
-            .arg(&include)
-            .arg("-I")
-            .arg(include.join("vltstd"))
-            .arg("-I")
-            .arg(&stage)
-            .arg("-c")
-            .arg(stage.join(src))
-            .arg("-o")
-            .arg(stage.join(obj));
-        run(&mut c, &format!("compiling {} of the {} testbench", src, req.name), &log)
-    })?;
+    compile(units, &include, &stage, &|src| format!("compiling {} of the {} testbench", src, req.name), &log)?;
     let tmp = stage.join("tb");
     let mut link = Command::new(cxx());
     link.arg("-o").arg(&tmp).arg(stage.join("main.o")).arg(stage.join("unity.o")).arg(stage.join("slow.o")).args(&rt);
