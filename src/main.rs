@@ -36,7 +36,7 @@ enum Command {
     /// Design-space sweep: comma lists of N, B, R, P, MAX_O, QA, ACC, sparsity and Q; per point
     /// and format the model's bus words, saved %, front-end cost, Pareto front, chart.
     Sweep(cli::sweep::SweepArgs),
-    /// Combines the partial files of a sharded run (`report`, `sweep` or `cosim` with
+    /// Combines the partial files of a sharded run (`report`, `sweep`, `cosim` or `study` with
     /// `--shard I/N`) into the output of the unsharded run.
     Merge(cli::merge::MergeArgs),
     /// Decodes every stream of an --emit-streams directory and reports the first malformed one.

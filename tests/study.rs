@@ -330,3 +330,59 @@ fn study_out_dir_has_tables_and_heatmaps_and_kmeans_counts_the_codebook() {
     let full = s["pipelines"].as_array().unwrap().iter().find(|p| p["name"] == "huffman").unwrap();
     assert!(limited["bits"].as_u64().unwrap() >= full["bits"].as_u64().unwrap());
 }
+
+/// `study --shard I/N` runs a share of the settings; merged, the study is the unsharded one but
+/// for its timing fields (seconds, MB/s, the speed probe).
+#[test]
+fn sharded_study_merges_to_the_unsharded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let base = [
+        "study",
+        "--model",
+        "synthetic:mobilenet_v2",
+        "--sparsity",
+        "0.5,0.9",
+        "--bits",
+        "4,8",
+        "--max-layers",
+        "6",
+        "--pipelines",
+        "bitmap|huffman,csc",
+        "--quiet",
+    ];
+    let run = |extra: &[&str]| {
+        let out = crate::util::cli().args(base).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["--json", d.join("whole.json").to_str().unwrap()]);
+    for i in 0..3 {
+        run(&["--shard", &format!("{i}/3"), "--json", d.join(format!("p{i}.json")).to_str().unwrap()]);
+    }
+    let out = crate::util::cli()
+        .args(["merge", "--quiet", "--json", d.join("merged.json").to_str().unwrap()])
+        .args((0..3).map(|i| d.join(format!("p{i}.json"))))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for k in ["seconds", "encode_mw_s", "decode_mw_s", "speed_probe"] {
+                    m.remove(k);
+                }
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let read = |f: &str| {
+        let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join(f)).unwrap()).unwrap();
+        strip(&mut v);
+        v
+    };
+    let whole = read("whole.json");
+    assert_eq!(whole["settings"].as_array().unwrap().len(), 4);
+    assert_eq!(whole["settings"], read("merged.json")["settings"]);
+}

@@ -56,6 +56,15 @@ pub fn run_merge(args: &MergeArgs) -> Result<()> {
         .dir("--out", args.out.as_deref())
         .check()?;
     let command = command_of(&args.partials[0])?;
+    if command == super::study::COMMAND {
+        let to = super::study::StudyOutputs {
+            csv: args.csv.as_deref(),
+            json: args.json.as_deref(),
+            markdown: args.markdown.as_deref(),
+            out: args.out.as_deref(),
+        };
+        return super::study::merge_study(&args.partials, args.quiet, &to);
+    }
     #[cfg(feature = "rtl")]
     if command == super::cosim::COMMAND {
         if args.csv.is_some() || args.markdown.is_some() || args.out.is_some() {

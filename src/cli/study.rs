@@ -79,6 +79,11 @@ pub struct StudyArgs {
     /// replaced; nothing is removed).
     #[arg(long)]
     force: bool,
+    /// Run only shard I of N of the settings (sparsity x Q, j mod N = I; `slurm`: the job
+    /// array task's share) of one model and write a partial file to --json; `weightstream
+    /// merge` writes the whole study (its timing fields are each shard's own).
+    #[arg(long, value_name = "I/N")]
+    shard: Option<weightstream::shard::Shard>,
 }
 
 fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, md: Option<&Path>) -> Result<()> {
@@ -166,6 +171,9 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
         max_layers: args.max_layers,
     };
     let start = Instant::now();
+    if let Some(shard) = args.shard {
+        return run_study_shard(args, &cfg, shard);
+    }
     let mut studies = Vec::new();
     for name in &args.model {
         let model = Model::load(&ModelSpec::parse(name)?)?;
@@ -188,25 +196,116 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
                 if failed > 0 { format!(", {failed} pipelines failed on some layers") } else { String::new() }
             );
         })?;
-        let text = report::text(&result);
-        let mut stdout = std::io::stdout().lock();
-        if args.quiet {
-            let verdict = text.split_once("\nVerdict").map(|(_, v)| format!("Verdict{v}")).unwrap_or_default();
-            stdout.write_all(verdict.as_bytes())?;
-        } else {
-            stdout.write_all(text.as_bytes())?;
-        }
-        stdout.flush()?;
+        print_study(&result, args.quiet)?;
         studies.push(result);
     }
-    write_all(&studies, args.csv.as_deref(), args.json.as_deref(), args.markdown.as_deref())?;
-    if let Some(dir) = &args.out {
-        write_all(&studies, Some(&dir.join("study.csv")), Some(&dir.join("study.json")), Some(&dir.join("study.md")))?;
-        for s in &studies {
+    let to = StudyOutputs {
+        csv: args.csv.as_deref(),
+        json: args.json.as_deref(),
+        markdown: args.markdown.as_deref(),
+        out: args.out.as_deref(),
+    };
+    write_outputs(&studies, &to)?;
+    eprintln!("study: done in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn print_study(result: &StudyResult, quiet: bool) -> Result<()> {
+    let text = report::text(result);
+    let mut stdout = std::io::stdout().lock();
+    if quiet {
+        let verdict = text.split_once("\nVerdict").map(|(_, v)| format!("Verdict{v}")).unwrap_or_default();
+        stdout.write_all(verdict.as_bytes())?;
+    } else {
+        stdout.write_all(text.as_bytes())?;
+    }
+    stdout.flush()?;
+    Ok(())
+}
+
+/// Where a finished study goes.
+pub struct StudyOutputs<'a> {
+    pub csv: Option<&'a Path>,
+    pub json: Option<&'a Path>,
+    pub markdown: Option<&'a Path>,
+    pub out: Option<&'a Path>,
+}
+
+fn write_outputs(studies: &[StudyResult], to: &StudyOutputs<'_>) -> Result<()> {
+    write_all(studies, to.csv, to.json, to.markdown)?;
+    if let Some(dir) = to.out {
+        write_all(studies, Some(&dir.join("study.csv")), Some(&dir.join("study.json")), Some(&dir.join("study.md")))?;
+        for s in studies {
             study::heatmap::write_heatmaps(s, dir).with_context(|| format!("{}: heatmaps", dir.display()))?;
         }
         eprintln!("study: wrote {}", dir.display());
     }
-    eprintln!("study: done in {:.1} s", start.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// What every shard of one study agrees on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StudyRun {
+    model: String,
+    provenance: String,
+    settings: usize,
+    /// The configuration as the shard saw it (pipelines, sparsities, bits, quantizer, ...).
+    config: String,
+}
+
+/// The command name partial study files carry.
+pub const COMMAND: &str = "study";
+
+/// `study --shard I/N`: this shard's settings of one model, written to --json as a partial.
+fn run_study_shard(args: &StudyArgs, cfg: &StudyConfig, shard: weightstream::shard::Shard) -> Result<()> {
+    let Some(json) = &args.json else {
+        anyhow::bail!("--shard {shard}: name the partial file with --json (merge writes the other outputs)");
+    };
+    if args.csv.is_some() || args.markdown.is_some() || args.out.is_some() {
+        anyhow::bail!(
+            "--shard {shard}: --csv, --markdown and --out need the whole study; give them to `weightstream merge`"
+        );
+    }
+    let [name] = args.model.as_slice() else {
+        anyhow::bail!("--shard {shard}: one --model per sharded study");
+    };
+    let model = Model::load(&ModelSpec::parse(name)?)?;
+    let items = study::run_study_shard(&model, cfg, shard, |s| {
+        eprintln!(
+            "study shard {shard}: sparsity {:.2} Q={}: {} layers in {:.1} s",
+            s.sparsity,
+            s.bits,
+            s.layers.len(),
+            s.seconds
+        );
+    })?;
+    let run = StudyRun {
+        model: model.name.clone(),
+        provenance: model.provenance.label().to_string(),
+        settings: cfg.sparsities.len() * cfg.bits.len(),
+        config: format!(
+            "{:?}",
+            (&cfg.sparsities, &cfg.bits, cfg.quantizer, cfg.prune, cfg.granularity, &cfg.pipelines, cfg.max_layers)
+        ),
+    };
+    let part = weightstream::shard::Partial::new(COMMAND, shard, run, items);
+    outputs::write_atomic(json, |w| {
+        serde_json::to_writer(&mut *w, &part).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })?;
+    eprintln!("study shard {shard}: {} settings -> {}", part.items.len(), json.display());
+    Ok(())
+}
+
+/// Merges the partial files of one sharded study and writes it like the unsharded run.
+pub fn merge_study(partials: &[PathBuf], quiet: bool, to: &StudyOutputs<'_>) -> Result<()> {
+    let (run, items): (StudyRun, Vec<(usize, study::SettingResult)>) = weightstream::shard::merge(COMMAND, partials)?;
+    anyhow::ensure!(items.len() == run.settings, "merged study has {} of its {} settings", items.len(), run.settings);
+    let result = StudyResult {
+        model: run.model,
+        provenance: run.provenance,
+        settings: items.into_iter().map(|(_, s)| s).collect(),
+    };
+    print_study(&result, quiet)?;
+    write_outputs(std::slice::from_ref(&result), to)
 }

@@ -92,7 +92,7 @@ pub fn default_pipelines() -> Vec<String> {
 }
 
 /// How float weights become integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Quantizer {
     /// Symmetric linear (uniform) quantization, one fp32 scale per layer (or per row).
@@ -123,7 +123,7 @@ pub struct StudyConfig {
 }
 
 /// A layer that failed in a pipeline.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LayerFailure {
     /// Layer name.
     pub layer: String,
@@ -132,7 +132,7 @@ pub struct LayerFailure {
 }
 
 /// One pipeline at one setting, summed over the layers it verified on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PipelineResult {
     /// Pipeline name.
     pub name: String,
@@ -157,7 +157,7 @@ pub struct PipelineResult {
 }
 
 /// One (sparsity, bits) setting.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SettingResult {
     /// Pruning sparsity.
     pub sparsity: f64,
@@ -195,7 +195,7 @@ pub struct SettingResult {
 }
 
 /// One algorithm's measured speed on one layer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct SpeedProbe {
     /// Pipeline name.
     pub name: String,
@@ -258,7 +258,7 @@ impl SettingResult {
 }
 
 /// The whole study of one model.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct StudyResult {
     /// Model name.
     pub model: String,
@@ -442,15 +442,30 @@ pub fn run_setting(model: &Model, sparsity: f64, bits: u32, cfg: &StudyConfig) -
 pub fn run_study(
     model: &Model,
     cfg: &StudyConfig,
-    mut progress: impl FnMut(&SettingResult),
+    progress: impl FnMut(&SettingResult),
 ) -> Result<StudyResult, StudyError> {
+    let settings = run_study_shard(model, cfg, crate::shard::Shard::WHOLE, progress)?;
+    Ok(StudyResult {
+        model: model.name.clone(),
+        provenance: model.provenance.label().to_string(),
+        settings: settings.into_iter().map(|(_, s)| s).collect(),
+    })
+}
+
+/// [`run_study`]'s settings j (sparsity-major, in the config's order) with j mod N = I, each with
+/// its j.
+pub fn run_study_shard(
+    model: &Model,
+    cfg: &StudyConfig,
+    shard: crate::shard::Shard,
+    mut progress: impl FnMut(&SettingResult),
+) -> Result<Vec<(usize, SettingResult)>, StudyError> {
     let mut settings = Vec::new();
-    for &s in &cfg.sparsities {
-        for &b in &cfg.bits {
-            let r = run_setting(model, s, b, cfg)?;
-            progress(&r);
-            settings.push(r);
-        }
+    let all = cfg.sparsities.iter().flat_map(|&s| cfg.bits.iter().map(move |&b| (s, b)));
+    for (j, (s, b)) in all.enumerate().filter(|(j, _)| shard.owns(*j)) {
+        let r = run_setting(model, s, b, cfg)?;
+        progress(&r);
+        settings.push((j, r));
     }
-    Ok(StudyResult { model: model.name.clone(), provenance: model.provenance.label().to_string(), settings })
+    Ok(settings)
 }
