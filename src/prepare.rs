@@ -88,7 +88,7 @@ pub trait LayerRows: Sync {
     /// [`CHUNK_ELEMENTS`] elements (one row when a row is larger).
     fn for_each_chunk(&self, f: &mut dyn FnMut(usize, &[f32])) -> Result<(), Self::Error> {
         let cols = self.cols().max(1);
-        let step = (CHUNK_ELEMENTS / cols).max(1);
+        let step = chunk_rows(cols);
         let rows = self.rows();
         let mut row = 0;
         while row < rows {
@@ -103,6 +103,12 @@ pub trait LayerRows: Sync {
 
 /// Elements per read when a layer is walked whole (64 MiB of f32).
 pub const CHUNK_ELEMENTS: usize = 16 << 20;
+
+/// Rows per chunk of a layer with `cols` columns: whole rows, at most [`CHUNK_ELEMENTS`] (one
+/// row when a row is larger).
+fn chunk_rows(cols: usize) -> usize {
+    (CHUNK_ELEMENTS / cols.max(1)).max(1)
+}
 
 impl LayerRows for crate::model::Layer {
     type Error = QuantError;
@@ -199,7 +205,7 @@ pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<Layer
 fn par_chunks<S: LayerRows, T: Send>(layer: &S, f: impl Fn(usize, &[f32]) -> T + Sync) -> Result<Vec<T>, S::Error> {
     use rayon::prelude::*;
     let cols = layer.cols().max(1);
-    let step = (CHUNK_ELEMENTS / cols).max(1);
+    let step = chunk_rows(cols);
     let rows = layer.rows();
     let starts: Vec<usize> = (0..rows).step_by(step).collect();
     starts
@@ -219,7 +225,7 @@ pub fn ties_before_row<S: LayerRows>(layer: &S, plan: &LayerPlan, first_row: usi
         return Ok(0);
     }
     let cols = plan.cols.max(1);
-    let step = (CHUNK_ELEMENTS / cols).max(1);
+    let step = chunk_rows(cols);
     let mut ties = 0;
     let mut row = 0;
     while row < first_row {

@@ -262,6 +262,44 @@ fn run(cmd: &mut Command, what: &str, log: &Path) -> Result<()> {
     Err(SimError::Build(format!("{what} failed: {} (log: {})", first.trim(), log.display())))
 }
 
+/// Verilates the request's top (with its parameters, traced or not) into `stage` under the
+/// class prefix `prefix`.
+fn verilate(
+    req: &BuildRequest,
+    bin: &Path,
+    prefix: &str,
+    traced: bool,
+    stage: &Path,
+    what: &str,
+    log: &Path,
+) -> Result<()> {
+    let top_file = ["v", "sv"]
+        .iter()
+        .map(|x| req.rtl_dir.join(format!("{}.{x}", req.top)))
+        .find(|p| p.is_file())
+        .ok_or_else(|| SimError::Build(format!("{}/{}.v not found", req.rtl_dir.display(), req.top)))?;
+    let mut v = Command::new(bin);
+    v.args(VERILATOR_FLAGS);
+    if traced {
+        v.arg(if TRACE == "fst" { "--trace-fst" } else { "--trace" });
+    }
+    v.arg("--prefix")
+        .arg(prefix)
+        .arg("--top-module")
+        .arg(&req.top)
+        .arg("--Mdir")
+        .arg(stage)
+        .arg("-y")
+        .arg(&req.rtl_dir)
+        .arg(format!("+incdir+{}", req.rtl_dir.display()))
+        .arg("+libext+.v+.sv");
+    for (k, val) in &req.params {
+        v.arg(format!("-G{k}={val}"));
+    }
+    v.arg(&top_file);
+    run(&mut v, what, log)
+}
+
 /// Compiles `(source, object, optimization)` units of a staged model in parallel, with the
 /// Verilator include paths and defines every model is built with.
 fn compile(
@@ -420,32 +458,8 @@ fn compile_variant(
     let _ = fs::remove_dir_all(&stage);
     fs::create_dir_all(&stage).map_err(io)?;
     let log = stage.join("build.log");
-    let top_file = ["v", "sv"]
-        .iter()
-        .map(|x| req.rtl_dir.join(format!("{}.{x}", req.top)))
-        .find(|p| p.is_file())
-        .ok_or_else(|| SimError::Build(format!("{}/{}.v not found", req.rtl_dir.display(), req.top)))?;
     let prefix = if traced { "VwsvDynTr" } else { "VwsvDyn" };
-    let mut v = Command::new(&bin);
-    v.args(VERILATOR_FLAGS);
-    if traced {
-        v.arg(if TRACE == "fst" { "--trace-fst" } else { "--trace" });
-    }
-    v.arg("--prefix")
-        .arg(prefix)
-        .arg("--top-module")
-        .arg(&req.top)
-        .arg("--Mdir")
-        .arg(&stage)
-        .arg("-y")
-        .arg(&req.rtl_dir)
-        .arg(format!("+incdir+{}", req.rtl_dir.display()))
-        .arg("+libext+.v+.sv");
-    for (k, val) in &req.params {
-        v.arg(format!("-G{k}={val}"));
-    }
-    v.arg(&top_file);
-    run(&mut v, &format!("verilator ({} at {key})", req.name), &log)?;
+    verilate(req, &bin, prefix, traced, &stage, &format!("verilator ({} at {key})", req.name), &log)?;
     let read = |f: &str| fs::read_to_string(stage.join(f)).map_err(io);
     let header = read(&format!("{prefix}.h"))?;
     let mut ports = parse_ports(&header).map_err(|e| SimError::Build(format!("{}: {e}", req.name)))?;
@@ -562,29 +576,8 @@ pub fn build_testbench(req: &BuildRequest, main_cpp: &str, progress: &mut dyn Fn
     let _ = fs::remove_dir_all(&stage);
     fs::create_dir_all(&stage).map_err(io)?;
     let log = stage.join("build.log");
-    let top_file = ["v", "sv"]
-        .iter()
-        .map(|x| req.rtl_dir.join(format!("{}.{x}", req.top)))
-        .find(|p| p.is_file())
-        .ok_or_else(|| SimError::Build(format!("{}/{}.v not found", req.rtl_dir.display(), req.top)))?;
     let prefix = "VwsvTb";
-    let mut v = Command::new(&bin);
-    v.args(VERILATOR_FLAGS)
-        .arg("--prefix")
-        .arg(prefix)
-        .arg("--top-module")
-        .arg(&req.top)
-        .arg("--Mdir")
-        .arg(&stage)
-        .arg("-y")
-        .arg(&req.rtl_dir)
-        .arg(format!("+incdir+{}", req.rtl_dir.display()))
-        .arg("+libext+.v+.sv");
-    for (k, val) in &req.params {
-        v.arg(format!("-G{k}={val}"));
-    }
-    v.arg(&top_file);
-    run(&mut v, &format!("verilator ({} testbench)", req.name), &log)?;
+    verilate(req, &bin, prefix, false, &stage, &format!("verilator ({} testbench)", req.name), &log)?;
     let (fast, slow) = parse_classes(&fs::read_to_string(stage.join(format!("{prefix}_classes.mk"))).map_err(io)?);
     let unity: String = fast.iter().map(|c| format!("#include \"{c}.cpp\"\n")).collect();
     fs::write(stage.join("unity.cpp"), unity).map_err(io)?;

@@ -82,6 +82,16 @@ pub struct ReportArgs {
     shard: Option<weightstream::shard::Shard>,
 }
 
+impl ReportArgs {
+    /// `--rtl`, false in a build without co-simulation.
+    fn rtl(&self) -> bool {
+        #[cfg(feature = "rtl")]
+        return self.rtl;
+        #[cfg(not(feature = "rtl"))]
+        false
+    }
+}
+
 pub(crate) fn write_file(path: &Path, reporter: &dyn Reporter, report: &report::Report) -> Result<()> {
     Ok(outputs::write_atomic(path, |w| reporter.write(report, w))?)
 }
@@ -152,10 +162,7 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     let cfg = args.prepare.config_with_bits(design.weight_bits);
     let params = design.stream();
     params.validate()?;
-    #[cfg(feature = "rtl")]
-    let rtl = args.rtl;
-    #[cfg(not(feature = "rtl"))]
-    let rtl = false;
+    let rtl = args.rtl();
     // Streams, exported matrices and co-simulation need whole layers; the plain report is built a
     // row block at a time from the lazily opened checkpoint, in bounded memory.
     let whole_layers = rtl || args.emit_streams.is_some() || args.export_quantized.is_some();
@@ -163,20 +170,13 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         report_whole_layers(args, &cfg, &params, &design)?
     } else {
         let model = super::open(&args.model)?;
-        let bar = std::sync::Mutex::new(ProgressBar::hidden());
-        let report = report::lazy::build(
-            &model,
-            &cfg,
-            &params,
-            design.max_rows,
-            |blocks| *bar.lock().unwrap_or_else(|e| e.into_inner()) = progress(blocks, args.quiet, "report"),
-            &|name: &str| {
-                let bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+        let bar = progress(0, args.quiet, "report");
+        let report =
+            report::lazy::build(&model, &cfg, &params, design.max_rows, |n| bar.set_length(n as u64), &|name| {
                 bar.set_message(name.to_string());
                 bar.inc(1);
-            },
-        );
-        bar.lock().unwrap_or_else(|e| e.into_inner()).finish_and_clear();
+            });
+        bar.finish_and_clear();
         report?
     };
     if !args.quiet {
@@ -218,10 +218,7 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
 
 /// `report --shard I/N`: this shard's partial, written to --json.
 fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Result<()> {
-    #[cfg(feature = "rtl")]
-    let rtl = args.rtl;
-    #[cfg(not(feature = "rtl"))]
-    let rtl = false;
+    let rtl = args.rtl();
     let Some(json) = &args.json else {
         anyhow::bail!("--shard {shard}: name the partial file with --json (merge writes the other outputs)");
     };
@@ -247,22 +244,20 @@ fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Res
     let params = design.stream();
     params.validate()?;
     let model = super::open(&args.model)?;
-    let bar = std::sync::Mutex::new(ProgressBar::hidden());
-    let what = format!("report shard {shard}");
+    let bar = progress(0, args.quiet, &format!("report shard {shard}"));
     let part = report::lazy::build_shard(
         &model,
         &cfg,
         &params,
         design.max_rows,
         shard,
-        |blocks| *bar.lock().unwrap_or_else(|e| e.into_inner()) = progress(blocks, args.quiet, &what),
-        &|name: &str| {
-            let bar = bar.lock().unwrap_or_else(|e| e.into_inner());
+        |n| bar.set_length(n as u64),
+        &|name| {
             bar.set_message(name.to_string());
             bar.inc(1);
         },
     );
-    bar.lock().unwrap_or_else(|e| e.into_inner()).finish_and_clear();
+    bar.finish_and_clear();
     let part = part?;
     outputs::write_atomic(json, |w| {
         serde_json::to_writer(&mut *w, &part).map_err(io::Error::other)?;
@@ -290,14 +285,11 @@ fn report_whole_layers(
         Some(dir) => Some(StreamEmitter::create(dir, &model.name, args.force)?),
         None => None,
     };
-    #[cfg(feature = "rtl")]
-    let rtl = args.rtl;
+    let rtl = args.rtl();
     #[cfg(feature = "rtl")]
     if rtl {
         weightstream::cosim::prepare_models(&weightstream::Format::ALL, design, args.quiet)?;
     }
-    #[cfg(not(feature = "rtl"))]
-    let rtl = false;
     let bar = progress(layers.len(), args.quiet, if rtl { "report + RTL" } else { "report" });
     let report = report::build(&model, &layers, cfg, params, design.max_rows, |layer, streams| {
         bar.set_message(layer.name.clone());

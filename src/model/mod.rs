@@ -183,11 +183,11 @@ impl LazyModel {
         tensors: Vec<LazyTensor>,
         path: &Path,
     ) -> Result<LazyModel, LoadError> {
-        let meta = || tensors.iter().map(|t| (t.name.as_str(), t.dtype, t.shape.as_slice()));
-        if !meta().any(is_weight) && !meta().any(is_quantized_weight) {
+        let model = LazyModel { name, source, provenance, tensors };
+        if !model.meta().any(|m| is_weight(m) || is_quantized_weight(m)) {
             return Err(LoadError::new(path, LoadErrorKind::NoWeights));
         }
-        Ok(LazyModel { name, source, provenance, tensors })
+        Ok(model)
     }
 
     fn meta(&self) -> impl Iterator<Item = TensorMeta<'_>> + Clone + '_ {
@@ -202,14 +202,7 @@ impl LazyModel {
     /// The weight layers' tensors (see [`Model::layers`]), values not read.
     pub fn weight_tensors(&self) -> impl Iterator<Item = &LazyTensor> + '_ {
         let quantized = self.is_quantized();
-        self.tensors.iter().filter(move |t| {
-            let m = (t.name.as_str(), t.dtype, t.shape.as_slice());
-            if quantized {
-                is_quantized_weight(m)
-            } else {
-                is_weight(m)
-            }
-        })
+        self.tensors.iter().filter(move |t| is_layer(quantized, (t.name.as_str(), t.dtype, t.shape.as_slice())))
     }
 
     /// The float tensors sent uncompressed (see [`Model::remainder`]).
@@ -246,24 +239,16 @@ impl Model {
     /// or in a quantized model its I32 matrices, with [`Layer::integer_bits`] set.
     pub fn layers(&self) -> impl Iterator<Item = Layer> + '_ {
         let quantized = self.is_quantized();
-        self.tensors
-            .iter()
-            .filter(move |t| {
-                let m = (t.name.as_str(), t.dtype, t.shape.as_slice());
-                if quantized {
-                    is_quantized_weight(m)
-                } else {
-                    is_weight(m)
-                }
-            })
-            .map(move |t| Layer {
+        self.tensors.iter().filter(move |t| is_layer(quantized, (t.name.as_str(), t.dtype, t.shape.as_slice()))).map(
+            move |t| Layer {
                 name: t.name.clone(),
                 shape: t.shape.clone(),
                 rows: t.shape[0],
                 cols: t.shape[1..].iter().product(),
                 values: t.values.clone(),
                 integer_bits: quantized.then(|| integer_bits(&t.values)),
-            })
+            },
+        )
     }
 
     /// The float tensors sent uncompressed (rank 0 and 1: biases, batch-norm parameters and
@@ -288,6 +273,15 @@ fn is_weight((_, dtype, shape): TensorMeta<'_>) -> bool {
 
 fn is_quantized_weight((_, dtype, shape): TensorMeta<'_>) -> bool {
     dtype == DType::I32 && shape.len() == 2 && numel(shape) > 0
+}
+
+/// A layer of the model: its float weights, or in a quantized model its I32 matrices.
+fn is_layer(quantized: bool, m: TensorMeta<'_>) -> bool {
+    if quantized {
+        is_quantized_weight(m)
+    } else {
+        is_weight(m)
+    }
 }
 
 fn is_quantized_model<'a>(mut meta: impl Iterator<Item = TensorMeta<'a>> + Clone) -> bool {

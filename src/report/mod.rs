@@ -271,7 +271,8 @@ impl Partial {
 
     /// Adds the next row block of the same layer.
     pub fn add(&mut self, other: Partial) {
-        if self.formats.is_empty() && self.weights == 0 && self.blocks == 0 {
+        // The empty partial (no block yet) takes the first block as it is.
+        if self.blocks == 0 {
             *self = other;
             return;
         }

@@ -279,14 +279,10 @@ pub fn measure_shard(
     let mut j = 0;
     for &sparsity in &spec.sparsity_values() {
         for &q in &dedup(&spec.bits) {
-            let mine: Vec<(usize, &DesignPoint)> = points
-                .iter()
-                .filter(|p| p.weight_bits == q)
-                .enumerate()
-                .map(|(i, p)| (j + i, p))
-                .filter(|(k, _)| shard.owns(*k))
-                .collect();
-            j += points.iter().filter(|p| p.weight_bits == q).count();
+            let at_q: Vec<&DesignPoint> = points.iter().filter(|p| p.weight_bits == q).collect();
+            let mine: Vec<(usize, &DesignPoint)> =
+                at_q.iter().enumerate().map(|(i, &p)| (j + i, p)).filter(|(k, _)| shard.owns(*k)).collect();
+            j += at_q.len();
             if mine.is_empty() {
                 continue;
             }
