@@ -332,49 +332,80 @@ pub(crate) fn for_each_column<E>(
     mut f: impl FnMut(usize, &[i32]) -> Result<(), E>,
 ) -> Result<ValueRange, E> {
     let (rows, cols) = (w.rows, w.cols);
-    let mut strip = vec![0i32; STRIP.min(cols) * rows];
+    let stride = strip_stride(rows);
+    let mut strip = vec![0i32; STRIP.min(cols) * stride];
+    // The column before the strip (W[o][-1] = 0 for the first): deltas are taken a whole
+    // column at a time after the transpose, which vectorizes, not inside the strided scatter.
+    let mut prev = if delta { vec![0i32; rows] } else { Vec::new() };
     let mut magnitudes = 0u32;
     for k0 in (0..cols).step_by(STRIP) {
         let s = STRIP.min(cols - k0);
-        if s == STRIP {
-            for (o, row) in w.data.chunks_exact(cols).enumerate() {
-                let src: &[i32; STRIP] = row[k0..k0 + STRIP].try_into().expect("strip");
-                let prev = if k0 == 0 { 0 } else { row[k0 - 1] };
-                magnitudes |= transpose_row(src, prev, delta, w.bits, &mut strip[o..], rows);
-            }
-        } else {
-            for (o, row) in w.data.chunks_exact(cols).enumerate() {
-                let prev = if k0 == 0 { 0 } else { row[k0 - 1] };
-                magnitudes |= transpose_row(&row[k0..k0 + s], prev, delta, w.bits, &mut strip[o..], rows);
+        let row = |o: usize| &w.data[o * cols + k0..o * cols + k0 + s];
+        // Eight rows at a time: each column gets eight contiguous values per store run.
+        let blocked = rows - rows % ROW_BLOCK;
+        for o in (0..blocked).step_by(ROW_BLOCK) {
+            let block: [&[i32]; ROW_BLOCK] = std::array::from_fn(|i| row(o + i));
+            if s == STRIP {
+                let block = block.map(|r| <&[i32; STRIP]>::try_from(r).expect("strip"));
+                transpose_block(&block, &mut strip[o..], stride);
+            } else {
+                transpose_block(&block, &mut strip[o..], stride);
             }
         }
-        for (j, column) in strip.chunks_exact(rows).take(s).enumerate() {
+        for o in blocked..rows {
+            for (j, &v) in row(o).iter().enumerate() {
+                strip[j * stride + o] = v;
+            }
+        }
+        for o in 0..rows {
+            magnitudes |= row(o).iter().fold(0u32, |m, &v| m | (v ^ (v >> 31)) as u32);
+        }
+        for (j, column) in strip.chunks_exact_mut(stride).take(s).enumerate() {
+            let column = &mut column[..rows];
+            if delta {
+                // prev becomes this column, the column becomes its delta.
+                for (d, p) in column.iter_mut().zip(prev.iter_mut()) {
+                    let v = *d;
+                    *d = wrap(v.wrapping_sub(*p), w.bits);
+                    *p = v;
+                }
+            }
             f(k0 + j, column)?;
         }
     }
     Ok(ValueRange { magnitudes })
 }
 
-/// Scatters one row's strip of values (or their deltas, `prev` being the value before the strip)
-/// to `dst[j * rows]`; returns the OR of the values' magnitudes (see [`ValueRange`]).
-#[inline(always)]
-fn transpose_row(src: &[i32], mut prev: i32, delta: bool, bits: u32, dst: &mut [i32], rows: usize) -> u32 {
-    // One check up front instead of one per store.
-    assert!(src.is_empty() || dst.len() > (src.len() - 1) * rows, "strip too short");
-    let mut magnitudes = 0u32;
-    for (j, &v) in src.iter().enumerate() {
-        dst[j * rows] = if delta { wrap(v.wrapping_sub(prev), bits) } else { v };
-        magnitudes |= (v ^ (v >> 31)) as u32;
-        prev = v;
-    }
-    magnitudes
+/// The distance between a strip's columns: `rows` rounded up to whole 64-byte lines, plus one
+/// line when that is an even number of lines. A stride of an odd number of lines spreads a row's
+/// stores (or loads) over every L1 set; with `rows` = 1280 (5120 bytes) they would fall into 4
+/// sets and evict each other.
+fn strip_stride(rows: usize) -> usize {
+    let lines = rows.div_ceil(16);
+    16 * (lines | 1)
 }
 
-/// Gathers one row's strip of values from `src[j * rows]`.
+/// Rows per block of the encoders' transpose.
+const ROW_BLOCK: usize = 8;
+
+/// Writes the strip's columns of `ROW_BLOCK` rows: `dst[j * stride + i] = rows[i][j]`. Generic
+/// over the row type so that whole strips (`[i32; STRIP]`) compile without bounds checks.
 #[inline(always)]
-fn gather_row(dst: &mut [i32], src: &[i32], rows: usize) {
+fn transpose_block<R: AsRef<[i32]>>(rows: &[R; ROW_BLOCK], dst: &mut [i32], stride: usize) {
+    let s = rows[0].as_ref().len();
+    for (j, column) in dst.chunks_mut(stride).take(s).enumerate() {
+        let column: &mut [i32; ROW_BLOCK] = (&mut column[..ROW_BLOCK]).try_into().expect("block");
+        for (d, r) in column.iter_mut().zip(rows) {
+            *d = r.as_ref()[j];
+        }
+    }
+}
+
+/// Gathers one row's strip of values from `src[j * stride]`.
+#[inline(always)]
+fn gather_row(dst: &mut [i32], src: &[i32], stride: usize) {
     for (j, d) in dst.iter_mut().enumerate() {
-        *d = src[j * rows];
+        *d = src[j * stride];
     }
 }
 
@@ -390,18 +421,19 @@ pub(crate) fn decode_columns(
     mut f: impl FnMut(usize, &mut [i32]) -> Result<(), Failure>,
 ) -> Result<QuantMatrix, Failure> {
     let mut out = QuantMatrix::zeros(rows, cols, bits);
-    let mut strip = vec![0i32; DECODE_STRIP.min(cols) * rows];
+    let stride = strip_stride(rows);
+    let mut strip = vec![0i32; DECODE_STRIP.min(cols) * stride];
     let mut sums = if undelta { vec![0i32; rows] } else { Vec::new() };
     for k0 in (0..cols).step_by(DECODE_STRIP) {
         let s = DECODE_STRIP.min(cols - k0);
         strip.fill(0);
-        for (j, column) in strip.chunks_exact_mut(rows).take(s).enumerate() {
-            f(k0 + j, column)?;
+        for (j, column) in strip.chunks_exact_mut(stride).take(s).enumerate() {
+            f(k0 + j, &mut column[..rows])?;
         }
         if undelta {
             // Running sums down the strip's columns, a whole column at a time (vectorizable).
-            for column in strip.chunks_exact_mut(rows).take(s) {
-                for (d, acc) in column.iter_mut().zip(sums.iter_mut()) {
+            for column in strip.chunks_exact_mut(stride).take(s) {
+                for (d, acc) in column[..rows].iter_mut().zip(sums.iter_mut()) {
                     *acc = wrap(acc.wrapping_add(*d), bits);
                     *d = *acc;
                 }
@@ -410,9 +442,9 @@ pub(crate) fn decode_columns(
         for (o, row) in out.data.chunks_exact_mut(cols).enumerate() {
             if s == DECODE_STRIP {
                 let dst: &mut [i32; DECODE_STRIP] = (&mut row[k0..k0 + DECODE_STRIP]).try_into().expect("strip");
-                gather_row(dst, &strip[o..], rows);
+                gather_row(dst, &strip[o..], stride);
             } else {
-                gather_row(&mut row[k0..k0 + s], &strip[o..], rows);
+                gather_row(&mut row[k0..k0 + s], &strip[o..], stride);
             }
         }
     }
