@@ -15,40 +15,52 @@
  * 2^R-1, value 0) bridge longer gaps and occupy their own row.  Rows after
  * the last entry are zero.
  *
- * Beats go in stream order (column by column, row tile by row tile).  One
- * beat per cycle: the decoder looks at the next N+1 candidate entries at
- * offsets off0 + j*(R+Q), off0 = P when the column starts in this cycle
- * (the count is parsed in the same cycle as the column's first beat), and
- * computes their rows by a prefix sum from the cursor (the row after the
- * last entry taken, 0 at the column start):
- *   row_j = cursor + run_0 + ... + run_j + j
- * It takes every entry j < remaining with row_j < t*N + N in stream order;
- * the N+1-th candidate is only looked at for its run (an entry beyond a full
- * last tile must be flagged).  A tile with no entries is emitted without
- * consuming bits.  The decoder waits only for the bits it needs to decide:
- * the count (at a column start), the entries taken, and the run of the
- * first entry not taken if any remain (and its value when its row is past
- * the column end).
+ * Three decoupled stages, so that no row arithmetic lies in a one-cycle
+ * loop (EIE decodes its entries ahead of the arithmetic the same way):
  *
- * The candidates are evaluated in stream order and the first one that
- * cannot be taken decides the beat:
- *   no entry left                 -> beat complete
- *   run bits not yet buffered     -> wait (truncated if the final word is in)
- *   row_j >= O                    -> error 3 once the entry's value bits are
- *                                    buffered (else wait / truncated), so the
- *                                    code matches a sequential reader that
- *                                    reads run and value, then checks the row
- *   row_j >= t*N + N              -> beat complete (entry for a later tile)
- *   value bits not yet buffered   -> wait (truncated if the final word is in)
+ *  1. Parser (the loop with the aligner).  Takes a column's entries a group
+ *     of G = min(remaining, N) at a time, in stream order, without looking
+ *     at their runs: the group's length G*(R+Q) is a register.  When the
+ *     group ends the column and the next column's count is buffered too,
+ *     the count is taken in the same cycle (its position G*(R+Q) is known
+ *     from registers); else a count-only cycle follows.  A column without
+ *     entries is an empty group.  The aligner is offered four lengths, all
+ *     from registers (group, group + count, count, one entry), and the
+ *     parser picks one late.  The group goes to register A with the run of
+ *     the entry after it (when buffered) for a row look-ahead.
+ *  2. Rows (A -> group queue).  A parallel prefix of the runs (+1) gives
+ *     every entry's row from the row of the column's previous entry; the
+ *     last row is checked against O (error 3); the group (rows, values,
+ *     entry mask, last row, the row of the entry after it, end-of-column
+ *     flag) enters a queue of D groups.  The parser only fires a group
+ *     while fewer than D groups are in A or the queue (a registered
+ *     count), so A always moves on and no ready path runs back to the
+ *     aligner.
+ *  3. Beats.  Beat (tile t, column k) takes lanes from the two oldest
+ *     groups G0, G1: entry e lands in lane row_e - t*N when the row is in
+ *     the tile.  A beat fires when the tile is complete: G0 ends the
+ *     column, or G0 has a row past the tile, or the entry after G0 is
+ *     past it, or G1 is there (and whole).  G0 leaves after the beat when
+ *     it has no row past the tile (a column's last group at the column's
+ *     last tile, with G1 when that ends the column).  Its loop is a
+ *     compare of two registers.
  *
- * The beat sequence (tile t / column k counters, real lanes L, last beat,
- * configuration, truncation and end-of-stream checks) is the shared
- * ws_beat_sequencer (u_seq).
+ * Groups within a column hold N entries but the last, so a tile's entries
+ * (at most N, consecutive) lie in G0 and G1.  The beat sequence (tile t /
+ * column k counters, real lanes L, last beat, configuration and
+ * end-of-stream checks) is the shared ws_beat_sequencer (u_seq).
+ *
+ * Errors are raised in stream order, as a sequential reader finds them: a
+ * group's row check comes before a count read after it (error 2 travels
+ * with the group), and when the stream ends early (the final word is in
+ * and a group's bits are not all there) the whole entries still buffered
+ * are checked one at a time before error 1.  Such check-only items and
+ * error tokens bypass the queue.  An error is registered after stage 2 and
+ * stops the sequencer; beats fired before it are beats of good groups.
  *
  * Errors (sticky until start_i; code on error_code_o): 1 truncated, 2 count
  * C > O, 3 entry on a row >= O, 4 trailing data after the last beat,
- * 5 bad configuration (O == 0, O > MAX_O, K == 0).  A beat in error never
- * fires.
+ * 5 bad configuration (O == 0, O > MAX_O, K == 0).
  */
 module ws_csc_decoder #(
     // lanes per beat
@@ -77,17 +89,18 @@ module ws_csc_decoder #(
     input  wire [31:0]                          cfg_cols_i,
 
     // aligner window: next stream bits, bit 0 first
-    input  wire [P+N*(R+Q)+R-1:0]               win_data_i,
+    input  wire [N*(R+Q)+(P > R ? P : R)-1:0]   win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(2*(P+N*(R+Q)+R)+3*B+1)-1:0] win_count_i,
+    input  wire [$clog2(2*(N*(R+Q)+(P > R ? P : R))+3*B+1)-1:0] win_count_i,
     // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits the current beat takes when it fires
-    output wire [$clog2(P+N*(R+Q)+R+1)-1:0]     win_need_o,
-    // aligner window: the beat fires, consuming win_need_o bits
-    output wire                                 win_pick_o,
+    // aligner window: the four candidate lengths (group, group + count,
+    // count, one entry), candidate c in bits [c*CW +: CW]
+    output wire [4*$clog2(N*(R+Q)+(P > R ? P : R)+1)-1:0] win_need_o,
+    // aligner window: one-hot pick of the candidate consumed this cycle
+    output wire [3:0]                           win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -119,20 +132,49 @@ module ws_csc_decoder #(
 );
 
 localparam integer E       = R + Q;
-localparam integer WIN     = P + N*E + R;
+localparam integer PR      = P > R ? P : R;
+localparam integer WIN     = N*E + PR;
 localparam integer CNT_W   = $clog2(2*WIN + 3*B + 1);
 localparam integer CW      = $clog2(WIN + 1);
 localparam integer RW      = $clog2(MAX_O + 1);
 localparam integer RBW     = $clog2(MAX_O + N + 1);
 localparam integer LW      = $clog2(N + 1);
-// rows computed from the candidates reach at most this
-localparam integer ROW_MAX = MAX_O + (N + 1) * ((1 << R) - 1) + N;
-localparam integer XW      = $clog2(ROW_MAX + 1);
+localparam integer LIW     = N > 1 ? $clog2(N) : 1;
+localparam integer T       = (MAX_O + N - 1) / N;
+localparam integer TW      = T > 1 ? $clog2(T) : 1;
+// with N a power of two (> 1) t*N has no low bits: a row's low bits are its lane
+localparam integer N_POW2  = N > 1 && (N & (N - 1)) == 0 ? 1 : 0;
+// groups in A and the queue at most: two cover a tile; a third hides the
+// parser's two-cycle turn-around when a group is less than two bus words
+localparam integer D       = 3;
+localparam integer DW      = $clog2(D + 1);
+// prefix sums of (run + 1) over a group's entries and the one after it
+localparam integer NC      = N + 1;
+localparam integer SUMW    = $clog2(NC * (1 << R) + 1);
+localparam integer PLV     = $clog2(NC);
+// rows computed in stage 2 reach at most MAX_O + (N + 1) * 2^R; one more
+// bit holds the row before a column's first entry, -1
+localparam integer XW      = $clog2(MAX_O + NC * (1 << R) + 1) + 1;
 // count compare width
 localparam integer PW      = P > RW ? P : RW;
+// remaining entries against group sizes
+localparam integer MW      = RW > LW ? RW : LW;
+localparam [MW-1:0] N_M    = N[MW-1:0];
+// the row of the entry after a group (never negative: no sign bit)
+localparam integer NW      = XW - 1;
+// a queued group: rows, values, entry mask, the row of the entry after it,
+// that entry is known, end of column
+localparam integer GW      = N*RW + N*Q + N + NW + 2;
+// the beat record through ws_beat_pipe
+localparam integer OUT_W   = N*Q + TW + 3;
 
-localparam [CW-1:0]  E_C     = E[CW-1:0];
-localparam [CW-1:0]  P_C     = P[CW-1:0];
+localparam [CW-1:0]  E_C   = E[CW-1:0];
+localparam [CW-1:0]  P_C   = P[CW-1:0];
+localparam [CNT_W-1:0] E_CN = E[CNT_W-1:0];
+localparam [CNT_W-1:0] P_CN = P[CNT_W-1:0];
+localparam [LW-1:0]  N_L   = N[LW-1:0];
+localparam [RBW-1:0] N_RB  = N[RBW-1:0];
+localparam [DW-1:0]  D_D   = D[DW-1:0];
 
 // parameter checks
 generate
@@ -146,161 +188,25 @@ generate
     end
 endgenerate
 
-localparam integer T       = (MAX_O + N - 1) / N;
-localparam integer TW      = T > 1 ? $clog2(T) : 1;
-localparam integer LIW     = N > 1 ? $clog2(N) : 1;
-localparam integer NC      = N + 1;                       // candidates
-// prefix sums of (run + 1) over the candidates
-localparam integer SUMW    = $clog2(NC * (1 << R) + 1);
-// signed row relative to the tile base: -MAX_O .. ROW_MAX
-localparam integer SXW     = XW + 1;
-localparam integer PLV     = $clog2(NC);                  // prefix levels
-// raw record: take mask, lane of each candidate, values, tile, first, eoc, last
-localparam integer RAW_W   = N + N*LIW + N*Q + TW + 3;
-localparam integer OUT_W   = N*Q + TW + 3;
-
-localparam [SXW-1:0] N_SX  = N[SXW-1:0];
-
-reg            incol_q, incol_d;   // count of column k parsed
-reg [RW-1:0]   rem_q, rem_d;       // entries of column k not yet taken
-// row after the last entry taken, relative to the tile base (signed: the
-// cursor stays behind while tiles without entries go by)
-reg [SXW-1:0]  cb_q, cb_d;
-
+// ---- sequencer (stage 3's beat walk) ---------------------------------------
 wire           running;
 wire [RW-1:0]  rows;
-wire [RBW-1:0] unused_rbase;
-wire [RW-1:0]  rleft;
-wire [LW-1:0]  lanes;
+wire [RBW-1:0] rbase;
+wire [RW-1:0]  unused_rleft;
+wire [LW-1:0]  unused_lanes;
 wire [TW-1:0]  tile;
 wire           first;
-wire           last_tile;
+wire           eoc;
 wire           last;
 wire           pipe_ready;
 wire           pipe_busy;
 wire [LW-1:0]  unused_lanes_nx;
 wire [LW-1:0]  unused_lanes_nx_next;
 wire           pipe_valid;
-
-wire           col_start = !incol_q;
-wire [P-1:0]   cnt_f     = win_data_i[P-1:0];
-wire [PW-1:0]  cnt_x     = {{(PW-P){1'b0}}, cnt_f};
-wire [PW-1:0]  rows_px   = {{(PW-RW){1'b0}}, rows};
-wire           have_cnt  = win_count_i >= {{(CNT_W-CW){1'b0}}, P_C};
-wire           cnt_bad   = cnt_x > rows_px;
-// only the low RW bits of a good count are used
-wire           unused_cnt_x = ^cnt_x;
-
-// the entries start after the count in a column's first beat
-wire [WIN-1:0] wsh    = col_start ? (win_data_i >> P) : win_data_i;
-wire [RW-1:0]  rem    = col_start ? cnt_x[RW-1:0] : rem_q;
-wire [SXW-1:0] cb     = col_start ? {SXW{1'b0}} : cb_q;
-wire [CW-1:0]  off0   = col_start ? P_C : {CW{1'b0}};
-// the count bits of the window are not entries
-wire           unused_wsh = ^wsh[WIN-1:N*E+R];
-
-wire [SXW-1:0] rleft_sx = {{(SXW-RW){1'b0}}, rleft};
-wire [SXW-1:0] lanes_sx = {{(SXW-LW){1'b0}}, lanes};
-
-// ---- parallel prefix (Sklansky) of run_j + 1 ------------------------------
-// level 0: run_j + 1; level v+1: index j with bit v set adds the last sum of
-// the lower half of its 2^(v+1) block
-reg  [NC*SUMW-1:0] pfx;
-integer            pv;
-integer            pj;
-
-// in place: at level v the nodes written have bit v set, their sources not
-always @* begin
-    for (pj = 0; pj < NC; pj = pj + 1) begin
-        pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, wsh[pj*E +: R]} + 1'b1;
-    end
-    for (pv = 0; pv < PLV; pv = pv + 1) begin
-        for (pj = 0; pj < NC; pj = pj + 1) begin
-            if (((pj >> pv) & 1) == 1) begin
-                pfx[pj*SUMW +: SUMW] = pfx[pj*SUMW +: SUMW] +
-                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW];
-            end
-        end
-    end
-end
-
-// ---- the candidates, in stream order ------------------------------------------
-reg  [NC-1:0]      take;       // candidate j is taken in this beat
-reg                need_more;  // the beat waits for bits
-reg                err_row;    // a candidate lands on a row >= O
-reg  [LW-1:0]      n_take;     // number of entries taken
-reg  [SXW-1:0]     cur_next;   // row after the last entry taken (relative)
-reg  [SXW-1:0]     last_row;   // the same when an entry is taken
-reg  [N*LIW-1:0]   lane_of;    // lane of each candidate (when taken)
-reg  [SXW-1:0]     row_j;
-reg  [CNT_W-1:0]   run_end;
-reg  [CNT_W-1:0]   val_end;
-reg                reach;
-reg                go_on;
-integer            c;
-
-always @* begin
-    take      = {NC{1'b0}};
-    need_more = 1'b0;
-    err_row   = 1'b0;
-    n_take    = {LW{1'b0}};
-    cur_next  = cb;
-    lane_of   = {N*LIW{1'b0}};
-    row_j     = {SXW{1'b0}};
-    run_end   = {CNT_W{1'b0}};
-    val_end   = {CNT_W{1'b0}};
-
-    reach = !col_start || (have_cnt && !cnt_bad);
-    if (col_start && !have_cnt) begin
-        need_more = 1'b1;
-    end
-
-    for (c = 0; c < NC; c = c + 1) begin
-        row_j   = cb + {{(SXW-SUMW){1'b0}}, pfx[c*SUMW +: SUMW]} - 1'b1;
-        run_end = {{(CNT_W-CW){1'b0}}, off0} + c[CNT_W-1:0] * E[CNT_W-1:0] + R[CNT_W-1:0];
-        val_end = run_end + Q[CNT_W-1:0];
-        if (c < N) begin
-            lane_of[c*LIW +: LIW] = row_j[LIW-1:0];
-        end
-        go_on = 1'b0;
-        if (reach && ({{(32-RW){1'b0}}, rem} > c)) begin
-            if (win_count_i < run_end) begin
-                need_more = 1'b1;
-            end else if (row_j >= rleft_sx) begin
-                if (win_count_i < val_end) begin
-                    need_more = 1'b1;
-                end else begin
-                    err_row = 1'b1;
-                end
-            end else if (row_j >= lanes_sx || c == N) begin
-                // an entry for a later tile (or the N+1-th candidate)
-            end else if (win_count_i < val_end) begin
-                need_more = 1'b1;
-            end else begin
-                take[c]  = 1'b1;
-                go_on    = 1'b1;
-            end
-        end
-        reach = go_on;
-    end
-
-    // the takes are a prefix: the last one decides count and cursor, picked
-    // by a one-hot AND-OR rather than a chain of adders or muxes
-    last_row = {SXW{1'b0}};
-    for (c = 0; c < N; c = c + 1) begin
-        if (take[c] && !take[c+1]) begin
-            n_take   = n_take | (c[LW-1:0] + 1'b1);
-            last_row = last_row | (cb + {{(SXW-SUMW){1'b0}}, pfx[c*SUMW +: SUMW]});
-        end
-    end
-    cur_next = take[0] ? last_row : cb;
-end
-
-// the N+1-th candidate is never taken (it only decides error 3)
-wire unused_take = take[N];
-wire beat_ok = !need_more && !err_row && !(col_start && cnt_bad);
-wire err_cnt = col_start && have_cnt && cnt_bad;
-wire fire    = running && beat_ok && pipe_ready;
+reg            err_q;               // an error found by stage 2, raised now
+reg  [3:0]     err_code_q;
+wire           fire;                // stage 3: the beat fires
+wire [1:0]     pops;                // stage 3: groups leaving the queue (0..2)
 
 ws_beat_sequencer #(
     .N(N),
@@ -312,101 +218,548 @@ ws_beat_sequencer #(
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
     .fire_i(fire),
-    .wait_i(need_more),
-    .err_i(err_cnt || err_row),
-    .err_code_i(err_cnt ? `WS_ERR_COUNT_EXCEEDS_ROWS : `WS_ERR_RUN_PAST_COLUMN_END),
+    // the parser finds truncation and sends it down as an error
+    .wait_i(1'b0),
+    .err_i(err_q),
+    .err_code_i(err_code_q),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),
     .rows_o(rows),
     .tile_o(tile),
-    .rbase_o(unused_rbase),
-    .rleft_o(rleft),
-    .lanes_o(lanes),
+    .rbase_o(rbase),
+    .rleft_o(unused_rleft),
+    .lanes_o(unused_lanes),
     .lanes_nx_o(unused_lanes_nx),
     .lanes_nx_next_o(unused_lanes_nx_next),
     .first_o(first),
-    .eoc_o(last_tile),
+    .eoc_o(eoc),
     .last_o(last),
     .done_o(done_o),
     .error_o(error_o),
     .error_code_o(error_code_o)
 );
 
-always @* begin
-    incol_d = incol_q;
-    rem_d   = rem_q;
-    cb_d    = cb_q;
+// ---- stage 1: the parser ---------------------------------------------------
+localparam [1:0] PS_COUNT = 2'd0;   // the column's count is next
+localparam [1:0] PS_GROUP = 2'd1;   // a group of the column's entries is next
+localparam [1:0] PS_STOP  = 2'd2;   // all columns parsed, or an error sent
 
-    if (fire) begin
-        rem_d   = rem - {{(RW-LW){1'b0}}, n_take};
-        // the next tile's base is N rows further on; a new column restarts
-        cb_d    = last_tile ? {SXW{1'b0}} : cur_next - N_SX;
-        incol_d = !last_tile;
+reg [1:0]     ps_q, ps_d;
+reg [RW-1:0]  rem_q, rem_d;        // entries of the column not yet parsed
+reg [LW-1:0]  gn_q, gn_d;          // entries of the next group: min(rem, N)
+reg           glast_q, glast_d;    // the next group ends the column
+reg [31:0]    pcl_q, pcl_d;        // columns after the parser's one
+reg           plcol_q, plcol_d;    // the parser is in column K - 1
+reg [CW-1:0]  len_g_q, len_g_d;    // the group's bits, gn * (R + Q)
+reg [CW-1:0]  len_gc_q, len_gc_d;  // ... and the next column's count
+reg [CW-1:0]  len_gr_q, len_gr_d;  // ... and the next entry's run
+reg [DW-1:0]  infl_q, infl_d;      // groups in A and the queue
+
+wire [CNT_W-1:0] avail = win_count_i;
+// rem and group sizes at a common width
+wire [MW-1:0]    rem_m = {{(MW-RW){1'b0}}, rem_q};
+wire [MW-1:0]    gn_m  = {{(MW-LW){1'b0}}, gn_q};
+wire [MW-1:0]    rem_left = rem_m - gn_m;
+wire ok_g   = avail >= {{(CNT_W-CW){1'b0}}, len_g_q};
+wire ok_gc  = avail >= {{(CNT_W-CW){1'b0}}, len_gc_q};
+wire ok_gr  = avail >= {{(CNT_W-CW){1'b0}}, len_gr_q};
+wire ok_c   = avail >= P_CN;
+wire ok_e   = avail >= E_CN;
+wire credit = infl_q < D_D;
+wire p_run  = running && !err_q;
+
+// the field after the group: the next count (column end) or the next run
+reg  [PR-1:0] after;
+integer       ai;
+
+always @* begin
+    after = {PR{1'b0}};
+    for (ai = 0; ai <= N; ai = ai + 1) begin
+        if (gn_q == ai[LW-1:0]) begin
+            after = after | win_data_i[ai*E +: PR];
+        end
     end
+end
+
+wire [P-1:0]  cnt_g   = after[P-1:0];         // count after a column's last group
+wire [P-1:0]  cnt_0   = win_data_i[P-1:0];    // count at the window start
+wire [R-1:0]  run_nx  = win_data_i[N*E +: R]; // run after a whole group
+wire [PW-1:0] rows_px = {{(PW-RW){1'b0}}, rows};
+wire [PW-1:0] cnt_gx  = {{(PW-P){1'b0}}, cnt_g};
+wire [PW-1:0] cnt_0x  = {{(PW-P){1'b0}}, cnt_0};
+wire          bad_g   = cnt_gx > rows_px;
+wire          bad_0   = cnt_0x > rows_px;
+// only a count's low RW bits are kept when it is <= O; the count read at a
+// group's end lies in the look-ahead field, whose other bits are unused
+wire          unused_after = ^{after, cnt_gx, cnt_0x, rem_left};
+
+// this cycle's parser action
+reg           pk_g;      // take the group
+reg           pk_gc;     // take the group and the next count
+reg           pk_c;      // take the count
+reg           pk_e;      // take one entry (stream cut short: check only)
+reg           emit_g;    // a group for the queue goes to A
+reg           emit_chk;  // A's entries are checked (group or single entry)
+reg [3:0]     emit_err;  // error after A's entries (0: none)
+reg           p_wait;    // waiting for bits
+
+always @* begin
+    pk_g     = 1'b0;
+    pk_gc    = 1'b0;
+    pk_c     = 1'b0;
+    pk_e     = 1'b0;
+    emit_g   = 1'b0;
+    emit_chk = 1'b0;
+    emit_err = `WS_ERR_NONE;
+    p_wait   = 1'b0;
+    if (p_run && ps_q == PS_COUNT) begin
+        if (ok_c) begin
+            pk_c = 1'b1;
+            if (bad_0) begin
+                emit_err = `WS_ERR_COUNT_EXCEEDS_ROWS;
+            end
+        end else if (win_last_i) begin
+            emit_err = `WS_ERR_TRUNCATED;
+        end else begin
+            p_wait = 1'b1;
+        end
+    end else if (p_run && ps_q == PS_GROUP) begin
+        if (ok_g) begin
+            if (credit) begin
+                emit_g   = 1'b1;
+                emit_chk = 1'b1;
+                if (glast_q && !plcol_q && ok_gc) begin
+                    pk_gc = 1'b1;
+                    if (bad_g) begin
+                        emit_err = `WS_ERR_COUNT_EXCEEDS_ROWS;
+                    end
+                end else begin
+                    pk_g = 1'b1;
+                end
+            end
+        end else if (win_last_i) begin
+            // the stream ends inside this group: check its whole entries
+            // one by one, then flag the cut
+            if (ok_e) begin
+                pk_e     = 1'b1;
+                emit_chk = 1'b1;
+            end else begin
+                emit_err = `WS_ERR_TRUNCATED;
+            end
+        end else begin
+            p_wait = 1'b1;
+        end
+    end
+end
+
+wire p_emit = emit_chk || (emit_err != `WS_ERR_NONE);
+
+always @* begin
+    ps_d    = ps_q;
+    rem_d   = rem_q;
+    pcl_d   = pcl_q;
+    plcol_d = plcol_q;
+    infl_d  = infl_q;
+
+    if (pk_c) begin
+        rem_d = cnt_0x[RW-1:0];
+        ps_d  = PS_GROUP;
+    end
+    if (pk_gc) begin
+        rem_d   = cnt_gx[RW-1:0];
+        pcl_d   = pcl_q - 32'd1;
+        plcol_d = (pcl_q == 32'd1);
+    end
+    if (pk_g) begin
+        rem_d = rem_left[RW-1:0];
+        if (glast_q) begin
+            ps_d    = plcol_q ? PS_STOP : PS_COUNT;
+            pcl_d   = pcl_q - 32'd1;
+            plcol_d = (pcl_q == 32'd1);
+        end
+    end
+    if (pk_e) begin
+        rem_d = rem_q - 1'b1;
+    end
+    if (emit_err != `WS_ERR_NONE) begin
+        ps_d = PS_STOP;
+    end
+    infl_d = infl_q + {{(DW-1){1'b0}}, emit_g} - pops;
 
     if (start_i) begin
-        incol_d = 1'b0;
+        ps_d    = PS_COUNT;
         rem_d   = {RW{1'b0}};
-        cb_d    = {SXW{1'b0}};
+        pcl_d   = cfg_cols_i - 32'd1;
+        plcol_d = (cfg_cols_i == 32'd1);
+        infl_d  = {DW{1'b0}};
+    end
+end
+
+// the next group's size and lengths, registered
+reg [MW-1:0] rem_dm;
+
+always @* begin
+    rem_dm   = {{(MW-RW){1'b0}}, rem_d};
+    gn_d     = rem_dm > N_M ? N_L : rem_dm[LW-1:0];
+    glast_d  = rem_dm <= N_M;
+    len_g_d  = {{(CW-LW){1'b0}}, gn_d} * E_C;
+    len_gc_d = len_g_d + P_C;
+    len_gr_d = len_g_d + R[CW-1:0];
+end
+
+
+always @(posedge clk) begin
+    if (rst) begin
+        ps_q     <= PS_STOP;
+        rem_q    <= {RW{1'b0}};
+        gn_q     <= {LW{1'b0}};
+        glast_q  <= 1'b1;
+        pcl_q    <= 32'd0;
+        plcol_q  <= 1'b0;
+        len_g_q  <= {CW{1'b0}};
+        len_gc_q <= {CW{1'b0}};
+        len_gr_q <= {CW{1'b0}};
+        infl_q   <= {DW{1'b0}};
+    end else begin
+        ps_q     <= ps_d;
+        rem_q    <= rem_d;
+        gn_q     <= gn_d;
+        glast_q  <= glast_d;
+        pcl_q    <= pcl_d;
+        plcol_q  <= plcol_d;
+        len_g_q  <= len_g_d;
+        len_gc_q <= len_gc_d;
+        len_gr_q <= len_gr_d;
+        infl_q   <= infl_d;
+    end
+end
+
+// ---- A: the parsed item ----------------------------------------------------
+reg            a_v_q;              // A holds an item
+reg            a_grp_q;            // ... a group for the queue
+reg            a_chk_q;            // ... entries to check
+reg  [N-1:0]   a_mask_q;           // entries in the item (thermometer)
+reg  [N*E-1:0] a_ent_q;            // the entries, entry j in bits [j*E +: E]
+reg  [R-1:0]   a_run_nx_q;         // the run of the entry after a whole group
+reg            a_nx_q;             // ... which is buffered and in the column
+reg            a_clast_q;          // the item ends the column
+reg  [3:0]     a_err_q;            // error after the item's entries
+reg            a_trk_q;            // ... a single entry of a cut stream
+// A's qualifiers for the error register, each a flip-flop of its own so
+// that the error is one gate after the row compares
+reg            a_rowchk_q;         // A holds entries to check
+reg            a_errv_q;           // A holds an error after them
+
+reg  [N-1:0]   emit_mask;
+integer        mi;
+
+always @* begin
+    emit_mask = {N{1'b0}};
+    for (mi = 0; mi < N; mi = mi + 1) begin
+        if (pk_e) begin
+            emit_mask[mi] = (mi == 0);
+        end else if (mi < gn_q) begin
+            emit_mask[mi] = 1'b1;
+        end
     end
 end
 
 always @(posedge clk) begin
-    if (rst) begin
-        incol_q <= 1'b0;
-        rem_q   <= {RW{1'b0}};
-        cb_q    <= {SXW{1'b0}};
+    if (rst || start_i) begin
+        a_v_q      <= 1'b0;
+        a_rowchk_q <= 1'b0;
+        a_errv_q   <= 1'b0;
     end else begin
-        incol_q <= incol_d;
-        rem_q   <= rem_d;
-        cb_q    <= cb_d;
+        a_v_q      <= p_emit;
+        a_rowchk_q <= emit_chk && emit_mask[0];
+        a_errv_q   <= emit_err != `WS_ERR_NONE;
     end
 end
 
-// ---- stage 1 -> stage 2: entries to their lanes --------------------------------
-wire [N*Q-1:0] vals;
+always @(posedge clk) begin
+    a_grp_q    <= emit_g;
+    a_chk_q    <= emit_chk;
+    a_mask_q   <= emit_mask;
+    a_ent_q    <= win_data_i[N*E-1:0];
+    a_run_nx_q <= run_nx;
+    // a whole group not ending the column, with the next run buffered
+    a_nx_q     <= emit_g && !glast_q && ok_gr;
+    a_clast_q  <= emit_g && glast_q;
+    a_err_q    <= emit_err;
+    a_trk_q    <= pk_e;
+end
 
-genvar j;
-
-generate
-    for (j = 0; j < N; j = j + 1) begin : g_val
-        assign vals[j*Q +: Q] = wsh[j*E + R +: Q];
-    end
-endgenerate
-
-wire [RAW_W-1:0] raw;
-wire [OUT_W-1:0] beat;
-wire [N-1:0]     raw_take = raw[RAW_W-1 -: N];
-wire [N*LIW-1:0] raw_lane = raw[TW+3+N*Q +: N*LIW];
-wire [N*Q-1:0]   raw_vals = raw[TW+3 +: N*Q];
-reg  [N*Q-1:0]   ext_data;
-integer          l;
-integer          e;
+// ---- stage 2: rows ------------------------------------------------------------
+// parallel prefix (Sklansky) of run_j + 1 over the item's entries and the
+// entry after it; level v+1: index j with bit v set adds the last sum of
+// the lower half of its 2^(v+1) block
+reg  [NC*SUMW-1:0] pfx;
+integer            pv;
+integer            pj;
 
 always @* begin
-    ext_data = {N*Q{1'b0}};
-    for (l = 0; l < N; l = l + 1) begin
-        for (e = 0; e < N; e = e + 1) begin
-            if (raw_take[e] && raw_lane[e*LIW +: LIW] == l[LIW-1:0]) begin
-                ext_data[l*Q +: Q] = raw_vals[e*Q +: Q];
+    for (pj = 0; pj < NC; pj = pj + 1) begin
+        if (pj < N) begin
+            pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_ent_q[pj*E +: R]} + 1'b1;
+        end else begin
+            pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_run_nx_q} + 1'b1;
+        end
+    end
+    for (pv = 0; pv < PLV; pv = pv + 1) begin
+        for (pj = 0; pj < NC; pj = pj + 1) begin
+            if (((pj >> pv) & 1) == 1) begin
+                pfx[pj*SUMW +: SUMW] = pfx[pj*SUMW +: SUMW] +
+                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW];
             end
         end
     end
 end
 
+// the row of the column's previous entry (-1 before the first) and O minus
+// it; a group's last row is >= O iff its prefix sum reaches the latter
+reg  [XW-1:0]   prev_q, prev_d;
+reg  [XW-1:0]   oleft_q, oleft_d;
+// the prefix sum of the item's last entry: a group that does not end its
+// column has N entries, a check-only item one (a column's last group resets
+// the row instead), so no pick over all entries is needed
+wire [SUMW-1:0] pfx_last = a_trk_q ? pfx[0 +: SUMW] : pfx[(N-1)*SUMW +: SUMW];
+wire [XW-1:0]   pfx_last_x = {{(XW-SUMW){1'b0}}, pfx_last};
+// rows increase within a column: some entry's row is >= O iff the last one's
+// is; comparing every entry in parallel keeps the pick of the last sum out
+// of the error path
+reg  [N-1:0]  row_over;
+integer       oi;
+
+always @* begin
+    for (oi = 0; oi < N; oi = oi + 1) begin
+        row_over[oi] = {{(XW-SUMW){1'b0}}, pfx[oi*SUMW +: SUMW]} >= oleft_q;
+    end
+end
+
+wire          err_row    = a_rowchk_q && |(a_mask_q & row_over);
+wire [XW-1:0] last_row   = prev_q + pfx_last_x;  // the item's last row
+wire [XW-1:0] next_row   = prev_q + {{(XW-SUMW){1'b0}}, pfx[N*SUMW +: SUMW]};
+// a group that fails the row check is queued too: the error is registered
+// with it and stops stage 3 before the group can be used (keeps the row
+// arithmetic out of the queue's write enable)
+wire          push       = a_v_q && a_grp_q && !err_q;
+wire [XW-1:0] rows_x     = {{(XW-RW){1'b0}}, rows};
+
+always @* begin
+    prev_d  = prev_q;
+    oleft_d = oleft_q;
+    if (a_v_q && a_chk_q) begin
+        if (a_clast_q) begin
+            prev_d  = {XW{1'b1}};
+            oleft_d = rows_x + 1'b1;
+        end else begin
+            prev_d  = last_row;
+            oleft_d = oleft_q - pfx_last_x;
+        end
+    end
+    if (start_i) begin
+        prev_d  = {XW{1'b1}};
+        oleft_d = {{(XW-RW){1'b0}}, cfg_rows_i[RW-1:0]} + 1'b1;
+    end
+end
+
+always @(posedge clk) begin
+    if (rst) begin
+        prev_q  <= {XW{1'b1}};
+        oleft_q <= {XW{1'b0}};
+    end else begin
+        prev_q  <= prev_d;
+        oleft_q <= oleft_d;
+    end
+end
+
+// the error, registered and raised in the next cycle (a row error first)
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        err_q      <= 1'b0;
+        err_code_q <= `WS_ERR_NONE;
+    end else begin
+        // a_err_q is NONE unless a_errv_q
+        err_q <= err_q || err_row || a_errv_q;
+        if (!err_q) begin
+            err_code_q <= err_row ? `WS_ERR_RUN_PAST_COLUMN_END : a_err_q;
+        end
+    end
+end
+
+// the group record
+reg  [N*RW-1:0] g_rows;
+integer         ri;
+reg  [XW-1:0]   row_j;
+
+always @* begin
+    g_rows = {N*RW{1'b0}};
+    row_j  = {XW{1'b0}};
+    for (ri = 0; ri < N; ri = ri + 1) begin
+        row_j = prev_q + {{(XW-SUMW){1'b0}}, pfx[ri*SUMW +: SUMW]};
+        g_rows[ri*RW +: RW] = row_j[RW-1:0];
+    end
+end
+// rows of a queued group are < O: their high bits are zero
+wire unused_rows_hi = ^{row_j, next_row[XW-1], cfg_rows_i};
+
+reg  [N*Q-1:0] a_vals;
+integer        vi;
+
+always @* begin
+    for (vi = 0; vi < N; vi = vi + 1) begin
+        a_vals[vi*Q +: Q] = a_ent_q[vi*E + R +: Q];
+    end
+end
+
+wire [GW-1:0] g_new = {g_rows, a_vals, a_mask_q, next_row[NW-1:0], a_nx_q, a_clast_q};
+
+// ---- the group queue (D slots, slot 0 oldest) -----------------------------------
+reg [GW-1:0]  gq_q [0:D-1];
+reg [DW-1:0]  gcnt_q;
+reg [DW-1:0]  gcnt_d;
+integer       qi;
+
+always @* begin
+    gcnt_d = gcnt_q - {{(DW-2){1'b0}}, pops} + {{(DW-1){1'b0}}, push};
+    if (start_i) begin
+        gcnt_d = {DW{1'b0}};
+    end
+end
+
+always @(posedge clk) begin
+    if (rst) begin
+        gcnt_q <= {DW{1'b0}};
+    end else begin
+        gcnt_q <= gcnt_d;
+    end
+end
+
+// slot i takes slot i + pops, or the pushed group at the first free slot
+always @(posedge clk) begin
+    for (qi = 0; qi < D; qi = qi + 1) begin
+        if (push && {{(32-DW){1'b0}}, gcnt_q} - {30'd0, pops} == qi) begin
+            gq_q[qi] <= g_new;
+        end else if (pops == 2'd1 && qi + 1 < D) begin
+            gq_q[qi] <= gq_q[(qi + 1) % D];
+        end else if (pops == 2'd2 && qi + 2 < D) begin
+            gq_q[qi] <= gq_q[(qi + 2) % D];
+        end
+    end
+end
+
+// ---- stage 3: beats ---------------------------------------------------------------
+wire [GW-1:0]   g0 = gq_q[0];
+wire [GW-1:0]   g1 = gq_q[1 % D];
+wire            g0_v     = gcnt_q != {DW{1'b0}};
+wire            g1_v     = gcnt_q > {{(DW-1){1'b0}}, 1'b1};
+wire            g0_clast = g0[0];
+wire            g0_nx    = g0[1];
+wire [NW-1:0]   g0_next  = g0[2 +: NW];
+wire            g1_clast = g1[0];
+wire            g1_whole = g1[2+NW+N-1];   // N entries
+wire [N-1:0]    g0_mask  = g0[2+NW +: N];
+wire [N-1:0]    g1_mask  = g1[2+NW +: N];
+wire [N*Q-1:0]  g0_vals  = g0[2+NW+N +: N*Q];
+wire [N*Q-1:0]  g1_vals  = g1[2+NW+N +: N*Q];
+wire [N*RW-1:0] g0_rows  = g0[2+NW+N+N*Q +: N*RW];
+wire [N*RW-1:0] g1_rows  = g1[2+NW+N+N*Q +: N*RW];
+// the rest of G1's record is not needed
+wire            unused_g1 = ^{g1[1 +: NW+1], g1_mask[N-1]};
+
+// the end of the current tile, t*N + N, kept beside the sequencer's t*N
+reg  [RBW-1:0]  tend_q;
+// a row of G0 past the tile: only asked of a group that does not end its
+// column, which has N entries, so its last row is row N-1 (no pick)
+wire [RBW-1:0]  g0_lrow   = {{(RBW-RW){1'b0}}, g0_rows[(N-1)*RW +: RW]};
+wire            g0_past   = g0_lrow >= tend_q;
+// the entry after G0 is past the tile
+wire            g0_nx_out = g0_nx && g0_next >= {{(NW-RBW){1'b0}}, tend_q};
+// (g0_past is not used for a column's last group)
+wire            need_g1   = !g0_clast && !g0_past && !g0_nx_out;
+wire            c_ready   = g0_v && (eoc ? (g0_clast || (g1_v && g1_clast))
+                                         : (!need_g1 || (g1_v && (g1_whole || g1_clast))));
+
+assign fire = running && !err_q && c_ready && pipe_ready;
+// G0 leaves when no row of it is past the tile (a column's last group at
+// the column's last tile); at the last tile G1 leaves too unless G0 ends
+// the column
+wire   pop0 = fire && (g0_clast ? eoc : !g0_past);
+wire   pop1 = fire && eoc && !g0_clast;
+assign pops = {pop1, pop0 && !pop1};
+
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        tend_q <= N_RB;
+    end else if (fire) begin
+        tend_q <= eoc ? N_RB : tend_q + N_RB;
+    end
+end
+
+// lanes: entry e of G0 (and of G1 when it is in the same column) lands in
+// lane row_e - t*N when its row is in the tile
+reg  [2*N-1:0]   e_in;
+reg  [2*N*LIW-1:0] e_lane;
+reg  [2*N*Q-1:0] e_val;
+reg  [RBW:0]     rel;
+reg  [RW-1:0]    e_row;
+integer          ei;
+
+always @* begin
+    e_in   = {2*N{1'b0}};
+    e_lane = {2*N*LIW{1'b0}};
+    e_val  = {g1_vals, g0_vals};
+    rel    = {(RBW+1){1'b0}};
+    e_row  = {RW{1'b0}};
+    for (ei = 0; ei < 2*N; ei = ei + 1) begin
+        if (ei < N) begin
+            rel = {{(RBW+1-RW){1'b0}}, g0_rows[(ei % N)*RW +: RW]} - {1'b0, rbase};
+        end else begin
+            rel = {{(RBW+1-RW){1'b0}}, g1_rows[(ei % N)*RW +: RW]} - {1'b0, rbase};
+        end
+        e_lane[ei*LIW +: LIW] = rel[LIW-1:0];
+        e_in[ei] = !rel[RBW] && rel < {1'b0, N_RB};
+        if (N_POW2 != 0) begin
+            // the tile is the row's high bits, the lane its low bits: no subtraction
+            e_row = ei < N ? g0_rows[(ei % N)*RW +: RW] : g1_rows[(ei % N)*RW +: RW];
+            e_lane[ei*LIW +: LIW] = e_row[LIW-1:0];
+            e_in[ei] = ({{(32-RW){1'b0}}, e_row} >> LIW) == {{(32-TW){1'b0}}, tile};
+        end
+        e_in[ei] = e_in[ei] && (ei < N ? g0_mask[ei % N] : (g1_v && !g0_clast && g1_mask[ei % N]));
+    end
+end
+
+reg [N*Q-1:0] lanes_data;
+integer       l;
+integer       e;
+
+always @* begin
+    lanes_data = {N*Q{1'b0}};
+    for (l = 0; l < N; l = l + 1) begin
+        for (e = 0; e < 2*N; e = e + 1) begin
+            if (e_in[e] && e_lane[e*LIW +: LIW] == l[LIW-1:0]) begin
+                lanes_data[l*Q +: Q] = lanes_data[l*Q +: Q] | e_val[e*Q +: Q];
+            end
+        end
+    end
+end
+
+wire [OUT_W-1:0] raw;
+wire [OUT_W-1:0] beat;
+
 ws_beat_pipe #(
-    .RAW_W(RAW_W),
+    .RAW_W(OUT_W),
     .OUT_W(OUT_W)
 ) u_pipe (
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({take[N-1:0], lane_of, vals, tile, first, last_tile, last}),
+    .s_raw_i({lanes_data, tile, first, eoc, last}),
     .s_fire_i(fire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),
-    .ext_i({ext_data, raw[TW+2:0]}),
+    .ext_i(raw),
     .m_data_o(beat),
     .m_valid_o(pipe_valid),
     .m_ready_i(m_beat_ready_i),
@@ -420,14 +773,12 @@ assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
-// one length (a candidate per entry count was tried: more area, no faster
-// at n8, as the prefix and the row compares dominate)
-assign win_need_o     = off0 + {{(CW-LW){1'b0}}, n_take} * E_C;
-assign win_pick_o     = fire;
+assign win_need_o     = {E_C, P_C, len_gc_q, len_g_q};
+assign win_pick_o     = {pk_e, pk_c, pk_gc, pk_g};
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;
-assign starve_o     = running && need_more;
+assign starve_o     = running && p_wait;
 
 endmodule
 

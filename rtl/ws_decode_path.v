@@ -15,7 +15,8 @@
  * sizes the aligner window WIN, the widest beat of the format:
  *   dense                     WIN = N*Q
  *   bitmap, delta+bitmap      WIN = N*Q + N
- *   CSC                       WIN = P + N*(R+Q) + R
+ *   CSC                       WIN = N*(R+Q) + max(P, R): a group of
+ *                             N entries and the count or run after it
  * The aligner takes up to M = ceil(WIN/B) words per cycle from the input
  * buffer, which is chosen by BANK:
  *   0  ws_word_fifo of 128 words (a power of two >= M): words banked during
@@ -101,12 +102,13 @@ localparam integer FMT_CSC          = `WS_FMT_CSC;
 
 // aligner window: the widest beat of the format
 localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
-                            FORMAT == FMT_CSC   ? P + N*(R+Q) + R :
+                            FORMAT == FMT_CSC   ? N*(R+Q) + (P > R ? P : R) :
                             N*Q + N;
 localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
-localparam integer K      = FORMAT == FMT_DENSE || FORMAT == FMT_CSC ? 1 :
+localparam integer K      = FORMAT == FMT_DENSE ? 1 :
+                            FORMAT == FMT_CSC   ? 4 :
                             N + 2;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
