@@ -288,8 +288,9 @@ wire [R-1:0]  run_nx  = win_data_i[N*E +: R]; // run after a whole group
 wire [PW-1:0] rows_px = {{(PW-RW){1'b0}}, rows};
 wire [PW-1:0] cnt_gx  = {{(PW-P){1'b0}}, cnt_g};
 wire [PW-1:0] cnt_0x  = {{(PW-P){1'b0}}, cnt_0};
-wire          bad_g   = cnt_gx > rows_px;
-wire          bad_0   = cnt_0x > rows_px;
+// the count read this cycle, checked against O in stage 2 (not here, where
+// it would follow the window's shift and the pick of its position)
+wire [PW-1:0] cnt_rd  = pk_gc ? cnt_gx : cnt_0x;
 // only a count's low RW bits are kept when it is <= O; the count read at a
 // group's end lies in the look-ahead field, whose other bits are unused
 wire          unused_after = ^{after, cnt_gx, cnt_0x, rem_left};
@@ -315,10 +316,7 @@ always @* begin
     p_wait   = 1'b0;
     if (p_run && ps_q == PS_COUNT) begin
         if (ok_c) begin
-            pk_c = 1'b1;
-            if (bad_0) begin
-                emit_err = `WS_ERR_COUNT_EXCEEDS_ROWS;
-            end
+            pk_c     = 1'b1;
         end else if (win_last_i) begin
             emit_err = `WS_ERR_TRUNCATED;
         end else begin
@@ -331,9 +329,6 @@ always @* begin
                 emit_chk = 1'b1;
                 if (glast_q && !plcol_q && ok_gc) begin
                     pk_gc = 1'b1;
-                    if (bad_g) begin
-                        emit_err = `WS_ERR_COUNT_EXCEEDS_ROWS;
-                    end
                 end else begin
                     pk_g = 1'b1;
                 end
@@ -353,7 +348,7 @@ always @* begin
     end
 end
 
-wire p_emit = emit_chk || (emit_err != `WS_ERR_NONE);
+wire p_emit = emit_chk || pk_c || (emit_err != `WS_ERR_NONE);
 
 always @* begin
     ps_d    = ps_q;
@@ -446,6 +441,8 @@ reg            a_nx_q;             // ... which is buffered and in the column
 reg            a_clast_q;          // the item ends the column
 reg  [3:0]     a_err_q;            // error after the item's entries
 reg            a_trk_q;            // ... a single entry of a cut stream
+reg  [PW-1:0]  a_cnt_q;            // a count read after the item's entries
+reg            a_cntv_q;           // ... is there (checked against O)
 // A's qualifiers for the error register, each a flip-flop of its own so
 // that the error is one gate after the row compares
 reg            a_rowchk_q;         // A holds entries to check
@@ -470,10 +467,12 @@ always @(posedge clk) begin
         a_v_q      <= 1'b0;
         a_rowchk_q <= 1'b0;
         a_errv_q   <= 1'b0;
+        a_cntv_q   <= 1'b0;
     end else begin
         a_v_q      <= p_emit;
         a_rowchk_q <= emit_chk && emit_mask[0];
         a_errv_q   <= emit_err != `WS_ERR_NONE;
+        a_cntv_q   <= pk_c || pk_gc;
     end
 end
 
@@ -488,6 +487,7 @@ always @(posedge clk) begin
     a_clast_q  <= emit_g && glast_q;
     a_err_q    <= emit_err;
     a_trk_q    <= pk_e;
+    a_cnt_q    <= cnt_rd;
 end
 
 // ---- stage 2: rows ------------------------------------------------------------
@@ -531,13 +531,20 @@ wire [XW-1:0]   pfx_last_x = {{(XW-SUMW){1'b0}}, pfx_last};
 reg  [N-1:0]  row_over;
 integer       oi;
 
+// O minus the previous row is often wider than a prefix sum: compare at the
+// sum's width (what is beyond it is decided beside the prefix, not after)
+wire            oleft_big = |oleft_q[XW-1:SUMW];
+wire [SUMW-1:0] oleft_lo  = oleft_q[SUMW-1:0];
+
 always @* begin
     for (oi = 0; oi < N; oi = oi + 1) begin
-        row_over[oi] = {{(XW-SUMW){1'b0}}, pfx[oi*SUMW +: SUMW]} >= oleft_q;
+        row_over[oi] = !oleft_big && pfx[oi*SUMW +: SUMW] >= oleft_lo;
     end
 end
 
 wire          err_row    = a_rowchk_q && |(a_mask_q & row_over);
+// a count > O read after the item's entries: error 2, after their rows
+wire          err_cnt    = a_cntv_q && a_cnt_q > rows_px;
 wire [XW-1:0] last_row   = prev_q + pfx_last_x;  // the item's last row
 wire [XW-1:0] next_row   = prev_q + {{(XW-SUMW){1'b0}}, pfx[N*SUMW +: SUMW]};
 // a group that fails the row check is queued too: the error is registered
@@ -581,9 +588,10 @@ always @(posedge clk) begin
         err_code_q <= `WS_ERR_NONE;
     end else begin
         // a_err_q is NONE unless a_errv_q
-        err_q <= err_q || err_row || a_errv_q;
+        err_q <= err_q || err_row || err_cnt || a_errv_q;
         if (!err_q) begin
-            err_code_q <= err_row ? `WS_ERR_RUN_PAST_COLUMN_END : a_err_q;
+            err_code_q <= err_row ? `WS_ERR_RUN_PAST_COLUMN_END :
+                          err_cnt ? `WS_ERR_COUNT_EXCEEDS_ROWS : a_err_q;
         end
     end
 end
