@@ -70,12 +70,12 @@ module ws_bitmap_decoder #(
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k, with the next mask when it
-    // is buffered; N+1: loading a mask)
-    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // aligner window: the lengths the current beat can take, candidate k
+    // in bits [k*CW +: CW]: 0 its values, 1 its values and the next beat's
+    // mask, 2 loading its mask
+    output wire [3*$clog2(N*Q+N+1)-1:0]         win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [N+1:0]                         win_pick_o,
+    output wire [2:0]                           win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -150,13 +150,18 @@ endfunction
 // ---- the loop: the mask is held, the beat is popcount(mask)*Q bits ---------
 // The current beat's mask is in a register (mask_q, valid mv_q) and the
 // aligner's pointer stands at the beat's values.  A beat fires when its
-// values are buffered; in the same cycle the next beat's L mask bits, which
+// values are buffered; in the same cycle the next beat's L' mask bits, which
 // follow the values, are loaded from the window at the popcount's offset
-// (one of N+1 fixed positions) and consumed with them.  So the loop is
-// mask register -> popcount -> pick, and the length back to the aligner;
-// the window selection by the pointer lies beside it.  A mask that is not
-// buffered yet is loaded in a cycle of its own (the first beat of a layer,
-// and after the source starved the FIFO).
+// (one of N+1 fixed positions) and consumed with them.  The lengths the
+// beat can take are registered with its mask: its values (need_v_q =
+// popcount*Q) and its values with the next mask (need_m_q = popcount*Q +
+// L'), so the loop is two count compares against registers -> the pick of
+// one of three candidate lengths (values, values and next mask, a mask
+// load) -> the aligner, which has worked out pointer and slots dropped for
+// all three from registers.  The next mask's popcount (window -> mask
+// select -> popcount -> lengths) is register to register beside the loop.
+// A mask that is not buffered yet is loaded in a cycle of its own (the
+// first beat of a layer, and after the source starved the FIFO).
 wire           running;
 wire [LW-1:0]  lanes;
 wire [LW-1:0]  lanes_nx;
@@ -173,13 +178,15 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
-reg  [N-1:0]   mask_q, mask_d;   // the current beat's mask (lanes >= L zero)
-reg            mv_q, mv_d;       // mask_q holds it
+reg  [N-1:0]   mask_q, mask_d;     // the current beat's mask (lanes >= L zero)
+reg  [N:0]     pop_q, pop_d;       // popcount(mask_q), one-hot
+reg  [CW-1:0]  need_v_q, need_v_d; // popcount(mask_q)*Q: the values
+reg  [CW-1:0]  need_m_q, need_m_d; // ... + L': and the next beat's mask
+reg            mv_q, mv_d;         // mask_q holds it
 
 wire [N-1:0]   lane_en;          // lanes < L of the current beat
 wire [N-1:0]   lane_en_nx;       // lanes < L of the next beat
 wire [N-1:0]   mask    = mask_q;
-wire [LW-1:0]  pop_all = popcount(mask_q);
 
 genvar l;
 generate
@@ -190,74 +197,68 @@ generate
     end
 endgenerate
 
-// count >= k*Q (the values) and >= k*Q + L' (and the next mask) for every
-// popcount k, compared from registered state while the mask is counted
 wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
-wire [CW-1:0]  lnx_c    = {{(CW-LW){1'b0}}, lanes_nx};
-reg  [N:0]     fits;
-reg  [N:0]     fits_nx;
-reg  [N-1:0]   nx_mask;          // the next mask at the popcount's offset
+
+// the loop: count compares against registers, then the pick
+wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
+wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need_v_q};
+wire           go      = running && mv_q && pipe_ready;
+// after the layer's last beat no mask follows
+wire           take_nx = (win_count_i >= {{(CNT_W-CW){1'b0}}, need_m_q}) && !last;
+wire           waiting = mv_q ? !enough : !load;
+wire           fire    = go && enough;
+
+// three candidate lengths, all registers: the values (0), the values and
+// the next mask (1), a mask load (2); need_m_q >= need_v_q, so take_nx
+// implies enough
+assign win_need_o = {lanes_c, need_m_q, need_v_q};
+assign win_pick_o = {load, fire && take_nx, fire && !take_nx};
+
+// ---- beside the loop: the next mask and its lengths ------------------------
+// the next mask at the popcount's offset (one-hot select, AND-OR)
+reg  [N-1:0]   nx_mask;
 integer        k;
 
 always @* begin
     nx_mask = {N{1'b0}};
     for (k = 0; k <= N; k = k + 1) begin
-        fits[k]    = win_count_i >= k[CNT_W-1:0] * Q[CNT_W-1:0];
-        fits_nx[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lnx_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
-        if (pop_all == k[LW-1:0]) begin
-            nx_mask = win_data_i[k*Q +: N];
-        end
+        nx_mask = nx_mask | (win_data_i[k*Q +: N] & {N{pop_q[k]}});
     end
 end
 
-wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
-wire           enough  = fits[pop_all];
-wire           go      = running && mv_q && pipe_ready;
-// after the layer's last beat no mask follows
-wire           take_nx = fits_nx[pop_all] && !last;
-wire           waiting = mv_q ? !enough : !load;
-// k*Q + L' for every k, registered along with L' (the sequencer's next
-// value), so that every candidate length below comes from a register
-reg  [(N+1)*CW-1:0]   nxsum_q;
-integer               ks;
-
-always @(posedge clk) begin
-    for (ks = 0; ks <= N; ks = ks + 1) begin
-        nxsum_q[ks*CW +: CW] <= ks[CW-1:0] * Q_C + {{(CW-LW){1'b0}}, lanes_nx_next};
-    end
-end
-
-// the length for every popcount k, without (k) and with (N+1+k) the next
-// mask, and for a mask load (2N+2), from registered state; the aligner
-// works them all out and the popcount, with the count compares made
-// beforehand, picks one
-reg  [(N+2)*CW-1:0]   need_k;
-reg  [N+1:0]          pick;
-integer               kk;
+// the mask to register: a loaded one (the current beat's, mv_q low) or the
+// next one (a firing beat's successor)
+wire [N-1:0]   mask_ld  = win_data_i[N-1:0] & lane_en;
+wire [N-1:0]   mask_nx  = nx_mask & lane_en_nx;
+wire [N-1:0]   mask_new = mv_q ? mask_nx : mask_ld;
+// the real lanes of the beat after the new mask's: the sequencer's next
+// beat's for a loaded mask, the one after that for a fire (registered state)
+wire [LW-1:0]  lanes_after = mv_q ? lanes_nx_next : lanes_nx;
+wire [LW-1:0]  pop_new  = popcount(mask_new);
+wire [CW-1:0]  pop_new_c = {{(CW-LW){1'b0}}, pop_new};
+wire [CW-1:0]  need_v_new = pop_new_c * Q_C;
+wire [CW-1:0]  need_m_new = need_v_new + {{(CW-LW){1'b0}}, lanes_after};
+reg  [N:0]     pop_new_oh;
+integer        kp;
 
 always @* begin
-    need_k = {(N+2)*CW{1'b0}};
-    pick   = {(N+2){1'b0}};
-    for (kk = 0; kk <= N; kk = kk + 1) begin
-        need_k[kk*CW +: CW] = (fits_nx[kk] && !last) ? nxsum_q[kk*CW +: CW] : kk[CW-1:0] * Q_C;
-        // fits[k] rather than fits[popcount]: one gate after the decode
-        pick[kk]            = go && fits[kk] && (pop_all == kk[LW-1:0]);
+    for (kp = 0; kp <= N; kp = kp + 1) begin
+        pop_new_oh[kp] = pop_new == kp[LW-1:0];
     end
-    need_k[(N+1)*CW +: CW] = lanes_c;
-    pick[N+1]              = load;
 end
 
-wire           fire    = go && enough;
-
 always @* begin
-    mask_d = mask_q;
-    mv_d   = mv_q;
-    if (load) begin
-        mask_d = win_data_i[N-1:0] & lane_en;
-        mv_d   = 1'b1;
-    end else if (fire) begin
-        mask_d = nx_mask & lane_en_nx;
-        mv_d   = take_nx;
+    mask_d   = mask_q;
+    pop_d    = pop_q;
+    need_v_d = need_v_q;
+    need_m_d = need_m_q;
+    mv_d     = mv_q;
+    if (load || fire) begin
+        mask_d   = mask_new;
+        pop_d    = pop_new_oh;
+        need_v_d = need_v_new;
+        need_m_d = need_m_new;
+        mv_d     = load || take_nx;
     end
     if (start_i) begin
         mv_d = 1'b0;
@@ -266,11 +267,17 @@ end
 
 always @(posedge clk) begin
     if (rst) begin
-        mask_q <= {N{1'b0}};
-        mv_q   <= 1'b0;
+        mask_q   <= {N{1'b0}};
+        pop_q    <= {{N{1'b0}}, 1'b1};
+        need_v_q <= {CW{1'b0}};
+        need_m_q <= {CW{1'b0}};
+        mv_q     <= 1'b0;
     end else begin
-        mask_q <= mask_d;
-        mv_q   <= mv_d;
+        mask_q   <= mask_d;
+        pop_q    <= pop_d;
+        need_v_q <= need_v_d;
+        need_m_q <= need_m_d;
+        mv_q     <= mv_d;
     end
 end
 
@@ -354,8 +361,6 @@ assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
-assign win_need_o     = need_k;
-assign win_pick_o     = pick;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;

@@ -107,7 +107,7 @@ localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
 localparam integer K      = FORMAT == FMT_DENSE || FORMAT == FMT_CSC ? 1 :
-                            N + 2;
+                            3;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);

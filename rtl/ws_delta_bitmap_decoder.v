@@ -53,12 +53,12 @@ module ws_delta_bitmap_decoder #(
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k, with the next mask when it
-    // is buffered; N+1: loading a mask)
-    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // aligner window: the lengths the current beat can take, candidate k
+    // in bits [k*CW +: CW]: 0 its values, 1 its values and the next beat's
+    // mask, 2 loading its mask
+    output wire [3*$clog2(N*Q+N+1)-1:0]         win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [N+1:0]                         win_pick_o,
+    output wire [2:0]                           win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
