@@ -55,7 +55,12 @@ module ws_bit_aligner #(
     // largest beat
     parameter integer M   = (WIN + B - 1) / B,
     // candidate lengths the decoder offers per cycle (it picks one late)
-    parameter integer K   = 1
+    parameter integer K   = 1,
+    // 1: the window shift's low 3 pointer bits come from a one-hot copy of
+    // them (an AND-OR of 8 shifted funnels instead of three 2:1 mux levels:
+    // two logic levels fewer from the funnel to the window, more LUTs); 0:
+    // a plain shift by the pointer
+    parameter integer SHIFT_OH = 0
 ) (
     // clock
     input  wire                           clk,
@@ -107,6 +112,9 @@ localparam integer SW    = $clog2(B + WIN);
 localparam integer B_POW2 = (B & (B - 1)) == 0 ? 1 : 0;
 
 localparam [AVW-1:0] B_AV   = B[AVW-1:0];
+// pointer bits shifted by the one-hot copy (SHIFT_OH), and its width
+localparam integer LO    = PTR_W < 3 ? PTR_W : 3;
+localparam integer NLO   = 1 << LO;
 
 // parameter checks
 generate
@@ -122,6 +130,7 @@ endgenerate
 reg [FB-1:0]    w_q, w_d;        // funnel slots, slot s in bits [s*B +: B]
 reg [VW-1:0]    v_q, v_d;        // valid slots
 reg [PTR_W-1:0] p_q, p_d;        // bit pointer into slot 0
+reg [NLO-1:0]   plo_q, plo_d;    // one-hot of p_q[LO-1:0] (used by SHIFT_OH)
 reg [AVW-1:0]   avail_q, avail_d; // v_q*B - p_q
 reg             last_q, last_d;
 
@@ -168,6 +177,7 @@ reg  [SW-1:0]      pc_hi;
 reg  [PW-1:0]      drop;         // whole slots consumed (picked)
 reg  [PTR_W-1:0]   rest;         // pointer after them (picked)
 reg  [CW-1:0]      used;         // bits consumed (picked)
+reg  [NLO-1:0]     rlo;          // one-hot of rest[LO-1:0] (picked)
 integer            i;
 integer            c;
 
@@ -198,11 +208,14 @@ always @* begin
     drop = {PW{1'b0}};
     rest = {PTR_W{1'b0}};
     used = {CW{1'b0}};
+    rlo  = {NLO{1'b0}};
     for (c = 0; c < K; c = c + 1) begin
         if (win_pick_i[c]) begin
             drop = drop | drop_k[c*PW +: PW];
             rest = rest | rest_k[c*PTR_W +: PTR_W];
             used = used | win_need_i[c*CW +: CW];
+            // one-hot of the low pointer bits, decoded per candidate early
+            rlo  = rlo | ({{(NLO-1){1'b0}}, 1'b1} << rest_k[c*PTR_W +: LO]);
         end
     end
 end
@@ -215,6 +228,7 @@ always @* begin
     w_d     = w_q;
     v_d     = v_q;
     p_d     = p_q;
+    plo_d   = plo_q;
     avail_d = avail_q;
     last_d  = last_q || take_last;
 
@@ -231,11 +245,13 @@ always @* begin
     w_d     = w_fire;
     v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
     p_d     = fire ? rest : p_q;
+    plo_d   = fire ? rlo : plo_q;
     avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV - {{(AVW-CW){1'b0}}, used};
 
     if (clear_i) begin
         v_d     = {VW{1'b0}};
         p_d     = {PTR_W{1'b0}};
+        plo_d   = {{(NLO-1){1'b0}}, 1'b1};
         avail_d = {AVW{1'b0}};
         last_d  = 1'b0;
     end
@@ -248,11 +264,13 @@ always @(posedge clk) begin
     if (rst) begin
         v_q     <= {VW{1'b0}};
         p_q     <= {PTR_W{1'b0}};
+        plo_q   <= {{(NLO-1){1'b0}}, 1'b1};
         avail_q <= {AVW{1'b0}};
         last_q  <= 1'b0;
     end else begin
         v_q     <= v_d;
         p_q     <= p_d;
+        plo_q   <= plo_d;
         avail_q <= avail_d;
         last_q  <= last_d;
     end
@@ -264,7 +282,26 @@ always @(posedge clk) begin
 end
 
 // ---- window: the funnel shifted by the registered pointer ----------------
-wire [FB-1:0] shifted = w_q >> p_q;
+wire [FB-1:0] shifted;
+
+generate
+    if (SHIFT_OH != 0) begin : g_shift_oh
+        // by the low pointer bits (one-hot AND-OR), then by the high ones
+        reg [FB-1:0] lo_shifted;
+        integer      jl;
+        always @* begin
+            lo_shifted = {FB{1'b0}};
+            for (jl = 0; jl < NLO; jl = jl + 1) begin
+                lo_shifted = lo_shifted | ((w_q >> jl) & {FB{plo_q[jl]}});
+            end
+        end
+        assign shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+    end else begin : g_shift
+        assign shifted = w_q >> p_q;
+        // the one-hot copy is not used by the plain shift
+        wire unused_plo = ^plo_q;
+    end
+endgenerate
 wire [B-1:0]  tail    = w_q[B-1:0] >> p_q;
 
 assign s_pop_o       = n_take;

@@ -184,18 +184,7 @@ reg  [CW-1:0]  need_v_q, need_v_d; // popcount(mask_q)*Q: the values
 reg  [CW-1:0]  need_m_q, need_m_d; // ... + L': and the next beat's mask
 reg            mv_q, mv_d;         // mask_q holds it
 
-wire [N-1:0]   lane_en;          // lanes < L of the current beat
-wire [N-1:0]   lane_en_nx;       // lanes < L of the next beat
-wire [N-1:0]   mask    = mask_q;
-
 genvar l;
-generate
-    for (l = 0; l < N; l = l + 1) begin : g_lane_en
-        localparam [LW-1:0] L_IDX = l;
-        assign lane_en[l]    = L_IDX < lanes;
-        assign lane_en_nx[l] = L_IDX < lanes_nx;
-    end
-endgenerate
 
 wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
 
@@ -215,7 +204,9 @@ assign win_need_o = {lanes_c, need_m_q, need_v_q};
 assign win_pick_o = {load, fire && take_nx, fire && !take_nx};
 
 // ---- beside the loop: the next mask and its lengths ------------------------
-// the next mask at the popcount's offset (one-hot select, AND-OR)
+// the mask to register, at the popcount's offset (one-hot select, AND-OR):
+// while no mask is held pop_q is kept at 0, so the same select gives a
+// mask loaded on its own (offset 0) and, when a beat fires, the next beat's
 reg  [N-1:0]   nx_mask;
 integer        k;
 
@@ -226,11 +217,20 @@ always @* begin
     end
 end
 
-// the mask to register: a loaded one (the current beat's, mv_q low) or the
-// next one (a firing beat's successor)
-wire [N-1:0]   mask_ld  = win_data_i[N-1:0] & lane_en;
-wire [N-1:0]   mask_nx  = nx_mask & lane_en_nx;
-wire [N-1:0]   mask_new = mv_q ? mask_nx : mask_ld;
+// lanes >= L of the mask's beat are zero: the current beat's for a mask
+// loaded on its own, the next beat's for a firing beat's successor (from
+// registers, before the window arrives)
+wire [LW-1:0]  lanes_sel = mv_q ? lanes_nx : lanes;
+wire [N-1:0]   lane_en_sel;
+
+generate
+    for (l = 0; l < N; l = l + 1) begin : g_lane_sel
+        localparam [LW-1:0] L_IDX = l;
+        assign lane_en_sel[l] = L_IDX < lanes_sel;
+    end
+endgenerate
+
+wire [N-1:0]   mask_new = nx_mask & lane_en_sel;
 // the real lanes of the beat after the new mask's: the sequencer's next
 // beat's for a loaded mask, the one after that for a fire (registered state)
 wire [LW-1:0]  lanes_after = mv_q ? lanes_nx_next : lanes_nx;
@@ -247,6 +247,8 @@ always @* begin
     end
 end
 
+localparam [N:0] POP0 = {{N{1'b0}}, 1'b1};
+
 always @* begin
     mask_d   = mask_q;
     pop_d    = pop_q;
@@ -255,20 +257,22 @@ always @* begin
     mv_d     = mv_q;
     if (load || fire) begin
         mask_d   = mask_new;
-        pop_d    = pop_new_oh;
         need_v_d = need_v_new;
         need_m_d = need_m_new;
         mv_d     = load || take_nx;
+        // popcount 0 while no mask is held (see the select above)
+        pop_d    = (load || take_nx) ? pop_new_oh : POP0;
     end
     if (start_i) begin
-        mv_d = 1'b0;
+        mv_d  = 1'b0;
+        pop_d = POP0;
     end
 end
 
 always @(posedge clk) begin
     if (rst) begin
         mask_q   <= {N{1'b0}};
-        pop_q    <= {{N{1'b0}}, 1'b1};
+        pop_q    <= POP0;
         need_v_q <= {CW{1'b0}};
         need_m_q <= {CW{1'b0}};
         mv_q     <= 1'b0;
@@ -343,7 +347,7 @@ ws_beat_pipe #(
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({mask, vals[N*Q-1:0], tile, first, eoc, last}),
+    .s_raw_i({mask_q, vals[N*Q-1:0], tile, first, eoc, last}),
     .s_fire_i(fire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),

@@ -108,6 +108,9 @@ localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
 localparam integer K      = FORMAT == FMT_DENSE || FORMAT == FMT_CSC ? 1 :
                             3;
+// bitmap formats: the window shift by a one-hot copy of the low pointer
+// bits (the next mask's popcount, beside the loop, starts at the window)
+localparam integer SHIFT_OH = FORMAT == FMT_BITMAP || FORMAT == FMT_DELTA_BITMAP ? 1 : 0;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);
@@ -177,7 +180,8 @@ ws_bit_aligner #(
     .B(B),
     .WIN(WIN),
     .M(M),
-    .K(K)
+    .K(K),
+    .SHIFT_OH(SHIFT_OH)
 ) u_aligner (
     .clk(clk),
     .rst(rst),
