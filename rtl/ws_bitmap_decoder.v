@@ -147,27 +147,6 @@ function [LW-1:0] popcount;
     end
 endfunction
 
-// number of set bits of v as plain logic (increments written out bit by
-// bit): no adder cells, so that synthesis maps the count to LUTs for depth
-// rather than to carry chains (the next mask's count lies on the longest
-// path beside the loop)
-function [LW-1:0] popcount_lut;
-    input [N-1:0] v;
-    integer i;
-    integer j;
-    reg     cy;
-    begin
-        popcount_lut = {LW{1'b0}};
-        for (i = 0; i < N; i = i + 1) begin
-            cy = v[i];
-            for (j = 0; j < LW; j = j + 1) begin
-                popcount_lut[j] = popcount_lut[j] ^ cy;
-                cy = cy & !(popcount_lut[j]);
-            end
-        end
-    end
-endfunction
-
 // ---- the loop: the mask is held, the beat is popcount(mask)*Q bits ---------
 // The current beat's mask is in a register (mask_q, valid mv_q) and the
 // aligner's pointer stands at the beat's values.  A beat fires when its
@@ -255,7 +234,7 @@ wire [N-1:0]   mask_new = nx_mask & lane_en_sel;
 // the real lanes of the beat after the new mask's: the sequencer's next
 // beat's for a loaded mask, the one after that for a fire (registered state)
 wire [LW-1:0]  lanes_after = mv_q ? lanes_nx_next : lanes_nx;
-wire [LW-1:0]  pop_new  = popcount_lut(mask_new);
+wire [LW-1:0]  pop_new  = popcount(mask_new);
 wire [CW-1:0]  pop_new_c = {{(CW-LW){1'b0}}, pop_new};
 wire [CW-1:0]  need_v_new = pop_new_c * Q_C;
 wire [CW-1:0]  need_m_new = need_v_new + {{(CW-LW){1'b0}}, lanes_after};
