@@ -179,9 +179,9 @@ wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
 reg  [N-1:0]   mask_q, mask_d;     // the current beat's mask (lanes >= L zero)
-reg  [N:0]     pop_q, pop_d;       // popcount(mask_q), one-hot
+reg  [LW-1:0]  pop_q, pop_d;       // popcount(mask_q)
 reg  [CW-1:0]  need_v_q, need_v_d; // popcount(mask_q)*Q: the values
-reg  [CW-1:0]  need_m_q, need_m_d; // ... + L': and the next beat's mask
+reg  [LW-1:0]  la_q, la_d;         // L': real lanes of the beat after it
 reg            mv_q, mv_d;         // mask_q holds it
 
 genvar l;
@@ -193,17 +193,30 @@ wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}
 wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need_v_q};
 wire           go      = running && mv_q && pipe_ready;
 // after the layer's last beat no mask follows
-wire           take_nx = (win_count_i >= {{(CNT_W-CW){1'b0}}, need_m_q}) && !last;
+// the values and the next mask: one adder from registers before the compare
+wire [CW-1:0]  need_m  = need_v_q + {{(CW-LW){1'b0}}, la_q};
+wire           take_nx = (win_count_i >= {{(CNT_W-CW){1'b0}}, need_m}) && !last;
 wire           waiting = mv_q ? !enough : !load;
 wire           fire    = go && enough;
 
 // three candidate lengths, all registers: the values (0), the values and
 // the next mask (1), a mask load (2); need_m_q >= need_v_q, so take_nx
 // implies enough
-assign win_need_o = {lanes_c, need_m_q, need_v_q};
+assign win_need_o = {lanes_c, need_m, need_v_q};
 assign win_pick_o = {load, fire && take_nx, fire && !take_nx};
 
 // ---- beside the loop: the next mask and its lengths ------------------------
+// the popcount as a one-hot code, decoded from its register beside the
+// window shift
+reg  [N:0]     pop_oh;
+integer        kp;
+
+always @* begin
+    for (kp = 0; kp <= N; kp = kp + 1) begin
+        pop_oh[kp] = pop_q == kp[LW-1:0];
+    end
+end
+
 // the mask to register, at the popcount's offset (one-hot select, AND-OR):
 // while no mask is held pop_q is kept at 0, so the same select gives a
 // mask loaded on its own (offset 0) and, when a beat fires, the next beat's
@@ -213,7 +226,7 @@ integer        k;
 always @* begin
     nx_mask = {N{1'b0}};
     for (k = 0; k <= N; k = k + 1) begin
-        nx_mask = nx_mask | (win_data_i[k*Q +: N] & {N{pop_q[k]}});
+        nx_mask = nx_mask | (win_data_i[k*Q +: N] & {N{pop_oh[k]}});
     end
 end
 
@@ -237,50 +250,40 @@ wire [LW-1:0]  lanes_after = mv_q ? lanes_nx_next : lanes_nx;
 wire [LW-1:0]  pop_new  = popcount(mask_new);
 wire [CW-1:0]  pop_new_c = {{(CW-LW){1'b0}}, pop_new};
 wire [CW-1:0]  need_v_new = pop_new_c * Q_C;
-wire [CW-1:0]  need_m_new = need_v_new + {{(CW-LW){1'b0}}, lanes_after};
-reg  [N:0]     pop_new_oh;
-integer        kp;
 
-always @* begin
-    for (kp = 0; kp <= N; kp = kp + 1) begin
-        pop_new_oh[kp] = pop_new == kp[LW-1:0];
-    end
-end
-
-localparam [N:0] POP0 = {{N{1'b0}}, 1'b1};
 
 always @* begin
     mask_d   = mask_q;
     pop_d    = pop_q;
     need_v_d = need_v_q;
-    need_m_d = need_m_q;
+    la_d     = la_q;
     mv_d     = mv_q;
     if (load || fire) begin
         mask_d   = mask_new;
         need_v_d = need_v_new;
-        need_m_d = need_m_new;
+        la_d     = lanes_after;
         mv_d     = load || take_nx;
         // popcount 0 while no mask is held (see the select above)
-        pop_d    = (load || take_nx) ? pop_new_oh : POP0;
+        pop_d    = (load || take_nx) ? pop_new : {LW{1'b0}};
     end
     if (start_i) begin
         mv_d  = 1'b0;
-        pop_d = POP0;
+        pop_d = {LW{1'b0}};
     end
 end
 
 always @(posedge clk) begin
     if (rst) begin
         mask_q   <= {N{1'b0}};
-        pop_q    <= POP0;
+        pop_q    <= {LW{1'b0}};
         need_v_q <= {CW{1'b0}};
-        need_m_q <= {CW{1'b0}};
+        la_q     <= {LW{1'b0}};
         mv_q     <= 1'b0;
     end else begin
         mask_q   <= mask_d;
         pop_q    <= pop_d;
         need_v_q <= need_v_d;
-        need_m_q <= need_m_d;
+        la_q     <= la_d;
         mv_q     <= mv_d;
     end
 end
