@@ -217,19 +217,6 @@ always @* begin
     end
 end
 
-// the mask to register, at the popcount's offset (one-hot select, AND-OR):
-// while no mask is held pop_q is kept at 0, so the same select gives a
-// mask loaded on its own (offset 0) and, when a beat fires, the next beat's
-reg  [N-1:0]   nx_mask;
-integer        k;
-
-always @* begin
-    nx_mask = {N{1'b0}};
-    for (k = 0; k <= N; k = k + 1) begin
-        nx_mask = nx_mask | (win_data_i[k*Q +: N] & {N{pop_oh[k]}});
-    end
-end
-
 // lanes >= L of the mask's beat are zero: the current beat's for a mask
 // loaded on its own, the next beat's for a firing beat's successor (from
 // registers, before the window arrives)
@@ -243,7 +230,31 @@ generate
     end
 endgenerate
 
-wire [N-1:0]   mask_new = nx_mask & lane_en_sel;
+// the select of offset k for lane l: the one-hot popcount and the lane
+// enable ANDed from registers, beside the window shift
+reg  [(N+1)*N-1:0] sel;
+integer            ksel;
+
+always @* begin
+    for (ksel = 0; ksel <= N; ksel = ksel + 1) begin
+        sel[ksel*N +: N] = lane_en_sel & {N{pop_oh[ksel]}};
+    end
+end
+
+// the mask to register, at the popcount's offset (one-hot select, AND-OR):
+// while no mask is held pop_q is kept at 0, so the same select gives a
+// mask loaded on its own (offset 0) and, when a beat fires, the next beat's
+reg  [N-1:0]   nx_mask;
+integer        k;
+
+always @* begin
+    nx_mask = {N{1'b0}};
+    for (k = 0; k <= N; k = k + 1) begin
+        nx_mask = nx_mask | (win_data_i[k*Q +: N] & sel[k*N +: N]);
+    end
+end
+
+wire [N-1:0]   mask_new = nx_mask;
 // the real lanes of the beat after the new mask's: the sequencer's next
 // beat's for a loaded mask, the one after that for a fire (registered state)
 wire [LW-1:0]  lanes_after = mv_q ? lanes_nx_next : lanes_nx;
