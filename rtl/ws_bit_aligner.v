@@ -60,7 +60,12 @@ module ws_bit_aligner #(
     // them (an AND-OR of 8 shifted funnels instead of three 2:1 mux levels:
     // two logic levels fewer from the funnel to the window, more LUTs); 0:
     // a plain shift by the pointer
-    parameter integer SHIFT_OH = 0
+    parameter integer SHIFT_OH = 0,
+    // 1: win_tail_ok_o from a registered thermometer of the pointer (bit i
+    // set when i >= p_q), an AND-OR over slot 0 instead of a shift and an
+    // OR (fewer logic levels to the end-of-stream check, B more flip-flops);
+    // 0: slot 0 shifted by the pointer
+    parameter integer TAIL_TH = 0
 ) (
     // clock
     input  wire                           clk,
@@ -131,6 +136,7 @@ reg [FB-1:0]    w_q, w_d;        // funnel slots, slot s in bits [s*B +: B]
 reg [VW-1:0]    v_q, v_d;        // valid slots
 reg [PTR_W-1:0] p_q, p_d;        // bit pointer into slot 0
 reg [NLO-1:0]   plo_q, plo_d;    // one-hot of p_q[LO-1:0] (used by SHIFT_OH)
+reg [B-1:0]     pth_q, pth_d;    // bit i: i >= p_q (used by TAIL_TH)
 reg [AVW-1:0]   avail_q, avail_d; // v_q*B - p_q
 reg             last_q, last_d;
 
@@ -178,6 +184,9 @@ reg  [PW-1:0]      drop;         // whole slots consumed (picked)
 reg  [PTR_W-1:0]   rest;         // pointer after them (picked)
 reg  [CW-1:0]      used;         // bits consumed (picked)
 reg  [NLO-1:0]     rlo;          // one-hot of rest[LO-1:0] (picked)
+reg  [B-1:0]       rth;          // thermometer of rest (picked)
+reg  [B-1:0]       th_k;         // thermometer of a candidate's rest
+integer            tb;
 integer            i;
 integer            c;
 
@@ -209,8 +218,14 @@ always @* begin
     rest = {PTR_W{1'b0}};
     used = {CW{1'b0}};
     rlo  = {NLO{1'b0}};
+    rth  = {B{1'b0}};
     for (c = 0; c < K; c = c + 1) begin
+        // decoded per candidate from registered state, before the pick
+        for (tb = 0; tb < B; tb = tb + 1) begin
+            th_k[tb] = tb[PTR_W:0] >= {1'b0, rest_k[c*PTR_W +: PTR_W]};
+        end
         if (win_pick_i[c]) begin
+            rth  = rth | th_k;
             drop = drop | drop_k[c*PW +: PW];
             rest = rest | rest_k[c*PTR_W +: PTR_W];
             used = used | win_need_i[c*CW +: CW];
@@ -229,6 +244,7 @@ always @* begin
     v_d     = v_q;
     p_d     = p_q;
     plo_d   = plo_q;
+    pth_d   = pth_q;
     avail_d = avail_q;
     last_d  = last_q || take_last;
 
@@ -246,12 +262,14 @@ always @* begin
     v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
     p_d     = fire ? rest : p_q;
     plo_d   = fire ? rlo : plo_q;
+    pth_d   = fire ? rth : pth_q;
     avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV - {{(AVW-CW){1'b0}}, used};
 
     if (clear_i) begin
         v_d     = {VW{1'b0}};
         p_d     = {PTR_W{1'b0}};
         plo_d   = {{(NLO-1){1'b0}}, 1'b1};
+        pth_d   = {B{1'b1}};
         avail_d = {AVW{1'b0}};
         last_d  = 1'b0;
     end
@@ -265,12 +283,14 @@ always @(posedge clk) begin
         v_q     <= {VW{1'b0}};
         p_q     <= {PTR_W{1'b0}};
         plo_q   <= {{(NLO-1){1'b0}}, 1'b1};
+        pth_q   <= {B{1'b1}};
         avail_q <= {AVW{1'b0}};
         last_q  <= 1'b0;
     end else begin
         v_q     <= v_d;
         p_q     <= p_d;
         plo_q   <= plo_d;
+        pth_q   <= pth_d;
         avail_q <= avail_d;
         last_q  <= last_d;
     end
@@ -302,7 +322,18 @@ generate
         wire unused_plo = ^plo_q;
     end
 endgenerate
-wire [B-1:0]  tail    = w_q[B-1:0] >> p_q;
+// slot 0's bits at and above the pointer (the rest are consumed)
+wire [B-1:0]  tail;
+
+generate
+    if (TAIL_TH != 0) begin : g_tail_th
+        assign tail = w_q[B-1:0] & pth_q;
+    end else begin : g_tail_shift
+        assign tail = w_q[B-1:0] >> p_q;
+        // the thermometer is not used by the shift
+        wire unused_pth = ^pth_q;
+    end
+endgenerate
 
 assign s_pop_o       = n_take;
 assign win_data_o    = shifted[WIN-1:0];

@@ -111,6 +111,9 @@ localparam integer K      = FORMAT == FMT_DENSE || FORMAT == FMT_CSC ? 1 :
 // bitmap formats: the window shift by a one-hot copy of the low pointer
 // bits (the next mask's popcount, beside the loop, starts at the window)
 localparam integer SHIFT_OH = FORMAT == FMT_BITMAP || FORMAT == FMT_DELTA_BITMAP ? 1 : 0;
+// dense: the end-of-stream check from a registered pointer thermometer (the
+// check is the longest path of the dense front end otherwise)
+localparam integer TAIL_TH  = FORMAT == FMT_DENSE ? 1 : 0;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);
@@ -181,7 +184,8 @@ ws_bit_aligner #(
     .WIN(WIN),
     .M(M),
     .K(K),
-    .SHIFT_OH(SHIFT_OH)
+    .SHIFT_OH(SHIFT_OH),
+    .TAIL_TH(TAIL_TH)
 ) u_aligner (
     .clk(clk),
     .rst(rst),
