@@ -88,6 +88,14 @@ module ws_bit_aligner #(
 
     // window: the next WIN stream bits, bit 0 = next stream bit
     output wire [WIN-1:0]                 win_data_o,
+    // window, split in two: the funnel shifted right by the pointer's low
+    // min(3, log2 B) bits (win_ptr_o[LO-1:0]); the window is this shifted
+    // further by the pointer with those bits cleared.  For a decoder that
+    // merges the last shift with a selection of its own (bits above WIN
+    // are don't-care, as in the window)
+    output wire [((WIN+2*B-2)/B+M)*B-1:0] win_lo_o,
+    // window: the bit pointer into the oldest word (the window's shift)
+    output wire [$clog2(B)-1:0]           win_ptr_o,
     // window: number of buffered bits (up to C*B < 2*WIN + 3*B)
     output wire [$clog2(2*WIN+3*B+1)-1:0] win_count_o,
     // window: the final word has been taken from the FIFO
@@ -316,8 +324,10 @@ generate
             end
         end
         assign shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+        assign win_lo_o = lo_shifted;
     end else begin : g_shift
         assign shifted = w_q >> p_q;
+        assign win_lo_o = w_q >> p_q[LO-1:0];
         // the one-hot copy is not used by the plain shift
         wire unused_plo = ^plo_q;
     end
@@ -337,6 +347,7 @@ endgenerate
 
 assign s_pop_o       = n_take;
 assign win_data_o    = shifted[WIN-1:0];
+assign win_ptr_o     = p_q;
 assign win_count_o   = {{(OW-AVW){1'b0}}, avail_q};
 assign win_last_o    = last_q;
 // fewer than B bits left: none, or the top of slot 0

@@ -64,6 +64,11 @@ module ws_bitmap_decoder #(
 
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
+    // aligner window: the funnel shifted by the pointer's low min(3, log2 B)
+    // bits (see ws_bit_aligner)
+    input  wire [((N*Q+N+2*B-2)/B+(N*Q+N+B-1)/B)*B-1:0] win_lo_i,
+    // aligner window: its bit pointer
+    input  wire [$clog2(B)-1:0]                 win_ptr_i,
     // aligner window: number of buffered bits
     input  wire [$clog2(2*(N*Q+N)+3*B+1)-1:0]         win_count_i,
     // aligner window: final word taken into the aligner
@@ -112,6 +117,14 @@ localparam integer CW    = $clog2(WIN + 1);
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
+// the aligner's funnel bits, pointer width, low pointer bits of its split
+// window (LO) and the values of the high ones (NH)
+localparam integer FB    = ((WIN + 2*B - 2)/B + (WIN + B - 1)/B) * B;
+localparam integer PTR_W = $clog2(B);
+localparam integer LO    = PTR_W < 3 ? PTR_W : 3;
+localparam integer NH    = 1 << (PTR_W - LO);
+// the largest merged offset of the next mask
+localparam integer DMAX  = (NH - 1) * (1 << LO) + N*Q;
 
 localparam [CW-1:0]  Q_C     = Q[CW-1:0];
 localparam integer   QLW     = $clog2(N*Q + N);
@@ -230,28 +243,39 @@ generate
     end
 endgenerate
 
-// the select of offset k for lane l: the one-hot popcount and the lane
-// enable ANDed from registers, beside the window shift
-reg  [(N+1)*N-1:0] sel;
-integer            ksel;
-
-always @* begin
-    for (ksel = 0; ksel <= N; ksel = ksel + 1) begin
-        sel[ksel*N +: N] = lane_en_sel & {N{pop_oh[ksel]}};
-    end
-end
-
-// the mask to register, at the popcount's offset (one-hot select, AND-OR):
-// while no mask is held pop_q is kept at 0, so the same select gives a
-// mask loaded on its own (offset 0) and, when a beat fires, the next beat's
+// The mask to register lies at window offset popcount*Q: while no mask is
+// held pop_q is kept at 0, so the same select gives a mask loaded on its
+// own (offset 0) and, when a beat fires, the next beat's.  The window is
+// the aligner's low-shifted funnel (win_lo_i) shifted by the pointer's high
+// bits; that shift and this offset are merged into one one-hot select over
+// their sums d = hi*2^LO + k*Q, decoded from registers beside the low shift
+reg  [DMAX:0]  comb;             // offset d selected
+reg  [NH-1:0]  hi_oh;            // the pointer's high bits, one-hot
 reg  [N-1:0]   nx_mask;
 integer        k;
+integer        l2;
+integer        h;
+integer        dd;
 
 always @* begin
-    nx_mask = {N{1'b0}};
-    for (k = 0; k <= N; k = k + 1) begin
-        nx_mask = nx_mask | (win_data_i[k*Q +: N] & sel[k*N +: N]);
+    for (h = 0; h < NH; h = h + 1) begin
+        hi_oh[h] = (win_ptr_i >> LO) == h[PTR_W-1:0];
     end
+    comb = {(DMAX+1){1'b0}};
+    for (h = 0; h < NH; h = h + 1) begin
+        for (k = 0; k <= N; k = k + 1) begin
+            comb[h*(1 << LO) + k*Q] = comb[h*(1 << LO) + k*Q] | (hi_oh[h] & pop_oh[k]);
+        end
+    end
+    nx_mask = {N{1'b0}};
+    for (dd = 0; dd <= DMAX; dd = dd + 1) begin
+        for (l2 = 0; l2 < N; l2 = l2 + 1) begin
+            if (dd + l2 < FB) begin
+                nx_mask[l2] = nx_mask[l2] | (win_lo_i[dd + l2] & comb[dd]);
+            end
+        end
+    end
+    nx_mask = nx_mask & lane_en_sel;
 end
 
 wire [N-1:0]   mask_new = nx_mask;
@@ -331,8 +355,10 @@ ws_beat_sequencer #(
     .error_code_o(error_code_o)
 );
 
-// the values: the pointer stands at them
+// the values: the pointer stands at them (the masks come from the split
+// window, the window's bits above the values are not read)
 wire [N*Q-1:0] vals = win_data_i[N*Q-1:0];
+wire           unused_win_top = ^win_data_i[WIN-1:N*Q];
 
 // ---- stage 1 -> stage 2: NVDLA-style scatter --------------------------------
 // lane l takes packed value number popcount(mask[l-1:0]), gated by mask[l]

@@ -47,6 +47,11 @@ module ws_delta_bitmap_decoder #(
 
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
+    // aligner window: the funnel shifted by the pointer's low min(3, log2 B)
+    // bits (see ws_bit_aligner)
+    input  wire [((N*Q+N+2*B-2)/B+(N*Q+N+B-1)/B)*B-1:0] win_lo_i,
+    // aligner window: its bit pointer
+    input  wire [$clog2(B)-1:0]                 win_ptr_i,
     // aligner window: number of buffered bits
     input  wire [$clog2(2*(N*Q+N)+3*B+1)-1:0]       win_count_i,
     // aligner window: final word taken into the aligner
@@ -114,6 +119,8 @@ ws_bitmap_decoder #(
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
     .win_data_i(win_data_i),
+    .win_lo_i(win_lo_i),
+    .win_ptr_i(win_ptr_i),
     .win_count_i(win_count_i),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
