@@ -79,8 +79,9 @@ module ws_beat_sequencer #(
     output wire [$clog2(N+1)-1:0]               lanes_o,
     // the beat after the current one: its real lanes (from registered state)
     output wire [$clog2(N+1)-1:0]               lanes_nx_o,
-    // lanes_nx_o as it will be in the next cycle (after this cycle's fire or
-    // start), for a decoder's registers derived from it
+    // lanes_nx_o as it will be after this cycle's beat fires, from registered
+    // state only (not this cycle's fire_i), for a decoder's registers derived
+    // from it: they load it when the beat fires
     output wire [$clog2(N+1)-1:0]               lanes_nx_next_o,
     // current beat: first column (k == 0)
     output wire                                 first_o,
@@ -165,7 +166,13 @@ assign rbase_o      = rbase_q;
 assign rleft_o      = rleft_q[RW-1:0];
 assign lanes_o      = lanes_q;
 assign lanes_nx_o   = lanes_nx_q;
-assign lanes_nx_next_o = lanes_nx_d;
+// the beat after the next one: tile 1 of a column after a column's last
+// tile, else the tile after the next (lanes0 when the next tile ends the
+// column)
+wire [LW-1:0] lanes_nx_fire = ltile_q          ? lanes1_q :
+                              rleft_q <= N2_X  ? lanes0_q :
+                              rleft_q <= N3_X  ? rleft_nn[LW-1:0] : N_L;
+assign lanes_nx_next_o = lanes_nx_fire;
 assign first_o      = first_q;
 assign eoc_o        = ltile_q;
 assign last_o       = ltile_q && lcol_q;
@@ -211,7 +218,7 @@ always @* begin
                     rleft_d = rows_x;
                     ltile_d = ltile0_q;
                     lanes_d = lanes0_q;
-                    lanes_nx_d = lanes1_q;
+                    lanes_nx_d = lanes_nx_fire;
                     first_d = 1'b0;
                     cleft_d = cleft_q - 32'd1;
                     lcol_d  = (cleft_q == 32'd1);
@@ -224,8 +231,7 @@ always @* begin
                     rleft_d = rleft_n;
                     ltile_d = rleft_q <= N2_X;
                     lanes_d = lanes_nx_q;
-                    lanes_nx_d = rleft_q <= N2_X ? lanes0_q :
-                                 rleft_q <= N3_X ? rleft_nn[LW-1:0] : N_L;
+                    lanes_nx_d = lanes_nx_fire;
                 end
             end
         end

@@ -55,7 +55,17 @@ module ws_bit_aligner #(
     // largest beat
     parameter integer M   = (WIN + B - 1) / B,
     // candidate lengths the decoder offers per cycle (it picks one late)
-    parameter integer K   = 1
+    parameter integer K   = 1,
+    // 1: the window shift's low 3 pointer bits come from a one-hot copy of
+    // them (an AND-OR of 8 shifted funnels instead of three 2:1 mux levels:
+    // two logic levels fewer from the funnel to the window, more LUTs); 0:
+    // a plain shift by the pointer
+    parameter integer SHIFT_OH = 0,
+    // 1: win_tail_ok_o from a registered thermometer of the pointer (bit i
+    // set when i >= p_q), an AND-OR over slot 0 instead of a shift and an
+    // OR (fewer logic levels to the end-of-stream check, B more flip-flops);
+    // 0: slot 0 shifted by the pointer
+    parameter integer TAIL_TH = 0
 ) (
     // clock
     input  wire                           clk,
@@ -78,6 +88,14 @@ module ws_bit_aligner #(
 
     // window: the next WIN stream bits, bit 0 = next stream bit
     output wire [WIN-1:0]                 win_data_o,
+    // window, split in two: the funnel shifted right by the pointer's low
+    // min(3, log2 B) bits (win_ptr_o[LO-1:0]); the window is this shifted
+    // further by the pointer with those bits cleared.  For a decoder that
+    // merges the last shift with a selection of its own (bits above WIN
+    // are don't-care, as in the window)
+    output wire [((WIN+2*B-2)/B+M)*B-1:0] win_lo_o,
+    // window: the bit pointer into the oldest word (the window's shift)
+    output wire [$clog2(B)-1:0]           win_ptr_o,
     // window: number of buffered bits (up to C*B < 2*WIN + 3*B)
     output wire [$clog2(2*WIN+3*B+1)-1:0] win_count_o,
     // window: the final word has been taken from the FIFO
@@ -107,6 +125,9 @@ localparam integer SW    = $clog2(B + WIN);
 localparam integer B_POW2 = (B & (B - 1)) == 0 ? 1 : 0;
 
 localparam [AVW-1:0] B_AV   = B[AVW-1:0];
+// pointer bits shifted by the one-hot copy (SHIFT_OH), and its width
+localparam integer LO    = PTR_W < 3 ? PTR_W : 3;
+localparam integer NLO   = 1 << LO;
 
 // parameter checks
 generate
@@ -122,6 +143,8 @@ endgenerate
 reg [FB-1:0]    w_q, w_d;        // funnel slots, slot s in bits [s*B +: B]
 reg [VW-1:0]    v_q, v_d;        // valid slots
 reg [PTR_W-1:0] p_q, p_d;        // bit pointer into slot 0
+reg [NLO-1:0]   plo_q, plo_d;    // one-hot of p_q[LO-1:0] (used by SHIFT_OH)
+reg [B-1:0]     pth_q, pth_d;    // bit i: i >= p_q (used by TAIL_TH)
 reg [AVW-1:0]   avail_q, avail_d; // v_q*B - p_q
 reg             last_q, last_d;
 
@@ -168,6 +191,10 @@ reg  [SW-1:0]      pc_hi;
 reg  [PW-1:0]      drop;         // whole slots consumed (picked)
 reg  [PTR_W-1:0]   rest;         // pointer after them (picked)
 reg  [CW-1:0]      used;         // bits consumed (picked)
+reg  [NLO-1:0]     rlo;          // one-hot of rest[LO-1:0] (picked)
+reg  [B-1:0]       rth;          // thermometer of rest (picked)
+reg  [B-1:0]       th_k;         // thermometer of a candidate's rest
+integer            tb;
 integer            i;
 integer            c;
 
@@ -198,11 +225,20 @@ always @* begin
     drop = {PW{1'b0}};
     rest = {PTR_W{1'b0}};
     used = {CW{1'b0}};
+    rlo  = {NLO{1'b0}};
+    rth  = {B{1'b0}};
     for (c = 0; c < K; c = c + 1) begin
+        // decoded per candidate from registered state, before the pick
+        for (tb = 0; tb < B; tb = tb + 1) begin
+            th_k[tb] = tb[PTR_W:0] >= {1'b0, rest_k[c*PTR_W +: PTR_W]};
+        end
         if (win_pick_i[c]) begin
+            rth  = rth | th_k;
             drop = drop | drop_k[c*PW +: PW];
             rest = rest | rest_k[c*PTR_W +: PTR_W];
             used = used | win_need_i[c*CW +: CW];
+            // one-hot of the low pointer bits, decoded per candidate early
+            rlo  = rlo | ({{(NLO-1){1'b0}}, 1'b1} << rest_k[c*PTR_W +: LO]);
         end
     end
 end
@@ -215,6 +251,8 @@ always @* begin
     w_d     = w_q;
     v_d     = v_q;
     p_d     = p_q;
+    plo_d   = plo_q;
+    pth_d   = pth_q;
     avail_d = avail_q;
     last_d  = last_q || take_last;
 
@@ -231,11 +269,15 @@ always @* begin
     w_d     = w_fire;
     v_d     = v_q + {{(VW-PW){1'b0}}, n_take} - {{(VW-PW){1'b0}}, drop};
     p_d     = fire ? rest : p_q;
+    plo_d   = fire ? rlo : plo_q;
+    pth_d   = fire ? rth : pth_q;
     avail_d = avail_q + {{(AVW-PW){1'b0}}, n_take} * B_AV - {{(AVW-CW){1'b0}}, used};
 
     if (clear_i) begin
         v_d     = {VW{1'b0}};
         p_d     = {PTR_W{1'b0}};
+        plo_d   = {{(NLO-1){1'b0}}, 1'b1};
+        pth_d   = {B{1'b1}};
         avail_d = {AVW{1'b0}};
         last_d  = 1'b0;
     end
@@ -248,11 +290,15 @@ always @(posedge clk) begin
     if (rst) begin
         v_q     <= {VW{1'b0}};
         p_q     <= {PTR_W{1'b0}};
+        plo_q   <= {{(NLO-1){1'b0}}, 1'b1};
+        pth_q   <= {B{1'b1}};
         avail_q <= {AVW{1'b0}};
         last_q  <= 1'b0;
     end else begin
         v_q     <= v_d;
         p_q     <= p_d;
+        plo_q   <= plo_d;
+        pth_q   <= pth_d;
         avail_q <= avail_d;
         last_q  <= last_d;
     end
@@ -264,11 +310,44 @@ always @(posedge clk) begin
 end
 
 // ---- window: the funnel shifted by the registered pointer ----------------
-wire [FB-1:0] shifted = w_q >> p_q;
-wire [B-1:0]  tail    = w_q[B-1:0] >> p_q;
+wire [FB-1:0] shifted;
+
+generate
+    if (SHIFT_OH != 0) begin : g_shift_oh
+        // by the low pointer bits (one-hot AND-OR), then by the high ones
+        reg [FB-1:0] lo_shifted;
+        integer      jl;
+        always @* begin
+            lo_shifted = {FB{1'b0}};
+            for (jl = 0; jl < NLO; jl = jl + 1) begin
+                lo_shifted = lo_shifted | ((w_q >> jl) & {FB{plo_q[jl]}});
+            end
+        end
+        assign shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+        assign win_lo_o = lo_shifted;
+    end else begin : g_shift
+        assign shifted = w_q >> p_q;
+        assign win_lo_o = w_q >> p_q[LO-1:0];
+        // the one-hot copy is not used by the plain shift
+        wire unused_plo = ^plo_q;
+    end
+endgenerate
+// slot 0's bits at and above the pointer (the rest are consumed)
+wire [B-1:0]  tail;
+
+generate
+    if (TAIL_TH != 0) begin : g_tail_th
+        assign tail = w_q[B-1:0] & pth_q;
+    end else begin : g_tail_shift
+        assign tail = w_q[B-1:0] >> p_q;
+        // the thermometer is not used by the shift
+        wire unused_pth = ^pth_q;
+    end
+endgenerate
 
 assign s_pop_o       = n_take;
 assign win_data_o    = shifted[WIN-1:0];
+assign win_ptr_o     = p_q;
 assign win_count_o   = {{(OW-AVW){1'b0}}, avail_q};
 assign win_last_o    = last_q;
 // fewer than B bits left: none, or the top of slot 0

@@ -64,18 +64,23 @@ module ws_bitmap_decoder #(
 
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
+    // aligner window: the funnel shifted by the pointer's low min(3, log2 B)
+    // bits (see ws_bit_aligner)
+    input  wire [((N*Q+N+2*B-2)/B+(N*Q+N+B-1)/B)*B-1:0] win_lo_i,
+    // aligner window: its bit pointer
+    input  wire [$clog2(B)-1:0]                 win_ptr_i,
     // aligner window: number of buffered bits
     input  wire [$clog2(2*(N*Q+N)+3*B+1)-1:0]         win_count_i,
     // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k, with the next mask when it
-    // is buffered; N+1: loading a mask)
-    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // aligner window: the lengths the current beat can take, candidate k
+    // in bits [k*CW +: CW]: 0 its values, 1 its values and the next beat's
+    // mask, 2 loading its mask
+    output wire [3*$clog2(N*Q+N+1)-1:0]         win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [N+1:0]                         win_pick_o,
+    output wire [2:0]                           win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -112,6 +117,14 @@ localparam integer CW    = $clog2(WIN + 1);
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
+// the aligner's funnel bits, pointer width, low pointer bits of its split
+// window (LO) and the values of the high ones (NH)
+localparam integer FB    = ((WIN + 2*B - 2)/B + (WIN + B - 1)/B) * B;
+localparam integer PTR_W = $clog2(B);
+localparam integer LO    = PTR_W < 3 ? PTR_W : 3;
+localparam integer NH    = 1 << (PTR_W - LO);
+// the largest merged offset of the next mask
+localparam integer DMAX  = (NH - 1) * (1 << LO) + N*Q;
 
 localparam [CW-1:0]  Q_C     = Q[CW-1:0];
 localparam integer   QLW     = $clog2(N*Q + N);
@@ -150,13 +163,18 @@ endfunction
 // ---- the loop: the mask is held, the beat is popcount(mask)*Q bits ---------
 // The current beat's mask is in a register (mask_q, valid mv_q) and the
 // aligner's pointer stands at the beat's values.  A beat fires when its
-// values are buffered; in the same cycle the next beat's L mask bits, which
+// values are buffered; in the same cycle the next beat's L' mask bits, which
 // follow the values, are loaded from the window at the popcount's offset
-// (one of N+1 fixed positions) and consumed with them.  So the loop is
-// mask register -> popcount -> pick, and the length back to the aligner;
-// the window selection by the pointer lies beside it.  A mask that is not
-// buffered yet is loaded in a cycle of its own (the first beat of a layer,
-// and after the source starved the FIFO).
+// (one of N+1 fixed positions) and consumed with them.  The lengths the
+// beat can take are registered with its mask: its values (need_v_q =
+// popcount*Q) and its values with the next mask (need_m_q = popcount*Q +
+// L'), so the loop is two count compares against registers -> the pick of
+// one of three candidate lengths (values, values and next mask, a mask
+// load) -> the aligner, which has worked out pointer and slots dropped for
+// all three from registers.  The next mask's popcount (window -> mask
+// select -> popcount -> lengths) is register to register beside the loop.
+// A mask that is not buffered yet is loaded in a cycle of its own (the
+// first beat of a layer, and after the source starved the FIFO).
 wire           running;
 wire [LW-1:0]  lanes;
 wire [LW-1:0]  lanes_nx;
@@ -173,104 +191,135 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
-reg  [N-1:0]   mask_q, mask_d;   // the current beat's mask (lanes >= L zero)
-reg            mv_q, mv_d;       // mask_q holds it
-
-wire [N-1:0]   lane_en;          // lanes < L of the current beat
-wire [N-1:0]   lane_en_nx;       // lanes < L of the next beat
-wire [N-1:0]   mask    = mask_q;
-wire [LW-1:0]  pop_all = popcount(mask_q);
+reg  [N-1:0]   mask_q, mask_d;     // the current beat's mask (lanes >= L zero)
+reg  [LW-1:0]  pop_q, pop_d;       // popcount(mask_q)
+reg  [CW-1:0]  need_v_q, need_v_d; // popcount(mask_q)*Q: the values
+reg  [LW-1:0]  la_q, la_d;         // L': real lanes of the beat after it
+reg            mv_q, mv_d;         // mask_q holds it
 
 genvar l;
+
+wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
+
+// the loop: count compares against registers, then the pick
+wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
+wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need_v_q};
+wire           go      = running && mv_q && pipe_ready;
+// after the layer's last beat no mask follows
+// the values and the next mask: one adder from registers before the compare
+wire [CW-1:0]  need_m  = need_v_q + {{(CW-LW){1'b0}}, la_q};
+wire           take_nx = (win_count_i >= {{(CNT_W-CW){1'b0}}, need_m}) && !last;
+wire           waiting = mv_q ? !enough : !load;
+wire           fire    = go && enough;
+
+// three candidate lengths, all registers: the values (0), the values and
+// the next mask (1), a mask load (2); need_m_q >= need_v_q, so take_nx
+// implies enough
+assign win_need_o = {lanes_c, need_m, need_v_q};
+assign win_pick_o = {load, fire && take_nx, fire && !take_nx};
+
+// ---- beside the loop: the next mask and its lengths ------------------------
+// the popcount as a one-hot code, decoded from its register beside the
+// window shift
+reg  [N:0]     pop_oh;
+integer        kp;
+
+always @* begin
+    for (kp = 0; kp <= N; kp = kp + 1) begin
+        pop_oh[kp] = pop_q == kp[LW-1:0];
+    end
+end
+
+// lanes >= L of the mask's beat are zero: the current beat's for a mask
+// loaded on its own, the next beat's for a firing beat's successor (from
+// registers, before the window arrives)
+wire [LW-1:0]  lanes_sel = mv_q ? lanes_nx : lanes;
+wire [N-1:0]   lane_en_sel;
+
 generate
-    for (l = 0; l < N; l = l + 1) begin : g_lane_en
+    for (l = 0; l < N; l = l + 1) begin : g_lane_sel
         localparam [LW-1:0] L_IDX = l;
-        assign lane_en[l]    = L_IDX < lanes;
-        assign lane_en_nx[l] = L_IDX < lanes_nx;
+        assign lane_en_sel[l] = L_IDX < lanes_sel;
     end
 endgenerate
 
-// count >= k*Q (the values) and >= k*Q + L' (and the next mask) for every
-// popcount k, compared from registered state while the mask is counted
-wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
-wire [CW-1:0]  lnx_c    = {{(CW-LW){1'b0}}, lanes_nx};
-reg  [N:0]     fits;
-reg  [N:0]     fits_nx;
-reg  [N-1:0]   nx_mask;          // the next mask at the popcount's offset
+// The mask to register lies at window offset popcount*Q: while no mask is
+// held pop_q is kept at 0, so the same select gives a mask loaded on its
+// own (offset 0) and, when a beat fires, the next beat's.  The window is
+// the aligner's low-shifted funnel (win_lo_i) shifted by the pointer's high
+// bits; that shift and this offset are merged into one one-hot select over
+// their sums d = hi*2^LO + k*Q, decoded from registers beside the low shift
+reg  [DMAX:0]  comb;             // offset d selected
+reg  [NH-1:0]  hi_oh;            // the pointer's high bits, one-hot
+reg  [N-1:0]   nx_mask;
 integer        k;
+integer        l2;
+integer        h;
+integer        dd;
 
 always @* begin
-    nx_mask = {N{1'b0}};
-    for (k = 0; k <= N; k = k + 1) begin
-        fits[k]    = win_count_i >= k[CNT_W-1:0] * Q[CNT_W-1:0];
-        fits_nx[k] = win_count_i >= {{(CNT_W-CW){1'b0}}, lnx_c} + k[CNT_W-1:0] * Q[CNT_W-1:0];
-        if (pop_all == k[LW-1:0]) begin
-            nx_mask = win_data_i[k*Q +: N];
+    for (h = 0; h < NH; h = h + 1) begin
+        hi_oh[h] = (win_ptr_i >> LO) == h[PTR_W-1:0];
+    end
+    comb = {(DMAX+1){1'b0}};
+    for (h = 0; h < NH; h = h + 1) begin
+        for (k = 0; k <= N; k = k + 1) begin
+            comb[h*(1 << LO) + k*Q] = comb[h*(1 << LO) + k*Q] | (hi_oh[h] & pop_oh[k]);
         end
     end
-end
-
-wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
-wire           enough  = fits[pop_all];
-wire           go      = running && mv_q && pipe_ready;
-// after the layer's last beat no mask follows
-wire           take_nx = fits_nx[pop_all] && !last;
-wire           waiting = mv_q ? !enough : !load;
-// k*Q + L' for every k, registered along with L' (the sequencer's next
-// value), so that every candidate length below comes from a register
-reg  [(N+1)*CW-1:0]   nxsum_q;
-integer               ks;
-
-always @(posedge clk) begin
-    for (ks = 0; ks <= N; ks = ks + 1) begin
-        nxsum_q[ks*CW +: CW] <= ks[CW-1:0] * Q_C + {{(CW-LW){1'b0}}, lanes_nx_next};
+    nx_mask = {N{1'b0}};
+    for (dd = 0; dd <= DMAX; dd = dd + 1) begin
+        for (l2 = 0; l2 < N; l2 = l2 + 1) begin
+            if (dd + l2 < FB) begin
+                nx_mask[l2] = nx_mask[l2] | (win_lo_i[dd + l2] & comb[dd]);
+            end
+        end
     end
+    nx_mask = nx_mask & lane_en_sel;
 end
 
-// the length for every popcount k, without (k) and with (N+1+k) the next
-// mask, and for a mask load (2N+2), from registered state; the aligner
-// works them all out and the popcount, with the count compares made
-// beforehand, picks one
-reg  [(N+2)*CW-1:0]   need_k;
-reg  [N+1:0]          pick;
-integer               kk;
+wire [N-1:0]   mask_new = nx_mask;
+// the real lanes of the beat after the new mask's: the sequencer's next
+// beat's for a loaded mask, the one after that for a fire (registered state)
+wire [LW-1:0]  lanes_after = mv_q ? lanes_nx_next : lanes_nx;
+wire [LW-1:0]  pop_new  = popcount(mask_new);
+wire [CW-1:0]  pop_new_c = {{(CW-LW){1'b0}}, pop_new};
+wire [CW-1:0]  need_v_new = pop_new_c * Q_C;
+
 
 always @* begin
-    need_k = {(N+2)*CW{1'b0}};
-    pick   = {(N+2){1'b0}};
-    for (kk = 0; kk <= N; kk = kk + 1) begin
-        need_k[kk*CW +: CW] = (fits_nx[kk] && !last) ? nxsum_q[kk*CW +: CW] : kk[CW-1:0] * Q_C;
-        // fits[k] rather than fits[popcount]: one gate after the decode
-        pick[kk]            = go && fits[kk] && (pop_all == kk[LW-1:0]);
-    end
-    need_k[(N+1)*CW +: CW] = lanes_c;
-    pick[N+1]              = load;
-end
-
-wire           fire    = go && enough;
-
-always @* begin
-    mask_d = mask_q;
-    mv_d   = mv_q;
-    if (load) begin
-        mask_d = win_data_i[N-1:0] & lane_en;
-        mv_d   = 1'b1;
-    end else if (fire) begin
-        mask_d = nx_mask & lane_en_nx;
-        mv_d   = take_nx;
+    mask_d   = mask_q;
+    pop_d    = pop_q;
+    need_v_d = need_v_q;
+    la_d     = la_q;
+    mv_d     = mv_q;
+    if (load || fire) begin
+        mask_d   = mask_new;
+        need_v_d = need_v_new;
+        la_d     = lanes_after;
+        mv_d     = load || take_nx;
+        // popcount 0 while no mask is held (see the select above)
+        pop_d    = (load || take_nx) ? pop_new : {LW{1'b0}};
     end
     if (start_i) begin
-        mv_d = 1'b0;
+        mv_d  = 1'b0;
+        pop_d = {LW{1'b0}};
     end
 end
 
 always @(posedge clk) begin
     if (rst) begin
-        mask_q <= {N{1'b0}};
-        mv_q   <= 1'b0;
+        mask_q   <= {N{1'b0}};
+        pop_q    <= {LW{1'b0}};
+        need_v_q <= {CW{1'b0}};
+        la_q     <= {LW{1'b0}};
+        mv_q     <= 1'b0;
     end else begin
-        mask_q <= mask_d;
-        mv_q   <= mv_d;
+        mask_q   <= mask_d;
+        pop_q    <= pop_d;
+        need_v_q <= need_v_d;
+        la_q     <= la_d;
+        mv_q     <= mv_d;
     end
 end
 
@@ -306,8 +355,10 @@ ws_beat_sequencer #(
     .error_code_o(error_code_o)
 );
 
-// the values: the pointer stands at them
+// the values: the pointer stands at them (the masks come from the split
+// window, the window's bits above the values are not read)
 wire [N*Q-1:0] vals = win_data_i[N*Q-1:0];
+wire           unused_win_top = ^win_data_i[WIN-1:N*Q];
 
 // ---- stage 1 -> stage 2: NVDLA-style scatter --------------------------------
 // lane l takes packed value number popcount(mask[l-1:0]), gated by mask[l]
@@ -336,7 +387,7 @@ ws_beat_pipe #(
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({mask, vals[N*Q-1:0], tile, first, eoc, last}),
+    .s_raw_i({mask_q, vals[N*Q-1:0], tile, first, eoc, last}),
     .s_fire_i(fire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),
@@ -354,8 +405,6 @@ assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
 // a beat never leaves once an error is flagged (the pipeline is flushed next)
 assign m_beat_valid_o = pipe_valid && !error_o;
-assign win_need_o     = need_k;
-assign win_pick_o     = pick;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;

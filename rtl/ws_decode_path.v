@@ -109,10 +109,19 @@ localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
 localparam integer K      = FORMAT == FMT_DENSE ? 1 :
                             FORMAT == FMT_CSC   ? 4 :
-                            N + 2;
+                            3;
+// bitmap formats: the window shift by a one-hot copy of the low pointer
+// bits (the next mask's popcount, beside the loop, starts at the window)
+localparam integer SHIFT_OH = FORMAT == FMT_BITMAP || FORMAT == FMT_DELTA_BITMAP ? 1 : 0;
+// dense: the end-of-stream check from a registered pointer thermometer (the
+// check is the longest path of the dense front end otherwise)
+localparam integer TAIL_TH  = FORMAT == FMT_DENSE ? 1 : 0;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);
+// the aligner's funnel bits and pointer width
+localparam integer FB     = ((WIN + 2*B - 2)/B + M) * B;
+localparam integer PTR_W  = $clog2(B);
 // word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
 // MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
 localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
@@ -125,6 +134,10 @@ wire [PW-1:0]    buf_pop;
 
 // aligner <-> decoder
 wire [WIN-1:0]   win_data;
+// the window split (funnel shifted by the pointer's low bits, the pointer):
+// the bitmap decoders select the next mask from it
+wire [FB-1:0]    win_lo;
+wire [PTR_W-1:0] win_ptr;
 wire [CNT_W-1:0] win_count;
 wire             win_last;
 wire             win_tail_ok;
@@ -179,7 +192,9 @@ ws_bit_aligner #(
     .B(B),
     .WIN(WIN),
     .M(M),
-    .K(K)
+    .K(K),
+    .SHIFT_OH(SHIFT_OH),
+    .TAIL_TH(TAIL_TH)
 ) u_aligner (
     .clk(clk),
     .rst(rst),
@@ -190,12 +205,21 @@ ws_bit_aligner #(
     .s_last_i(buf_last),
     .s_pop_o(buf_pop),
     .win_data_o(win_data),
+    .win_lo_o(win_lo),
+    .win_ptr_o(win_ptr),
     .win_count_o(win_count),
     .win_last_o(win_last),
     .win_tail_ok_o(win_tail_ok),
     .win_need_i(win_need),
     .win_pick_i(win_pick)
 );
+
+// the window split is used by the bitmap decoders only
+generate
+    if (FORMAT != FMT_BITMAP && FORMAT != FMT_DELTA_BITMAP) begin : g_split_unused
+        wire unused_split = ^{win_lo, win_ptr};
+    end
+endgenerate
 
 // the format's decoder
 generate
@@ -244,6 +268,8 @@ generate
             .cfg_rows_i(cfg_rows_i),
             .cfg_cols_i(cfg_cols_i),
             .win_data_i(win_data),
+            .win_lo_i(win_lo),
+            .win_ptr_i(win_ptr),
             .win_count_i(win_count),
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),
@@ -276,6 +302,8 @@ generate
             .cfg_rows_i(cfg_rows_i),
             .cfg_cols_i(cfg_cols_i),
             .win_data_i(win_data),
+            .win_lo_i(win_lo),
+            .win_ptr_i(win_ptr),
             .win_count_i(win_count),
             .win_last_i(win_last),
             .win_tail_ok_i(win_tail_ok),

@@ -47,18 +47,23 @@ module ws_delta_bitmap_decoder #(
 
     // aligner window: next stream bits, bit 0 first
     input  wire [N*Q+N-1:0]                     win_data_i,
+    // aligner window: the funnel shifted by the pointer's low min(3, log2 B)
+    // bits (see ws_bit_aligner)
+    input  wire [((N*Q+N+2*B-2)/B+(N*Q+N+B-1)/B)*B-1:0] win_lo_i,
+    // aligner window: its bit pointer
+    input  wire [$clog2(B)-1:0]                 win_ptr_i,
     // aligner window: number of buffered bits
     input  wire [$clog2(2*(N*Q+N)+3*B+1)-1:0]       win_count_i,
     // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
-    // aligner window: bits the current beat takes when it fires
-    // (candidate k <= N: a beat of popcount k, with the next mask when it
-    // is buffered; N+1: loading a mask)
-    output wire [(N+2)*$clog2(N*Q+N+1)-1:0]     win_need_o,
+    // aligner window: the lengths the current beat can take, candidate k
+    // in bits [k*CW +: CW]: 0 its values, 1 its values and the next beat's
+    // mask, 2 loading its mask
+    output wire [3*$clog2(N*Q+N+1)-1:0]         win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [N+1:0]                         win_pick_o,
+    output wire [2:0]                           win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -114,6 +119,8 @@ ws_bitmap_decoder #(
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
     .win_data_i(win_data_i),
+    .win_lo_i(win_lo_i),
+    .win_ptr_i(win_ptr_i),
     .win_count_i(win_count_i),
     .win_last_i(win_last_i),
     .win_tail_ok_i(win_tail_ok_i),
