@@ -705,69 +705,103 @@ always @(posedge clk) begin
     end
 end
 
-// lanes: entry e of G0 (and of G1 when it is in the same column) lands in
-// lane row_e - t*N when its row is in the tile
-reg  [2*N-1:0]   e_in;
-reg  [2*N*LIW-1:0] e_lane;
-reg  [2*N*Q-1:0] e_val;
-reg  [RBW:0]     rel;
-reg  [RW-1:0]    e_row;
-integer          ei;
+// lanes, in two steps split by ws_beat_pipe's stages:
+//  - at the fire: the tile's entries are consecutive in G0 then G1 (G1 only
+//    when G0 does not end the column), after the s entries of G0 in earlier
+//    tiles; the 2N entries (in-tile flag, lane, value) are shifted down by s
+//    (a funnel), so the tile's k-th entry is at position k;
+//  - in the next stage: position k can only land in a lane l >= k (rows
+//    grow by at least one per entry), so lane l looks at positions 0..l: a
+//    triangular selection of N(N+1)/2 inputs instead of 2N x N.
+localparam integer FE_W  = 1 + LIW + Q;           // funnel entry: in, lane, value
+localparam integer SW_W  = $clog2(N + 1);         // the shift s: 0..N
+localparam integer RAW_W = N*FE_W + TW + 3;
+
+reg  [2*N*FE_W-1:0] fe;         // entries: G0's, then G1's
+reg  [N-1:0]        below;      // G0 entry j is in an earlier tile
+reg  [RBW:0]        rel;
+reg  [RW-1:0]       e_row;
+reg                 e_in;
+reg  [LIW-1:0]      e_lane;
+integer             ei;
 
 always @* begin
-    e_in   = {2*N{1'b0}};
-    e_lane = {2*N*LIW{1'b0}};
-    e_val  = {g1_vals, g0_vals};
+    fe     = {2*N*FE_W{1'b0}};
+    below  = {N{1'b0}};
     rel    = {(RBW+1){1'b0}};
     e_row  = {RW{1'b0}};
+    e_in   = 1'b0;
+    e_lane = {LIW{1'b0}};
     for (ei = 0; ei < 2*N; ei = ei + 1) begin
+        e_row  = ei < N ? g0_rows[(ei % N)*RW +: RW] : g1_rows[(ei % N)*RW +: RW];
+        rel    = {{(RBW+1-RW){1'b0}}, e_row} - {1'b0, rbase};
+        e_lane = rel[LIW-1:0];
+        e_in   = !rel[RBW] && rel < {1'b0, N_RB};
         if (ei < N) begin
-            rel = {{(RBW+1-RW){1'b0}}, g0_rows[(ei % N)*RW +: RW]} - {1'b0, rbase};
-        end else begin
-            rel = {{(RBW+1-RW){1'b0}}, g1_rows[(ei % N)*RW +: RW]} - {1'b0, rbase};
+            below[ei % N] = g0_mask[ei % N] && rel[RBW];
         end
-        e_lane[ei*LIW +: LIW] = rel[LIW-1:0];
-        e_in[ei] = !rel[RBW] && rel < {1'b0, N_RB};
         if (N_POW2 != 0) begin
             // the tile is the row's high bits, the lane its low bits: no subtraction
-            e_row = ei < N ? g0_rows[(ei % N)*RW +: RW] : g1_rows[(ei % N)*RW +: RW];
-            e_lane[ei*LIW +: LIW] = e_row[LIW-1:0];
-            e_in[ei] = ({{(32-RW){1'b0}}, e_row} >> LIW) == {{(32-TW){1'b0}}, tile};
+            e_lane = e_row[LIW-1:0];
+            e_in   = ({{(32-RW){1'b0}}, e_row} >> LIW) == {{(32-TW){1'b0}}, tile};
+            if (ei < N) begin
+                below[ei % N] = g0_mask[ei % N] &&
+                                ({{(32-RW){1'b0}}, e_row} >> LIW) < {{(32-TW){1'b0}}, tile};
+            end
         end
-        e_in[ei] = e_in[ei] && (ei < N ? g0_mask[ei % N] : (g1_v && !g0_clast && g1_mask[ei % N]));
+        e_in = e_in && (ei < N ? g0_mask[ei % N] : (g1_v && !g0_clast && g1_mask[ei % N]));
+        fe[ei*FE_W +: FE_W] = {ei < N ? g0_vals[(ei % N)*Q +: Q] : g1_vals[(ei % N)*Q +: Q],
+                               e_lane, e_in};
     end
 end
 
-reg [N*Q-1:0] lanes_data;
-integer       l;
-integer       e;
+// s: the entries below are a prefix of G0 (rows grow, the mask is a thermometer)
+reg  [SW_W-1:0] shift_s;
+integer         si;
+
+always @* begin
+    shift_s = {SW_W{1'b0}};
+    for (si = 0; si < N; si = si + 1) begin
+        if (below[si] && (si == N - 1 || !below[(si + 1) % N])) begin
+            shift_s = shift_s | si[SW_W-1:0] + 1'b1;
+        end
+    end
+end
+
+wire [2*N*FE_W-1:0] fe_sh = fe >> ({{(32-SW_W){1'b0}}, shift_s} * FE_W);
+// the funnel keeps positions 0..N-1
+wire                unused_fe = ^fe_sh[2*N*FE_W-1:N*FE_W];
+
+wire [RAW_W-1:0] raw;
+wire [OUT_W-1:0] beat;
+wire [N*FE_W-1:0] raw_fe = raw[RAW_W-1 -: N*FE_W];
+reg  [N*Q-1:0]   lanes_data;
+integer          l;
+integer          k;
 
 always @* begin
     lanes_data = {N*Q{1'b0}};
     for (l = 0; l < N; l = l + 1) begin
-        for (e = 0; e < 2*N; e = e + 1) begin
-            if (e_in[e] && e_lane[e*LIW +: LIW] == l[LIW-1:0]) begin
-                lanes_data[l*Q +: Q] = lanes_data[l*Q +: Q] | e_val[e*Q +: Q];
+        for (k = 0; k <= l; k = k + 1) begin
+            if (raw_fe[k*FE_W] && raw_fe[k*FE_W + 1 +: LIW] == l[LIW-1:0]) begin
+                lanes_data[l*Q +: Q] = lanes_data[l*Q +: Q] | raw_fe[k*FE_W + 1 + LIW +: Q];
             end
         end
     end
 end
 
-wire [OUT_W-1:0] raw;
-wire [OUT_W-1:0] beat;
-
 ws_beat_pipe #(
-    .RAW_W(OUT_W),
+    .RAW_W(RAW_W),
     .OUT_W(OUT_W)
 ) u_pipe (
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({lanes_data, tile, first, eoc, last}),
+    .s_raw_i({fe_sh[N*FE_W-1:0], tile, first, eoc, last}),
     .s_fire_i(fire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),
-    .ext_i(raw),
+    .ext_i({lanes_data, raw[TW+2:0]}),
     .m_data_o(beat),
     .m_valid_o(pipe_valid),
     .m_ready_i(m_beat_ready_i),
