@@ -16,6 +16,12 @@
  *   dense                     WIN = N*Q
  *   bitmap, delta+bitmap      WIN = N*Q + N
  *   CSC                       WIN = P + N*(R+Q) + R
+ * The decoder offers the aligner K candidate lengths per cycle: 1 for dense
+ * and CSC, 3 for the bitmap formats (values; values and the next mask; a
+ * mask load).  Aligner options by format: SHIFT_OH (one-hot low pointer
+ * bits for the window shift) for the bitmap formats, whose next mask is
+ * selected from the aligner's split window; TAIL_TH (registered pointer
+ * thermometer for the end-of-stream check) for dense.
  * The aligner takes up to M = ceil(WIN/B) words per cycle from the input
  * buffer, which is chosen by BANK:
  *   0  ws_word_fifo of 128 words (a power of two >= M): words banked during
