@@ -112,6 +112,7 @@ localparam [LW-1:0]  N_L     = N[LW-1:0];
 localparam [XW-1:0]  N_X     = N[XW-1:0];
 localparam integer   N2      = 2 * N;
 localparam [XW-1:0]  N2_X    = N2[XW-1:0];
+localparam [15:0]    N2_16   = N2[15:0];
 localparam integer   N3      = 3 * N;
 localparam [XW-1:0]  N3_X    = N3[XW-1:0];
 localparam [15:0]    N_16    = N[15:0];
@@ -155,9 +156,11 @@ reg           done_q, done_d;
 wire [XW-1:0] rows_x  = {{(XW-RW){1'b0}}, rows_q};
 wire [XW-1:0] rleft_n = rleft_q - N_X;   // rows from the next tile on
 wire [XW-1:0] rleft_nn = rleft_q - N2_X; // rows from the tile after it on
-wire [15:0]   cfg_n   = cfg_rows_i - N_16;
+// O - N in the second tile when N < O <= 2N: only its low LW bits, so no
+// 16-bit subtraction lies on the configuration path
+wire [LW-1:0] cfg_n   = cfg_rows_i[LW-1:0] - N_L;
 // only the low LW bits of a row count are lanes (it is <= N then)
-wire          unused_counts = ^{rleft_n[XW-1:LW], rleft_nn[XW-1:LW], cfg_n[15:LW]};
+wire          unused_counts = ^{rleft_n[XW-1:LW], rleft_nn[XW-1:LW]};
 
 assign running_o    = (st_q == ST_RUN);
 assign rows_o       = rows_q;
@@ -262,7 +265,7 @@ always @* begin
         ltile0_d = cfg_rows_i <= N_16;
         lanes0_d = cfg_rows_i <= N_16 ? cfg_rows_i[LW-1:0] : N_L;
         lanes1_d = cfg_rows_i <= N_16 ? lanes0_d :
-                   cfg_n <= N_16 ? cfg_n[LW-1:0] : N_L;
+                   cfg_rows_i <= N2_16 ? cfg_n : N_L;
         ltile_d  = ltile0_d;
         lanes_d  = lanes0_d;
         lanes_nx_d = lanes1_d;

@@ -23,7 +23,11 @@
  *     no zero-fill, which yosys would turn into a synchronous reset on
  *     the slot flip-flops, a global net in the loop);
  *   - a bit pointer p_q < B into slot 0: the window is the funnel shifted
- *     right by p_q, a shift by a registered amount;
+ *     right by p_q, a shift by a registered amount (SHIFT_OH: by a
+ *     registered one-hot copy of its low 3 bits first, then by the rest);
+ *     the funnel shifted by the low bits alone and the pointer are outputs
+ *     too (win_lo_o, win_ptr_o), for a decoder that merges the last shift
+ *     with a selection of its own;
  *   - consuming c bits moves the pointer to p_q + c and drops
  *     a = floor((p_q + c) / B) <= M whole slots: an (M+1)-way word mux;
  *     pointer and slots dropped are computed for every candidate length
@@ -44,7 +48,8 @@
  * it).  win_tail_ok_o is high when the last word has been taken, no word
  * is left in the FIFO and the remaining buffered bits are only zero
  * padding of that word (fewer than B bits, all zero): the decoder checks
- * it when the layer completes.
+ * it when the layer completes (TAIL_TH: slot 0 ANDed with a registered
+ * thermometer of the pointer, instead of slot 0 shifted by it).
  */
 module ws_bit_aligner #(
     // bus word width in bits

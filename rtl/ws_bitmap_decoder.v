@@ -17,9 +17,13 @@
  *
  * The beat needs L mask bits to size it and L + popcount(mask)*Q bits to
  * fire.  The mask is loaded ahead into a register, with the previous
- * beat's values (see the loop below), so the one-cycle loop is the
- * registered mask's popcount, the pick of the next mask and the length
- * back to the aligner.  The mask and the packed values are captured
+ * beat's values, together with its popcount*Q and the lanes of the beat
+ * after it (see the loop below), so the one-cycle loop is two count
+ * compares against registers and the pick of one of three candidate
+ * lengths (values; values and the next mask; a mask load) back to the
+ * aligner.  The next mask (selected from the aligner's split window at the
+ * popcount's offset) and its popcount are worked out beside the loop,
+ * register to register.  The mask and the packed values are captured
  * into stage 1 of ws_beat_pipe; from there NVDLA-style (lane l takes
  * packed value number popcount(mask[l-1:0]), gated by mask[l]; lanes >= L
  * are zero) into stage 2, the beat output.  One beat per cycle when the
@@ -164,15 +168,16 @@ endfunction
 // The current beat's mask is in a register (mask_q, valid mv_q) and the
 // aligner's pointer stands at the beat's values.  A beat fires when its
 // values are buffered; in the same cycle the next beat's L' mask bits, which
-// follow the values, are loaded from the window at the popcount's offset
-// (one of N+1 fixed positions) and consumed with them.  The lengths the
-// beat can take are registered with its mask: its values (need_v_q =
-// popcount*Q) and its values with the next mask (need_m_q = popcount*Q +
-// L'), so the loop is two count compares against registers -> the pick of
-// one of three candidate lengths (values, values and next mask, a mask
-// load) -> the aligner, which has worked out pointer and slots dropped for
-// all three from registers.  The next mask's popcount (window -> mask
-// select -> popcount -> lengths) is register to register beside the loop.
+// follow the values, are loaded at the popcount's offset (one of N+1 fixed
+// positions) and consumed with them.  Registered with the mask: its
+// popcount (pop_q), the length of its values (need_v_q = popcount*Q) and
+// the lanes L' of the beat after it (la_q), so the loop is two count
+// compares against registers (the values; the values and the next mask,
+// need_v_q + la_q) -> the pick of one of three candidate lengths (values,
+// values and next mask, a mask load) -> the aligner, which has worked out
+// pointer and slots dropped for all three from registers.  The next mask
+// and its popcount (split window -> offset select -> popcount -> pop_q,
+// need_v_q) are register to register beside the loop.
 // A mask that is not buffered yet is loaded in a cycle of its own (the
 // first beat of a layer, and after the source starved the FIFO).
 wire           running;
@@ -205,15 +210,15 @@ wire [CW-1:0]  lanes_c  = {{(CW-LW){1'b0}}, lanes};
 wire           load    = running && !mv_q && (win_count_i >= {{(CNT_W-CW){1'b0}}, lanes_c});
 wire           enough  = win_count_i >= {{(CNT_W-CW){1'b0}}, need_v_q};
 wire           go      = running && mv_q && pipe_ready;
-// after the layer's last beat no mask follows
-// the values and the next mask: one adder from registers before the compare
+// the values and the next mask: one adder from registers before the
+// compare; after the layer's last beat no mask follows
 wire [CW-1:0]  need_m  = need_v_q + {{(CW-LW){1'b0}}, la_q};
 wire           take_nx = (win_count_i >= {{(CNT_W-CW){1'b0}}, need_m}) && !last;
 wire           waiting = mv_q ? !enough : !load;
 wire           fire    = go && enough;
 
 // three candidate lengths, all registers: the values (0), the values and
-// the next mask (1), a mask load (2); need_m_q >= need_v_q, so take_nx
+// the next mask (1), a mask load (2); need_m >= need_v_q, so take_nx
 // implies enough
 assign win_need_o = {lanes_c, need_m, need_v_q};
 assign win_pick_o = {load, fire && take_nx, fire && !take_nx};

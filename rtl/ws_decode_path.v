@@ -17,6 +17,13 @@
  *   bitmap, delta+bitmap      WIN = N*Q + N
  *   CSC                       WIN = N*(R+Q) + max(P, R): a group of
  *                             N entries and the count or run after it
+ * The decoder offers the aligner K candidate lengths per cycle: 4 for CSC
+ * (group, group and count, count, one entry), 3 for the bitmap formats
+ * (values; values and the next mask; a mask load), 1 for dense.  Aligner
+ * options by format: SHIFT_OH (one-hot low pointer bits for the window
+ * shift) for the bitmap formats, whose next mask is selected from the
+ * aligner's split window; TAIL_TH (registered pointer thermometer for the
+ * end-of-stream check) for dense.
  * The aligner takes up to M = ceil(WIN/B) words per cycle from the input
  * buffer, which is chosen by BANK:
  *   0  ws_word_fifo of 128 words (a power of two >= M): words banked during
