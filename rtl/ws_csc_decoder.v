@@ -19,10 +19,10 @@
  * loop (EIE decodes its entries ahead of the arithmetic the same way):
  *
  *  1. Parser (the loop with the aligner).  Takes a column's entries a group
- *     of G = min(remaining, N) at a time, in stream order, without looking
- *     at their runs: the group's length G*(R+Q) is a register.  When the
+ *     of N = min(remaining, N) at a time, in stream order, without looking
+ *     at their runs: the group's length N*(R+Q) is a register.  When the
  *     group ends the column and the next column's count is buffered too,
- *     the count is taken in the same cycle (its position G*(R+Q) is known
+ *     the count is taken in the same cycle (its position N*(R+Q) is known
  *     from registers); else a count-only cycle follows.  A column without
  *     entries is an empty group.  The aligner is offered four lengths, all
  *     from registers (group, group + count, count, one entry), and the
@@ -69,6 +69,10 @@ module ws_csc_decoder #(
     parameter integer Q     = 8,
     // bus word bits (sizes the aligner count)
     parameter integer B     = 64,
+    // aligner window bits: a group of N entries and the look-ahead after
+    // it (the next count, taken with a column's last group in one cycle,
+    // or the next run); at least N*(R+Q) and P
+    parameter integer WIN   = N*(R+Q) + (P > R ? P : R),
     // run field bits
     parameter integer R     = 4,
     // count field bits
@@ -89,16 +93,16 @@ module ws_csc_decoder #(
     input  wire [31:0]                          cfg_cols_i,
 
     // aligner window: next stream bits, bit 0 first
-    input  wire [N*(R+Q)+(P > R ? P : R)-1:0]   win_data_i,
+    input  wire [WIN-1:0]                       win_data_i,
     // aligner window: number of buffered bits
-    input  wire [$clog2(2*(N*(R+Q)+(P > R ? P : R))+3*B+1)-1:0] win_count_i,
+    input  wire [$clog2(2*WIN+3*B+1)-1:0]      win_count_i,
     // aligner window: final word taken into the aligner
     input  wire                                 win_last_i,
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: the four candidate lengths (group, group + count,
     // count, one entry), candidate c in bits [c*CW +: CW]
-    output wire [4*$clog2(N*(R+Q)+(P > R ? P : R)+1)-1:0] win_need_o,
+    output wire [4*$clog2(WIN+1)-1:0]          win_need_o,
     // aligner window: one-hot pick of the candidate consumed this cycle
     output wire [3:0]                           win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
@@ -133,7 +137,10 @@ module ws_csc_decoder #(
 
 localparam integer E       = R + Q;
 localparam integer PR      = P > R ? P : R;
-localparam integer WIN     = N*E + PR;
+// look-ahead bits after a whole group: the next run is read with it when
+// they hold one
+localparam integer LA      = WIN - N*E;
+localparam integer RUN_LA  = LA >= R ? 1 : 0;
 localparam integer CNT_W   = $clog2(2*WIN + 3*B + 1);
 localparam integer CW      = $clog2(WIN + 1);
 localparam integer RW      = $clog2(MAX_O + 1);
@@ -159,7 +166,6 @@ localparam integer XW      = $clog2(MAX_O + NC * (1 << R) + 1) + 1;
 localparam integer PW      = P > RW ? P : RW;
 // remaining entries against group sizes
 localparam integer MW      = RW > LW ? RW : LW;
-localparam [MW-1:0] N_M    = N[MW-1:0];
 // the row of the entry after a group (never negative: no sign bit)
 localparam integer NW      = XW - 1;
 // a queued group: rows, values, entry mask, the row of the entry after it,
@@ -179,9 +185,10 @@ localparam [DW-1:0]  D_D   = D[DW-1:0];
 // parameter checks
 generate
     if (N < 1 || Q < 1 || B < 1 || R < 1 || R > 16 || P < 1 || P > 32 ||
+        WIN < N*(R+Q) || WIN < P ||
         MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_csc_decoder: need N, Q, B >= 1, 1 <= R <= 16, 1 <= P <= 32, 1 <= MAX_O <= 65535");
+        $error("ws_csc_decoder: need N, Q, B >= 1, 1 <= R <= 16, 1 <= P <= 32, WIN >= N*(R+Q), WIN >= P, 1 <= MAX_O <= 65535");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -204,6 +211,14 @@ wire [LW-1:0]  unused_lanes_nx;
 wire [LW-1:0]  unused_lanes_nx_next;
 wire           pipe_valid;
 reg            err_q;               // an error found by stage 2, raised now
+// stage 2's findings for the item that was in A, registered as they are (so
+// that the row compares end at a flip-flop), raised as err_q a cycle later;
+// err_any stops the stages from the cycle after the finding, as before
+reg            e_row_q;             // an entry on a row >= O
+reg            e_cnt_q;             // a count > O
+reg            e_tok_q;             // an error token (truncation)
+reg  [3:0]     e_code_q;            // ... its code
+wire           err_any = err_q || e_row_q || e_cnt_q || e_tok_q;
 reg  [3:0]     err_code_q;
 wire           fire;                // stage 3: the beat fires
 wire [1:0]     pops;                // stage 3: groups leaving the queue (0..2)
@@ -247,12 +262,13 @@ localparam [1:0] PS_STOP  = 2'd2;   // all columns parsed, or an error sent
 
 reg [1:0]     ps_q, ps_d;
 reg [RW-1:0]  rem_q, rem_d;        // entries of the column not yet parsed
-reg [LW-1:0]  gn_q, gn_d;          // entries of the next group: min(rem, N)
+reg [LW-1:0] gn_q, gn_d;         // entries of the next group: min(rem, N)
 reg           glast_q, glast_d;    // the next group ends the column
 reg [31:0]    pcl_q, pcl_d;        // columns after the parser's one
 reg           plcol_q, plcol_d;    // the parser is in column K - 1
 reg [CW-1:0]  len_g_q, len_g_d;    // the group's bits, gn * (R + Q)
 reg [CW-1:0]  len_gc_q, len_gc_d;  // ... and the next column's count
+reg           gcfit_q, gcfit_d;    // ... which lies in the window
 reg [CW-1:0]  len_gr_q, len_gr_d;  // ... and the next entry's run
 reg [DW-1:0]  infl_q, infl_d;      // groups in A and the queue
 
@@ -267,24 +283,26 @@ wire ok_gr  = avail >= {{(CNT_W-CW){1'b0}}, len_gr_q};
 wire ok_c   = avail >= P_CN;
 wire ok_e   = avail >= E_CN;
 wire credit = infl_q < D_D;
-wire p_run  = running && !err_q;
+wire p_run  = running && !err_any;
 
-// the field after the group: the next count (column end) or the next run
-reg  [PR-1:0] after;
+// the window padded, so that fields past its end read as zero (never used)
+wire [WIN+PR-1:0] win_x = {{PR{1'b0}}, win_data_i};
+
+// the count after a column's last group (used when it lies in the window)
+reg  [P-1:0]  cnt_g;
 integer       ai;
 
 always @* begin
-    after = {PR{1'b0}};
+    cnt_g = {P{1'b0}};
     for (ai = 0; ai <= N; ai = ai + 1) begin
-        if (gn_q == ai[LW-1:0]) begin
-            after = after | win_data_i[ai*E +: PR];
+        if (ai*E + P <= WIN && gn_q == ai[LW-1:0]) begin
+            cnt_g = cnt_g | win_x[ai*E +: P];
         end
     end
 end
 
-wire [P-1:0]  cnt_g   = after[P-1:0];         // count after a column's last group
 wire [P-1:0]  cnt_0   = win_data_i[P-1:0];    // count at the window start
-wire [R-1:0]  run_nx  = win_data_i[N*E +: R]; // run after a whole group
+wire [R-1:0]  run_nx  = win_x[N*E +: R];      // run after a whole group
 wire [PW-1:0] rows_px = {{(PW-RW){1'b0}}, rows};
 wire [PW-1:0] cnt_gx  = {{(PW-P){1'b0}}, cnt_g};
 wire [PW-1:0] cnt_0x  = {{(PW-P){1'b0}}, cnt_0};
@@ -293,7 +311,7 @@ wire [PW-1:0] cnt_0x  = {{(PW-P){1'b0}}, cnt_0};
 wire [PW-1:0] cnt_rd  = pk_gc ? cnt_gx : cnt_0x;
 // only a count's low RW bits are kept when it is <= O; the count read at a
 // group's end lies in the look-ahead field, whose other bits are unused
-wire          unused_after = ^{after, cnt_gx, cnt_0x, rem_left};
+wire          unused_after = ^{win_x[WIN+PR-1:WIN], cnt_gx, cnt_0x, rem_left};
 
 // this cycle's parser action
 reg           pk_g;      // take the group
@@ -327,7 +345,7 @@ always @* begin
             if (credit) begin
                 emit_g   = 1'b1;
                 emit_chk = 1'b1;
-                if (glast_q && !plcol_q && ok_gc) begin
+                if (glast_q && gcfit_q && !plcol_q && ok_gc) begin
                     pk_gc = 1'b1;
                 end else begin
                     pk_g = 1'b1;
@@ -391,18 +409,105 @@ always @* begin
     end
 end
 
-// the next group's size and lengths, registered
-reg [MW-1:0] rem_dm;
+// the next group's size and lengths, registered.  A count comes late (the
+// window's shift, then the pick of its position), so the group size is
+// worked out per source of rem_d, the count's by a compare against the
+// constant N, and the lengths are looked up from the size (a few LUTs per
+// bit, no multiplier or adder after the count)
+wire [RW-1:0]  cnt_0r  = cnt_0x[RW-1:0];
+// the sources at the width of both rem and a group size
+wire [MW-1:0]  cnt_0m  = {{(MW-RW){1'b0}}, cnt_0r};
+wire [MW-1:0]  cnt_gm  = {{(MW-RW){1'b0}}, cnt_gx[RW-1:0]};
+wire [MW-1:0]  rem_e   = rem_m - 1'b1;
+reg            big_d;      // rem_d > N
+reg  [LW-1:0] gsrc_d;     // rem_d's low bits, the size when !big_d
+
+// x > N for a count or remainder x: an OR of the bits above N's width and
+// a lookup of the rest (no carry chain after a late count)
+function automatic over_g;
+    input [RW-1:0] x;
+    reg   [MW-1:0] xm;
+    integer        b;
+    begin
+        xm     = {{(MW-RW){1'b0}}, x};
+        over_g = 1'b0;
+        for (b = LW; b < MW; b = b + 1) begin
+            over_g = over_g | xm[b];
+        end
+        for (b = N + 1; b < (1 << LW); b = b + 1) begin
+            over_g = over_g | (xm[LW-1:0] == b[LW-1:0]);
+        end
+    end
+endfunction
+
+// the count after a column's last group, compared at every position it
+// can be at before the pick by the group size
+reg            cg_big;
+reg  [PW-1:0]  cg_at;
+integer        bi;
 
 always @* begin
-    rem_dm   = {{(MW-RW){1'b0}}, rem_d};
-    gn_d     = rem_dm > N_M ? N_L : rem_dm[LW-1:0];
-    glast_d  = rem_dm <= N_M;
-    len_g_d  = {{(CW-LW){1'b0}}, gn_d} * E_C;
-    len_gc_d = len_g_d + P_C;
-    len_gr_d = len_g_d + R[CW-1:0];
+    cg_big = 1'b0;
+    cg_at  = {PW{1'b0}};
+    for (bi = 0; bi <= N; bi = bi + 1) begin
+        cg_at = {{(PW-P){1'b0}}, win_x[bi*E +: P]};
+        if (bi*E + P <= WIN && gn_q == bi[LW-1:0]) begin
+            cg_big = cg_big | over_g(cg_at[RW-1:0]);
+        end
+    end
+end
+// a count's bits above RW only matter against O (stage 2)
+wire unused_cg_at = ^{cg_at, cnt_0m, cnt_gm, rem_e};
+
+always @* begin
+    big_d  = !glast_q;
+    gsrc_d = gn_q;
+    if (pk_c) begin
+        big_d  = over_g(cnt_0r);
+        gsrc_d = cnt_0m[LW-1:0];
+    end
+    if (pk_gc) begin
+        big_d  = cg_big;
+        gsrc_d = cnt_gm[LW-1:0];
+    end
+    if (pk_g) begin
+        big_d  = over_g(rem_left[RW-1:0]);
+        gsrc_d = rem_left[LW-1:0];
+    end
+    if (pk_e) begin
+        big_d  = over_g(rem_e[RW-1:0]);
+        gsrc_d = rem_e[LW-1:0];
+    end
+    if (start_i) begin
+        big_d  = 1'b0;
+        gsrc_d = {LW{1'b0}};
+    end
 end
 
+integer gv;
+
+always @* begin
+    gn_d     = big_d ? N_L : gsrc_d;
+    glast_d  = !big_d;
+    len_g_d  = {CW{1'b0}};
+    len_gc_d = {CW{1'b0}};
+    len_gr_d = {CW{1'b0}};
+    gcfit_d  = 1'b0;
+    for (gv = 0; gv <= N; gv = gv + 1) begin
+        if (gn_d == gv[LW-1:0]) begin
+            len_g_d  = len_g_d | gv[CW-1:0] * E_C;
+            // the count after the group when it is in the window (else a
+            // count cycle follows; the length stays a legal one)
+            if (gv*E + P <= WIN) begin
+                gcfit_d  = 1'b1;
+                len_gc_d = len_gc_d | gv[CW-1:0] * E_C + P_C;
+            end else begin
+                len_gc_d = len_gc_d | gv[CW-1:0] * E_C;
+            end
+            len_gr_d = len_gr_d | gv[CW-1:0] * E_C + (RUN_LA != 0 ? R[CW-1:0] : {CW{1'b0}});
+        end
+    end
+end
 
 always @(posedge clk) begin
     if (rst) begin
@@ -414,6 +519,7 @@ always @(posedge clk) begin
         plcol_q  <= 1'b0;
         len_g_q  <= {CW{1'b0}};
         len_gc_q <= {CW{1'b0}};
+        gcfit_q  <= 1'b0;
         len_gr_q <= {CW{1'b0}};
         infl_q   <= {DW{1'b0}};
     end else begin
@@ -425,6 +531,7 @@ always @(posedge clk) begin
         plcol_q  <= plcol_d;
         len_g_q  <= len_g_d;
         len_gc_q <= len_gc_d;
+        gcfit_q  <= gcfit_d;
         len_gr_q <= len_gr_d;
         infl_q   <= infl_d;
     end
@@ -483,7 +590,7 @@ always @(posedge clk) begin
     a_ent_q    <= win_data_i[N*E-1:0];
     a_run_nx_q <= run_nx;
     // a whole group not ending the column, with the next run buffered
-    a_nx_q     <= emit_g && !glast_q && ok_gr;
+    a_nx_q     <= RUN_LA != 0 && emit_g && !glast_q && ok_gr;
     a_clast_q  <= emit_g && glast_q;
     a_err_q    <= emit_err;
     a_trk_q    <= pk_e;
@@ -550,7 +657,7 @@ wire [XW-1:0] next_row   = prev_q + {{(XW-SUMW){1'b0}}, pfx[N*SUMW +: SUMW]};
 // a group that fails the row check is queued too: the error is registered
 // with it and stops stage 3 before the group can be used (keeps the row
 // arithmetic out of the queue's write enable)
-wire          push       = a_v_q && a_grp_q && !err_q;
+wire          push       = a_v_q && a_grp_q && !err_any;
 wire [XW-1:0] rows_x     = {{(XW-RW){1'b0}}, rows};
 
 always @* begin
@@ -581,19 +688,30 @@ always @(posedge clk) begin
     end
 end
 
-// the error, registered and raised in the next cycle (a row error first)
+// the error: findings registered, then raised with its code (a row error
+// first: the rows come before a count read after them)
 always @(posedge clk) begin
     if (rst || start_i) begin
+        e_row_q    <= 1'b0;
+        e_cnt_q    <= 1'b0;
+        e_tok_q    <= 1'b0;
         err_q      <= 1'b0;
         err_code_q <= `WS_ERR_NONE;
     end else begin
-        // a_err_q is NONE unless a_errv_q
-        err_q <= err_q || err_row || err_cnt || a_errv_q;
+        e_row_q <= err_row;
+        e_cnt_q <= err_cnt;
+        e_tok_q <= a_errv_q;
+        err_q   <= err_any;
         if (!err_q) begin
-            err_code_q <= err_row ? `WS_ERR_RUN_PAST_COLUMN_END :
-                          err_cnt ? `WS_ERR_COUNT_EXCEEDS_ROWS : a_err_q;
+            err_code_q <= e_row_q ? `WS_ERR_RUN_PAST_COLUMN_END :
+                          e_cnt_q ? `WS_ERR_COUNT_EXCEEDS_ROWS : e_code_q;
         end
     end
+end
+
+// a_err_q is NONE unless a_errv_q
+always @(posedge clk) begin
+    e_code_q <= a_err_q;
 end
 
 // the group record
@@ -689,7 +807,7 @@ wire            need_g1   = !g0_clast && !g0_past && !g0_nx_out;
 wire            c_ready   = g0_v && (eoc ? (g0_clast || (g1_v && g1_clast))
                                          : (!need_g1 || (g1_v && (g1_whole || g1_clast))));
 
-assign fire = running && !err_q && c_ready && pipe_ready;
+assign fire = running && !err_any && c_ready && pipe_ready;
 // G0 leaves when no row of it is past the tile (a column's last group at
 // the column's last tile); at the last tile G1 leaves too unless G0 ends
 // the column

@@ -15,8 +15,10 @@
  * sizes the aligner window WIN, the widest beat of the format:
  *   dense                     WIN = N*Q
  *   bitmap, delta+bitmap      WIN = N*Q + N
- *   CSC                       WIN = N*(R+Q) + max(P, R): a group of
- *                             N entries and the count or run after it
+ *   CSC                       WIN = N*(R+Q) + LA: a group of N entries
+ *                             and a look-ahead of LA <= max(P, R) bits for
+ *                             the count or run after it, only as many as
+ *                             the group's bus words leave spare (WIN >= P)
  * The decoder offers the aligner K candidate lengths per cycle: 4 for CSC
  * (group, group and count, count, one entry), 3 for the bitmap formats
  * (values; values and the next mask; a mask load), 1 for dense.  Aligner
@@ -107,9 +109,18 @@ localparam integer FMT_BITMAP       = `WS_FMT_BITMAP;
 localparam integer FMT_DELTA_BITMAP = `WS_FMT_DELTA_BITMAP;
 localparam integer FMT_CSC          = `WS_FMT_CSC;
 
+// CSC: a group of N entries (a dense tile passes in a cycle on words banked
+// in the FIFO), the bus words it spans, and the window: the look-ahead
+// after a group only in the spare bits of those words (a word more per
+// cycle costs the FIFO and the aligner a read port's width)
+localparam integer CSC_GB = N*(R+Q);
+localparam integer CSC_GW = (CSC_GB + B - 1) / B * B;
+localparam integer CSC_PR = P > R ? P : R;
+localparam integer CSC_WL = CSC_GB + CSC_PR < CSC_GW ? CSC_GB + CSC_PR : CSC_GW;
+localparam integer CSC_WIN = CSC_WL > P ? CSC_WL : P;
 // aligner window: the widest beat of the format
 localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
-                            FORMAT == FMT_CSC   ? N*(R+Q) + (P > R ? P : R) :
+                            FORMAT == FMT_CSC   ? CSC_WIN :
                             N*Q + N;
 localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
@@ -335,6 +346,7 @@ generate
             .N(N),
             .Q(Q),
             .B(B),
+            .WIN(CSC_WIN),
             .R(R),
             .P(P),
             .MAX_O(MAX_O)

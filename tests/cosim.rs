@@ -31,7 +31,7 @@ fn set(name: &str) -> DesignPoint {
 /// 12.8 cycles over 1.05 x on MobileNetV2 (features.14.conv.1.0, n16_q8_b64).
 fn latency(format: Format) -> f64 {
     match format {
-        Format::Csc => 14.0,
+        Format::Csc => 16.0,
         _ => 8.0,
     }
 }
