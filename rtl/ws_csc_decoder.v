@@ -19,15 +19,20 @@
  * loop (EIE decodes its entries ahead of the arithmetic the same way):
  *
  *  1. Parser (the loop with the aligner).  Takes a column's entries a group
- *     of N = min(remaining, N) at a time, in stream order, without looking
- *     at their runs: the group's length N*(R+Q) is a register.  When the
- *     group ends the column and the next column's count is buffered too,
- *     the count is taken in the same cycle (its position N*(R+Q) is known
- *     from registers); else a count-only cycle follows.  A column without
+ *     of min(remaining, N) at a time, in stream order, without looking at
+ *     their runs: the group's length is a register.  When the group ends
+ *     the column and the next column's count is buffered and in the window
+ *     too, the count is taken in the same cycle (its position is known from
+ *     registers); else a count-only cycle follows.  A column without
  *     entries is an empty group.  The aligner is offered four lengths, all
  *     from registers (group, group + count, count, one entry), and the
- *     parser picks one late.  The group goes to register A with the run of
- *     the entry after it (when buffered) for a row look-ahead.
+ *     parser picks one late; the next group's size and lengths come from a
+ *     count by constant compares and lookups.  The group goes to register
+ *     A with the run of the entry after it (when the window holds it) for
+ *     a row look-ahead.  The window is WIN = N*(R+Q) + LA bits: the
+ *     look-ahead LA may be 0 (ws_decode_path gives it only the bits the
+ *     group's bus words leave spare); a count after a group then waits for
+ *     a cycle of its own when the group is nearly whole.
  *  2. Rows (A -> group queue).  A parallel prefix of the runs (+1) gives
  *     every entry's row from the row of the column's previous entry; the
  *     last row is checked against O (error 3); the group (rows, values,
@@ -55,8 +60,10 @@
  * with the group), and when the stream ends early (the final word is in
  * and a group's bits are not all there) the whole entries still buffered
  * are checked one at a time before error 1.  Such check-only items and
- * error tokens bypass the queue.  An error is registered after stage 2 and
- * stops the sequencer; beats fired before it are beats of good groups.
+ * error tokens bypass the queue.  Stage 2's findings are registered as
+ * flags, which stop the parser and the beats at once, and raised as the
+ * sticky error (stopping the sequencer) a cycle later; beats fired before
+ * are beats of good groups.
  *
  * Errors (sticky until start_i; code on error_code_o): 1 truncated, 2 count
  * C > O, 3 entry on a row >= O, 4 trailing data after the last beat,
@@ -886,7 +893,19 @@ always @* begin
     end
 end
 
-wire [2*N*FE_W-1:0] fe_sh = fe >> ({{(32-SW_W){1'b0}}, shift_s} * FE_W);
+// the funnel: a log shifter by whole entries (a shift by s * FE_W bits
+// would be a bit-granular shifter by a product)
+reg  [2*N*FE_W-1:0] fe_sh;
+integer             fb;
+
+always @* begin
+    fe_sh = fe;
+    for (fb = 0; fb < SW_W; fb = fb + 1) begin
+        if (shift_s[fb]) begin
+            fe_sh = fe_sh >> ((1 << fb) * FE_W);
+        end
+    end
+end
 // the funnel keeps positions 0..N-1
 wire                unused_fe = ^fe_sh[2*N*FE_W-1:N*FE_W];
 
