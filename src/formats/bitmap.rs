@@ -4,7 +4,7 @@
 //! (no branch per lane); the decoder visits only the mask's set bits.
 
 use super::{decode_columns, for_each_column, Failure, StreamParams, ValueRange};
-use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
+use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown, Window};
 use crate::matrix::QuantMatrix;
 
 pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown, ValueRange) {
@@ -119,35 +119,53 @@ pub(crate) fn decode_columns_as(
     p: &StreamParams,
     undelta: bool,
 ) -> Result<QuantMatrix, Failure> {
-    let q = p.weight_bits;
-    let mut masks = vec![0u64; p.lanes.div_ceil(64)];
+    let (q, n) = (p.weight_bits, p.lanes);
+    let mut masks = vec![0u64; n.div_ceil(64)];
     decode_columns(rows, cols, q, undelta, |_, column| {
-        for lanes in column.chunks_mut(p.lanes) {
+        // A column is at most a mask bit and a value per lane: read it in a window when the
+        // stream holds that much, else field by field with the end-of-stream checks.
+        let whole = r.unpacker().with_window(column.len() * (q as usize + 1), |w| {
+            for lanes in column.chunks_mut(n) {
+                if lanes.len() <= 64 {
+                    let m = w.take(lanes.len() as u32);
+                    take_values(w, lanes, m, q);
+                } else {
+                    let masks = &mut masks[..lanes.len().div_ceil(64)];
+                    for (chunk, m) in masks.iter_mut().enumerate() {
+                        *m = w.take((lanes.len() - chunk * 64).min(64) as u32);
+                    }
+                    for (lanes, &m) in lanes.chunks_mut(64).zip(masks.iter()) {
+                        take_values(w, lanes, m, q);
+                    }
+                }
+            }
+        });
+        if whole.is_some() {
+            return Ok(());
+        }
+        for lanes in column.chunks_mut(n) {
             let masks = &mut masks[..lanes.len().div_ceil(64)];
-            let mut set = 0usize;
             for (chunk, m) in masks.iter_mut().enumerate() {
                 let width = (lanes.len() - chunk * 64).min(64) as u32;
                 *m = r.read(width)?;
-                set += m.count_ones() as usize;
             }
-            if r.remaining() >= set * q as usize {
-                let words = r.unpacker();
-                for (chunk, &m) in masks.iter().enumerate() {
-                    let mut m = m;
-                    while m != 0 {
-                        let l = m.trailing_zeros() as usize;
-                        m &= m - 1;
-                        lanes[chunk * 64 + l] = sign_extend(words.take(q), q);
-                    }
-                }
-            } else {
-                for (l, v) in lanes.iter_mut().enumerate() {
-                    if masks[l / 64] >> (l % 64) & 1 == 1 {
-                        *v = r.read_signed(q)?;
-                    }
+            for (l, v) in lanes.iter_mut().enumerate() {
+                if masks[l / 64] >> (l % 64) & 1 == 1 {
+                    *v = r.read_signed(q)?;
                 }
             }
         }
         Ok(())
     })
+}
+
+/// Reads the values of the lanes (at most 64) whose bit is set in `bits`, visiting only the set
+/// bits.
+#[inline(always)]
+fn take_values(w: &mut Window<'_>, lanes: &mut [i32], mut bits: u64, q: u32) {
+    while bits != 0 {
+        let l = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        lanes[l] = sign_extend(w.take(q), q);
+    }
 }
