@@ -422,12 +422,25 @@ impl Window<'_> {
     /// Reads `width` bits (1..=64).
     #[inline(always)]
     pub fn take(&mut self, width: u32) -> u64 {
+        let v = self.peek64();
+        self.pos += width as usize;
+        v & mask(width)
+    }
+
+    /// The next 64 bits, without moving on (at a position before the window's end); those past
+    /// the fields the caller then takes are whatever follows in the stream.
+    #[inline(always)]
+    pub fn peek64(&self) -> u64 {
         let i = self.pos / 64;
         let o = (self.pos % 64) as u32;
         // As in `Unpacker::peek`: `<< 1 << (63 - o)` is `<< (64 - o)`, and 0 for o = 0.
-        let v = self.words[i] >> o | self.words[i + 1] << 1 << (63 - o);
+        self.words[i] >> o | self.words[i + 1] << 1 << (63 - o)
+    }
+
+    /// Moves on by `width` bits.
+    #[inline(always)]
+    pub fn skip(&mut self, width: u32) {
         self.pos += width as usize;
-        v & mask(width)
     }
 }
 
