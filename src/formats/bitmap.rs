@@ -152,9 +152,7 @@ pub(crate) fn decode_columns_as(
                 *m = r.read(width)?;
             }
             for (l, v) in lanes.iter_mut().enumerate() {
-                if masks[l / 64] >> (l % 64) & 1 == 1 {
-                    *v = r.read_signed(q)?;
-                }
+                *v = if masks[l / 64] >> (l % 64) & 1 == 1 { r.read_signed(q)? } else { 0 };
             }
         }
         Ok(())
