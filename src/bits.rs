@@ -392,6 +392,56 @@ impl<'a> Unpacker<'a> {
         self.skip(width);
         v
     }
+
+    /// Runs `f` with a [`Window`] that reads up to `max_bits` bits from the current position, and
+    /// moves on by what it read; `None` (nothing read) unless those bits and one word more lie in
+    /// the stream's whole words. The window keeps the position in a register and reads words
+    /// with no end-of-stream case, so a hot loop has no per-field check and no store of the
+    /// position; reading more than `max_bits` stays memory safe (bounds checked) but is a bug.
+    #[inline]
+    pub fn with_window<R>(&mut self, max_bits: usize, f: impl FnOnce(&mut Window<'_>) -> R) -> Option<R> {
+        if self.pos + max_bits + 64 > self.body.len() * 64 {
+            return None;
+        }
+        let mut w = Window { words: &self.body, pos: self.pos };
+        let r = f(&mut w);
+        debug_assert!(w.pos <= self.pos + max_bits, "window read past its {max_bits} bits");
+        self.pos = w.pos;
+        Some(r)
+    }
+}
+
+/// Reads fields from whole words, opened by [`Unpacker::with_window`].
+#[derive(Debug)]
+pub struct Window<'a> {
+    words: &'a [u64],
+    pos: usize,
+}
+
+impl Window<'_> {
+    /// Reads `width` bits (1..=64).
+    #[inline(always)]
+    pub fn take(&mut self, width: u32) -> u64 {
+        let v = self.peek64();
+        self.pos += width as usize;
+        v & mask(width)
+    }
+
+    /// The next 64 bits, without moving on (at a position before the window's end); those past
+    /// the fields the caller then takes are whatever follows in the stream.
+    #[inline(always)]
+    pub fn peek64(&self) -> u64 {
+        let i = self.pos / 64;
+        let o = (self.pos % 64) as u32;
+        // As in `Unpacker::peek`: `<< 1 << (63 - o)` is `<< (64 - o)`, and 0 for o = 0.
+        self.words[i] >> o | self.words[i + 1] << 1 << (63 - o)
+    }
+
+    /// Moves on by `width` bits.
+    #[inline(always)]
+    pub fn skip(&mut self, width: u32) {
+        self.pos += width as usize;
+    }
 }
 
 /// Reads fields in order from a bitstream; reports the position of a field that is not there.

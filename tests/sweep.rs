@@ -189,3 +189,72 @@ fn sharded_sweep_merges_to_the_unsharded_one() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `sweep --rtl --shard I/N`: each shard co-simulates its own settings only, and merging the
+/// partials gives the unsharded co-simulated sweep byte for byte, at 1 and at 3 shards (3 shards
+/// of 2 settings: one is empty). The point is the built-in n16_q8_b64, so nothing is verilated.
+#[cfg(feature = "rtl")]
+#[test]
+fn sharded_rtl_sweep_merges_to_the_unsharded_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let args = format!("sweep --model {MODEL} --sparsity 0.5,0.9 --no-cost");
+    let mut runs = vec![
+        spawn(&format!("{args} --rtl --json {d}/whole.json --csv {d}/whole.csv")),
+        spawn(&format!("{args} --rtl --shard 0/1 --json {d}/one.json")),
+        // Not co-simulated: a shard of another run.
+        spawn(&format!("{args} --shard 1/3 --json {d}/plain1.json")),
+    ];
+    for i in 0..3 {
+        runs.push(spawn(&format!("{args} --rtl --shard {i}/3 --json {d}/part{i}.json")));
+    }
+    for (i, r) in runs.into_iter().enumerate() {
+        wait_ok(r, &format!("run {i}"));
+    }
+    let merge = |partials: &[&str], to: &str| {
+        let files: Vec<String> = partials.iter().map(|p| format!("{d}/{p}.json")).collect();
+        cli()
+            .arg("merge")
+            .args(&files)
+            .args(["--json", &format!("{d}/{to}.json"), "--csv", &format!("{d}/{to}.csv")])
+            .output()
+            .unwrap()
+    };
+    for (partials, to) in [(&["one"][..], "merged1"), (&["part2", "part0", "part1"][..], "merged3")] {
+        let out = merge(partials, to);
+        assert!(out.status.success(), "merge {partials:?}: {}", String::from_utf8_lossy(&out.stderr));
+        for f in ["json", "csv"] {
+            let whole = std::fs::read_to_string(format!("{d}/whole.{f}")).unwrap();
+            assert_eq!(whole, std::fs::read_to_string(format!("{d}/{to}.{f}")).unwrap(), "{to}.{f}");
+        }
+    }
+    // The RTL ran: every row has cycles and no mismatch.
+    let whole: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{d}/whole.json")).unwrap()).unwrap();
+    let rows = whole["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2 * Format::ALL.len());
+    for r in rows {
+        assert!(r["rtl_cycles"].as_u64().unwrap() > 0, "{r}");
+        assert_eq!(r["rtl_mismatches"].as_u64(), Some(0), "{r}");
+    }
+    // Shard i of 3 measured setting i only (the sparsity-major order), co-simulated.
+    for i in 0..3usize {
+        let part: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{d}/part{i}.json")).unwrap()).unwrap();
+        let items = part["items"].as_array().unwrap();
+        let settings: Vec<u64> = items.iter().map(|it| it[0].as_u64().unwrap()).collect();
+        assert_eq!(settings, if i < 2 { vec![i as u64] } else { vec![] }, "shard {i}/3");
+        for it in items {
+            assert!(it[1].as_array().unwrap().iter().all(|r| r["rtl_cycles"].as_u64().is_some()), "shard {i}/3");
+        }
+    }
+    // A shard missing, and a shard that was not co-simulated, are refused.
+    for (partials, needle) in
+        [(&["part0", "part1"][..], "shards missing: 2/3"), (&["part0", "plain1", "part2"][..], "of another run")]
+    {
+        let out = merge(partials, "bad");
+        assert!(!out.status.success(), "merge {partials:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "merge {partials:?}: {err}");
+    }
+}

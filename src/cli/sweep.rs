@@ -12,6 +12,7 @@ use clap::Args;
 use super::choices::{GranularityArg, PruneArg};
 use super::{load, ModelArgs};
 use weightstream::cost::CostOptions;
+use weightstream::shard::Shard;
 use weightstream::sweep::{self, parse_list, SweepJson, SweepSpec};
 
 #[derive(Args)]
@@ -66,6 +67,7 @@ pub struct SweepArgs {
     jobs: usize,
     /// Also co-simulate every layer of every point and format through the RTL (non-built-in
     /// points are verilated on demand): cycles and mismatches; any mismatch exits non-zero.
+    /// With --shard, each shard co-simulates (and verilates for) only its own settings.
     #[cfg(feature = "rtl")]
     #[arg(long)]
     rtl: bool,
@@ -82,7 +84,7 @@ pub struct SweepArgs {
     /// the job array task's share) and write a partial file to --json; `weightstream merge`
     /// combines the N partials (costs, Pareto front, outputs) into exactly the unsharded sweep.
     #[arg(long, value_name = "I/N")]
-    shard: Option<weightstream::shard::Shard>,
+    shard: Option<Shard>,
 }
 
 /// What every shard of one sweep agrees on.
@@ -144,17 +146,20 @@ impl SweepArgs {
     }
 }
 
+/// Measures `shard`'s settings with every layer of every format co-simulated, after making sure
+/// the models of its points exist (only those: a shard verilates nothing it does not run).
 #[cfg(feature = "rtl")]
 fn measure_rtl(
     model: &weightstream::model::Model,
     spec: &SweepSpec,
     points: &[weightstream::rtl::DesignPoint],
     progress: &mut dyn FnMut(&str),
-) -> Result<Vec<sweep::SweepRow>> {
+    shard: Shard,
+) -> Result<Vec<(usize, Vec<sweep::SweepRow>)>> {
     use weightstream::cosim::{self, CosimOptions};
     use weightstream::report::BuildError;
     use weightstream::Format;
-    for p in points {
+    for p in sweep::shard_points(spec, points, shard) {
         cosim::prepare_models(&Format::ALL, p, false).with_context(|| format!("RTL models at {}", p.name()))?;
     }
     let opts = CosimOptions::default();
@@ -171,7 +176,7 @@ fn measure_rtl(
             })
             .collect::<Result<Vec<_>, BuildError>>()
     };
-    Ok(sweep::measure(model, spec, points, Some(&mut run), progress)?)
+    Ok(sweep::measure_shard(model, spec, points, Some(&mut run), progress, shard)?)
 }
 
 #[cfg(not(feature = "rtl"))]
@@ -180,8 +185,34 @@ fn measure_rtl(
     _: &SweepSpec,
     _: &[weightstream::rtl::DesignPoint],
     _: &mut dyn FnMut(&str),
-) -> Result<Vec<sweep::SweepRow>> {
+    _: Shard,
+) -> Result<Vec<(usize, Vec<sweep::SweepRow>)>> {
     bail!("--rtl needs the rtl feature")
+}
+
+/// `shard`'s settings measured, co-simulated when `--rtl`.
+fn measure_settings(
+    args: &SweepArgs,
+    model: &weightstream::model::Model,
+    spec: &SweepSpec,
+    points: &[weightstream::rtl::DesignPoint],
+    shard: Shard,
+) -> Result<Vec<(usize, Vec<sweep::SweepRow>)>> {
+    let mut progress = |line: &str| eprintln!("{line}");
+    if args.rtl() {
+        measure_rtl(model, spec, points, &mut progress, shard)
+    } else {
+        Ok(sweep::measure_shard(model, spec, points, None, &mut progress, shard)?)
+    }
+}
+
+/// Any RTL mismatch in the rows, as the error the run exits with (after its files are written).
+fn check_mismatches<'a>(rows: impl IntoIterator<Item = &'a sweep::SweepRow>) -> Result<()> {
+    let mismatches: u64 = rows.into_iter().filter_map(|r| r.rtl_mismatches).sum();
+    if mismatches > 0 {
+        bail!("{mismatches} RTL mismatches (outputs written; see the lines above)");
+    }
+    Ok(())
 }
 
 /// Costs, Pareto front, table and files of a measured sweep (or of a merged sharded one).
@@ -238,7 +269,7 @@ fn run_sweep_shard(
     model: &weightstream::model::Model,
     spec: &SweepSpec,
     points: &[weightstream::rtl::DesignPoint],
-    shard: weightstream::shard::Shard,
+    shard: Shard,
 ) -> Result<()> {
     let Some(json) = &args.json else {
         bail!("--shard {shard}: name the partial file with --json (merge writes the other outputs)");
@@ -246,17 +277,13 @@ fn run_sweep_shard(
     if args.csv.is_some() || args.out.is_some() {
         bail!("--shard {shard}: --csv and --out need the whole sweep; give them to `weightstream merge` instead");
     }
-    if args.rtl() {
-        bail!("--shard {shard}: --rtl is not sharded yet; run the co-simulated sweep whole");
-    }
-    let mut progress = |line: &str| eprintln!("{line}");
-    let items = sweep::measure_shard(model, spec, points, None, &mut progress, shard)?;
+    let items = measure_settings(args, model, spec, points, shard)?;
     let run = SweepRun {
         model: model.name.clone(),
         source: model.source.clone(),
         provenance: model.provenance.label().to_string(),
         spec: spec.clone(),
-        rtl: false,
+        rtl: args.rtl(),
         no_cost: args.no_cost,
         cost_cache_only: args.cost_cache_only,
         no_fpga: args.no_fpga,
@@ -268,7 +295,7 @@ fn run_sweep_shard(
         writeln!(w)
     })?;
     eprintln!("sweep shard {shard}: {} settings -> {}", part.items.len(), json.display());
-    Ok(())
+    check_mismatches(part.items.iter().flat_map(|(_, rows)| rows))
 }
 
 /// Merges the partial files of one sharded sweep and finishes it like the unsharded run.
@@ -280,7 +307,8 @@ pub fn merge_sweep(partials: &[PathBuf], to: &SweepOutputs<'_>) -> Result<()> {
         bail!("merged sweep has {} of its {settings} settings", items.len());
     }
     let mut rows: Vec<sweep::SweepRow> = items.into_iter().flat_map(|(_, rows)| rows).collect();
-    finish_sweep(&run, &points, &mut rows, to)
+    finish_sweep(&run, &points, &mut rows, to)?;
+    check_mismatches(&rows)
 }
 
 pub fn run_sweep(args: &SweepArgs) -> Result<()> {
@@ -333,12 +361,8 @@ pub fn run_sweep(args: &SweepArgs) -> Result<()> {
         settings,
         weightstream::Format::ALL.len()
     );
-    let mut progress = |line: &str| eprintln!("{line}");
-    let mut rows = if args.rtl() {
-        measure_rtl(&model, &spec, &points, &mut progress)?
-    } else {
-        sweep::measure(&model, &spec, &points, None, &mut progress)?
-    };
+    let mut rows: Vec<sweep::SweepRow> =
+        measure_settings(args, &model, &spec, &points, Shard::WHOLE)?.into_iter().flat_map(|(_, rows)| rows).collect();
     let t_measure = t0.elapsed().as_secs_f64();
     let run = SweepRun {
         model: model.name.clone(),
@@ -353,15 +377,11 @@ pub fn run_sweep(args: &SweepArgs) -> Result<()> {
     };
     let outputs = SweepOutputs { csv: args.csv.as_deref(), json: args.json.as_deref(), out: args.out.as_deref() };
     finish_sweep(&run, &points, &mut rows, &outputs)?;
-    let mismatches: u64 = rows.iter().filter_map(|r| r.rtl_mismatches).sum();
     eprintln!(
         "sweep: done in {:.1} s (bandwidth{} {:.1} s)",
         t0.elapsed().as_secs_f64(),
         if args.rtl() { " + RTL" } else { "" },
         t_measure
     );
-    if mismatches > 0 {
-        bail!("{mismatches} RTL mismatches (outputs written; see the lines above)");
-    }
-    Ok(())
+    check_mismatches(&rows)
 }

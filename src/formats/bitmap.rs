@@ -1,10 +1,11 @@
 //! `bitmap`: per beat with L real lanes, L mask bits (bit l set iff lane l is nonzero), then the
 //! nonzero lanes' Q-bit values in increasing lane order (NVDLA-style weight compression).
 //! The encoder builds each mask as an integer and appends every lane's value with width Q or 0
-//! (no branch per lane); the decoder visits only the mask's set bits.
+//! (no branch per lane); the decoder takes four lanes at a time, each 4-bit piece of the mask
+//! saying through a table where their values sit (no branch per lane or per value either).
 
 use super::{decode_columns, for_each_column, Failure, StreamParams, ValueRange};
-use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown};
+use crate::bits::{mask, BitReader, BitWriter, Bits, Category, Cursor, SizeBreakdown, Window};
 use crate::matrix::QuantMatrix;
 
 pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> (Bits, SizeBreakdown, ValueRange) {
@@ -119,35 +120,102 @@ pub(crate) fn decode_columns_as(
     p: &StreamParams,
     undelta: bool,
 ) -> Result<QuantMatrix, Failure> {
-    let q = p.weight_bits;
-    let mut masks = vec![0u64; p.lanes.div_ceil(64)];
+    let (q, n) = (p.weight_bits, p.lanes);
+    let mut masks = vec![0u64; n.div_ceil(64)];
+    let quads = Quads::new(q);
     decode_columns(rows, cols, q, undelta, |_, column| {
-        for lanes in column.chunks_mut(p.lanes) {
+        // A column is at most a mask bit and a value per lane: read it in a window when the
+        // stream holds that much, else field by field with the end-of-stream checks.
+        let whole = r.unpacker().with_window(column.len() * (q as usize + 1), |w| {
+            for lanes in column.chunks_mut(n) {
+                if lanes.len() <= 64 {
+                    let m = w.take(lanes.len() as u32);
+                    take_values(w, lanes, m, q, &quads);
+                } else {
+                    let masks = &mut masks[..lanes.len().div_ceil(64)];
+                    for (chunk, m) in masks.iter_mut().enumerate() {
+                        *m = w.take((lanes.len() - chunk * 64).min(64) as u32);
+                    }
+                    for (lanes, &m) in lanes.chunks_mut(64).zip(masks.iter()) {
+                        take_values(w, lanes, m, q, &quads);
+                    }
+                }
+            }
+        });
+        if whole.is_some() {
+            return Ok(());
+        }
+        for lanes in column.chunks_mut(n) {
             let masks = &mut masks[..lanes.len().div_ceil(64)];
-            let mut set = 0usize;
             for (chunk, m) in masks.iter_mut().enumerate() {
                 let width = (lanes.len() - chunk * 64).min(64) as u32;
                 *m = r.read(width)?;
-                set += m.count_ones() as usize;
             }
-            if r.remaining() >= set * q as usize {
-                let words = r.unpacker();
-                for (chunk, &m) in masks.iter().enumerate() {
-                    let mut m = m;
-                    while m != 0 {
-                        let l = m.trailing_zeros() as usize;
-                        m &= m - 1;
-                        lanes[chunk * 64 + l] = sign_extend(words.take(q), q);
-                    }
-                }
-            } else {
-                for (l, v) in lanes.iter_mut().enumerate() {
-                    if masks[l / 64] >> (l % 64) & 1 == 1 {
-                        *v = r.read_signed(q)?;
-                    }
-                }
+            for (l, v) in lanes.iter_mut().enumerate() {
+                *v = if masks[l / 64] >> (l % 64) & 1 == 1 { r.read_signed(q)? } else { 0 };
             }
         }
         Ok(())
     })
+}
+
+/// Where the values of four lanes sit in the stream, for each 4-bit piece of a beat's mask:
+/// Q <= 16, so the values of four lanes lie in the next 64 bits.
+struct Quads {
+    /// A set lane's value's offset in those bits; an unset lane's points just past the piece's
+    /// values, where `keep` leaves zeros.
+    offset: [[u32; 4]; 16],
+    /// The bits of the piece's values.
+    keep: [u64; 16],
+    /// Their number.
+    bits: [u32; 16],
+}
+
+impl Quads {
+    fn new(q: u32) -> Quads {
+        let mut quads = Quads { offset: [[0; 4]; 16], keep: [0; 16], bits: [0; 16] };
+        for piece in 0..16u32 {
+            let bits = piece.count_ones() * q;
+            let mut before = 0;
+            for l in 0..4 {
+                let set = piece >> l & 1 == 1;
+                quads.offset[piece as usize][l] = if set { before * q } else { bits };
+                before += u32::from(set);
+            }
+            quads.bits[piece as usize] = bits;
+            quads.keep[piece as usize] = mask(bits);
+        }
+        quads
+    }
+}
+
+/// Reads the values of the lanes (at most 64) whose bit is set in `bits` and zeroes the others,
+/// four lanes at a time without a branch per lane or per value.
+#[inline(always)]
+fn take_values(w: &mut Window<'_>, lanes: &mut [i32], bits: u64, q: u32, quads: &Quads) {
+    let mut chunks = lanes.chunks_exact_mut(4);
+    let mut piece = bits;
+    for quad in &mut chunks {
+        take_quad(w, quad, piece as usize & 15, q, quads);
+        piece >>= 4;
+    }
+    let rest = chunks.into_remainder();
+    // Not on an empty rest: after a beat whose lanes are all set, the next 64 bits may end
+    // past the window.
+    if !rest.is_empty() {
+        take_quad(w, rest, piece as usize & 15, q, quads);
+    }
+}
+
+/// [`take_values`] of up to four lanes, `piece` their mask bits.
+#[inline(always)]
+fn take_quad(w: &mut Window<'_>, lanes: &mut [i32], piece: usize, q: u32, quads: &Quads) {
+    let v = w.peek64() & quads.keep[piece];
+    let offset = &quads.offset[piece];
+    let (m, sign) = (mask(q), 1u64 << (q - 1));
+    for (l, x) in lanes.iter_mut().enumerate() {
+        // Sign extension of the Q-bit field: flip the sign bit, subtract it.
+        *x = ((v >> offset[l] & m ^ sign).wrapping_sub(sign)) as i32;
+    }
+    w.skip(quads.bits[piece]);
 }

@@ -114,6 +114,8 @@ pub(crate) fn decode(
     let (q, run_bits) = (p.weight_bits, p.run_bits);
     let entry_bits = q + run_bits;
     decode_columns(rows, cols, q, false, |k, column| {
+        // Only the entries' rows are written below.
+        column.fill(0);
         let count_at = r.position();
         let count = r.read(p.count_bits)?;
         if count > rows as u64 {

@@ -410,8 +410,9 @@ fn gather_row(dst: &mut [i32], src: &[i32], stride: usize) {
 }
 
 /// Builds the row-major O x K result of a decoder that fills columns in stream order: calls
-/// `f(k, column)` for every column k with `column` zeroed, then stores it as column k of the
-/// result, or, when `undelta`, stores the running sum along k mod 2^bits (exactly
+/// `f(k, column)` for every column k, which must write every element of `column` (it holds an
+/// earlier strip's values, not zeros), then stores it as column k of the result, or, when
+/// `undelta`, stores the running sum along k mod 2^bits (exactly
 /// [`QuantMatrix::undelta_along_k`]). Stops at the first failure `f` returns.
 pub(crate) fn decode_columns(
     rows: usize,
@@ -426,7 +427,6 @@ pub(crate) fn decode_columns(
     let mut sums = if undelta { vec![0i32; rows] } else { Vec::new() };
     for k0 in (0..cols).step_by(DECODE_STRIP) {
         let s = DECODE_STRIP.min(cols - k0);
-        strip.fill(0);
         for (j, column) in strip.chunks_exact_mut(stride).take(s).enumerate() {
             f(k0 + j, &mut column[..rows])?;
         }

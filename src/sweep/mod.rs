@@ -265,6 +265,38 @@ pub fn measure(
         .collect())
 }
 
+/// One setting of a sweep: a design point at a sparsity (Q is the point's).
+#[derive(Debug, Clone, Copy)]
+struct Setting<'a> {
+    sparsity: f64,
+    bits: u32,
+    point: &'a DesignPoint,
+}
+
+/// The sweep's settings in [`measure`]'s order (setting j of a sharded sweep): sparsity-major,
+/// then Q in the order of `--bits`, then the points at that Q in their order.
+fn settings<'a>(spec: &SweepSpec, points: &'a [DesignPoint]) -> Vec<Setting<'a>> {
+    let mut out = Vec::new();
+    for &sparsity in &spec.sparsity_values() {
+        for &bits in &dedup(&spec.bits) {
+            out.extend(points.iter().filter(|p| p.weight_bits == bits).map(|point| Setting { sparsity, bits, point }));
+        }
+    }
+    out
+}
+
+/// The design points whose settings `shard` measures, each once, in the order it first meets
+/// them: what a co-simulated shard needs models for.
+pub fn shard_points<'a>(spec: &SweepSpec, points: &'a [DesignPoint], shard: Shard) -> Vec<&'a DesignPoint> {
+    let mut out: Vec<&DesignPoint> = Vec::new();
+    for (j, s) in settings(spec, points).into_iter().enumerate() {
+        if shard.owns(j) && !out.contains(&s.point) {
+            out.push(s.point);
+        }
+    }
+    out
+}
+
 /// [`measure`] of one shard's share: the (sparsity, Q, point) settings j, in [`measure`]'s order,
 /// with j mod N = I; each with its j and its rows (one per format).
 pub fn measure_shard(
@@ -276,66 +308,56 @@ pub fn measure_shard(
     shard: Shard,
 ) -> Result<Vec<(usize, Vec<SweepRow>)>, SweepError> {
     let mut items = Vec::new();
-    let mut j = 0;
-    for &sparsity in &spec.sparsity_values() {
-        for &q in &dedup(&spec.bits) {
-            let at_q: Vec<&DesignPoint> = points.iter().filter(|p| p.weight_bits == q).collect();
-            let mine: Vec<(usize, &DesignPoint)> =
-                at_q.iter().enumerate().map(|(i, &p)| (j + i, p)).filter(|(k, _)| shard.owns(*k)).collect();
-            j += at_q.len();
-            if mine.is_empty() {
-                continue;
-            }
-            let cfg = PrepareConfig { sparsity, prune: spec.prune, bits: q, granularity: spec.granularity };
-            let layers =
-                prepare::prepare(model, &cfg).map_err(|source| SweepError::Prepare { sparsity, bits: q, source })?;
-            for (k, point) in mine {
-                let mut rows = Vec::new();
-                let t0 = std::time::Instant::now();
-                let rep = report::build(model, &layers, &cfg, &point.stream(), point.max_rows, |layer, _| match rtl {
-                    Some(ref mut f) => f(point, layer),
-                    None => Ok(Vec::new()),
-                })
-                .map_err(|e| SweepError::Build {
-                    point: point.name(),
+    let mine: Vec<(usize, Setting<'_>)> =
+        settings(spec, points).into_iter().enumerate().filter(|(j, _)| shard.owns(*j)).collect();
+    // Each (sparsity, Q) is a run of consecutive settings: prepared once.
+    for run in mine.chunk_by(|(_, a), (_, b)| a.sparsity.to_bits() == b.sparsity.to_bits() && a.bits == b.bits) {
+        let (sparsity, q) = (run[0].1.sparsity, run[0].1.bits);
+        let cfg = PrepareConfig { sparsity, prune: spec.prune, bits: q, granularity: spec.granularity };
+        let layers =
+            prepare::prepare(model, &cfg).map_err(|source| SweepError::Prepare { sparsity, bits: q, source })?;
+        for &(k, Setting { point, .. }) in run {
+            let mut rows = Vec::new();
+            let t0 = std::time::Instant::now();
+            let rep = report::build(model, &layers, &cfg, &point.stream(), point.max_rows, |layer, _| match rtl {
+                Some(ref mut f) => f(point, layer),
+                None => Ok(Vec::new()),
+            })
+            .map_err(|e| SweepError::Build { point: point.name(), sparsity, source: Box::new(e) })?;
+            let t = &rep.totals;
+            let dense_words = t.formats.iter().find(|f| f.format == Format::Dense).map_or(0, |f| f.bus_words);
+            for f in &t.formats {
+                rows.push(SweepRow {
+                    model: model.name.clone(),
                     sparsity,
-                    source: Box::new(e),
-                })?;
-                let t = &rep.totals;
-                let dense_words = t.formats.iter().find(|f| f.format == Format::Dense).map_or(0, |f| f.bus_words);
-                for f in &t.formats {
-                    rows.push(SweepRow {
-                        model: model.name.clone(),
-                        sparsity,
-                        bits: q,
-                        lanes: point.lanes,
-                        bus_bits: point.bus_bits,
-                        run_bits: point.run_bits,
-                        count_bits: point.count_bits,
-                        act_bits: point.act_bits,
-                        acc_bits: point.acc_bits,
-                        max_rows: point.max_rows,
-                        point: point.name(),
-                        format: f.format,
-                        words: f.bus_words,
-                        dense_words,
-                        saved_pct: f.saved_pct,
-                        blocks: t.blocks,
-                        cost: None,
-                        rtl_cycles: f.rtl.map(|m| m.cycles),
-                        rtl_mismatches: f.rtl.map(|m| m.mismatches),
-                        pareto: false,
-                    });
-                }
-                progress(&format!(
-                    "sweep: sparsity {sparsity} {} ({}): {} layers in {:.1} s",
-                    point.name(),
-                    point,
-                    rep.layers.len(),
-                    t0.elapsed().as_secs_f64()
-                ));
-                items.push((k, rows));
+                    bits: q,
+                    lanes: point.lanes,
+                    bus_bits: point.bus_bits,
+                    run_bits: point.run_bits,
+                    count_bits: point.count_bits,
+                    act_bits: point.act_bits,
+                    acc_bits: point.acc_bits,
+                    max_rows: point.max_rows,
+                    point: point.name(),
+                    format: f.format,
+                    words: f.bus_words,
+                    dense_words,
+                    saved_pct: f.saved_pct,
+                    blocks: t.blocks,
+                    cost: None,
+                    rtl_cycles: f.rtl.map(|m| m.cycles),
+                    rtl_mismatches: f.rtl.map(|m| m.mismatches),
+                    pareto: false,
+                });
             }
+            progress(&format!(
+                "sweep: sparsity {sparsity} {} ({}): {} layers in {:.1} s",
+                point.name(),
+                point,
+                rep.layers.len(),
+                t0.elapsed().as_secs_f64()
+            ));
+            items.push((k, rows));
         }
     }
     Ok(items)
