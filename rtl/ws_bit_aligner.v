@@ -328,7 +328,12 @@ generate
                 lo_shifted = lo_shifted | ((w_q >> jl) & {FB{plo_q[jl]}});
             end
         end
-        assign shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+        if (LO < PTR_W) begin : g_hi
+            assign shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+        end else begin : g_no_hi
+            // B <= 8: the pointer has no high bits
+            assign shifted = lo_shifted;
+        end
         assign win_lo_o = lo_shifted;
     end else begin : g_shift
         assign shifted = w_q >> p_q;
