@@ -255,11 +255,10 @@ endgenerate
 // bits; that shift and this offset are merged into one one-hot select over
 // their sums d = hi*2^LO + k*Q, decoded from registers beside the low shift
 reg  [DMAX:0]  comb;             // offset d selected
-// the split window padded with zeros: offsets past the funnel read zero
-wire [FB+DMAX+N-1:0] win_lo_x = {{(DMAX+N){1'b0}}, win_lo_i};
 reg  [NH-1:0]  hi_oh;            // the pointer's high bits, one-hot
 reg  [N-1:0]   nx_mask;
 integer        k;
+integer        l2;
 integer        h;
 integer        dd;
 
@@ -273,11 +272,13 @@ always @* begin
             comb[h*(1 << LO) + k*Q] = comb[h*(1 << LO) + k*Q] | (hi_oh[h] & pop_oh[k]);
         end
     end
-    // an AND-OR of N-bit slices (the same gates as bit by bit; a slice per
-    // offset keeps the simulation model small)
     nx_mask = {N{1'b0}};
     for (dd = 0; dd <= DMAX; dd = dd + 1) begin
-        nx_mask = nx_mask | (win_lo_x[dd +: N] & {N{comb[dd]}});
+        for (l2 = 0; l2 < N; l2 = l2 + 1) begin
+            if (dd + l2 < FB) begin
+                nx_mask[l2] = nx_mask[l2] | (win_lo_i[dd + l2] & comb[dd]);
+            end
+        end
     end
     nx_mask = nx_mask & lane_en_sel;
 end
