@@ -677,4 +677,3 @@ fn sharded_cosim_merges_to_the_unsharded_run() {
     };
     assert_eq!(runs("whole.json"), runs("merged.json"));
 }
-
