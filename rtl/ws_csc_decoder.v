@@ -295,18 +295,9 @@ wire p_run  = running && !err_any;
 // the window padded, so that fields past its end read as zero (never used)
 wire [WIN+PR-1:0] win_x = {{PR{1'b0}}, win_data_i};
 
-// the count after a column's last group (used when it lies in the window)
+// the count after a column's last group (used when it lies in the window;
+// selected below, beside its compare with N)
 reg  [P-1:0]  cnt_g;
-integer       ai;
-
-always @* begin
-    cnt_g = {P{1'b0}};
-    for (ai = 0; ai <= N; ai = ai + 1) begin
-        if (ai*E + P <= WIN && gn_q == ai[LW-1:0]) begin
-            cnt_g = cnt_g | win_x[ai*E +: P];
-        end
-    end
-end
 
 wire [P-1:0]  cnt_0   = win_data_i[P-1:0];    // count at the window start
 wire [R-1:0]  run_nx  = win_x[N*E +: R];      // run after a whole group
@@ -447,18 +438,20 @@ function automatic over_g;
     end
 endfunction
 
-// the count after a column's last group, compared at every position it
-// can be at before the pick by the group size
+// the count after a column's last group, picked by the group size, and
+// compared with N at every position it can be at before that pick
 reg            cg_big;
 reg  [PW-1:0]  cg_at;
 integer        bi;
 
 always @* begin
+    cnt_g  = {P{1'b0}};
     cg_big = 1'b0;
     cg_at  = {PW{1'b0}};
     for (bi = 0; bi <= N; bi = bi + 1) begin
         cg_at = {{(PW-P){1'b0}}, win_x[bi*E +: P]};
         if (bi*E + P <= WIN && gn_q == bi[LW-1:0]) begin
+            cnt_g  = cnt_g | win_x[bi*E +: P];
             cg_big = cg_big | over_g(cg_at[RW-1:0]);
         end
     end
