@@ -399,6 +399,11 @@ pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
         DecodeErrorKind::RunPastColumnEnd { .. } => E::RunPastColumnEnd.code(),
         DecodeErrorKind::TrailingData { .. } | DecodeErrorKind::NonzeroFill => E::TrailingData.code(),
         DecodeErrorKind::BadShape { .. } | DecodeErrorKind::BadParams(_) => E::BadConfig.code(),
+        DecodeErrorKind::CodeTooLong { .. }
+        | DecodeErrorKind::CodeOversubscribed { .. }
+        | DecodeErrorKind::CodeIncomplete
+        | DecodeErrorKind::TooManyCodes { .. } => E::BadCode.code(),
+        DecodeErrorKind::InvalidCode => E::InvalidCode.code(),
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod bits;
 pub mod blocks;
+pub mod canonical;
 #[cfg(feature = "rtl")]
 pub mod cosim;
 pub mod cost;

@@ -63,6 +63,8 @@ pub fn format_color(format: Format) -> RGBColor {
         Format::Bitmap => RGBColor(31, 119, 180),
         Format::DeltaBitmap => RGBColor(44, 160, 44),
         Format::Csc => RGBColor(214, 39, 40),
+        Format::BitmapHuffman => RGBColor(148, 103, 189),
+        Format::DeltaBitmapHuffman => RGBColor(140, 86, 75),
     }
 }
 

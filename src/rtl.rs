@@ -163,18 +163,24 @@ pub enum RtlError {
     TrailingData,
     /// 5: O or K out of range for the model.
     BadConfig,
+    /// 6: a Huffman code table that is not a complete code within the limits.
+    BadCode,
+    /// 7: bits that begin no code of the table.
+    InvalidCode,
     /// A code the table does not name.
     Other(u32),
 }
 
 impl RtlError {
     /// Every named error, in code order.
-    pub const NAMED: [RtlError; 5] = [
+    pub const NAMED: [RtlError; 7] = [
         RtlError::Truncated,
         RtlError::CountExceedsRows,
         RtlError::RunPastColumnEnd,
         RtlError::TrailingData,
         RtlError::BadConfig,
+        RtlError::BadCode,
+        RtlError::InvalidCode,
     ];
 
     /// Its kebab-case name, as in the table.
@@ -185,6 +191,8 @@ impl RtlError {
             RtlError::RunPastColumnEnd => "run-past-column-end",
             RtlError::TrailingData => "trailing-data",
             RtlError::BadConfig => "bad-config",
+            RtlError::BadCode => "bad-code",
+            RtlError::InvalidCode => "invalid-code",
             RtlError::Other(_) => "other",
         }
     }

@@ -42,6 +42,16 @@ fn delta_bitmap_example() {
 }
 
 #[test]
+fn bitmap_huffman_example() {
+    check(Format::BitmapHuffman, &doc_matrix(), &["4603", "bd06", "e8ae", "1593"], sizes(14, 47, 3));
+}
+
+#[test]
+fn delta_bitmap_huffman_example() {
+    check(Format::DeltaBitmapHuffman, &doc_matrix(), &["8403", "43ce", "6aa6", "fb86", "0001"], sizes(16, 51, 13));
+}
+
+#[test]
 fn csc_example() {
     check(Format::Csc, &doc_matrix(), &["e4c3", "30dd", "0816"], sizes(24, 20, 4));
 }

@@ -15,6 +15,10 @@ use weightstream::formats::EncodedStream;
 use weightstream::study::bitio;
 use weightstream::{Format, QuantMatrix, StreamParams};
 
+/// The formats the digests were recorded with (the bitmap-huffman formats came later; their
+/// examples, properties and the study cross-check pin them).
+const PINNED: [Format; 4] = [Format::Dense, Format::Bitmap, Format::DeltaBitmap, Format::Csc];
+
 fn hex(d: impl AsRef<[u8]>) -> String {
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -73,7 +77,7 @@ fn formats_identity_random_layers() {
     let mut h = Sha256::new();
     for _ in 0..1500 {
         let (w, p) = random_case(&mut rng);
-        for format in Format::ALL {
+        for format in PINNED {
             let s = match format.encode(&w, &p) {
                 Ok(s) => s,
                 Err(e) => {
@@ -198,7 +202,7 @@ fn formats_identity_mobilenet_v2() {
         let layers = prepare(&model, &PrepareConfig { bits, sparsity, ..PrepareConfig::default() }).expect("prepare");
         let mut h = Sha256::new();
         for l in &layers {
-            for format in Format::ALL {
+            for format in PINNED {
                 let b = encode_blocks(format, &l.matrix, &params, max_rows).expect("encode");
                 for s in &b.blocks {
                     hash_stream(&mut h, s);
@@ -241,7 +245,7 @@ fn formats_identity_encode_error_precedence() {
             column_entries(column, p.run_bits, &mut entries);
             (entries.len() >> p.count_bits != 0).then_some((k, entries.len()))
         });
-        for format in Format::ALL {
+        for format in PINNED {
             let got = format.encode(&w, &p).map(|s| s.bits.len());
             match (first_bad, overflow) {
                 (Some(i), _) => assert_eq!(

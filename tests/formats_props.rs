@@ -3,6 +3,8 @@
 
 use proptest::prelude::*;
 use weightstream::formats::csc::column_entries;
+use weightstream::formats::huffman::{LMAX_BITS, MAX_CODE_LEN};
+use weightstream::formats::EncodeError;
 use weightstream::{Format, QuantMatrix, StreamParams};
 
 /// A random layer and parameters: O not a multiple of N and O < N included, values over the
@@ -73,7 +75,19 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
     let nnz = w.nonzeros() as u64;
     let beats = p.beats(w.rows, w.cols) as u64;
     for format in Format::ALL {
-        let s = format.encode(w, p).unwrap();
+        let huffman = matches!(format, Format::BitmapHuffman | Format::DeltaBitmapHuffman);
+        let coded = if format == Format::DeltaBitmapHuffman { w.delta_along_k() } else { w.clone() };
+        let mut distinct: Vec<i32> = coded.data.iter().copied().filter(|&v| v != 0).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let s = match format.encode(w, p) {
+            Err(EncodeError::TooManySymbols { symbols, .. }) if huffman => {
+                prop_assert_eq!(symbols, distinct.len());
+                prop_assert!(symbols > 1 << MAX_CODE_LEN);
+                continue;
+            }
+            r => r.unwrap(),
+        };
         let back = s.decode("prop").unwrap();
         prop_assert_eq!(&back, w, "{} round trip", format);
         prop_assert_eq!(s.sizes.total_bits(), s.bits.len() as u64);
@@ -88,6 +102,17 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
                 prop_assert_eq!(real, nnz);
                 let r = u64::from(p.run_bits);
                 (nnz * q, w.cols as u64 * u64::from(p.count_bits) + real * r, fillers * (r + q))
+            }
+            Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
+                // Codes of 1..=H bits each; the header holds lmax, a count per length up to lmax
+                // and every distinct nonzero value once.
+                let nz = coded.nonzeros() as u64;
+                let header = s.sizes.metadata_bits - elements - u64::from(LMAX_BITS) - q * distinct.len() as u64;
+                prop_assert_eq!(header % q, 0);
+                let lmax = header / q;
+                prop_assert!(lmax <= u64::from(MAX_CODE_LEN) && (lmax == 0) == (nz == 0), "lmax {}", lmax);
+                prop_assert!(s.sizes.payload_bits >= nz && s.sizes.payload_bits <= nz * lmax);
+                (s.sizes.payload_bits, s.sizes.metadata_bits, 0)
             }
         };
         let written = payload + metadata + padding_fields;

@@ -13,6 +13,7 @@ mod hostile_checkpoints;
 mod hostile_files;
 #[cfg(feature = "rtl")]
 mod hostile_rtl;
+mod huffman;
 mod icarus;
 mod loaders;
 mod malformed;

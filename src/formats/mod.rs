@@ -6,6 +6,7 @@ pub mod bitmap;
 pub mod csc;
 pub mod delta_bitmap;
 pub mod dense;
+pub mod huffman;
 
 use std::fmt;
 use std::str::FromStr;
@@ -28,11 +29,22 @@ pub enum Format {
     DeltaBitmap,
     /// Compressed sparse column with EIE relative indexing.
     Csc,
+    /// Bitmap with the nonzero values as canonical Huffman codes (the layer's code first).
+    BitmapHuffman,
+    /// Delta along k, then bitmap-huffman.
+    DeltaBitmapHuffman,
 }
 
 impl Format {
     /// All formats, dense first.
-    pub const ALL: [Format; 4] = [Format::Dense, Format::Bitmap, Format::DeltaBitmap, Format::Csc];
+    pub const ALL: [Format; 6] = [
+        Format::Dense,
+        Format::Bitmap,
+        Format::DeltaBitmap,
+        Format::Csc,
+        Format::BitmapHuffman,
+        Format::DeltaBitmapHuffman,
+    ];
 
     /// Short name used on the command line, in files and reports.
     pub fn name(self) -> &'static str {
@@ -41,6 +53,8 @@ impl Format {
             Format::Bitmap => "bitmap",
             Format::DeltaBitmap => "delta-bitmap",
             Format::Csc => "csc",
+            Format::BitmapHuffman => "bitmap-huffman",
+            Format::DeltaBitmapHuffman => "delta-bitmap-huffman",
         }
     }
 
@@ -56,6 +70,8 @@ impl Format {
             Format::Bitmap => Ok(bitmap::encode(w, p)),
             Format::DeltaBitmap => Ok(delta_bitmap::encode(w, p)),
             Format::Csc => csc::encode(w, p),
+            Format::BitmapHuffman => huffman::encode(w, p, false),
+            Format::DeltaBitmapHuffman => huffman::encode(w, p, true),
         };
         let (bits, sizes) = match encoded {
             Ok((bits, sizes, range)) if range.fits(p.weight_bits) => (bits, sizes),
@@ -93,6 +109,8 @@ impl Format {
             Format::Bitmap => bitmap::decode(&mut r, rows, cols, p),
             Format::DeltaBitmap => delta_bitmap::decode(&mut r, rows, cols, p),
             Format::Csc => csc::decode(&mut r, rows, cols, p),
+            Format::BitmapHuffman => huffman::decode(&mut r, rows, cols, p, false),
+            Format::DeltaBitmapHuffman => huffman::decode(&mut r, rows, cols, p, true),
         }
         .map_err(|(offset, kind)| fail(offset, kind))?;
         check_tail(&r, p).map_err(|(offset, kind)| fail(offset, kind))?;
@@ -112,7 +130,9 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s || (s == "delta+bitmap" && *f == Format::DeltaBitmap))
-            .ok_or_else(|| format!("unknown format {s:?} (dense, bitmap, delta-bitmap, csc)"))
+            .ok_or_else(|| {
+                format!("unknown format {s:?} (dense, bitmap, delta-bitmap, csc, bitmap-huffman, delta-bitmap-huffman)")
+            })
     }
 }
 
@@ -222,6 +242,8 @@ pub enum EncodeError {
     BadShape { rows: usize, cols: usize, len: usize },
     #[error("column {col} needs {count} CSC entries, more than a {bits}-bit count holds")]
     CountOverflow { col: usize, count: usize, bits: u32 },
+    #[error("{symbols} distinct nonzero values need Huffman codes longer than {max_len} bits")]
+    TooManySymbols { symbols: usize, max_len: u32 },
 }
 
 /// A malformed stream: the layer, the stream bit where decoding stopped, and why.
@@ -253,6 +275,16 @@ pub enum DecodeErrorKind {
     NonzeroFill,
     #[error("bad shape {rows} x {cols}")]
     BadShape { rows: usize, cols: usize },
+    #[error("Huffman code lengths up to {len} bits, above the limit of {limit}")]
+    CodeTooLong { len: u32, limit: u32 },
+    #[error("Huffman code over-subscribed at length {len} (more codes than the lengths allow)")]
+    CodeOversubscribed { len: u32 },
+    #[error("Huffman code incomplete (the lengths leave codes unused)")]
+    CodeIncomplete,
+    #[error("Huffman table of {codes} codes, more than the {limit} values of Q bits")]
+    TooManyCodes { codes: u64, limit: u64 },
+    #[error("invalid Huffman code (no code of the table starts with these bits)")]
+    InvalidCode,
     #[error("bad stream parameters: {0}")]
     BadParams(String),
 }

@@ -5,10 +5,10 @@
 //! smaller. Codes are written bit-reversed into the LSB-first stream so a decoder can look up
 //! several bits at once.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use super::{take_parts, Kind, Stage};
+use crate::canonical::{canonical, reverse_bits};
 use crate::study::bitio::{BitReader, BitWriter};
 use crate::study::stream::{byte_stream, stream_bytes, Ctx, Header, Stream};
 use crate::study::StudyError;
@@ -47,89 +47,8 @@ pub fn histogram(symbols: &[u32], width: u32) -> Vec<(u32, u64)> {
 /// Code lengths for `counts` (parallel to it), at most `max_len`; an error when 2^L symbols do
 /// not suffice.
 pub fn code_lengths(counts: &[u64], max_len: u32) -> Result<Vec<u32>, StudyError> {
-    let n = counts.len();
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if max_len < 32 && n > 1usize << max_len {
-        return Err(StudyError::Unsupported(format!("huffman:{max_len}: {n} symbols need longer codes")));
-    }
-    if n == 1 {
-        return Ok(vec![1]);
-    }
-    // Plain Huffman: nodes 0..n are leaves, parents after.
-    let mut parent = vec![0usize; 2 * n - 1];
-    let mut heap: BinaryHeap<Reverse<(u64, usize)>> =
-        counts.iter().enumerate().map(|(i, &c)| Reverse((c, i))).collect();
-    let mut next = n;
-    while heap.len() > 1 {
-        let Reverse((ca, a)) = heap.pop().unwrap_or(Reverse((0, 0)));
-        let Reverse((cb, b)) = heap.pop().unwrap_or(Reverse((0, 0)));
-        parent[a] = next;
-        parent[b] = next;
-        heap.push(Reverse((ca + cb, next)));
-        next += 1;
-    }
-    let root = next - 1;
-    let mut depth = vec![0u32; 2 * n - 1];
-    for i in (0..root).rev() {
-        depth[i] = depth[parent[i]] + 1;
-    }
-    let mut lengths: Vec<u32> = depth[..n].to_vec();
-    let longest = *lengths.iter().max().unwrap_or(&0);
-    if longest <= max_len {
-        return Ok(lengths);
-    }
-    // Length limiting (as zlib/miniz do): fold every longer code into length L, then repair the
-    // Kraft sum by moving leaves down from shorter lengths; lengths go to symbols by frequency.
-    let l = max_len as usize;
-    let mut num = vec![0u64; l + 1];
-    for &len in &lengths {
-        num[(len as usize).min(l)] += 1;
-    }
-    let mut total: u64 = (1..=l).map(|i| num[i] << (l - i)).sum();
-    while total > 1u64 << l {
-        num[l] -= 1;
-        for i in (1..l).rev() {
-            if num[i] != 0 {
-                num[i] -= 1;
-                num[i + 1] += 2;
-                break;
-            }
-        }
-        total -= 1;
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| (Reverse(counts[i]), i));
-    let mut it = order.into_iter();
-    for (len, &k) in num.iter().enumerate().skip(1) {
-        for _ in 0..k {
-            if let Some(i) = it.next() {
-                lengths[i] = len as u32;
-            }
-        }
-    }
-    Ok(lengths)
-}
-
-/// Canonical codes (MSB-first values) for `(symbol, length)` pairs sorted by symbol.
-fn canonical(pairs: &[(u32, u32)]) -> Vec<(u32, u32, u64)> {
-    let mut sorted: Vec<(u32, u32)> = pairs.iter().map(|&(s, l)| (l, s)).collect();
-    sorted.sort_unstable();
-    let mut code = 0u64;
-    let mut prev_len = 0u32;
-    let mut out = Vec::with_capacity(sorted.len());
-    for (len, sym) in sorted {
-        code <<= len - prev_len;
-        out.push((sym, len, code));
-        code += 1;
-        prev_len = len;
-    }
-    out
-}
-
-fn reverse_bits(code: u64, len: u32) -> u64 {
-    code.reverse_bits() >> (64 - len)
+    crate::canonical::code_lengths(counts, max_len)
+        .map_err(|e| StudyError::Unsupported(format!("huffman:{max_len}: {} symbols need longer codes", e.symbols)))
 }
 
 /// Writes the table: count, mode bit, then dense lengths or (symbol, length) pairs.
