@@ -15,6 +15,8 @@
  * sizes the aligner window WIN, the widest beat of the format:
  *   dense                     WIN = N*Q
  *   bitmap, delta+bitmap      WIN = N*Q + N
+ *   bitmap-huffman, delta     WIN = N + S*H: a mask and S codes of at most
+ *                             H bits (S = min(N, 4) codes per cycle)
  *   CSC                       WIN = N*(R+Q) + LA: a group of N entries
  *                             and a look-ahead of LA <= max(P, R) bits for
  *                             the count or run after it, only as many as
@@ -108,6 +110,14 @@ localparam integer FMT_DENSE        = `WS_FMT_DENSE;
 localparam integer FMT_BITMAP       = `WS_FMT_BITMAP;
 localparam integer FMT_DELTA_BITMAP = `WS_FMT_DELTA_BITMAP;
 localparam integer FMT_CSC          = `WS_FMT_CSC;
+localparam integer FMT_HUF          = `WS_FMT_BITMAP_HUFFMAN;
+localparam integer FMT_DELTA_HUF    = `WS_FMT_DELTA_BITMAP_HUFFMAN;
+localparam integer IS_HUF           = FORMAT == FMT_HUF || FORMAT == FMT_DELTA_HUF ? 1 : 0;
+// bitmap-huffman: the longest code (the golden model's MAX_CODE_LEN) and
+// the codes decoded per cycle
+localparam integer HUF_H  = 12;
+localparam integer HUF_S  = N < 4 ? N : 4;
+localparam integer HUF_WIN = N + HUF_S*HUF_H > Q ? N + HUF_S*HUF_H : Q;
 
 // CSC: a group of N entries (a dense tile passes in a cycle on words banked
 // in the FIFO), the bus words it spans, and the window: the look-ahead
@@ -121,11 +131,12 @@ localparam integer CSC_WIN = CSC_WL > P ? CSC_WL : P;
 // aligner window: the widest beat of the format
 localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
                             FORMAT == FMT_CSC   ? CSC_WIN :
+                            IS_HUF != 0         ? HUF_WIN :
                             N*Q + N;
 localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
-localparam integer K      = FORMAT == FMT_DENSE ? 1 :
+localparam integer K      = FORMAT == FMT_DENSE || IS_HUF != 0 ? 1 :
                             FORMAT == FMT_CSC   ? 4 :
                             3;
 // bitmap formats: the window shift by a one-hot copy of the low pointer
@@ -350,6 +361,42 @@ generate
             .R(R),
             .P(P),
             .MAX_O(MAX_O)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_need_o(win_need),
+            .win_pick_o(win_pick),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end else if (IS_HUF != 0) begin : g_huffman
+        ws_huffman_decoder #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .H(HUF_H),
+            .S(HUF_S),
+            .DELTA(FORMAT == FMT_DELTA_HUF ? 1 : 0),
+            .MAX_O(MAX_O),
+            .WIN(HUF_WIN)
         ) u_decoder (
             .clk(clk),
             .rst(rst),

@@ -9,8 +9,10 @@
 `define WS_FMT_BITMAP 1
 `define WS_FMT_DELTA_BITMAP 2
 `define WS_FMT_CSC 3
+`define WS_FMT_BITMAP_HUFFMAN 4
+`define WS_FMT_DELTA_BITMAP_HUFFMAN 5
 `define WS_FMT_MIN 0
-`define WS_FMT_MAX 3
+`define WS_FMT_MAX 5
 
 // error codes on error_code_o (0: none)
 `define WS_ERR_NONE 4'd0
@@ -19,6 +21,8 @@
 `define WS_ERR_RUN_PAST_COLUMN_END 4'd3
 `define WS_ERR_TRAILING_DATA 4'd4
 `define WS_ERR_BAD_CONFIG 4'd5
+`define WS_ERR_BAD_CODE 4'd6
+`define WS_ERR_INVALID_CODE 4'd7
 
 // parameter ranges (inclusive)
 `define WS_N_MIN 1

@@ -9,7 +9,7 @@
  *
  * The stream holds D[o][k] = (W[o][k] - W[o][k-1]) mod 2^Q (W[o][-1] = 0)
  * coded exactly as the bitmap format.  A ws_bitmap_decoder decodes the D
- * beats; this module adds the previous weight of every row:
+ * beats; a ws_delta_stage adds the previous weight of every row:
  *   W[o][k] = (W[o][k-1] + D[o][k]) mod 2^Q,  W[o][-1] = 0
  * The per-row state is a memory of T = ceil(MAX_O/N) entries of N*Q bits
  * indexed by the tile t of the beat, with one synchronous read port and one
@@ -141,80 +141,37 @@ ws_bitmap_decoder #(
     .starve_o(starve_o)
 );
 
-// per-row running weights, one entry per row tile (no reset: column 0
-// writes every used entry before it is read)
 // ---- stage 3: the running sum ------------------------------------------------
-reg  [N*Q-1:0] prev_mem [0:T-1];
-reg  [N*Q-1:0] rd_q;            // entry of the beat in stage 3, as read
-reg            fwd_q;           // ... unless forwarded: fwd_data_q instead
-reg  [N*Q-1:0] fwd_data_q;
-reg            v3_q, v3_d;
-reg  [N*Q-1:0] d3_q;
-reg  [TW-1:0]  tile3_q;
-reg            first3_q;
-reg            eoc3_q;
-reg            last3_q;
+wire d3_busy;
 
-wire           adv3  = !v3_q || m_beat_ready_i;   // stage 3 empty or taken
-wire           ld3   = d_valid && adv3;
-wire           fire3 = m_beat_valid_o && m_beat_ready_i;
-wire [N*Q-1:0] prev  = fwd_q ? fwd_data_q : rd_q;
-wire [N*Q-1:0] w_data;
+ws_delta_stage #(
+    .N(N),
+    .Q(Q),
+    .MAX_O(MAX_O),
+    .TW(TW)
+) u_delta (
+    .clk(clk),
+    .rst(rst),
+    .flush_i(start_i || error_o),
+    .hold_i(error_o),
+    .s_data_i(d_data),
+    .s_tile_i(d_tile),
+    .s_first_i(d_first),
+    .s_eoc_i(d_eoc),
+    .s_last_i(d_last),
+    .s_valid_i(d_valid),
+    .s_ready_o(d_ready),
+    .m_data_o(m_beat_data_o),
+    .m_tile_o(m_beat_tile_o),
+    .m_first_o(m_beat_first_o),
+    .m_eoc_o(m_beat_eoc_o),
+    .m_last_o(m_beat_last_o),
+    .m_valid_o(m_beat_valid_o),
+    .m_ready_i(m_beat_ready_i),
+    .busy_o(d3_busy)
+);
 
-assign d_ready = adv3;
-
-genvar l;
-generate
-    for (l = 0; l < N; l = l + 1) begin : g_lane
-        wire [Q-1:0] base = first3_q ? {Q{1'b0}} : prev[l*Q +: Q];
-        assign w_data[l*Q +: Q] = base + d3_q[l*Q +: Q];
-    end
-endgenerate
-
-always @* begin
-    v3_d = v3_q;
-    if (adv3) begin
-        v3_d = d_valid;
-    end
-    if (start_i || error_o) begin
-        v3_d = 1'b0;
-    end
-end
-
-always @(posedge clk) begin
-    if (rst) begin
-        v3_q <= 1'b0;
-    end else begin
-        v3_q <= v3_d;
-    end
-end
-
-// stage 3 data and the memory, no reset: entry t is only used after column
-// 0 wrote it, stage data only while v3_q
-always @(posedge clk) begin
-    if (fire3) begin
-        prev_mem[tile3_q] <= w_data;
-    end
-    if (ld3) begin
-        rd_q       <= prev_mem[d_tile];
-        fwd_q      <= fire3 && (tile3_q == d_tile);
-        fwd_data_q <= w_data;
-        d3_q       <= d_data;
-        tile3_q    <= d_tile;
-        first3_q   <= d_first;
-        eoc3_q     <= d_eoc;
-        last3_q    <= d_last;
-    end
-end
-
-assign m_beat_data_o  = w_data;
-assign m_beat_tile_o  = tile3_q;
-assign m_beat_first_o = first3_q;
-assign m_beat_eoc_o   = eoc3_q;
-assign m_beat_last_o  = last3_q;
-// a beat never leaves once an error is flagged (stage 3 is flushed next)
-assign m_beat_valid_o = v3_q && !error_o;
-assign busy_o         = d_busy || v3_q;
+assign busy_o = d_busy || d3_busy;
 
 endmodule
 
