@@ -115,8 +115,8 @@ localparam integer FMT_DELTA_HUF    = `WS_FMT_DELTA_BITMAP_HUFFMAN;
 localparam integer IS_HUF           = FORMAT == FMT_HUF || FORMAT == FMT_DELTA_HUF ? 1 : 0;
 // bitmap-huffman: the longest code (the golden model's MAX_CODE_LEN) and
 // the codes decoded per cycle
-localparam integer HUF_H  = 12;
-localparam integer HUF_S  = N < 4 ? N : 4;
+localparam integer HUF_H  = `WS_HUF_H;
+localparam integer HUF_S  = N < `WS_HUF_S ? N : `WS_HUF_S;
 localparam integer HUF_WIN = N + HUF_S*HUF_H > Q ? N + HUF_S*HUF_H : Q;
 
 // CSC: a group of N entries (a dense tile passes in a cycle on words banked

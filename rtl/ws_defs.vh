@@ -24,6 +24,10 @@
 `define WS_ERR_BAD_CODE 4'd6
 `define WS_ERR_INVALID_CODE 4'd7
 
+// bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S)
+`define WS_HUF_H 12
+`define WS_HUF_S 4
+
 // parameter ranges (inclusive)
 `define WS_N_MIN 1
 `define WS_N_MAX 64

@@ -179,6 +179,7 @@ const IDLE_AFTER_RESET: u64 = 3;
 #[allow(clippy::too_many_arguments)]
 pub fn run_words(
     info: &'static ModelInfo,
+    format: Format,
     design: &DesignPoint,
     words: &[Vec<u32>],
     rows: usize,
@@ -187,7 +188,7 @@ pub fn run_words(
     gaps: &Gaps,
 ) -> Result<Observed, SimError> {
     let mut sim = Sim::new(info.instantiate())?;
-    run_words_on(&mut sim, true, design, words, rows, cols, acts, gaps)
+    run_words_on(&mut sim, true, format, design, words, rows, cols, acts, gaps)
 }
 
 /// Like [`run_words`] on an instance that may have run layers before (`fresh`: reset it first
@@ -197,6 +198,7 @@ pub fn run_words(
 pub fn run_words_on(
     sim: &mut Sim,
     fresh: bool,
+    format: Format,
     design: &DesignPoint,
     words: &[Vec<u32>],
     rows: usize,
@@ -231,7 +233,17 @@ pub fn run_words_on(
     let q = design.weight_bits;
     let t_beats = cols * design.stream().tiles(rows.max(1));
     let mut obs = Observed::default();
-    let base = 16 + words.len() as u64 + t_beats as u64 + rows as u64 + cols as u64;
+    // The bitmap-huffman decoders take a beat in up to ceil(N / S) cycles and load their header
+    // a field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them).
+    let (per_beat, header) = match format {
+        Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
+            let h = crate::rtl::facts().huffman.clone();
+            let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
+            (n.div_ceil(h.units(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
+        }
+        _ => (1, 0),
+    };
+    let base = 16 + words.len() as u64 + t_beats as u64 * per_beat + header + rows as u64 + cols as u64;
     let mut limbs = vec![0u32; (n * q as usize).div_ceil(32)];
     let acc = design.acc_bits;
 
@@ -678,7 +690,7 @@ pub fn sweep(
         let acts = pe::random_activations(case.cols, design.act_bits, seed ^ i);
         let gaps = Gaps::random(seed.wrapping_add(i.wrapping_mul(7919)));
         let words = limbs_of(&case.bits, design.bus_bits);
-        let obs = run_words_on(&mut sim, i == 0, design, &words, case.rows, case.cols, &acts, &gaps)
+        let obs = run_words_on(&mut sim, i == 0, format, design, &words, case.rows, case.cols, &acts, &gaps)
             .map_err(|e| e.to_string())?;
         s.streams += 1;
         if obs.hung {
@@ -764,7 +776,7 @@ pub fn soak(
         let acts = pe::random_activations(cols, design.act_bits, r.random());
         let gaps = Gaps::random(r.random());
         let words = limbs_of(&stream.bits, design.bus_bits);
-        let obs = run_words(info, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
+        let obs = run_words(info, format, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
         let want = pe::beats(&w, &p);
         let (got_n, want_n) = (obs.beats.len() / p.lanes, want.len() / p.lanes);
         s.runs += 1;
@@ -817,9 +829,19 @@ pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -
     w.data.iter_mut().for_each(|v| *v = hi);
     let stream = format.encode(&w, &p).map_err(|e| e.to_string())?;
     let acts = pe::random_activations(cols, design.act_bits, 1);
-    let gaps = Gaps { words: Pause::None, acts: Pause::Pattern(vec![true, false, false, false]), y: Pause::None };
+    // One activation in four cycles, or in 4 * ceil(N / S) for a decoder taking ceil(N / S)
+    // cycles per full beat.
+    let slow = match format {
+        Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
+            rows.div_ceil(crate::rtl::facts().huffman.units(design.lanes))
+        }
+        _ => 1,
+    };
+    let mut pattern = vec![false; 4 * slow];
+    pattern[0] = true;
+    let gaps = Gaps { words: Pause::None, acts: Pause::Pattern(pattern), y: Pause::None };
     let words = limbs_of(&stream.bits, design.bus_bits);
-    let obs = run_words(info, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
+    let obs = run_words(info, format, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
     if !obs.done {
         return Err(format!("{format} stall probe: not done (error {:?})", obs.error));
     }

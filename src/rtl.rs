@@ -37,6 +37,24 @@ pub struct RtlFacts {
     pub errors: Vec<ErrorFact>,
     /// Built-in parameter sets.
     pub sets: Vec<SetFact>,
+    /// The bitmap-huffman decoder's fixed parameters.
+    pub huffman: HuffmanFact,
+}
+
+/// The bitmap-huffman decoder's fixed parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HuffmanFact {
+    /// H: the longest code accepted.
+    pub max_code_len: u32,
+    /// S = min(N, this): codes decoded per cycle.
+    pub codes_per_cycle: usize,
+}
+
+impl HuffmanFact {
+    /// S at `lanes` lanes.
+    pub fn units(&self, lanes: usize) -> usize {
+        lanes.min(self.codes_per_cycle)
+    }
 }
 
 /// One format of the table.
@@ -367,6 +385,8 @@ pub fn verilog_header() -> String {
     for e in &t.errors {
         s += &format!("`define WS_ERR_{} 4'd{}\n", macro_name(&e.name), e.code);
     }
+    s += "\n// bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S)\n";
+    s += &format!("`define WS_HUF_H {}\n`define WS_HUF_S {}\n", t.huffman.max_code_len, t.huffman.codes_per_cycle);
     s += "\n// parameter ranges (inclusive)\n";
     for p in &t.params {
         s += &format!("`define WS_{}_MIN {}\n`define WS_{}_MAX {}\n", p.name, p.min, p.name, p.max);

@@ -243,7 +243,13 @@ fn report_sums_words_over_blocks() {
         Ok(Vec::new())
     })
     .unwrap();
-    assert_eq!(seen, [("big.weight".to_string(), vec![3; 4]), ("small.weight".to_string(), vec![1; 4])]);
+    assert_eq!(
+        seen,
+        [
+            ("big.weight".to_string(), vec![3; Format::ALL.len()]),
+            ("small.weight".to_string(), vec![1; Format::ALL.len()])
+        ]
+    );
     assert_eq!(r.max_rows, max);
     let (big, small) = (&r.layers[0], &r.layers[1]);
     assert_eq!((big.rows, big.blocks, small.blocks, r.totals.blocks), (77, 3, 1, 4));
@@ -294,9 +300,10 @@ fn report_sums_words_over_blocks() {
     let recs: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
     assert_eq!(&recs[0][col("blocks")], "3");
     assert_eq!(&recs[0][col("bus_words")], "50");
-    assert_eq!(&recs[4][col("blocks")], "1");
-    assert_eq!(&recs[8][col("layer")], "TOTAL");
-    assert_eq!(&recs[8][col("blocks")], "4");
+    let nf = Format::ALL.len();
+    assert_eq!(&recs[nf][col("blocks")], "1");
+    assert_eq!(&recs[2 * nf][col("layer")], "TOTAL");
+    assert_eq!(&recs[2 * nf][col("blocks")], "4");
 }
 
 #[test]
@@ -326,7 +333,7 @@ fn cli_emits_and_checks_one_stream_per_block() {
         serde_json::from_str(&std::fs::read_to_string(streams.join("manifest.json")).unwrap()).unwrap();
     // The classifier, 1000 x 1280: blocks of 500 and 500 rows.
     let cls: Vec<_> = manifest.streams.iter().filter(|e| e.layer == "classifier.1.weight").collect();
-    assert_eq!(cls.len(), 2 * 4);
+    assert_eq!(cls.len(), 2 * Format::ALL.len());
     let csc: Vec<_> = cls.iter().filter(|e| e.format == "csc").collect();
     assert_eq!(
         csc.iter().map(|e| (e.block, e.blocks, e.row_offset, e.rows, e.bin.as_str())).collect::<Vec<_>>(),
@@ -336,7 +343,12 @@ fn cli_emits_and_checks_one_stream_per_block() {
     assert_eq!(layer["blocks"], 2);
     assert_eq!(layer["formats"][3]["bus_words"].as_u64().unwrap(), csc.iter().map(|e| e.words).sum::<u64>());
     // Every layer's entries: blocks as the report says, rows tiling O.
-    let total_entries: u64 = json["layers"].as_array().unwrap().iter().map(|l| 4 * l["blocks"].as_u64().unwrap()).sum();
+    let total_entries: u64 = json["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| Format::ALL.len() as u64 * l["blocks"].as_u64().unwrap())
+        .sum();
     assert_eq!(manifest.streams.len() as u64, total_entries);
     for l in json["layers"].as_array().unwrap() {
         for format in Format::ALL {

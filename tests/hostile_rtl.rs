@@ -107,7 +107,7 @@ fn one_all_zero_word_after_a_word_aligned_end_is_trailing_data() {
         let acts = pe::random_activations(w.cols, d.act_bits, 1);
         for gaps in [Gaps { words: Pause::None, acts: Pause::None, y: Pause::None }, Gaps::random(5), Gaps::random(6)] {
             let words = hostile::limbs_of(&case.bits, d.bus_bits);
-            let obs = hostile::run_words(info, &d, &words, case.rows, case.cols, &acts, &gaps).unwrap();
+            let obs = hostile::run_words(info, Format::Dense, &d, &words, case.rows, case.cols, &acts, &gaps).unwrap();
             assert_eq!(obs.error, Some(4), "{set}: {obs:?}");
             assert!(obs.y.is_empty() && !obs.done);
             hostile::check(Format::Dense, &d, &case, &acts, &obs).unwrap();
@@ -126,8 +126,17 @@ fn the_checker_rejects_wrong_observations() {
     let case = Case { kind: Kind::Real, bits: real.bits.clone(), rows: 5, cols: 2, prefix_of: None };
     let info = ModelSource::Default.top(Format::Bitmap, &d).unwrap();
     let acts = vec![3, -2];
-    let obs = hostile::run_words(info, &d, &hostile::limbs_of(&case.bits, d.bus_bits), 5, 2, &acts, &Gaps::random(1))
-        .unwrap();
+    let obs = hostile::run_words(
+        info,
+        Format::Bitmap,
+        &d,
+        &hostile::limbs_of(&case.bits, d.bus_bits),
+        5,
+        2,
+        &acts,
+        &Gaps::random(1),
+    )
+    .unwrap();
     hostile::check(Format::Bitmap, &d, &case, &acts, &obs).unwrap();
     let mut bad = obs.clone();
     bad.beats[3] += 1;

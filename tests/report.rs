@@ -57,10 +57,10 @@ fn csv_and_json_carry_the_same_numbers() {
     let headers = rd.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
     let records: Vec<csv::StringRecord> = rd.records().map(|x| x.unwrap()).collect();
-    assert_eq!(records.len(), (r.layers.len() + 1) * 4);
+    assert_eq!(records.len(), (r.layers.len() + 1) * Format::ALL.len());
     for (i, rec) in records.iter().enumerate() {
-        let layer = r.layers.get(i / 4).unwrap_or(&r.totals);
-        let f = &layer.formats[i % 4];
+        let layer = r.layers.get(i / Format::ALL.len()).unwrap_or(&r.totals);
+        let f = &layer.formats[i % Format::ALL.len()];
         assert_eq!(&rec[col("layer")], layer.name);
         assert_eq!(&rec[col("format")], f.format.name());
         assert_eq!(rec[col("total_bits")].parse::<u64>().unwrap(), f.total_bits);
@@ -112,7 +112,7 @@ fn emitted_streams_and_exported_matrices_read_back() {
     assert!(out.stdout.is_empty(), "--quiet prints nothing");
 
     let checked = weightstream::emit::check_dir(&streams.join("manifest.json")).unwrap();
-    assert_eq!(checked.len(), 53 * 4);
+    assert_eq!(checked.len(), 53 * Format::ALL.len());
 
     // .hex and .bin hold the same words.
     let manifest: weightstream::emit::Manifest =

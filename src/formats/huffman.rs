@@ -68,6 +68,29 @@ impl CodeTable {
     }
 }
 
+/// What the RTL decoder's loop spends on a layer (one row block) with `units` decode units: the
+/// header's fields, one per cycle (lmax, a count per length, the symbols), and per beat
+/// max(1, ceil(nonzero lanes / units)) cycles. Returns (header fields, beat cycles).
+pub fn loop_cycles(w: &QuantMatrix, p: &StreamParams, delta: bool, units: usize) -> (u64, u64) {
+    let m = mask(p.weight_bits);
+    let mut hist = vec![0u64; 1 << p.weight_bits];
+    let mut cycles = 0u64;
+    for_each_column(w, delta, |_, column| {
+        for beat in column.chunks(p.lanes) {
+            let nz = beat.iter().filter(|&&v| v != 0).count();
+            cycles += nz.div_ceil(units).max(1) as u64;
+            for &v in beat {
+                hist[(v as u64 & m) as usize] += 1;
+            }
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    let fields =
+        CodeTable::from_histogram(&hist, MAX_CODE_LEN).map_or(0, |t| 1 + u64::from(t.lmax) + t.symbols.len() as u64);
+    (fields, cycles)
+}
+
 pub(crate) fn encode(
     w: &QuantMatrix,
     p: &StreamParams,
