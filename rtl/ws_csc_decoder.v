@@ -887,7 +887,7 @@ assign pops = {pop1, pop0 && !pop1};
 // after the s entries of G0 in earlier tiles
 localparam integer FE_W  = 1 + LIW + Q;           // funnel entry: in, lane, value
 localparam integer SW_W  = $clog2(N + 1);         // the shift s: 0..N
-localparam integer RAW_W = CPT != 0 ? N*Q + LIW + TW + 3 : N*FE_W + TW + 3;
+localparam integer RAW_W = CPT != 0 ? N*(Q+1) + TW + 3 : N*FE_W + TW + 3;
 
 wire [RAW_W-1:0] raw_in;
 wire [RAW_W-1:0] raw;
@@ -913,13 +913,14 @@ generate
         //  - at the fire: a fold, position p holds G0's entry p when it is
         //    in the tile, else G1's (G1's entries in the tile are fewer
         //    than s, G0's are p >= s), so position p holds the tile's
-        //    entry number k = p - s (mod N), which goes to lane l >= k;
-        //    lanes grow with k, so l - k does too, and a cyclic network of
-        //    log2(N) stages (by 2^b, highest b first) moves every entry by
-        //    l - k without two ever meeting (their positions after each
-        //    stage, p + the high bits of l - k, keep the order of k);
-        //    entry k is then at l + s (mod N);
-        //  - in the next stage: rotate by s.
+        //    entry number k = p - s (mod N), going to lane l_k; lanes grow
+        //    with k (l_k2 - l_k1 >= k2 - k1).  A butterfly routed by the
+        //    lane bits, highest first, places them: after the stage of bit
+        //    b an entry is at (l_k's bits >= b, p's bits < b), and two
+        //    entries there would have |l_k2 - l_k1| < 2^b, so 0 < k2 - k1
+        //    < 2^b, yet p2 - p1 = k2 - k1 (mod 2^b): they never meet.  An
+        //    empty position is all zero, harmless where it lands (OR).
+        //  - in the next stage: the butterfly's last stage (bit 0).
         localparam integer DTW = (TW > LIW ? TW : LIW) + 1;
         // the tile's offset from each group's first tile
         wire [DTW-1:0] dt0 = {{(DTW-TW){1'b0}}, tile} - {{(DTW-TW){1'b0}}, g0_next[1 +: TW]};
@@ -928,7 +929,6 @@ generate
         wire [LIW-1:0] dt1_lo  = dt1[LIW-1:0];
         wire           dt0_neg = dt0[DTW-1];
         wire           dt0_in  = dt0[DTW-1:LIW] == {(DTW-LIW){1'b0}};
-        wire           dt0_big = !dt0_neg && !dt0_in;
         wire           dt1_in  = dt1[DTW-1:LIW] == {(DTW-LIW){1'b0}};
         wire [LIW-1:0] rt0_l   = g0_rows[(N-1)*ERW + LIW +: LIW];
 
@@ -936,90 +936,68 @@ generate
         // G0's last entry is in the tile and the next one is in a later tile
         assign g0_nx_out = g0_nx && g0_next[0] && dt0_in && rt0_l == dt0_lo;
 
-        reg  [N-1:0]     in0;        // G0 entry p is in the tile
-        reg  [N-1:0]     in1;        // G1 entry p is in the tile
-        reg  [N*Q-1:0]   f_val;
-        reg  [N*LIW-1:0] f_d;
-        reg  [LIW-1:0]   f_lane;
-        integer          fp;
-        wire [LIW-1:0]   s_lo = shift_s[LIW-1:0];
+        // a butterfly entry: lane bits, value
+        localparam integer BE_W = LIW + Q;
+        reg  [N-1:0]      in0;        // G0 entry p is in the tile
+        reg  [N-1:0]      in1;        // G1 entry p is in the tile
+        reg  [N*BE_W-1:0] x;
+        reg  [N*BE_W-1:0] x_n;
+        reg  [N-1:0]      x_b0;       // lane bit 0 after the stages before the register
+        reg  [N*Q-1:0]    x_v;
+        integer           fp;
+        integer           xb;
+        integer           xs;
 
         always @* begin
-            in0    = {N{1'b0}};
-            in1    = {N{1'b0}};
-            below  = {N{1'b0}};
-            f_val  = {N*Q{1'b0}};
-            f_d    = {N*LIW{1'b0}};
-            f_lane = {LIW{1'b0}};
+            in0   = {N{1'b0}};
+            in1   = {N{1'b0}};
+            below = {N{1'b0}};
+            x     = {N*BE_W{1'b0}};
+            x_n   = {N*BE_W{1'b0}};
+            x_b0  = {N{1'b0}};
+            x_v   = {N*Q{1'b0}};
+            xs    = 0;
             for (fp = 0; fp < N; fp = fp + 1) begin
-                in0[fp]   = g0_mask[fp] && dt0_in &&
-                            g0_rows[fp*ERW + LIW +: LIW] == dt0_lo;
-                below[fp] = g0_mask[fp] && (dt0_big ||
-                            (dt0_in && g0_rows[fp*ERW + LIW +: LIW] < dt0_lo));
-                in1[fp]   = g1_v && !g0_clast && g1_mask[fp] && dt1_in &&
-                            g1_rows[fp*ERW + LIW +: LIW] == dt1_lo;
+                in0[fp] = g0_mask[fp] && dt0_in && g0_rows[fp*ERW + LIW +: LIW] == dt0_lo;
+                in1[fp] = g1_v && !g0_clast && g1_mask[fp] && dt1_in &&
+                          g1_rows[fp*ERW + LIW +: LIW] == dt1_lo;
+                x[fp*BE_W +: BE_W] =
+                    ({BE_W{in0[fp]}} & {g0_vals[fp*Q +: Q], g0_rows[fp*ERW +: LIW]}) |
+                    ({BE_W{in1[fp]}} & {g1_vals[fp*Q +: Q], g1_rows[fp*ERW +: LIW]});
+            end
+            // stages LIW-1 .. 1: position fp takes its own entry when that
+            // entry's lane bit xb is fp's, and its partner's when the
+            // partner's is
+            for (xb = LIW - 1; xb >= 1; xb = xb - 1) begin
+                for (fp = 0; fp < N; fp = fp + 1) begin
+                    xs = fp ^ (1 << xb);
+                    x_n[fp*BE_W +: BE_W] =
+                        ({BE_W{x[fp*BE_W + xb] == ((fp >> xb) % 2 == 1)}} & x[fp*BE_W +: BE_W]) |
+                        ({BE_W{x[xs*BE_W + xb] == ((fp >> xb) % 2 == 1)}} & x[xs*BE_W +: BE_W]);
+                end
+                x = x_n;
             end
             for (fp = 0; fp < N; fp = fp + 1) begin
-                f_lane = in0[fp] ? g0_rows[fp*ERW +: LIW] : g1_rows[fp*ERW +: LIW];
-                f_val[fp*Q +: Q] = ({Q{in0[fp]}} & g0_vals[fp*Q +: Q]) |
-                                   ({Q{in1[fp]}} & g1_vals[fp*Q +: Q]);
-                if (in0[fp] || in1[fp]) begin
-                    // l - k = l - (p - s), mod N
-                    f_d[fp*LIW +: LIW] = f_lane - fp[LIW-1:0] + s_lo;
-                end
+                x_b0[fp]       = x[fp*BE_W];
+                x_v[fp*Q +: Q] = x[fp*BE_W + LIW +: Q];
             end
         end
+        // lane bits 1.. are used up by their stages; the shift s is not needed
+        wire unused_sel = ^{x, shift_s, g1_next[0], rbase};
 
-        // the network: an empty position holds value 0 and moves by 0
-        reg  [N*Q-1:0]   x_val;
-        reg  [N*Q-1:0]   x_val_n;
-        reg  [N*LIW-1:0] x_d;
-        reg  [N*LIW-1:0] x_d_n;
-        reg              x_arr;
-        reg              x_stay;
-        integer          xb;
-        integer          xp;
-        integer          xs;
+        assign raw_in = {x_v, x_b0, tile, first, eoc, last};
 
-        always @* begin
-            x_val   = f_val;
-            x_d     = f_d;
-            x_val_n = {N*Q{1'b0}};
-            x_d_n   = {N*LIW{1'b0}};
-            x_arr   = 1'b0;
-            x_stay  = 1'b0;
-            xs      = 0;
-            for (xb = LIW - 1; xb >= 0; xb = xb - 1) begin
-                for (xp = 0; xp < N; xp = xp + 1) begin
-                    xs     = (xp + N - (1 << xb)) % N;
-                    x_arr  = x_d[xs*LIW + xb];
-                    x_stay = !x_d[xp*LIW + xb];
-                    x_val_n[xp*Q +: Q]     = ({Q{x_arr}} & x_val[xs*Q +: Q]) |
-                                             ({Q{x_stay}} & x_val[xp*Q +: Q]);
-                    x_d_n[xp*LIW +: LIW]   = ({LIW{x_arr}} & x_d[xs*LIW +: LIW]) |
-                                             ({LIW{x_stay}} & x_d[xp*LIW +: LIW]);
-                end
-                x_val = x_val_n;
-                x_d   = x_d_n;
-            end
-        end
-        // s = N only when G0 has no entry in the tile (nothing to rotate)
-        wire unused_sel = ^{x_d, shift_s[SW_W-1], g1_next[0], rbase};
-
-        assign raw_in = {x_val, s_lo, tile, first, eoc, last};
-
-        // the next stage: lane l is at position l + s
-        wire [N*Q-1:0]  r_in = raw[RAW_W-1 -: N*Q];
-        wire [LIW-1:0]  r_s  = raw[TW+3 +: LIW];
-        reg  [N*Q-1:0]  r_val;
-        integer         rb;
+        // the next stage: the butterfly's stage for lane bit 0
+        wire [N*Q-1:0] r_v  = raw[RAW_W-1 -: N*Q];
+        wire [N-1:0]   r_b0 = raw[TW+3 +: N];
+        reg  [N*Q-1:0] r_val;
+        integer        rp;
 
         always @* begin
-            r_val = r_in;
-            for (rb = 0; rb < LIW; rb = rb + 1) begin
-                if (r_s[rb]) begin
-                    r_val = (r_val >> ((1 << rb)*Q)) | (r_val << ((N - (1 << rb))*Q));
-                end
+            for (rp = 0; rp < N; rp = rp + 1) begin
+                r_val[rp*Q +: Q] =
+                    ({Q{r_b0[rp] == (rp % 2 == 1)}} & r_v[rp*Q +: Q]) |
+                    ({Q{r_b0[rp ^ 1] == (rp % 2 == 1)}} & r_v[(rp ^ 1)*Q +: Q]);
             end
         end
 
