@@ -580,13 +580,21 @@ reg            a_errv_q;           // A holds an error after them
 reg  [N-1:0]   emit_mask;
 integer        mi;
 
+// CPT: entries past the item's are loaded as zero (they add nothing to the
+// prefix below, so its last sum is the item's last entry's)
+reg  [N*E-1:0] emit_ent;
+
 always @* begin
     emit_mask = {N{1'b0}};
+    emit_ent  = {N*E{1'b1}};
     for (mi = 0; mi < N; mi = mi + 1) begin
         if (pk_e) begin
             emit_mask[mi] = (mi == 0);
         end else if (mi < gn_q) begin
             emit_mask[mi] = 1'b1;
+        end
+        if (CPT != 0) begin
+            emit_ent[mi*E +: E] = {E{emit_mask[mi]}};
         end
     end
 end
@@ -610,7 +618,7 @@ always @(posedge clk) begin
         a_grp_q    <= emit_g;
         a_chk_q    <= emit_chk;
         a_mask_q   <= emit_mask;
-        a_ent_q    <= win_data_i[N*E-1:0];
+        a_ent_q    <= win_data_i[N*E-1:0] & emit_ent;
         a_run_nx_q <= run_nx;
         // a whole group not ending the column, with the next run buffered
         a_nx_q     <= RUN_LA != 0 && emit_g && !glast_q && ok_gr;
@@ -629,19 +637,37 @@ reg  [NC*SUMW-1:0] pfx;
 integer            pv;
 integer            pj;
 
+// CPT: a sum of c entries is cut to the bits c * 2^R needs (the adders
+// after it are narrower); an entry past the item adds 0 (its run is zero)
+function automatic [SUMW-1:0] sum_cut;
+    input [SUMW-1:0] x;
+    input integer    c;
+    integer          w;
+    begin
+        w       = $clog2(c * (1 << R) + 1);
+        sum_cut = x;
+        if (CPT != 0 && w < SUMW) begin
+            sum_cut = x & (({{(SUMW-1){1'b0}}, 1'b1} << w) - 1'b1);
+        end
+    end
+endfunction
+
 always @* begin
     for (pj = 0; pj < NC; pj = pj + 1) begin
         if (pj < N) begin
-            pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_ent_q[pj*E +: R]} + 1'b1;
+            pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_ent_q[pj*E +: R]} +
+                                   {{(SUMW-1){1'b0}}, CPT != 0 ? a_mask_q[pj % N] : 1'b1};
         end else begin
             pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_run_nx_q} + 1'b1;
         end
+        pfx[pj*SUMW +: SUMW] = sum_cut(pfx[pj*SUMW +: SUMW], 1);
     end
     for (pv = 0; pv < PLV; pv = pv + 1) begin
         for (pj = 0; pj < NC; pj = pj + 1) begin
             if (((pj >> pv) & 1) == 1) begin
-                pfx[pj*SUMW +: SUMW] = pfx[pj*SUMW +: SUMW] +
-                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW];
+                pfx[pj*SUMW +: SUMW] = sum_cut(pfx[pj*SUMW +: SUMW] +
+                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW],
+                    (pj % (1 << (pv + 1))) + 1);
             end
         end
     end
@@ -654,7 +680,7 @@ reg  [XW-1:0]   oleft_q, oleft_d;
 // the prefix sum of the item's last entry: a group that does not end its
 // column has N entries, a check-only item one (a column's last group resets
 // the row instead), so no pick over all entries is needed
-wire [SUMW-1:0] pfx_last = a_trk_q ? pfx[0 +: SUMW] : pfx[(N-1)*SUMW +: SUMW];
+wire [SUMW-1:0] pfx_last = a_trk_q && CPT == 0 ? pfx[0 +: SUMW] : pfx[(N-1)*SUMW +: SUMW];
 wire [XW-1:0]   pfx_last_x = {{(XW-SUMW){1'b0}}, pfx_last};
 // rows increase within a column: some entry's row is >= O iff the last one's
 // is; comparing every entry in parallel keeps the pick of the last sum out
@@ -673,7 +699,8 @@ always @* begin
     end
 end
 
-wire          err_row    = a_rowchk_q && |(a_mask_q & row_over);
+// (CPT: the item's last sum is the last entry's, one compare)
+wire          err_row    = a_rowchk_q && (CPT != 0 ? row_over[N-1] : |(a_mask_q & row_over));
 // a count > O read after the item's entries: error 2, after their rows
 wire          err_cnt    = a_cntv_q && a_cnt_q > rows_px;
 wire [XW-1:0] last_row   = prev_q + pfx_last_x;  // the item's last row
