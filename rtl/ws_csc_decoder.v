@@ -50,6 +50,20 @@
  *     last tile, with G1 when that ends the column).  Its loop is a
  *     compare of two registers.
  *
+ * The compact structure (CPT, derived: N a power of two and N >= 2^R, so
+ * consecutive entries of a column are at most one tile apart; the
+ * n16_q8_b64 set), for area at a lower clock:
+ *  - the queue has two slots behind A (three groups in flight as above):
+ *    A waits while both are full and no group leaves, and the parser's
+ *    credit counts a group leaving in the same cycle, so the beats' pop
+ *    reaches the parser's pick (the loop grows by stage 3's fire);
+ *  - a queued entry holds its lane and its tile relative to the group's
+ *    first entry (2*log2(N) bits, not a row), the group that first tile;
+ *  - entries past an item load into A as zero and add nothing to the
+ *    prefix, so one compare of entry N-1's sum checks the rows;
+ *  - lanes are placed by a fold of G0 and G1 and a butterfly routed by the
+ *    lane bits (stage 3), not by a funnel and a triangular selection.
+ *
  * Groups within a column hold N entries but the last, so a tile's entries
  * (at most N, consecutive) lie in G0 and G1.  The beat sequence (tile t /
  * column k counters, real lanes L, last beat, configuration and
