@@ -50,6 +50,20 @@
  *     last tile, with G1 when that ends the column).  Its loop is a
  *     compare of two registers.
  *
+ * The compact structure (CPT, derived: N a power of two and N >= 2^R, so
+ * consecutive entries of a column are at most one tile apart; the
+ * n16_q8_b64 set), for area at a lower clock:
+ *  - the queue has two slots behind A (three groups in flight as above):
+ *    A waits while both are full and no group leaves, and the parser's
+ *    credit counts a group leaving in the same cycle, so the beats' pop
+ *    reaches the parser's pick (the loop grows by stage 3's fire);
+ *  - a queued entry holds its lane and its tile relative to the group's
+ *    first entry (2*log2(N) bits, not a row), the group that first tile;
+ *  - entries past an item load into A as zero and add nothing to the
+ *    prefix, so one compare of entry N-1's sum checks the rows;
+ *  - lanes are placed by a fold of G0 and G1 and a butterfly routed by the
+ *    lane bits (stage 3), not by a funnel and a triangular selection.
+ *
  * Groups within a column hold N entries but the last, so a tile's entries
  * (at most N, consecutive) lie in G0 and G1.  The beat sequence (tile t /
  * column k counters, real lanes L, last beat, configuration and
@@ -162,6 +176,18 @@ localparam integer N_POW2  = N > 1 && (N & (N - 1)) == 0 ? 1 : 0;
 // parser's two-cycle turn-around when a group is less than two bus words
 localparam integer D       = 3;
 localparam integer DW      = $clog2(D + 1);
+// the compact structure, for area where N is large (N a power of two and
+// N >= 2^R, so consecutive entries of a column are at most one tile apart;
+// n16_q8_b64): a queue of two slots behind A (A waits while both are full
+// and none leaves; the parser's credit counts a group leaving in the same
+// cycle, so the beats' pop reaches the parser's pick), queued entries hold
+// their lane and their tile relative to the group's first entry instead of
+// a row, and the lanes are placed by a log-depth network (see stage 3)
+// instead of a funnel and a triangular selection.  Slower (the pop in the
+// loop, longer paths to stage 1), about a third fewer LUTs in the decoder
+localparam integer CPT     = N_POW2 != 0 && N >= (1 << R) ? 1 : 0;
+// queue slots
+localparam integer QS      = CPT != 0 ? 2 : D;
 // prefix sums of (run + 1) over a group's entries and the one after it
 localparam integer NC      = N + 1;
 localparam integer SUMW    = $clog2(NC * (1 << R) + 1);
@@ -175,9 +201,16 @@ localparam integer PW      = P > RW ? P : RW;
 localparam integer MW      = RW > LW ? RW : LW;
 // the row of the entry after a group (never negative: no sign bit)
 localparam integer NW      = XW - 1;
+// a queued entry's place: its row, or (CPT) its tile relative to the
+// group's first entry (< N: one tile at most per entry) and its lane
+localparam integer ERW     = CPT != 0 ? 2*LIW : RW;
+// after the entries: the row of the entry after the group, or (CPT) the
+// first entry's tile and whether the entry after the group is in a later
+// tile than the group's last
+localparam integer NXW     = CPT != 0 ? TW + 1 : NW;
 // a queued group: rows, values, entry mask, the row of the entry after it,
 // that entry is known, end of column
-localparam integer GW      = N*RW + N*Q + N + NW + 2;
+localparam integer GW      = N*ERW + N*Q + N + NXW + 2;
 // the beat record through ws_beat_pipe
 localparam integer OUT_W   = N*Q + TW + 3;
 
@@ -289,8 +322,11 @@ wire ok_gc  = avail >= {{(CNT_W-CW){1'b0}}, len_gc_q};
 wire ok_gr  = avail >= {{(CNT_W-CW){1'b0}}, len_gr_q};
 wire ok_c   = avail >= P_CN;
 wire ok_e   = avail >= E_CN;
-wire credit = infl_q < D_D;
-wire p_run  = running && !err_any;
+// CPT: A waits while the queue is full and no group leaves it; a group
+// leaving this cycle makes room for the parser's next
+wire a_hold;
+wire credit = infl_q < D_D || (CPT != 0 && pops != 2'd0);
+wire p_run  = running && !err_any && !a_hold;
 
 // the window padded, so that fields past its end read as zero (never used)
 wire [WIN+PR-1:0] win_x = {{PR{1'b0}}, win_data_i};
@@ -558,13 +594,21 @@ reg            a_errv_q;           // A holds an error after them
 reg  [N-1:0]   emit_mask;
 integer        mi;
 
+// CPT: entries past the item's are loaded as zero (they add nothing to the
+// prefix below, so its last sum is the item's last entry's)
+reg  [N*E-1:0] emit_ent;
+
 always @* begin
     emit_mask = {N{1'b0}};
+    emit_ent  = {N*E{1'b1}};
     for (mi = 0; mi < N; mi = mi + 1) begin
         if (pk_e) begin
             emit_mask[mi] = (mi == 0);
         end else if (mi < gn_q) begin
             emit_mask[mi] = 1'b1;
+        end
+        if (CPT != 0) begin
+            emit_ent[mi*E +: E] = {E{emit_mask[mi]}};
         end
     end
 end
@@ -575,7 +619,7 @@ always @(posedge clk) begin
         a_rowchk_q <= 1'b0;
         a_errv_q   <= 1'b0;
         a_cntv_q   <= 1'b0;
-    end else begin
+    end else if (!a_hold) begin
         a_v_q      <= p_emit;
         a_rowchk_q <= emit_chk && emit_mask[0];
         a_errv_q   <= emit_err != `WS_ERR_NONE;
@@ -584,17 +628,19 @@ always @(posedge clk) begin
 end
 
 always @(posedge clk) begin
-    a_grp_q    <= emit_g;
-    a_chk_q    <= emit_chk;
-    a_mask_q   <= emit_mask;
-    a_ent_q    <= win_data_i[N*E-1:0];
-    a_run_nx_q <= run_nx;
-    // a whole group not ending the column, with the next run buffered
-    a_nx_q     <= RUN_LA != 0 && emit_g && !glast_q && ok_gr;
-    a_clast_q  <= emit_g && glast_q;
-    a_err_q    <= emit_err;
-    a_trk_q    <= pk_e;
-    a_cnt_q    <= cnt_rd;
+    if (!a_hold) begin
+        a_grp_q    <= emit_g;
+        a_chk_q    <= emit_chk;
+        a_mask_q   <= emit_mask;
+        a_ent_q    <= win_data_i[N*E-1:0] & emit_ent;
+        a_run_nx_q <= run_nx;
+        // a whole group not ending the column, with the next run buffered
+        a_nx_q     <= RUN_LA != 0 && emit_g && !glast_q && ok_gr;
+        a_clast_q  <= emit_g && glast_q;
+        a_err_q    <= emit_err;
+        a_trk_q    <= pk_e;
+        a_cnt_q    <= cnt_rd;
+    end
 end
 
 // ---- stage 2: rows ------------------------------------------------------------
@@ -605,19 +651,37 @@ reg  [NC*SUMW-1:0] pfx;
 integer            pv;
 integer            pj;
 
+// CPT: a sum of c entries is cut to the bits c * 2^R needs (the adders
+// after it are narrower); an entry past the item adds 0 (its run is zero)
+function automatic [SUMW-1:0] sum_cut;
+    input [SUMW-1:0] x;
+    input integer    c;
+    integer          w;
+    begin
+        w       = $clog2(c * (1 << R) + 1);
+        sum_cut = x;
+        if (CPT != 0 && w < SUMW) begin
+            sum_cut = x & (({{(SUMW-1){1'b0}}, 1'b1} << w) - 1'b1);
+        end
+    end
+endfunction
+
 always @* begin
     for (pj = 0; pj < NC; pj = pj + 1) begin
         if (pj < N) begin
-            pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_ent_q[pj*E +: R]} + 1'b1;
+            pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_ent_q[pj*E +: R]} +
+                                   {{(SUMW-1){1'b0}}, CPT != 0 ? a_mask_q[pj % N] : 1'b1};
         end else begin
             pfx[pj*SUMW +: SUMW] = {{(SUMW-R){1'b0}}, a_run_nx_q} + 1'b1;
         end
+        pfx[pj*SUMW +: SUMW] = sum_cut(pfx[pj*SUMW +: SUMW], 1);
     end
     for (pv = 0; pv < PLV; pv = pv + 1) begin
         for (pj = 0; pj < NC; pj = pj + 1) begin
             if (((pj >> pv) & 1) == 1) begin
-                pfx[pj*SUMW +: SUMW] = pfx[pj*SUMW +: SUMW] +
-                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW];
+                pfx[pj*SUMW +: SUMW] = sum_cut(pfx[pj*SUMW +: SUMW] +
+                    pfx[(((pj >> (pv + 1)) << (pv + 1)) + (1 << pv) - 1)*SUMW +: SUMW],
+                    (pj % (1 << (pv + 1))) + 1);
             end
         end
     end
@@ -630,7 +694,7 @@ reg  [XW-1:0]   oleft_q, oleft_d;
 // the prefix sum of the item's last entry: a group that does not end its
 // column has N entries, a check-only item one (a column's last group resets
 // the row instead), so no pick over all entries is needed
-wire [SUMW-1:0] pfx_last = a_trk_q ? pfx[0 +: SUMW] : pfx[(N-1)*SUMW +: SUMW];
+wire [SUMW-1:0] pfx_last = a_trk_q && CPT == 0 ? pfx[0 +: SUMW] : pfx[(N-1)*SUMW +: SUMW];
 wire [XW-1:0]   pfx_last_x = {{(XW-SUMW){1'b0}}, pfx_last};
 // rows increase within a column: some entry's row is >= O iff the last one's
 // is; comparing every entry in parallel keeps the pick of the last sum out
@@ -649,7 +713,8 @@ always @* begin
     end
 end
 
-wire          err_row    = a_rowchk_q && |(a_mask_q & row_over);
+// (CPT: the item's last sum is the last entry's, one compare)
+wire          err_row    = a_rowchk_q && (CPT != 0 ? row_over[N-1] : |(a_mask_q & row_over));
 // a count > O read after the item's entries: error 2, after their rows
 wire          err_cnt    = a_cntv_q && a_cnt_q > rows_px;
 wire [XW-1:0] last_row   = prev_q + pfx_last_x;  // the item's last row
@@ -657,13 +722,13 @@ wire [XW-1:0] next_row   = prev_q + {{(XW-SUMW){1'b0}}, pfx[N*SUMW +: SUMW]};
 // a group that fails the row check is queued too: the error is registered
 // with it and stops stage 3 before the group can be used (keeps the row
 // arithmetic out of the queue's write enable)
-wire          push       = a_v_q && a_grp_q && !err_any;
+wire          push       = a_v_q && a_grp_q && !err_any && !a_hold;
 wire [XW-1:0] rows_x     = {{(XW-RW){1'b0}}, rows};
 
 always @* begin
     prev_d  = prev_q;
     oleft_d = oleft_q;
-    if (a_v_q && a_chk_q) begin
+    if (a_v_q && a_chk_q && !a_hold) begin
         if (a_clast_q) begin
             prev_d  = {XW{1'b1}};
             oleft_d = rows_x + 1'b1;
@@ -714,21 +779,62 @@ always @(posedge clk) begin
     e_code_q <= a_err_q;
 end
 
-// the group record
-reg  [N*RW-1:0] g_rows;
-integer         ri;
-reg  [XW-1:0]   row_j;
+// the group record: per entry its row, or (CPT) its tile relative to the
+// group's first entry and its lane; after the entries the row of the entry
+// after the group, or (CPT) the first entry's tile and whether the entry
+// after the group is in a later tile than the group's last
+wire [N*ERW-1:0] g_rows;
+wire [NXW-1:0]   g_next;
+integer          ri;
+reg  [XW-1:0]    row_j;
 
-always @* begin
-    g_rows = {N*RW{1'b0}};
-    row_j  = {XW{1'b0}};
-    for (ri = 0; ri < N; ri = ri + 1) begin
-        row_j = prev_q + {{(XW-SUMW){1'b0}}, pfx[ri*SUMW +: SUMW]};
-        g_rows[ri*RW +: RW] = row_j[RW-1:0];
+generate
+    if (CPT != 0) begin : g_rec_cpt
+        // rows padded above, so that their tile bits can be read at any XW
+        localparam integer YW = XW + LIW + TW;
+        reg  [N*ERW-1:0] rows_c;
+        reg  [YW-1:0]    row_y;
+        wire [XW-1:0]    row_f  = prev_q + {{(XW-SUMW){1'b0}}, pfx[0 +: SUMW]};
+        wire [YW-1:0]    row_fy = {{(YW-XW){1'b0}}, row_f};
+        wire [XW-1:0]    row_l  = prev_q + {{(XW-SUMW){1'b0}}, pfx[(N-1)*SUMW +: SUMW]};
+
+        always @* begin
+            rows_c = {N*ERW{1'b0}};
+            row_j  = {XW{1'b0}};
+            row_y  = {YW{1'b0}};
+            for (ri = 0; ri < N; ri = ri + 1) begin
+                row_j = prev_q + {{(XW-SUMW){1'b0}}, pfx[ri*SUMW +: SUMW]};
+                row_y = {{(YW-XW){1'b0}}, row_j};
+                // the tile grows by one at most per entry: the difference
+                // from the first entry's tile fits LIW bits
+                rows_c[ri*ERW +: ERW] = {row_y[LIW +: LIW] - row_fy[LIW +: LIW],
+                                         row_y[0 +: LIW]};
+            end
+        end
+        assign g_rows = rows_c;
+        // consecutive tiles differ in their lowest bit
+        assign g_next = {row_fy[LIW +: TW], next_row[LIW] ^ row_l[LIW]};
+        // rows of a queued group are < O: the tile fits TW bits
+        wire unused_rec = ^{row_y, row_fy, row_l, next_row};
+    end else begin : g_rec_row
+        reg  [N*ERW-1:0] rows_r;
+
+        always @* begin
+            rows_r = {N*ERW{1'b0}};
+            row_j  = {XW{1'b0}};
+            for (ri = 0; ri < N; ri = ri + 1) begin
+                row_j = prev_q + {{(XW-SUMW){1'b0}}, pfx[ri*SUMW +: SUMW]};
+                rows_r[ri*ERW +: ERW] = row_j[RW-1:0];
+            end
+        end
+        assign g_rows = rows_r;
+        assign g_next = next_row[NW-1:0];
+        // the row after a group is never negative
+        wire unused_rec = next_row[XW-1];
     end
-end
+endgenerate
 // rows of a queued group are < O: their high bits are zero
-wire unused_rows_hi = ^{row_j, next_row[XW-1], cfg_rows_i};
+wire unused_rows_hi = ^{row_j, cfg_rows_i};
 
 reg  [N*Q-1:0] a_vals;
 integer        vi;
@@ -739,10 +845,10 @@ always @* begin
     end
 end
 
-wire [GW-1:0] g_new = {g_rows, a_vals, a_mask_q, next_row[NW-1:0], a_nx_q, a_clast_q};
+wire [GW-1:0] g_new = {g_rows, a_vals, a_mask_q, g_next, a_nx_q, a_clast_q};
 
-// ---- the group queue (D slots, slot 0 oldest) -----------------------------------
-reg [GW-1:0]  gq_q [0:D-1];
+// ---- the group queue (QS slots, slot 0 oldest) ----------------------------------
+reg [GW-1:0]  gq_q [0:QS-1];
 reg [DW-1:0]  gcnt_q;
 reg [DW-1:0]  gcnt_d;
 integer       qi;
@@ -764,48 +870,50 @@ end
 
 // slot i takes slot i + pops, or the pushed group at the first free slot
 always @(posedge clk) begin
-    for (qi = 0; qi < D; qi = qi + 1) begin
+    for (qi = 0; qi < QS; qi = qi + 1) begin
         if (push && {{(32-DW){1'b0}}, gcnt_q} - {30'd0, pops} == qi) begin
             gq_q[qi] <= g_new;
-        end else if (pops == 2'd1 && qi + 1 < D) begin
-            gq_q[qi] <= gq_q[(qi + 1) % D];
-        end else if (pops == 2'd2 && qi + 2 < D) begin
-            gq_q[qi] <= gq_q[(qi + 2) % D];
+        end else if (pops == 2'd1 && qi + 1 < QS) begin
+            gq_q[qi] <= gq_q[(qi + 1) % QS];
+        end else if (pops == 2'd2 && qi + 2 < QS) begin
+            gq_q[qi] <= gq_q[(qi + 2) % QS];
         end
     end
 end
 
-// ---- stage 3: beats ---------------------------------------------------------------
-wire [GW-1:0]   g0 = gq_q[0];
-wire [GW-1:0]   g1 = gq_q[1 % D];
-wire            g0_v     = gcnt_q != {DW{1'b0}};
-wire            g1_v     = gcnt_q > {{(DW-1){1'b0}}, 1'b1};
-wire            g0_clast = g0[0];
-wire            g0_nx    = g0[1];
-wire [NW-1:0]   g0_next  = g0[2 +: NW];
-wire            g1_clast = g1[0];
-wire            g1_whole = g1[2+NW+N-1];   // N entries
-wire [N-1:0]    g0_mask  = g0[2+NW +: N];
-wire [N-1:0]    g1_mask  = g1[2+NW +: N];
-wire [N*Q-1:0]  g0_vals  = g0[2+NW+N +: N*Q];
-wire [N*Q-1:0]  g1_vals  = g1[2+NW+N +: N*Q];
-wire [N*RW-1:0] g0_rows  = g0[2+NW+N+N*Q +: N*RW];
-wire [N*RW-1:0] g1_rows  = g1[2+NW+N+N*Q +: N*RW];
-// the rest of G1's record is not needed
-wire            unused_g1 = ^{g1[1 +: NW+1], g1_mask[N-1]};
+// CPT: the group in A waits while the queue is full and no group leaves
+localparam [DW-1:0] QS_D = QS[DW-1:0];
+assign a_hold = CPT != 0 && a_v_q && a_grp_q && gcnt_q == QS_D && pops == 2'd0;
 
-// the end of the current tile, t*N + N, kept beside the sequencer's t*N
-reg  [RBW-1:0]  tend_q;
+// ---- stage 3: beats ---------------------------------------------------------------
+wire [GW-1:0]    g0 = gq_q[0];
+wire [GW-1:0]    g1 = gq_q[1 % QS];
+wire             g0_v     = gcnt_q != {DW{1'b0}};
+wire             g1_v     = gcnt_q > {{(DW-1){1'b0}}, 1'b1};
+wire             g0_clast = g0[0];
+wire             g0_nx    = g0[1];
+wire [NXW-1:0]   g0_next  = g0[2 +: NXW];
+wire [NXW-1:0]   g1_next  = g1[2 +: NXW];
+wire             g1_clast = g1[0];
+wire             g1_whole = g1[2+NXW+N-1];   // N entries
+wire [N-1:0]     g0_mask  = g0[2+NXW +: N];
+wire [N-1:0]     g1_mask  = g1[2+NXW +: N];
+wire [N*Q-1:0]   g0_vals  = g0[2+NXW+N +: N*Q];
+wire [N*Q-1:0]   g1_vals  = g1[2+NXW+N +: N*Q];
+wire [N*ERW-1:0] g0_rows  = g0[2+NXW+N+N*Q +: N*ERW];
+wire [N*ERW-1:0] g1_rows  = g1[2+NXW+N+N*Q +: N*ERW];
+// the rest of G1's record is not needed
+wire             unused_g1 = ^{g1[1], g1_mask[N-1]};
+
 // a row of G0 past the tile: only asked of a group that does not end its
 // column, which has N entries, so its last row is row N-1 (no pick)
-wire [RBW-1:0]  g0_lrow   = {{(RBW-RW){1'b0}}, g0_rows[(N-1)*RW +: RW]};
-wire            g0_past   = g0_lrow >= tend_q;
-// the entry after G0 is past the tile
-wire            g0_nx_out = g0_nx && g0_next >= {{(NW-RBW){1'b0}}, tend_q};
+wire             g0_past;
+// the entry after G0 is past the tile (only asked when G0 is not)
+wire             g0_nx_out;
 // (g0_past is not used for a column's last group)
-wire            need_g1   = !g0_clast && !g0_past && !g0_nx_out;
-wire            c_ready   = g0_v && (eoc ? (g0_clast || (g1_v && g1_clast))
-                                         : (!need_g1 || (g1_v && (g1_whole || g1_clast))));
+wire             need_g1   = !g0_clast && !g0_past && !g0_nx_out;
+wire             c_ready   = g0_v && (eoc ? (g0_clast || (g1_v && g1_clast))
+                                          : (!need_g1 || (g1_v && (g1_whole || g1_clast))));
 
 assign fire = running && !err_any && c_ready && pipe_ready;
 // G0 leaves when no row of it is past the tile (a column's last group at
@@ -815,63 +923,18 @@ wire   pop0 = fire && (g0_clast ? eoc : !g0_past);
 wire   pop1 = fire && eoc && !g0_clast;
 assign pops = {pop1, pop0 && !pop1};
 
-always @(posedge clk) begin
-    if (rst || start_i) begin
-        tend_q <= N_RB;
-    end else if (fire) begin
-        tend_q <= eoc ? N_RB : tend_q + N_RB;
-    end
-end
-
-// lanes, in two steps split by ws_beat_pipe's stages:
-//  - at the fire: the tile's entries are consecutive in G0 then G1 (G1 only
-//    when G0 does not end the column), after the s entries of G0 in earlier
-//    tiles; the 2N entries (in-tile flag, lane, value) are shifted down by s
-//    (a funnel), so the tile's k-th entry is at position k;
-//  - in the next stage: position k can only land in a lane l >= k (rows
-//    grow by at least one per entry), so lane l looks at positions 0..l: a
-//    triangular selection of N(N+1)/2 inputs instead of 2N x N.
+// lanes, in two steps split by ws_beat_pipe's stages; the tile's entries
+// are consecutive in G0 then G1 (G1 only when G0 does not end the column),
+// after the s entries of G0 in earlier tiles
 localparam integer FE_W  = 1 + LIW + Q;           // funnel entry: in, lane, value
 localparam integer SW_W  = $clog2(N + 1);         // the shift s: 0..N
-localparam integer RAW_W = N*FE_W + TW + 3;
+localparam integer RAW_W = CPT != 0 ? N*(Q+1) + TW + 3 : N*FE_W + TW + 3;
 
-reg  [2*N*FE_W-1:0] fe;         // entries: G0's, then G1's
-reg  [N-1:0]        below;      // G0 entry j is in an earlier tile
-reg  [RBW:0]        rel;
-reg  [RW-1:0]       e_row;
-reg                 e_in;
-reg  [LIW-1:0]      e_lane;
-integer             ei;
-
-always @* begin
-    fe     = {2*N*FE_W{1'b0}};
-    below  = {N{1'b0}};
-    rel    = {(RBW+1){1'b0}};
-    e_row  = {RW{1'b0}};
-    e_in   = 1'b0;
-    e_lane = {LIW{1'b0}};
-    for (ei = 0; ei < 2*N; ei = ei + 1) begin
-        e_row  = ei < N ? g0_rows[(ei % N)*RW +: RW] : g1_rows[(ei % N)*RW +: RW];
-        rel    = {{(RBW+1-RW){1'b0}}, e_row} - {1'b0, rbase};
-        e_lane = rel[LIW-1:0];
-        e_in   = !rel[RBW] && rel < {1'b0, N_RB};
-        if (ei < N) begin
-            below[ei % N] = g0_mask[ei % N] && rel[RBW];
-        end
-        if (N_POW2 != 0) begin
-            // the tile is the row's high bits, the lane its low bits: no subtraction
-            e_lane = e_row[LIW-1:0];
-            e_in   = ({{(32-RW){1'b0}}, e_row} >> LIW) == {{(32-TW){1'b0}}, tile};
-            if (ei < N) begin
-                below[ei % N] = g0_mask[ei % N] &&
-                                ({{(32-RW){1'b0}}, e_row} >> LIW) < {{(32-TW){1'b0}}, tile};
-            end
-        end
-        e_in = e_in && (ei < N ? g0_mask[ei % N] : (g1_v && !g0_clast && g1_mask[ei % N]));
-        fe[ei*FE_W +: FE_W] = {ei < N ? g0_vals[(ei % N)*Q +: Q] : g1_vals[(ei % N)*Q +: Q],
-                               e_lane, e_in};
-    end
-end
+wire [RAW_W-1:0] raw_in;
+wire [RAW_W-1:0] raw;
+wire [OUT_W-1:0] ext;
+wire [OUT_W-1:0] beat;
+reg  [N-1:0]     below;      // G0 entry j is in an earlier tile
 
 // s: the entries below are a prefix of G0 (rows grow, the mask is a thermometer)
 reg  [SW_W-1:0] shift_s;
@@ -886,39 +949,198 @@ always @* begin
     end
 end
 
-// the funnel: a log shifter by whole entries (a shift by s * FE_W bits
-// would be a bit-granular shifter by a product)
-reg  [2*N*FE_W-1:0] fe_sh;
-integer             fb;
+generate
+    if (CPT != 0) begin : g_sel_net
+        //  - at the fire: a fold, position p holds G0's entry p when it is
+        //    in the tile, else G1's (G1's entries in the tile are fewer
+        //    than s, G0's are p >= s), so position p holds the tile's
+        //    entry number k = p - s (mod N), going to lane l_k; lanes grow
+        //    with k (l_k2 - l_k1 >= k2 - k1).  A butterfly routed by the
+        //    lane bits, highest first, places them: after the stage of bit
+        //    b an entry is at (l_k's bits >= b, p's bits < b), and two
+        //    entries there would have |l_k2 - l_k1| < 2^b, so 0 < k2 - k1
+        //    < 2^b, yet p2 - p1 = k2 - k1 (mod 2^b): they never meet.  An
+        //    empty position is all zero, harmless where it lands (OR).
+        //  - in the next stage: the butterfly's last stage (bit 0).
+        localparam integer DTW = (TW > LIW ? TW : LIW) + 1;
+        // the tile's offset from each group's first tile
+        wire [DTW-1:0] dt0 = {{(DTW-TW){1'b0}}, tile} - {{(DTW-TW){1'b0}}, g0_next[1 +: TW]};
+        wire [DTW-1:0] dt1 = {{(DTW-TW){1'b0}}, tile} - {{(DTW-TW){1'b0}}, g1_next[1 +: TW]};
+        wire [LIW-1:0] dt0_lo  = dt0[LIW-1:0];
+        wire [LIW-1:0] dt1_lo  = dt1[LIW-1:0];
+        wire           dt0_neg = dt0[DTW-1];
+        wire           dt0_in  = dt0[DTW-1:LIW] == {(DTW-LIW){1'b0}};
+        wire           dt1_in  = dt1[DTW-1:LIW] == {(DTW-LIW){1'b0}};
+        wire [LIW-1:0] rt0_l   = g0_rows[(N-1)*ERW + LIW +: LIW];
 
-always @* begin
-    fe_sh = fe;
-    for (fb = 0; fb < SW_W; fb = fb + 1) begin
-        if (shift_s[fb]) begin
-            fe_sh = fe_sh >> ((1 << fb) * FE_W);
-        end
-    end
-end
-// the funnel keeps positions 0..N-1
-wire                unused_fe = ^fe_sh[2*N*FE_W-1:N*FE_W];
+        assign g0_past   = dt0_neg || (dt0_in && rt0_l > dt0_lo);
+        // G0's last entry is in the tile and the next one is in a later tile
+        assign g0_nx_out = g0_nx && g0_next[0] && dt0_in && rt0_l == dt0_lo;
 
-wire [RAW_W-1:0] raw;
-wire [OUT_W-1:0] beat;
-wire [N*FE_W-1:0] raw_fe = raw[RAW_W-1 -: N*FE_W];
-reg  [N*Q-1:0]   lanes_data;
-integer          l;
-integer          k;
+        // a butterfly entry: lane bits, value
+        localparam integer BE_W = LIW + Q;
+        reg  [N-1:0]      in0;        // G0 entry p is in the tile
+        reg  [N-1:0]      in1;        // G1 entry p is in the tile
+        reg  [N*BE_W-1:0] x;
+        reg  [N*BE_W-1:0] x_n;
+        reg  [N-1:0]      x_b0;       // lane bit 0 after the stages before the register
+        reg  [N*Q-1:0]    x_v;
+        integer           fp;
+        integer           xb;
+        integer           xs;
 
-always @* begin
-    lanes_data = {N*Q{1'b0}};
-    for (l = 0; l < N; l = l + 1) begin
-        for (k = 0; k <= l; k = k + 1) begin
-            if (raw_fe[k*FE_W] && raw_fe[k*FE_W + 1 +: LIW] == l[LIW-1:0]) begin
-                lanes_data[l*Q +: Q] = lanes_data[l*Q +: Q] | raw_fe[k*FE_W + 1 + LIW +: Q];
+        always @* begin
+            in0   = {N{1'b0}};
+            in1   = {N{1'b0}};
+            below = {N{1'b0}};
+            x     = {N*BE_W{1'b0}};
+            x_n   = {N*BE_W{1'b0}};
+            x_b0  = {N{1'b0}};
+            x_v   = {N*Q{1'b0}};
+            xs    = 0;
+            for (fp = 0; fp < N; fp = fp + 1) begin
+                in0[fp] = g0_mask[fp] && dt0_in && g0_rows[fp*ERW + LIW +: LIW] == dt0_lo;
+                in1[fp] = g1_v && !g0_clast && g1_mask[fp] && dt1_in &&
+                          g1_rows[fp*ERW + LIW +: LIW] == dt1_lo;
+                x[fp*BE_W +: BE_W] =
+                    ({BE_W{in0[fp]}} & {g0_vals[fp*Q +: Q], g0_rows[fp*ERW +: LIW]}) |
+                    ({BE_W{in1[fp]}} & {g1_vals[fp*Q +: Q], g1_rows[fp*ERW +: LIW]});
+            end
+            // stages LIW-1 .. 1: position fp takes its own entry when that
+            // entry's lane bit xb is fp's, and its partner's when the
+            // partner's is
+            for (xb = LIW - 1; xb >= 1; xb = xb - 1) begin
+                for (fp = 0; fp < N; fp = fp + 1) begin
+                    xs = fp ^ (1 << xb);
+                    x_n[fp*BE_W +: BE_W] =
+                        ({BE_W{x[fp*BE_W + xb] == ((fp >> xb) % 2 == 1)}} & x[fp*BE_W +: BE_W]) |
+                        ({BE_W{x[xs*BE_W + xb] == ((fp >> xb) % 2 == 1)}} & x[xs*BE_W +: BE_W]);
+                end
+                x = x_n;
+            end
+            for (fp = 0; fp < N; fp = fp + 1) begin
+                x_b0[fp]       = x[fp*BE_W];
+                x_v[fp*Q +: Q] = x[fp*BE_W + LIW +: Q];
             end
         end
+        // lane bits 1.. are used up by their stages; the shift s is not needed
+        wire unused_sel = ^{x, shift_s, g1_next[0], rbase};
+
+        assign raw_in = {x_v, x_b0, tile, first, eoc, last};
+
+        // the next stage: the butterfly's stage for lane bit 0
+        wire [N*Q-1:0] r_v  = raw[RAW_W-1 -: N*Q];
+        wire [N-1:0]   r_b0 = raw[TW+3 +: N];
+        reg  [N*Q-1:0] r_val;
+        integer        rp;
+
+        always @* begin
+            for (rp = 0; rp < N; rp = rp + 1) begin
+                r_val[rp*Q +: Q] =
+                    ({Q{r_b0[rp] == (rp % 2 == 1)}} & r_v[rp*Q +: Q]) |
+                    ({Q{r_b0[rp ^ 1] == (rp % 2 == 1)}} & r_v[(rp ^ 1)*Q +: Q]);
+            end
+        end
+
+        assign ext = {r_val, raw[TW+2:0]};
+    end else begin : g_sel_tri
+        //  - at the fire: the 2N entries (in-tile flag, lane, value) are
+        //    shifted down by s (a funnel), so the tile's k-th entry is at
+        //    position k;
+        //  - in the next stage: position k can only land in a lane l >= k
+        //    (rows grow by at least one per entry), so lane l looks at
+        //    positions 0..l: a triangular selection of N(N+1)/2 inputs
+        //    instead of 2N x N.
+
+        // the end of the current tile, t*N + N, kept beside the sequencer's t*N
+        reg  [RBW-1:0]  tend_q;
+        wire [RBW-1:0]  g0_lrow   = {{(RBW-RW){1'b0}}, g0_rows[(N-1)*RW +: RW]};
+
+        assign g0_past   = g0_lrow >= tend_q;
+        assign g0_nx_out = g0_nx && g0_next >= {{(NW-RBW){1'b0}}, tend_q};
+
+        always @(posedge clk) begin
+            if (rst || start_i) begin
+                tend_q <= N_RB;
+            end else if (fire) begin
+                tend_q <= eoc ? N_RB : tend_q + N_RB;
+            end
+        end
+
+        reg  [2*N*FE_W-1:0] fe;         // entries: G0's, then G1's
+        reg  [RBW:0]        rel;
+        reg  [RW-1:0]       e_row;
+        reg                 e_in;
+        reg  [LIW-1:0]      e_lane;
+        integer             ei;
+
+        always @* begin
+            fe     = {2*N*FE_W{1'b0}};
+            below  = {N{1'b0}};
+            rel    = {(RBW+1){1'b0}};
+            e_row  = {RW{1'b0}};
+            e_in   = 1'b0;
+            e_lane = {LIW{1'b0}};
+            for (ei = 0; ei < 2*N; ei = ei + 1) begin
+                e_row  = ei < N ? g0_rows[(ei % N)*RW +: RW] : g1_rows[(ei % N)*RW +: RW];
+                rel    = {{(RBW+1-RW){1'b0}}, e_row} - {1'b0, rbase};
+                e_lane = rel[LIW-1:0];
+                e_in   = !rel[RBW] && rel < {1'b0, N_RB};
+                if (ei < N) begin
+                    below[ei % N] = g0_mask[ei % N] && rel[RBW];
+                end
+                if (N_POW2 != 0) begin
+                    // the tile is the row's high bits, the lane its low bits: no subtraction
+                    e_lane = e_row[LIW-1:0];
+                    e_in   = ({{(32-RW){1'b0}}, e_row} >> LIW) == {{(32-TW){1'b0}}, tile};
+                    if (ei < N) begin
+                        below[ei % N] = g0_mask[ei % N] &&
+                                        ({{(32-RW){1'b0}}, e_row} >> LIW) < {{(32-TW){1'b0}}, tile};
+                    end
+                end
+                e_in = e_in && (ei < N ? g0_mask[ei % N] : (g1_v && !g0_clast && g1_mask[ei % N]));
+                fe[ei*FE_W +: FE_W] = {ei < N ? g0_vals[(ei % N)*Q +: Q] : g1_vals[(ei % N)*Q +: Q],
+                                       e_lane, e_in};
+            end
+        end
+
+        // the funnel: a log shifter by whole entries (a shift by s * FE_W bits
+        // would be a bit-granular shifter by a product)
+        reg  [2*N*FE_W-1:0] fe_sh;
+        integer             fb;
+
+        always @* begin
+            fe_sh = fe;
+            for (fb = 0; fb < SW_W; fb = fb + 1) begin
+                if (shift_s[fb]) begin
+                    fe_sh = fe_sh >> ((1 << fb) * FE_W);
+                end
+            end
+        end
+        // the funnel keeps positions 0..N-1; G1's next row is not needed
+        wire unused_fe = ^{fe_sh[2*N*FE_W-1:N*FE_W], g1_next};
+
+        assign raw_in = {fe_sh[N*FE_W-1:0], tile, first, eoc, last};
+
+        wire [N*FE_W-1:0] raw_fe = raw[RAW_W-1 -: N*FE_W];
+        reg  [N*Q-1:0]    lanes_data;
+        integer           l;
+        integer           k;
+
+        always @* begin
+            lanes_data = {N*Q{1'b0}};
+            for (l = 0; l < N; l = l + 1) begin
+                for (k = 0; k <= l; k = k + 1) begin
+                    if (raw_fe[k*FE_W] && raw_fe[k*FE_W + 1 +: LIW] == l[LIW-1:0]) begin
+                        lanes_data[l*Q +: Q] = lanes_data[l*Q +: Q] | raw_fe[k*FE_W + 1 + LIW +: Q];
+                    end
+                end
+            end
+        end
+
+        assign ext = {lanes_data, raw[TW+2:0]};
     end
-end
+endgenerate
 
 ws_beat_pipe #(
     .RAW_W(RAW_W),
@@ -927,11 +1149,11 @@ ws_beat_pipe #(
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({fe_sh[N*FE_W-1:0], tile, first, eoc, last}),
+    .s_raw_i(raw_in),
     .s_fire_i(fire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),
-    .ext_i({lanes_data, raw[TW+2:0]}),
+    .ext_i(ext),
     .m_data_o(beat),
     .m_valid_o(pipe_valid),
     .m_ready_i(m_beat_ready_i),

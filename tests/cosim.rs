@@ -28,8 +28,8 @@ fn set(name: &str) -> DesignPoint {
 /// Cycles a format may take beyond 1.05 * max(beats, words): the pipeline's latency. CSC's
 /// decoder parses a group of N entries ahead of the beats and checks its rows before the beats
 /// can use it (two more stages, and a tile may wait for the whole next group): measured worst
-/// 14.8 cycles over 1.05 x on MobileNetV2 (features.14.conv.1.0, n16_q8_b64; 13.9 per row
-/// block at n8_q4_b32).
+/// 13.9 cycles over 1.05 x on MobileNetV2 per row block at n8_q4_b32 (features.14.conv.1.0) and 11.2
+/// at n16_q8_b64 (features.9.conv.1.0, the compact structure).
 fn latency(format: Format) -> f64 {
     match format {
         Format::Csc => 16.0,
