@@ -1,6 +1,8 @@
 //! For which S (codes decoded per cycle) the bitmap-huffman decoders keep up with the bus: per
-//! sparsity, MobileNetV2's sum over layers of the decoder loop's cycles (header fields + per
-//! beat max(1, ceil(nonzero lanes / S))) against max(beats, words) of the stream.
+//! sparsity, MobileNetV2's sum over layers of the decoder loop's cycles (header fields + each
+//! beat's greedy walk, `huffman::loop_cycles`) against max(beats, words) of the stream, with the
+//! built window (N + code_window_bits of rtl/ws_rtl.toml) and with a window that holds S codes
+//! of the longest length (N + S*H).
 //!
 //! `cargo run --release --example huffman_units [-- --rtl-config n8_q4_b32]`
 
@@ -17,11 +19,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let p = point.stream();
     let model = Model::load(&ModelSpec::MobileNetV2)?;
     println!("{set}: cycles of the decoder loop / max(beats, words), MobileNetV2 (all layers summed)");
-    println!("sparsity  format                  beats    words     S=1    S=2    S=4    S=8   S=16");
+    let h = &facts().huffman;
+    println!("sparsity  format                 window    beats    words     S=1    S=2    S=4    S=8   S=16");
     for sparsity in [0.5, 0.7, 0.9] {
         let cfg = PrepareConfig { sparsity, bits: p.weight_bits, ..PrepareConfig::default() };
         let layers = prepare(&model, &cfg)?;
-        for (format, delta) in [(Format::BitmapHuffman, false), (Format::DeltaBitmapHuffman, true)] {
+        for ((format, delta), built) in [(Format::BitmapHuffman, false), (Format::DeltaBitmapHuffman, true)]
+            .into_iter()
+            .flat_map(|f| [(f, true), (f, false)])
+        {
             let (mut beats, mut words) = (0u64, 0u64);
             let mut ratios = Vec::new();
             for s in [1usize, 2, 4, 8, 16] {
@@ -30,7 +36,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     for block in weightstream::blocks::row_blocks(&l.matrix, point.max_rows)? {
                         let block = &block.matrix;
                         let st = format.encode(block, &p)?;
-                        let (fields, cycles) = loop_cycles(block, &p, delta, s.min(p.lanes));
+                        let units = s.min(p.lanes);
+                        let bits = if built { h.code_window_bits } else { units * h.max_code_len as usize };
+                        let (fields, cycles) = loop_cycles(block, &p, delta, units, bits);
                         let b = p.beats(block.rows, block.cols) as u64;
                         let w = st.bus_words() as u64;
                         need += fields + cycles.max(w);
@@ -44,7 +52,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ratios.push(need as f64 / bound as f64);
             }
             let r: Vec<String> = ratios.iter().map(|r| format!("{r:6.3}")).collect();
-            println!("{sparsity:8.1}  {:<22} {beats:6} {words:8}  {}", format.name(), r.join(" "));
+            let window = if built { format!("N+{}", h.code_window_bits) } else { "N+S*H".to_string() };
+            println!("{sparsity:8.1}  {:<22} {window:>6} {beats:8} {words:8}  {}", format.name(), r.join(" "));
         }
     }
     Ok(())

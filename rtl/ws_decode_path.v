@@ -15,8 +15,9 @@
  * sizes the aligner window WIN, the widest beat of the format:
  *   dense                     WIN = N*Q
  *   bitmap, delta+bitmap      WIN = N*Q + N
- *   bitmap-huffman, delta     WIN = N + S*H: a mask and S codes of at most
- *                             H bits (S = min(N, 4) codes per cycle)
+ *   bitmap-huffman, delta     WIN = N + W: a mask and W >= H bits of codes
+ *                             (up to S = min(N, 4) codes per cycle, as many
+ *                             as end in the window)
  *   CSC                       WIN = N*(R+Q) + LA: a group of N entries
  *                             and a look-ahead of LA <= max(P, R) bits for
  *                             the count or run after it, only as many as
@@ -117,7 +118,7 @@ localparam integer IS_HUF           = FORMAT == FMT_HUF || FORMAT == FMT_DELTA_H
 // the codes decoded per cycle
 localparam integer HUF_H  = `WS_HUF_H;
 localparam integer HUF_S  = N < `WS_HUF_S ? N : `WS_HUF_S;
-localparam integer HUF_WIN = N + HUF_S*HUF_H > Q ? N + HUF_S*HUF_H : Q;
+localparam integer HUF_WIN = N + `WS_HUF_W > Q ? N + `WS_HUF_W : Q;
 
 // CSC: a group of N entries (a dense tile passes in a cycle on words banked
 // in the FIFO), the bus words it spans, and the window: the look-ahead

@@ -24,9 +24,10 @@
 `define WS_ERR_BAD_CODE 4'd6
 `define WS_ERR_INVALID_CODE 4'd7
 
-// bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S)
+// bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S), window N + WS_HUF_W
 `define WS_HUF_H 12
 `define WS_HUF_S 4
+`define WS_HUF_W 24
 
 // parameter ranges (inclusive)
 `define WS_N_MIN 1

@@ -65,8 +65,9 @@ module ws_huffman_decoder #(
     parameter integer DELTA = 0,
     // largest supported number of rows O
     parameter integer MAX_O = 1280,
-    // aligner window bits: a mask and S codes (and at least a header field)
-    parameter integer WIN   = (N + S*H) > Q ? N + S*H : Q
+    // aligner window bits: a mask and at least one code (and a header
+    // field); the units stop at the first code that does not end in it
+    parameter integer WIN   = (N + 2*H) > Q ? N + 2*H : Q
 ) (
     // clock
     input  wire                                 clk,
@@ -127,13 +128,10 @@ localparam integer CW    = $clog2(WIN + 1);
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
-localparam integer LIW   = N > 1 ? $clog2(N) : 1;
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
 // code length values 0..H
 localparam integer HW    = $clog2(H + 1);
-// limit(l) <= 2^l <= 2^H
-localparam integer FW    = H + 1;
 // header arithmetic: first + count, up to 2^H + 2^Q
 localparam integer XW    = (H > Q ? H : Q) + 2;
 // a code's value v_l and a symbol index at one width
@@ -155,13 +153,14 @@ localparam [CW-1:0]    Q_C    = Q[CW-1:0];
 localparam [CW-1:0]    FIVE_C = 5;
 localparam [4:0]       H_5    = H[4:0];
 localparam [QDW-1:0]   QD_Q   = QD[QDW-1:0];
+localparam [CW:0]      WIN_C1 = WIN[CW:0];
 
 // parameter checks
 generate
     if (N < 1 || Q < 2 || Q > 16 || B < 1 || H < 1 || H > 16 || S < 1 || S > N ||
-        WIN < N + S*H || WIN < Q || MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
+        WIN < N + H || WIN < Q || MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_huffman_decoder: need N >= 1, 2 <= Q <= 16, 1 <= H <= 16, 1 <= S <= N, WIN >= N + S*H and Q, 1 <= MAX_O <= 65535");
+        $error("ws_huffman_decoder: need N >= 1, 2 <= Q <= 16, 1 <= H <= 16, 1 <= S <= N, WIN >= N + H and Q, 1 <= MAX_O <= 65535");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -228,8 +227,9 @@ reg [XW-1:0]   hfirst_q;            // first(hl_q)
 reg [Q:0]      hbase_q;             // codes of lengths < hl_q
 reg [Q:0]      sym_left_q;          // symbols still to load
 reg [Q-1:0]    widx_q;              // table entry of the next symbol
-reg [H*FW-1:0] lim_q;               // limit(l) in [(l-1)*FW +: FW]
+// limit(l) <= 2^l, l + 1 bits: g_lim[l].lim_q (below)
 reg [H*Q-1:0]  off_q;               // base(l) - first(l) mod 2^Q, [(l-1)*Q +: Q]
+reg [H-1:0]    len_en_q;            // bit l-1: l <= lmax
 reg [Q-1:0]    tbl [0:(1<<Q)-1];    // symbols by canonical index
 
 wire [4:0]     f_lmax  = win_data_i[4:0];
@@ -244,6 +244,14 @@ wire           h_one   = lmax_q == 5'd1 && f_field == {{(Q-1){1'b0}}, 1'b1};
 wire           h_over  = h_lim > h_pow || h_total > q_pow;
 wire           h_incpl = h_last && h_lim != h_pow && !h_one;
 wire           ok_lmax = avail >= FIVE_CN;
+// the lengths a layer's codes may have: 1 .. lmax
+reg  [H-1:0]   len_en;
+integer        le;
+always @* begin
+    for (le = 0; le < H; le = le + 1) begin
+        len_en[le] = le[4:0] < f_lmax;
+    end
+end
 wire           ok_q    = avail >= Q_CN;
 
 // ---- beat phase: the loop ------------------------------------------------
@@ -270,18 +278,6 @@ wire [CW-1:0]    off0     = mv_q ? {CW{1'b0}} : {{(CW-LW){1'b0}}, lanes};
 // WIN holds a mask and S codes of at most H bits)
 wire [WIN+H-1:0] win_x    = {{H{1'b0}}, win_data_i};
 
-function [LIW-1:0] lowest;
-    input [N-1:0] m;
-    integer i;
-    begin
-        lowest = {LIW{1'b0}};
-        for (i = N - 1; i >= 0; i = i - 1) begin
-            if (m[i]) begin
-                lowest = i[LIW-1:0];
-            end
-        end
-    end
-endfunction
 
 genvar gj;
 generate
@@ -307,32 +303,51 @@ generate
         for (gb = 0; gb < H; gb = gb + 1) begin : g_rev
             assign x_r[H-1-gb] = x[gb];
         end
-        reg           found;
-        reg [HW-1:0]  len;
-        reg [Q-1:0]   idx;
-        integer       l;
-        reg [VW-1:0]  v;
+        // per length l: its first l bits v_l (MSB first) below limit(l),
+        // compared at l + 1 bits (limit(l) <= 2^l); the least such l wins
+        wire [H-1:0]   hit;
+        wire [H*Q-1:0] vq_all;          // v_l's low Q bits, [(l-1)*Q +: Q]
+        genvar         gk;
+        for (gk = 1; gk <= H; gk = gk + 1) begin : g_len
+            wire [gk-1:0] v_l = x_r[H-1 -: gk];
+            assign hit[gk-1] = len_en_q[gk-1] && {1'b0, v_l} < g_lim[gk].lim_q;
+            wire [VW-1:0] v_x = {{(VW-gk){1'b0}}, v_l};
+            assign vq_all[(gk-1)*Q +: Q] = v_x[Q-1:0];
+            wire          unused_v = ^v_x;
+        end
+        wire [H-1:0] pick  = hit & (~hit + {{(H-1){1'b0}}, 1'b1});
+        wire         found = |hit;
+        // the code's length, value and index offset by the one-hot pick,
+        // then one add for the index
+        reg  [HW-1:0] len;
+        reg  [Q-1:0]  v_sel;
+        reg  [Q-1:0]  o_sel;
+        integer       k;
         always @* begin
-            found = 1'b0;
             len   = {HW{1'b0}};
-            idx   = {Q{1'b0}};
-            for (l = H; l >= 1; l = l - 1) begin
-                v = {{(VW-H){1'b0}}, x_r >> (H - l)};
-                if (l[4:0] <= lmax_q && {1'b0, v} < {{(VW+1-FW){1'b0}}, lim_q[(l-1)*FW +: FW]}) begin
-                    found = 1'b1;
-                    len   = l[HW-1:0];
-                    idx   = v[Q-1:0] + off_q[(l-1)*Q +: Q];
+            v_sel = {Q{1'b0}};
+            o_sel = {Q{1'b0}};
+            for (k = 0; k < H; k = k + 1) begin
+                if (pick[k]) begin
+                    len   = len | (k[HW-1:0] + {{(HW-1){1'b0}}, 1'b1});
                 end
+                v_sel = v_sel | ({Q{pick[k]}} & vq_all[k*Q +: Q]);
+                o_sel = o_sel | ({Q{pick[k]}} & off_q[k*Q +: Q]);
             end
         end
+        wire [Q-1:0] idx = v_sel + o_sel;
         wire [CW:0]      end_c  = {1'b0, o_in} + {{(CW+1-HW){1'b0}}, len};
         wire [CW:0]      end_l  = {1'b0, o_in} + {{(CW-4){1'b0}}, lmax_q};
         wire [CNT_W:0]   avail_x = {1'b0, avail};
         wire             act    = ok_in && m_in != {N{1'b0}};
-        wire             dec    = act && found && {{(CNT_W-CW){1'b0}}, end_c} <= avail_x;
-        wire             inv    = act && !found && {{(CNT_W-CW){1'b0}}, end_l} <= avail_x;
-        wire [LIW-1:0]   lane   = lowest(m_in);
-        wire [N-1:0]     m_out  = dec ? (m_in & (m_in - {{(N-1){1'b0}}, 1'b1})) : m_in;
+        // a code past the window waits for the next cycle (the first unit's
+        // never is: WIN >= N + H); a match ending in the window used only
+        // window bits, so it is the code whatever follows
+        wire             dec    = act && found && {{(CNT_W-CW){1'b0}}, end_c} <= avail_x && end_c <= WIN_C1;
+        wire             inv    = act && !found && {{(CNT_W-CW){1'b0}}, end_l} <= avail_x && end_l <= WIN_C1;
+        // its lane, one-hot: the lowest lane left
+        wire [N-1:0]     lane   = m_in & (~m_in + {{(N-1){1'b0}}, 1'b1});
+        wire [N-1:0]     m_out  = dec ? (m_in & ~lane) : m_in;
         wire [CW-1:0]    o_out  = dec ? end_c[CW-1:0] : o_in;
     end
 endgenerate
@@ -342,13 +357,13 @@ wire [CW-1:0] beat_len = g_unit[S-1].o_out;
 // the units' results as vectors
 wire [S-1:0] inv_v;
 wire [S-1:0] dec_v;
-wire [S*LIW-1:0] lane_v;
+wire [S*N-1:0]   lane_v;
 wire [S*Q-1:0]   idx_v;
 generate
     for (gj = 0; gj < S; gj = gj + 1) begin : g_units_out
         assign inv_v[gj]              = g_unit[gj].inv;
         assign dec_v[gj]              = g_unit[gj].dec;
-        assign lane_v[gj*LIW +: LIW]  = g_unit[gj].lane;
+        assign lane_v[gj*N +: N]      = g_unit[gj].lane;
         assign idx_v[gj*Q +: Q]       = g_unit[gj].idx;
     end
 endgenerate
@@ -383,6 +398,7 @@ always @(posedge clk) begin
         mv_q     <= 1'b0;
         mrem_q   <= {N{1'b0}};
         lmax_q   <= 5'd0;
+        len_en_q <= {H{1'b0}};
         hl_q     <= 5'd1;
         hfirst_q <= {XW{1'b0}};
         hbase_q  <= {(Q+1){1'b0}};
@@ -396,6 +412,7 @@ always @(posedge clk) begin
         end
         if (h_take_l && !h_err) begin
             lmax_q   <= f_lmax;
+            len_en_q <= len_en;
             hl_q     <= 5'd1;
             hfirst_q <= {XW{1'b0}};
             hbase_q  <= {(Q+1){1'b0}};
@@ -420,12 +437,23 @@ always @(posedge clk) begin
 end
 
 // per-length registers and the table, no reset: written before use
+genvar gm;
+generate
+    for (gm = 1; gm <= H; gm = gm + 1) begin : g_lim
+        reg [gm:0] lim_q;
+        always @(posedge clk) begin
+            if (h_take_c && hl_q == gm) begin
+                lim_q <= h_lim[gm:0];
+            end
+        end
+    end
+endgenerate
+
 integer hi;
 always @(posedge clk) begin
     if (h_take_c) begin
         for (hi = 1; hi <= H; hi = hi + 1) begin
             if (hl_q == hi[4:0]) begin
-                lim_q[(hi-1)*FW +: FW] <= h_lim[FW-1:0];
                 off_q[(hi-1)*Q +: Q]   <= hbase_q[Q-1:0] - hfirst_q[Q-1:0];
             end
         end
@@ -443,12 +471,12 @@ end
 
 // ---- U: the units' lanes and indices; V: the table read -------------------
 reg  [S-1:0]     u_dec_q;
-reg  [S*LIW-1:0] u_lane_q;
+reg  [S*N-1:0]   u_lane_q;          // each unit's lane, one-hot
 reg  [S*Q-1:0]   u_idx_q;
 reg              u_done_q;
 reg  [TW+2:0]    u_side_q;          // tile, first, eoc, last
 reg  [S-1:0]     v_dec_q;
-reg  [S*LIW-1:0] v_lane_q;
+reg  [S*N-1:0]   v_lane_q;
 reg  [S*Q-1:0]   v_val_q;
 reg              v_done_q;
 reg  [TW+2:0]    v_side_q;
@@ -488,15 +516,15 @@ always @(posedge clk) begin
     end
 end
 
-// V's values in their lanes, over the assembling beat
+// V's values in their lanes, over the assembling beat: an AND-OR (each lane
+// is written once per beat, so its bits in acc_q are zero until then)
 integer pl, pj;
 always @* begin
     placed = acc_q;
     for (pj = 0; pj < S; pj = pj + 1) begin
         for (pl = 0; pl < N; pl = pl + 1) begin
-            if (v_dec_q[pj] && v_lane_q[pj*LIW +: LIW] == pl[LIW-1:0]) begin
-                placed[pl*Q +: Q] = v_val_q[pj*Q +: Q];
-            end
+            placed[pl*Q +: Q] = placed[pl*Q +: Q] |
+                ({Q{v_dec_q[pj] && v_lane_q[pj*N + pl]}} & v_val_q[pj*Q +: Q]);
         end
     end
 end

@@ -239,7 +239,7 @@ pub fn run_words_on(
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
             let h = crate::rtl::facts().huffman.clone();
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
-            (n.div_ceil(h.units(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
+            (n.div_ceil(h.worst_codes_per_cycle(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
         }
         _ => (1, 0),
     };
@@ -833,7 +833,7 @@ pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -
     // cycles per full beat.
     let slow = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
-            rows.div_ceil(crate::rtl::facts().huffman.units(design.lanes))
+            rows.div_ceil(crate::rtl::facts().huffman.worst_codes_per_cycle(design.lanes))
         }
         _ => 1,
     };

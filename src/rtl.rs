@@ -48,12 +48,20 @@ pub struct HuffmanFact {
     pub max_code_len: u32,
     /// S = min(N, this): codes decoded per cycle.
     pub codes_per_cycle: usize,
+    /// Window bits for codes after a beat's mask (the window is N + this).
+    pub code_window_bits: usize,
 }
 
 impl HuffmanFact {
     /// S at `lanes` lanes.
     pub fn units(&self, lanes: usize) -> usize {
         lanes.min(self.codes_per_cycle)
+    }
+
+    /// The fewest codes a cycle takes while a beat has codes left: S, or as many codes of the
+    /// longest length as the window holds (at least one).
+    pub fn worst_codes_per_cycle(&self, lanes: usize) -> usize {
+        self.units(lanes).min((self.code_window_bits / self.max_code_len as usize).max(1))
     }
 }
 
@@ -385,8 +393,11 @@ pub fn verilog_header() -> String {
     for e in &t.errors {
         s += &format!("`define WS_ERR_{} 4'd{}\n", macro_name(&e.name), e.code);
     }
-    s += "\n// bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S)\n";
-    s += &format!("`define WS_HUF_H {}\n`define WS_HUF_S {}\n", t.huffman.max_code_len, t.huffman.codes_per_cycle);
+    s += "\n// bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S), window N + WS_HUF_W\n";
+    s += &format!(
+        "`define WS_HUF_H {}\n`define WS_HUF_S {}\n`define WS_HUF_W {}\n",
+        t.huffman.max_code_len, t.huffman.codes_per_cycle, t.huffman.code_window_bits
+    );
     s += "\n// parameter ranges (inclusive)\n";
     for p in &t.params {
         s += &format!("`define WS_{}_MIN {}\n`define WS_{}_MAX {}\n", p.name, p.min, p.name, p.max);

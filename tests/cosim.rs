@@ -39,8 +39,9 @@ fn latency(format: Format) -> f64 {
 
 /// The throughput target of a run: (bound, allowance) with cycles <= 1.05 * bound + allowance.
 /// The bound is max(beats, words), or for the bitmap-huffman decoders, whose loop takes a beat
-/// in max(1, ceil(nonzero lanes / S)) cycles, max(those cycles, words); their allowance adds the
-/// header's fields, loaded one per cycle.
+/// in the cycles of its greedy walk (up to S codes per cycle, as many as end in the window;
+/// `huffman::loop_cycles`), max(those cycles, words); their allowance adds the header's fields,
+/// loaded one per cycle.
 fn target(format: Format, run: &cosim::LayerRun, w: &QuantMatrix, p: &DesignPoint) -> (f64, f64) {
     let delta = match format {
         Format::BitmapHuffman => false,
@@ -48,8 +49,9 @@ fn target(format: Format, run: &cosim::LayerRun, w: &QuantMatrix, p: &DesignPoin
         _ => return (run.beats.max(run.words) as f64, latency(format)),
     };
     assert!(w.rows <= p.max_rows, "one row block");
-    let units = weightstream::rtl::facts().huffman.units(p.lanes);
-    let (fields, cycles) = weightstream::formats::huffman::loop_cycles(w, &p.stream(), delta, units);
+    let h = &weightstream::rtl::facts().huffman;
+    let (fields, cycles) =
+        weightstream::formats::huffman::loop_cycles(w, &p.stream(), delta, h.units(p.lanes), h.code_window_bits);
     (cycles.max(run.words) as f64, latency(format) + fields as f64)
 }
 

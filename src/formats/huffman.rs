@@ -68,26 +68,49 @@ impl CodeTable {
     }
 }
 
-/// What the RTL decoder's loop spends on a layer (one row block) with `units` decode units: the
-/// header's fields, one per cycle (lmax, a count per length, the symbols), and per beat
-/// max(1, ceil(nonzero lanes / units)) cycles. Returns (header fields, beat cycles).
-pub fn loop_cycles(w: &QuantMatrix, p: &StreamParams, delta: bool, units: usize) -> (u64, u64) {
+/// What the RTL decoder's loop spends on a layer (one row block) with `units` decode units and
+/// `code_bits` window bits for codes after a beat's mask (the window is N + code_bits): the
+/// header's fields, one per cycle (lmax, a count per length, the symbols), and per beat the
+/// cycles of its greedy walk: a cycle takes the mask (first cycle only) and then codes in lane
+/// order while fewer than `units` are taken and the next one ends within the window; at least
+/// one cycle per beat. Returns (header fields, beat cycles).
+pub fn loop_cycles(w: &QuantMatrix, p: &StreamParams, delta: bool, units: usize, code_bits: usize) -> (u64, u64) {
     let m = mask(p.weight_bits);
     let mut hist = vec![0u64; 1 << p.weight_bits];
+    for_each_column(w, delta, |_, column| {
+        for &v in column {
+            hist[(v as u64 & m) as usize] += 1;
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    let Ok(table) = CodeTable::from_histogram(&hist, MAX_CODE_LEN) else {
+        return (0, 0);
+    };
+    let fields = 1 + u64::from(table.lmax) + table.symbols.len() as u64;
+    let mut len_of = vec![0usize; 1 << p.weight_bits];
+    for (s, l, _) in table.codes() {
+        len_of[s as usize] = l as usize;
+    }
     let mut cycles = 0u64;
     for_each_column(w, delta, |_, column| {
         for beat in column.chunks(p.lanes) {
-            let nz = beat.iter().filter(|&&v| v != 0).count();
-            cycles += nz.div_ceil(units).max(1) as u64;
-            for &v in beat {
-                hist[(v as u64 & m) as usize] += 1;
+            let (mut n, mut used) = (0usize, beat.len());
+            let window = p.lanes + code_bits;
+            cycles += 1;
+            for &v in beat.iter().filter(|&&v| v != 0) {
+                let l = len_of[(v as u64 & m) as usize];
+                if n == units || used + l > window {
+                    cycles += 1;
+                    (n, used) = (0, 0);
+                }
+                n += 1;
+                used += l;
             }
         }
         Ok::<(), std::convert::Infallible>(())
     })
     .unwrap_or_else(|e| match e {});
-    let fields =
-        CodeTable::from_histogram(&hist, MAX_CODE_LEN).map_or(0, |t| 1 + u64::from(t.lmax) + t.symbols.len() as u64);
     (fields, cycles)
 }
 
