@@ -27,12 +27,15 @@
  * Beat phase, the one-cycle loop: a beat's mask is loaded from the window
  * (with the first codes, in the same cycle), then S decode units take the
  * lowest S set lanes left, unit j at the window offset where unit j-1's
- * code ended.  A unit's code length is the least l <= lmax with v_l <
- * limit(l) (v_l: its first l bits, MSB first; a canonical code needs no
- * lower compare), its symbol index v_l + base(l) - first(l).  Only the
- * lengths are in the loop (the consumed bits: L when the mask loads, plus
- * the decoded codes' lengths, back to the aligner as one late length); a
- * beat of c set lanes takes ceil(c / S) cycles, at least one.  The units'
+ * code ended, as long as its code ends within the window (WIN = N + W bits,
+ * W >= H: the first code of a cycle always fits).  A unit's code length is
+ * the least l <= lmax with v_l < limit(l) (v_l: its first l bits, MSB
+ * first; a canonical code needs no lower compare; limit(l) <= 2^l is kept
+ * at l + 1 bits), its symbol index v_l + base(l) - first(l) (one add after
+ * a one-hot pick of the length).  The units are chained: the consumed bits
+ * (L when the mask loads, plus the decoded codes' lengths) go back to the
+ * aligner as one late length.  A beat takes at least one cycle, and as
+ * many as its greedy walk needs (golden model: huffman::loop_cycles).  The units'
  * lanes and indices are registered (U), the table read (V: S synchronous
  * read ports), and the values placed in their lanes of the assembling
  * beat; a beat complete in V goes to a 4-beat output queue.  The loop
