@@ -233,8 +233,9 @@ pub fn run_words_on(
     let q = design.weight_bits;
     let t_beats = cols * design.stream().tiles(rows.max(1));
     let mut obs = Observed::default();
-    // The bitmap-huffman decoders take a beat in up to ceil(N / S) cycles and load their header
-    // a field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them).
+    // The bitmap-huffman decoders take a beat in up to ceil(N / c) cycles, c the fewest codes a
+    // cycle takes (S, or what the window holds of the longest codes), and load their header a
+    // field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them).
     let (per_beat, header) = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
             let h = crate::rtl::facts().huffman.clone();
