@@ -238,7 +238,7 @@ pub fn run_words_on(
     // field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them).
     let (per_beat, header) = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
-            let h = crate::rtl::facts().huffman.clone();
+            let h = &crate::rtl::facts().huffman;
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
             (n.div_ceil(h.worst_codes_per_cycle(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
         }

@@ -50,6 +50,16 @@ impl CodeTable {
         u64::from(LMAX_BITS) + u64::from(q) * (u64::from(self.lmax) + self.symbols.len() as u64)
     }
 
+    /// Per Q-bit pattern: its code as a stream field (most significant code bit first) and the
+    /// code's length; (0, 0) for a pattern without a code.
+    pub fn fields(&self, q: u32) -> Vec<(u64, u32)> {
+        let mut lut = vec![(0u64, 0u32); 1 << q];
+        for (s, l, code) in self.codes() {
+            lut[s as usize] = (reverse_bits(code, l), l);
+        }
+        lut
+    }
+
     /// `(symbol, length, code)` in canonical order, codes MSB-first.
     pub fn codes(&self) -> Vec<(u32, u32, u64)> {
         let mut out = Vec::with_capacity(self.symbols.len());
@@ -68,6 +78,21 @@ impl CodeTable {
     }
 }
 
+/// The histogram of a layer's Q-bit patterns (of W, or of its delta along k when `delta`),
+/// zero included, and the range of W's values.
+fn histogram(w: &QuantMatrix, q: u32, delta: bool) -> (Vec<u64>, ValueRange) {
+    let m = mask(q);
+    let mut hist = vec![0u64; 1 << q];
+    let range = for_each_column(w, delta, |_, column| {
+        for &v in column {
+            hist[(v as u64 & m) as usize] += 1;
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    (hist, range)
+}
+
 /// What the RTL decoder's loop spends on a layer (one row block) with `units` decode units and
 /// `code_bits` window bits for codes after a beat's mask (the window is N + code_bits): the
 /// header's fields, one per cycle (lmax, a count per length, the symbols), and per beat the
@@ -76,30 +101,20 @@ impl CodeTable {
 /// one cycle per beat. Returns (header fields, beat cycles).
 pub fn loop_cycles(w: &QuantMatrix, p: &StreamParams, delta: bool, units: usize, code_bits: usize) -> (u64, u64) {
     let m = mask(p.weight_bits);
-    let mut hist = vec![0u64; 1 << p.weight_bits];
-    for_each_column(w, delta, |_, column| {
-        for &v in column {
-            hist[(v as u64 & m) as usize] += 1;
-        }
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
+    let (hist, _) = histogram(w, p.weight_bits, delta);
     let Ok(table) = CodeTable::from_histogram(&hist, MAX_CODE_LEN) else {
         return (0, 0);
     };
     let fields = 1 + u64::from(table.lmax) + table.symbols.len() as u64;
-    let mut len_of = vec![0usize; 1 << p.weight_bits];
-    for (s, l, _) in table.codes() {
-        len_of[s as usize] = l as usize;
-    }
+    let lut = table.fields(p.weight_bits);
+    let window = p.lanes + code_bits;
     let mut cycles = 0u64;
     for_each_column(w, delta, |_, column| {
         for beat in column.chunks(p.lanes) {
             let (mut n, mut used) = (0usize, beat.len());
-            let window = p.lanes + code_bits;
             cycles += 1;
             for &v in beat.iter().filter(|&&v| v != 0) {
-                let l = len_of[(v as u64 & m) as usize];
+                let l = lut[(v as u64 & m) as usize].1 as usize;
                 if n == units || used + l > window {
                     cycles += 1;
                     (n, used) = (0, 0);
@@ -123,24 +138,14 @@ pub(crate) fn encode(
     let m = mask(q);
     // Pass 1: the nonzero values' histogram (values out of range are reported by the caller,
     // from the range this pass returns, before the code is looked at).
-    let mut hist = vec![0u64; 1 << q];
-    let range = for_each_column(w, delta, |_, column| {
-        for &v in column {
-            hist[(v as u64 & m) as usize] += 1;
-        }
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
+    let (hist, range) = histogram(w, q, delta);
     if !range.fits(q) {
         return Ok((Bits::new(), SizeBreakdown::default(), range));
     }
     let table = CodeTable::from_histogram(&hist, MAX_CODE_LEN)
         .map_err(|e| EncodeError::TooManySymbols { symbols: e.symbols, max_len: e.max_len })?;
     // Per pattern: the code as a stream field (MSB first) and its length.
-    let mut lut = vec![(0u64, 0u32); 1 << q];
-    for (s, l, code) in table.codes() {
-        lut[s as usize] = (reverse_bits(code, l), l);
-    }
+    let lut = table.fields(q);
     let beats = p.beats(w.rows, w.cols);
     let mut out = BitWriter::with_capacity(w.len() * (MAX_CODE_LEN as usize + 1) + beats + p.bus_bits as usize);
     out.push(u64::from(table.lmax), LMAX_BITS, Category::Metadata);
