@@ -449,7 +449,7 @@ fn entry_fields(dir: &Path, e: &StreamEntry) -> Result<Checked, CheckError> {
         Format::Dense => (elements as u128) * u128::from(e.weight_bits),
         Format::Bitmap | Format::DeltaBitmap => elements as u128,
         // The header's longest-length field, then a mask bit per element.
-        Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
+        Format::BitmapHuffman | Format::DeltaBitmapHuffman | Format::LaneHuffman | Format::DeltaLaneHuffman => {
             elements as u128 + u128::from(crate::formats::huffman::LMAX_BITS)
         }
         Format::Csc => (e.cols as u128) * u128::from(e.count_bits),

@@ -410,7 +410,9 @@ pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
         DecodeErrorKind::Truncated { .. } => E::Truncated.code(),
         DecodeErrorKind::CountExceedsRows { .. } => E::CountExceedsRows.code(),
         DecodeErrorKind::RunPastColumnEnd { .. } => E::RunPastColumnEnd.code(),
-        DecodeErrorKind::TrailingData { .. } | DecodeErrorKind::NonzeroFill => E::TrailingData.code(),
+        DecodeErrorKind::TrailingData { .. }
+        | DecodeErrorKind::NonzeroFill
+        | DecodeErrorKind::NonzeroLaneFill { .. } => E::TrailingData.code(),
         DecodeErrorKind::BadShape { .. } | DecodeErrorKind::BadParams(_) => E::BadConfig.code(),
         DecodeErrorKind::CodeTooLong { .. }
         | DecodeErrorKind::CodeOversubscribed { .. }

@@ -65,6 +65,8 @@ pub fn format_color(format: Format) -> RGBColor {
         Format::Csc => RGBColor(214, 39, 40),
         Format::BitmapHuffman => RGBColor(148, 103, 189),
         Format::DeltaBitmapHuffman => RGBColor(140, 86, 75),
+        Format::LaneHuffman => RGBColor(227, 119, 194),
+        Format::DeltaLaneHuffman => RGBColor(188, 189, 34),
     }
 }
 

@@ -80,7 +80,7 @@ impl CodeTable {
 
 /// The histogram of a layer's Q-bit patterns (of W, or of its delta along k when `delta`),
 /// zero included, and the range of W's values.
-fn histogram(w: &QuantMatrix, q: u32, delta: bool) -> (Vec<u64>, ValueRange) {
+pub(crate) fn histogram(w: &QuantMatrix, q: u32, delta: bool) -> (Vec<u64>, ValueRange) {
     let m = mask(q);
     let mut hist = vec![0u64; 1 << q];
     let range = for_each_column(w, delta, |_, column| {

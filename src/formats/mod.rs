@@ -7,6 +7,7 @@ pub mod csc;
 pub mod delta_bitmap;
 pub mod dense;
 pub mod huffman;
+pub mod lane_huffman;
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,17 +34,24 @@ pub enum Format {
     BitmapHuffman,
     /// Delta along k, then bitmap-huffman.
     DeltaBitmapHuffman,
+    /// Bitmap-huffman's code and masks with each lane's codes in its own sub-stream, interleaved
+    /// as refill chunks: one decoder per lane.
+    LaneHuffman,
+    /// Delta along k, then lane-huffman.
+    DeltaLaneHuffman,
 }
 
 impl Format {
     /// All formats, dense first.
-    pub const ALL: [Format; 6] = [
+    pub const ALL: [Format; 8] = [
         Format::Dense,
         Format::Bitmap,
         Format::DeltaBitmap,
         Format::Csc,
         Format::BitmapHuffman,
         Format::DeltaBitmapHuffman,
+        Format::LaneHuffman,
+        Format::DeltaLaneHuffman,
     ];
 
     /// Short name used on the command line, in files and reports.
@@ -55,6 +63,8 @@ impl Format {
             Format::Csc => "csc",
             Format::BitmapHuffman => "bitmap-huffman",
             Format::DeltaBitmapHuffman => "delta-bitmap-huffman",
+            Format::LaneHuffman => "lane-huffman",
+            Format::DeltaLaneHuffman => "delta-lane-huffman",
         }
     }
 
@@ -72,6 +82,8 @@ impl Format {
             Format::Csc => csc::encode(w, p),
             Format::BitmapHuffman => huffman::encode(w, p, false),
             Format::DeltaBitmapHuffman => huffman::encode(w, p, true),
+            Format::LaneHuffman => lane_huffman::encode(w, p, false),
+            Format::DeltaLaneHuffman => lane_huffman::encode(w, p, true),
         };
         let (bits, sizes) = match encoded {
             Ok((bits, sizes, range)) if range.fits(p.weight_bits) => (bits, sizes),
@@ -111,6 +123,8 @@ impl Format {
             Format::Csc => csc::decode(&mut r, rows, cols, p),
             Format::BitmapHuffman => huffman::decode(&mut r, rows, cols, p, false),
             Format::DeltaBitmapHuffman => huffman::decode(&mut r, rows, cols, p, true),
+            Format::LaneHuffman => lane_huffman::decode(&mut r, rows, cols, p, false),
+            Format::DeltaLaneHuffman => lane_huffman::decode(&mut r, rows, cols, p, true),
         }
         .map_err(|(offset, kind)| fail(offset, kind))?;
         check_tail(&r, p).map_err(|(offset, kind)| fail(offset, kind))?;
@@ -131,7 +145,8 @@ impl FromStr for Format {
             .into_iter()
             .find(|f| f.name() == s || (s == "delta+bitmap" && *f == Format::DeltaBitmap))
             .ok_or_else(|| {
-                format!("unknown format {s:?} (dense, bitmap, delta-bitmap, csc, bitmap-huffman, delta-bitmap-huffman)")
+                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown format {s:?} ({})", names.join(", "))
             })
     }
 }
@@ -273,6 +288,8 @@ pub enum DecodeErrorKind {
     TrailingData { bits: u64 },
     #[error("nonzero fill bits after the last field")]
     NonzeroFill,
+    #[error("lane {lane}: nonzero fill in the bits it took and never decoded")]
+    NonzeroLaneFill { lane: usize },
     #[error("bad shape {rows} x {cols}")]
     BadShape { rows: usize, cols: usize },
     #[error("Huffman code lengths up to {len} bits, above the limit of {limit}")]

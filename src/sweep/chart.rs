@@ -129,6 +129,12 @@ impl Chart for SweepChart<'_> {
                 Format::Csc => series!(|at, s: i32| Cross::new(at, s, color.stroke_width(3))),
                 Format::BitmapHuffman => series!(|at, s: i32| TriangleMarker::new(at, s + 2, color.stroke_width(2))),
                 Format::DeltaBitmapHuffman => series!(|at, s: i32| Circle::new(at, s, color.stroke_width(2))),
+                Format::LaneHuffman => {
+                    series!(
+                        |at, s: i32| EmptyElement::at(at) + Rectangle::new([(-s, -s), (s, s)], color.stroke_width(2))
+                    )
+                }
+                Format::DeltaLaneHuffman => series!(|at, s: i32| Cross::new(at, s, color.stroke_width(2))),
             };
         }
         chart
