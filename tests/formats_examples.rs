@@ -52,6 +52,21 @@ fn delta_bitmap_huffman_example() {
 }
 
 #[test]
+fn lane_huffman_example() {
+    check(Format::LaneHuffman, &doc_matrix(), &["4603", "bd06", "38ae", "0022", "00e6", "0004"], sizes(14, 47, 35));
+}
+
+#[test]
+fn delta_lane_huffman_example() {
+    check(
+        Format::DeltaLaneHuffman,
+        &doc_matrix(),
+        &["8403", "43ce", "6aa6", "2c04", "1f20", "0040"],
+        sizes(16, 51, 29),
+    );
+}
+
+#[test]
 fn csc_example() {
     check(Format::Csc, &doc_matrix(), &["e4c3", "30dd", "0816"], sizes(24, 20, 4));
 }

@@ -2,8 +2,9 @@
 //! parameters, and its size accounting matches independent formulas and the stream's length.
 
 use proptest::prelude::*;
+use weightstream::bits::BitReader;
 use weightstream::formats::csc::column_entries;
-use weightstream::formats::huffman::{LMAX_BITS, MAX_CODE_LEN};
+use weightstream::formats::huffman::{read_table, LMAX_BITS, MAX_CODE_LEN};
 use weightstream::formats::EncodeError;
 use weightstream::{Format, QuantMatrix, StreamParams};
 
@@ -75,8 +76,12 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
     let nnz = w.nonzeros() as u64;
     let beats = p.beats(w.rows, w.cols) as u64;
     for format in Format::ALL {
-        let huffman = matches!(format, Format::BitmapHuffman | Format::DeltaBitmapHuffman);
-        let coded = if format == Format::DeltaBitmapHuffman { w.delta_along_k() } else { w.clone() };
+        let huffman = matches!(
+            format,
+            Format::BitmapHuffman | Format::DeltaBitmapHuffman | Format::LaneHuffman | Format::DeltaLaneHuffman
+        );
+        let delta = matches!(format, Format::DeltaBitmapHuffman | Format::DeltaLaneHuffman);
+        let coded = if delta { w.delta_along_k() } else { w.clone() };
         let mut distinct: Vec<i32> = coded.data.iter().copied().filter(|&v| v != 0).collect();
         distinct.sort_unstable();
         distinct.dedup();
@@ -113,6 +118,36 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
                 prop_assert!(lmax <= u64::from(MAX_CODE_LEN) && (lmax == 0) == (nz == 0), "lmax {}", lmax);
                 prop_assert!(s.sizes.payload_bits >= nz && s.sizes.payload_bits <= nz * lmax);
                 (s.sizes.payload_bits, s.sizes.metadata_bits, 0)
+            }
+            Format::LaneHuffman | Format::DeltaLaneHuffman => {
+                // The same code, header and masks as bitmap-huffman; the chunks carry every code
+                // bit, and besides them what the lanes hold at the end (the spec's refill rule,
+                // restated: a coded lane below T = 2 lmax takes 12-bit chunks, then decodes).
+                let serial = if delta { Format::DeltaBitmapHuffman } else { Format::BitmapHuffman };
+                let s0 = serial.encode(w, p).unwrap();
+                let table = read_table(&mut BitReader::new(&s0.bits), p.weight_bits).unwrap();
+                let lengths = table.fields(p.weight_bits);
+                let t = 2 * table.lmax;
+                let n = p.lanes;
+                let mut count = vec![0u32; n];
+                let mut chunk_bits = 0u64;
+                for k in 0..w.cols {
+                    for o in 0..w.rows {
+                        let v = coded.get(o, k);
+                        if v != 0 {
+                            let l = o % n;
+                            while count[l] < t {
+                                count[l] += 12;
+                                chunk_bits += 12;
+                            }
+                            count[l] -= lengths[(v as u64 & ((1u64 << q) - 1)) as usize].1;
+                        }
+                    }
+                }
+                let residue: u64 = count.iter().map(|&c| u64::from(c)).sum();
+                prop_assert_eq!(chunk_bits, s0.sizes.payload_bits + residue);
+                prop_assert!(count.iter().all(|&c| c < t + 12));
+                (s0.sizes.payload_bits, s0.sizes.metadata_bits, residue)
             }
         };
         let written = payload + metadata + padding_fields;
