@@ -15,6 +15,7 @@ mod hostile_files;
 mod hostile_rtl;
 mod huffman;
 mod icarus;
+mod lane_huffman;
 mod loaders;
 mod malformed;
 mod quantize;
