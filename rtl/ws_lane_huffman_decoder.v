@@ -144,6 +144,7 @@ localparam integer LW    = $clog2(N + 1);
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
 localparam integer LIM_W = H * (H + 3) / 2;
+localparam integer HW    = $clog2(H + 1);
 // chunk positions in a beat: 0..2N; chunks per cycle: 0..R
 localparam integer PCW   = $clog2(2*N + 1);
 localparam integer KW    = $clog2(R + 1);
@@ -156,11 +157,15 @@ localparam integer SPC_FF = WIN / Q < (1 << Q) ? WIN / Q : (1 << Q);
 localparam integer SPC   = TFF != 0 ? SPC_FF : TS;
 // beats fired and not yet out of the output queue at most
 localparam integer QD    = 4;
-// the window padded so that every chunk slice (2C bits at C*pos, pos < R)
-// and the next mask (at C*k, k <= R) are in range
+// the window padded so that every chunk (C bits at C*pos, pos <= R) and the
+// next mask (at C*k, k <= R) are in range
 localparam integer WX    = WIN + 2*C + N;
 
 localparam [CW-1:0]  C_CW  = C[CW-1:0];
+localparam [HW-1:0]  H_HW  = H[HW-1:0];
+localparam [5:0]     C_6   = C[5:0];
+// a code value at least Q bits wide
+localparam integer VXW   = H > Q ? H : Q;
 localparam [PCW-1:0] R_P   = R[PCW-1:0];
 
 // parameter checks
@@ -286,7 +291,7 @@ wire [N-1:0]     zero;              // lane: its bits are all zero
 wire             credit;
 
 wire [N-1:0]     p1 = mask_q & rf;  // lanes taking a chunk
-wire [N-1:0]     p2 = mask_q & rf2; // ... and a second one
+wire [N-1:0]     p2 = mask_q & rf2; // ... and a second one (at their first code)
 // each lane's first chunk position: the chunks of the lanes below it
 reg  [N*PCW-1:0] pos;
 reg  [PCW-1:0]   k_rem;             // the beat's chunks still to take
@@ -299,8 +304,41 @@ always @* begin
     end
 end
 
-wire             all_fit = k_rem <= R_P;
-wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : R_P[KW-1:0];
+// A cycle takes the second chunks of one lane (the lowest taking two, d1):
+// the take ends before the second chunk of the next such lane (d2), which
+// takes its first chunk now and the other in the next cycle (it then holds
+// C < T bits: one chunk left to take).  A lane taking two chunks is at its
+// first code, so such a beat never fires in this cycle.
+reg  [N-1:0]     d1;                // the lowest lane in p2, one-hot
+reg  [PCW-1:0]   d1_pos;            // its first chunk's position
+reg              d2_any;            // another lane in p2
+reg  [PCW-1:0]   d2_pos;            // the first of them: its position
+reg              seen;
+integer          dl;
+always @* begin
+    d1     = {N{1'b0}};
+    d1_pos = {PCW{1'b0}};
+    d2_any = 1'b0;
+    d2_pos = {PCW{1'b0}};
+    seen   = 1'b0;
+    for (dl = N - 1; dl >= 0; dl = dl - 1) begin
+        if (p2[dl]) begin
+            // the loop runs downwards: the last hits are the lowest lanes
+            d2_any = seen;
+            d2_pos = d1_pos;
+            seen   = 1'b1;
+            d1     = {N{1'b0}};
+            d1[dl] = 1'b1;
+            d1_pos = pos[dl*PCW +: PCW];
+        end
+    end
+end
+// the chunks this cycle can take: positions below lim
+wire [PCW-1:0]   d2_end  = d2_pos + 1'b1;
+wire [PCW-1:0]   lim_pos = d2_any && d2_end < R_P ? d2_end : R_P;
+
+wire             all_fit = k_rem <= lim_pos;
+wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : lim_pos[KW-1:0];
 wire             blk     = lmax != 5'd0 && (mask_q & fc) != {N{1'b0}};
 
 // the three candidate lengths
@@ -388,22 +426,35 @@ end
 
 // ---- the lanes ---------------------------------------------------------------
 wire [N*H-1:0]   front;
-wire [N*H-1:0]   len_oh;
+wire [N*HW-1:0]  len_b;
+// T > C: lanes take two chunks at their first code
+wire             two = thr > C_6;
+// the chunk after d1's first: the second chunk of the one lane taking two
+reg  [C-1:0]     chunk2;
+integer          c2;
+always @* begin
+    chunk2 = {C{1'b0}};
+    for (c2 = 0; c2 < R; c2 = c2 + 1) begin
+        if (d1_pos == c2[PCW-1:0]) begin
+            chunk2 = win_x[(c2 + 1)*C +: C];
+        end
+    end
+end
 
 genvar gl;
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
         wire [PCW-1:0] p    = pos[gl*PCW +: PCW];
-        wire           tk1  = take_ch && p1[gl] && p < R_P;
-        wire           tk2  = take_ch && p2[gl] && p + 1'b1 < R_P;
-        // the window slice at the lane's first chunk
-        reg  [2*C-1:0] slice;
+        wire           tk1  = take_ch && p1[gl] && p < lim_pos;
+        wire           tk2  = take_ch && d1[gl] && p + 1'b1 < lim_pos;
+        // the window's chunk at the lane's position
+        reg  [C-1:0]   slice;
         integer        si;
         always @* begin
-            slice = {(2*C){1'b0}};
+            slice = {C{1'b0}};
             for (si = 0; si < R; si = si + 1) begin
                 if (p == si[PCW-1:0]) begin
-                    slice = win_x[si*C +: 2*C];
+                    slice = win_x[si*C +: C];
                 end
             end
         end
@@ -418,12 +469,14 @@ generate
             .lim_i(lim),
             .len_en_i(len_en),
             .thr_i(thr),
+            .two_i(two),
             .tk1_i(tk1),
             .tk2_i(tk2),
             .chunk_i(slice),
+            .chunk2_i(chunk2),
             .dec_i(dec[gl]),
             .front_o(front[gl*H +: H]),
-            .len_oh_o(len_oh[gl*H +: H]),
+            .len_o(len_b[gl*HW +: HW]),
             .found_o(found[gl]),
             .rf_o(rf[gl]),
             .rf2_o(rf2[gl]),
@@ -437,7 +490,7 @@ endgenerate
 reg              u_v_q;             // a good beat in U
 reg  [N-1:0]     u_dec_q;           // its coded lanes
 reg  [N*H-1:0]   u_front_q;         // each lane's code bits
-reg  [N*H-1:0]   u_len_q;           // each lane's length, one-hot
+reg  [N*HW-1:0]  u_len_q;           // each lane's code length
 reg  [TW+2:0]    u_side_q;          // tile, first, eoc, last
 reg              v_v_q;
 reg  [N-1:0]     v_dec_q;
@@ -458,7 +511,7 @@ always @(posedge clk) begin
     if (fire) begin
         u_dec_q   <= mask_q;
         u_front_q <= front;
-        u_len_q   <= len_oh;
+        u_len_q   <= len_b;
         u_side_q  <= {tile, first, eoc, last};
     end
     v_dec_q  <= u_dec_q;
@@ -466,29 +519,44 @@ always @(posedge clk) begin
 end
 
 // each lane's symbol index: v (its first len bits, MSB first) + base(len)
-// - first(len), mod 2^Q, by the one-hot length
+// - first(len), mod 2^Q
 wire [N*Q-1:0]   ridx;
 
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_idx
-        wire [H-1:0] f  = u_front_q[gl*H +: H];
-        wire [H-1:0] ln = u_len_q[gl*H +: H];
-        reg  [Q-1:0] v_sel;
-        reg  [Q-1:0] o_sel;
-        integer      xn;
-        integer      xb;
+        wire [H-1:0]  f  = u_front_q[gl*H +: H];
+        wire [HW-1:0] ln = u_len_q[gl*HW +: HW];
+        // the code bits most significant first, then right-aligned
+        reg  [H-1:0]  f_r;
+        integer       xb;
         always @* begin
-            v_sel = {Q{1'b0}};
-            o_sel = {Q{1'b0}};
-            for (xn = 1; xn <= H; xn = xn + 1) begin
-                // bit b of v_l is the code's bit l - 1 - b
-                for (xb = 0; xb < Q && xb < xn; xb = xb + 1) begin
-                    v_sel[xb] = v_sel[xb] | (ln[xn-1] & f[xn-1-xb]);
-                end
-                o_sel = o_sel | ({Q{ln[xn-1]}} & off[(xn-1)*Q +: Q]);
+            for (xb = 0; xb < H; xb = xb + 1) begin
+                f_r[H-1-xb] = f[xb];
             end
         end
-        assign ridx[gl*Q +: Q] = v_sel + o_sel;
+        wire [H-1:0]  v     = f_r >> (H_HW - ln);
+        // the offset of its length (a coded lane's length is 1..H)
+        reg  [Q-1:0]  o_sel;
+        integer       xn;
+        always @* begin
+            o_sel = {Q{1'b0}};
+            for (xn = 1; xn <= H; xn = xn + 1) begin
+                if (ln == xn[HW-1:0]) begin
+                    o_sel = off[(xn-1)*Q +: Q];
+                end
+            end
+        end
+        wire [VXW-1:0] v_x;
+        if (VXW > H) begin : g_v_wide
+            assign v_x = {{(VXW-H){1'b0}}, v};
+        end else begin : g_v
+            assign v_x = v;
+        end
+        assign ridx[gl*Q +: Q] = v_x[Q-1:0] + o_sel;
+        if (VXW > Q) begin : g_unused_v
+            // only v's low Q bits index the table
+            wire unused_v = ^v_x[VXW-1:Q];
+        end
     end
 endgenerate
 
