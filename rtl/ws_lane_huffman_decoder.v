@@ -277,8 +277,15 @@ ws_huffman_header #(
     .sym_data_o(sym_data)
 );
 
-// T = 2 * lmax
+// T = 2 * lmax; registered: lmax != 0 and T > C (lanes take two chunks at
+// their first code)
 wire [5:0]       thr = {lmax, 1'b0};
+reg              lmax_nz_q;
+reg              two_q;
+always @(posedge clk) begin
+    lmax_nz_q <= lmax != 5'd0;
+    two_q     <= thr > C_6;
+end
 
 // ---- the beat: chunks placed from registered state -------------------------
 reg  [N-1:0]     mask_q;            // the current beat's mask (lanes >= L zero)
@@ -292,54 +299,79 @@ wire             credit;
 
 wire [N-1:0]     p1 = mask_q & rf;  // lanes taking a chunk
 wire [N-1:0]     p2 = mask_q & rf2; // ... and a second one (at their first code)
-// each lane's first chunk position: the chunks of the lanes below it
-reg  [N*PCW-1:0] pos;
-reg  [PCW-1:0]   k_rem;             // the beat's chunks still to take
-integer          pl;
+
+// A cycle takes the second chunk of one lane only (d1, the lowest lane
+// taking two); the take ends after the first chunk of the next lane
+// taking two (d2), which takes its second in the next cycle (it then holds
+// C < T bits: one chunk left to take).  A lane taking two chunks is at its
+// first code (and p2 implies p1), so such a beat never fires in the cycle.
+// s1[l] / s2[l]: one / two lanes below l take two chunks.
+reg  [N-1:0]     s1;
+reg  [N-1:0]     s2;
+integer          sl;
 always @* begin
-    k_rem = {PCW{1'b0}};
-    for (pl = 0; pl < N; pl = pl + 1) begin
-        pos[pl*PCW +: PCW] = k_rem;
-        k_rem = k_rem + {{(PCW-1){1'b0}}, p1[pl]} + {{(PCW-1){1'b0}}, p2[pl]};
+    s1[0] = 1'b0;
+    s2[0] = 1'b0;
+    for (sl = 1; sl < N; sl = sl + 1) begin
+        s2[sl] = s2[sl-1] || (s1[sl-1] && p2[sl-1]);
+        s1[sl] = s1[sl-1] || p2[sl-1];
     end
 end
 
-// A cycle takes the second chunks of one lane (the lowest taking two, d1):
-// the take ends before the second chunk of the next such lane (d2), which
-// takes its first chunk now and the other in the next cycle (it then holds
-// C < T bits: one chunk left to take).  A lane taking two chunks is at its
-// first code, so such a beat never fires in this cycle.
-reg  [N-1:0]     d1;                // the lowest lane in p2, one-hot
-reg  [PCW-1:0]   d1_pos;            // its first chunk's position
-reg              d2_any;            // another lane in p2
-reg  [PCW-1:0]   d2_pos;            // the first of them: its position
-reg              seen;
-integer          dl;
+// each lane's first chunk position: the first chunks of the lanes below it
+// (a parallel prefix count, Sklansky), and d1's second if d1 is below it
+localparam integer LG = N > 1 ? $clog2(N) : 1;
+reg  [(LG+1)*N*PCW-1:0] pf;         // level k: sums over blocks of 2^k lanes
+integer          pk;
+integer          pn;
 always @* begin
-    d1     = {N{1'b0}};
-    d1_pos = {PCW{1'b0}};
-    d2_any = 1'b0;
-    d2_pos = {PCW{1'b0}};
-    seen   = 1'b0;
-    for (dl = N - 1; dl >= 0; dl = dl - 1) begin
-        if (p2[dl]) begin
-            // the loop runs downwards: the last hits are the lowest lanes
-            d2_any = seen;
-            d2_pos = d1_pos;
-            seen   = 1'b1;
-            d1     = {N{1'b0}};
-            d1[dl] = 1'b1;
-            d1_pos = pos[dl*PCW +: PCW];
+    pf = {((LG+1)*N*PCW){1'b0}};
+    for (pn = 0; pn < N; pn = pn + 1) begin
+        pf[pn*PCW +: PCW] = {{(PCW-1){1'b0}}, p1[pn]};
+    end
+    for (pk = 0; pk < LG; pk = pk + 1) begin
+        for (pn = 0; pn < N; pn = pn + 1) begin
+            // the upper half of each block of 2^(k+1) adds its lower half's last
+            if ((pn >> pk) % 2 == 1) begin
+                pf[((pk+1)*N + pn)*PCW +: PCW] = pf[(pk*N + pn)*PCW +: PCW] +
+                    pf[(pk*N + ((pn >> (pk+1)) << (pk+1)) + (1 << pk) - 1)*PCW +: PCW];
+            end else begin
+                pf[((pk+1)*N + pn)*PCW +: PCW] = pf[(pk*N + pn)*PCW +: PCW];
+            end
         end
     end
 end
-// the chunks this cycle can take: positions below lim
-wire [PCW-1:0]   d2_end  = d2_pos + 1'b1;
-wire [PCW-1:0]   lim_pos = d2_any && d2_end < R_P ? d2_end : R_P;
 
-wire             all_fit = k_rem <= lim_pos;
-wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : lim_pos[KW-1:0];
-wire             blk     = lmax != 5'd0 && (mask_q & fc) != {N{1'b0}};
+reg  [N*PCW-1:0] pos;
+reg  [PCW-1:0]   d1_pos;            // d1's first chunk position
+integer          pl;
+always @* begin
+    d1_pos = {PCW{1'b0}};
+    for (pl = 0; pl < N; pl = pl + 1) begin
+        if (pl == 0) begin
+            pos[pl*PCW +: PCW] = {PCW{1'b0}};
+        end else begin
+            pos[pl*PCW +: PCW] = pf[(LG*N + pl - 1)*PCW +: PCW] + {{(PCW-1){1'b0}}, s1[pl]};
+        end
+        if (p2[pl] && !s1[pl]) begin
+            d1_pos = d1_pos | pos[pl*PCW +: PCW];
+        end
+    end
+end
+
+// the chunks of this cycle before the cut (or of the beat, without a d2)
+reg  [PCW-1:0]   k_rem;
+integer          kl;
+always @* begin
+    k_rem = {{(PCW-1){1'b0}}, p2 != {N{1'b0}}};
+    for (kl = 0; kl < N; kl = kl + 1) begin
+        k_rem = k_rem + {{(PCW-1){1'b0}}, p1[kl] && !s2[kl]};
+    end
+end
+
+wire             all_fit = k_rem <= R_P;
+wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : R_P[KW-1:0];
+wire             blk     = lmax_nz_q && (mask_q & fc) != {N{1'b0}};
 
 // the three candidate lengths
 wire [CW-1:0]    lanes_c = {{(CW-LW){1'b0}}, lanes};
@@ -427,8 +459,6 @@ end
 // ---- the lanes ---------------------------------------------------------------
 wire [N*H-1:0]   front;
 wire [N*HW-1:0]  len_b;
-// T > C: lanes take two chunks at their first code
-wire             two = thr > C_6;
 // the chunk after d1's first: the second chunk of the one lane taking two
 reg  [C-1:0]     chunk2;
 integer          c2;
@@ -445,8 +475,8 @@ genvar gl;
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
         wire [PCW-1:0] p    = pos[gl*PCW +: PCW];
-        wire           tk1  = take_ch && p1[gl] && p < lim_pos;
-        wire           tk2  = take_ch && d1[gl] && p + 1'b1 < lim_pos;
+        wire           tk1  = take_ch && p1[gl] && !s2[gl] && p < R_P;
+        wire           tk2  = take_ch && p2[gl] && !s1[gl] && p + 1'b1 < R_P;
         // the window's chunk at the lane's position
         reg  [C-1:0]   slice;
         integer        si;
@@ -469,7 +499,7 @@ generate
             .lim_i(lim),
             .len_en_i(len_en),
             .thr_i(thr),
-            .two_i(two),
+            .two_i(two_q),
             .tk1_i(tk1),
             .tk2_i(tk2),
             .chunk_i(slice),
