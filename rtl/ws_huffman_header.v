@@ -29,8 +29,11 @@
  * Checks (err_o, bad code, error 6): lmax > H; a count that makes limit(l)
  * > 2^l (over-subscribed) or more than 2^Q codes; the last count leaving
  * limit(lmax) < 2^lmax (incomplete), but for one code of length 1.  The
- * fields are taken whether or not they are good (the decoder registers
- * err_o and stops in the next cycle), so the checks are off the pick.
+ * fields are taken whether or not they are good, so the checks are off
+ * the pick; a bad count is registered and err_o follows a cycle later (the
+ * header then stops waiting, so that no later truncation comes first).
+ * With CPC > 1 a group short of counts after the final word is checked in
+ * one cycle and waits (wait_o, for the decoder's truncation) in the next.
  * lmax = 0 (no code) ends the header at once.
  */
 module ws_huffman_header #(
@@ -62,14 +65,20 @@ module ws_huffman_header #(
     input  wire [WIN-1:0]       win_data_i,
     // aligner window: number of buffered bits
     input  wire [CNT_W-1:0]     win_count_i,
+    // aligner window: the final word is in (no more bits will come)
+    input  wire                 win_last_i,
 
     // bits the header takes when take_o (registered state only)
     output wire [CW-1:0]        need_o,
     // the header takes need_o bits this cycle
     output wire                 take_o,
-    // the header waits for bits the window does not hold
+    // the header waits for bits the window does not hold (for the status)
+    output wire                 stall_o,
+    // ... and may be cut off: every field before the missing one is checked
+    // (the decoder's truncation, error 1, needs this)
     output wire                 wait_o,
-    // a bad code table (error 6) found in the fields taken now
+    // a bad code table (error 6): lmax now, a count found bad the cycle
+    // before (the fields are taken, checked or not)
     output wire                 err_o,
     // the header is complete: beats follow (registered)
     output wire                 done_o,
@@ -242,10 +251,25 @@ end
 assign need_o   = need;
 assign take_o   = take_l || take_c || take_s;
 // a bad count is an error as soon as it is in the window, taken or not
-// (the rest of its group may be missing), and then the header does not wait
-wire   err_c    = en_i && ph_q == PH_COUNT && c_bad;
-assign err_o    = (take_l && f_lmax > H_5) || err_c;
-assign wait_o   = en_i && ph_q != PH_DONE && !take_o && !err_c;
+// (the rest of its group may be missing): registered, err_o follows
+reg    bad_q;
+// the counts in the window were checked with the final word in
+reg    chk_q;
+wire   stall_c  = en_i && ph_q == PH_COUNT && !take_c;
+assign err_o    = (take_l && f_lmax > H_5) || bad_q;
+assign stall_o  = en_i && ph_q != PH_DONE && !take_o;
+assign wait_o   = stall_o && !bad_q && (ph_q != PH_COUNT || CPC == 1 || chk_q);
+
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        bad_q <= 1'b0;
+        chk_q <= 1'b0;
+    end else begin
+        bad_q <= bad_q || (en_i && ph_q == PH_COUNT && c_bad);
+        chk_q <= stall_c && win_last_i && !c_bad;
+    end
+end
+
 assign done_o   = ph_q == PH_DONE;
 assign lmax_o   = lmax_q;
 assign len_en_o = len_en_q;

@@ -101,11 +101,11 @@ module ws_lane_huffman_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: candidate lengths, k in [k*CW +: CW]: 0 the header's
-    // fields or a mask alone, 1 the chunks (or a beat without the next
-    // mask), 2 a beat's chunks and the next mask
-    output wire [3*$clog2(WIN+1)-1:0]           win_need_o,
+    // fields or a mask alone, 1 + i (i = 0..R) i chunks (a chunk cycle or a
+    // beat without the next mask), R + 2 + i i chunks and the next mask
+    output wire [(2*R+3)*$clog2(WIN+1)-1:0]     win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [2:0]                           win_pick_o,
+    output wire [2*R+2:0]                       win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -161,7 +161,6 @@ localparam integer QD    = 4;
 // next mask (at C*k, k <= R) are in range
 localparam integer WX    = WIN + 2*C + N;
 
-localparam [CW-1:0]  C_CW  = C[CW-1:0];
 localparam [HW-1:0]  H_HW  = H[HW-1:0];
 localparam [5:0]     C_6   = C[5:0];
 // a code value at least Q bits wide
@@ -238,6 +237,7 @@ wire             run   = running && !stop;
 wire [CW-1:0]    h_need;
 wire             h_take;
 wire             h_wait;
+wire             h_stall;
 wire             h_err;
 wire             h_done;
 wire [4:0]       lmax;
@@ -263,8 +263,10 @@ ws_huffman_header #(
     .en_i(run),
     .win_data_i(win_data_i),
     .win_count_i(win_count_i),
+    .win_last_i(win_last_i),
     .need_o(h_need),
     .take_o(h_take),
+    .stall_o(h_stall),
     .wait_o(h_wait),
     .err_o(h_err),
     .done_o(h_done),
@@ -310,11 +312,12 @@ reg  [N-1:0]     s1;
 reg  [N-1:0]     s2;
 integer          sl;
 always @* begin
-    s1[0] = 1'b0;
-    s2[0] = 1'b0;
-    for (sl = 1; sl < N; sl = sl + 1) begin
-        s2[sl] = s2[sl-1] || (s1[sl-1] && p2[sl-1]);
-        s1[sl] = s1[sl-1] || p2[sl-1];
+    // OR reductions (trees), not a ripple through the lanes
+    for (sl = 0; sl < N; sl = sl + 1) begin
+        s1[sl] = (p2 & ({N{1'b1}} >> (N - sl))) != {N{1'b0}};
+    end
+    for (sl = 0; sl < N; sl = sl + 1) begin
+        s2[sl] = (p2 & s1 & ({N{1'b1}} >> (N - sl))) != {N{1'b0}};
     end
 end
 
@@ -359,45 +362,104 @@ always @* begin
     end
 end
 
-// the chunks of this cycle before the cut (or of the beat, without a d2)
-reg  [PCW-1:0]   k_rem;
+// the chunks of this cycle before the cut (or of the beat, without a d2):
+// a balanced adder tree over the lanes
+reg  [N*PCW-1:0] kt;
 integer          kl;
+integer          kw;
 always @* begin
-    k_rem = {{(PCW-1){1'b0}}, p2 != {N{1'b0}}};
     for (kl = 0; kl < N; kl = kl + 1) begin
-        k_rem = k_rem + {{(PCW-1){1'b0}}, p1[kl] && !s2[kl]};
+        kt[kl*PCW +: PCW] = {{(PCW-1){1'b0}}, p1[kl] && !s2[kl]};
+    end
+    for (kw = 1; kw < N; kw = kw * 2) begin
+        for (kl = 0; kl + kw < N; kl = kl + 2*kw) begin
+            kt[kl*PCW +: PCW] = kt[kl*PCW +: PCW] + kt[(kl+kw)*PCW +: PCW];
+        end
     end
 end
+wire [PCW-1:0]   k_rem = kt[PCW-1:0] + {{(PCW-1){1'b0}}, p2 != {N{1'b0}}};
 
 wire             all_fit = k_rem <= R_P;
 wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : R_P[KW-1:0];
 wire             blk     = lmax_nz_q && (mask_q & fc) != {N{1'b0}};
 
-// the three candidate lengths
-wire [CW-1:0]    lanes_c = {{(CW-LW){1'b0}}, lanes};
-wire [CW-1:0]    need_a  = h_done ? lanes_c : h_need;
-wire [CW-1:0]    need_b  = {{(CW-KW){1'b0}}, k_now} * C_CW;
-wire [CW-1:0]    need_c  = need_b + {{(CW-LW){1'b0}}, lanes_nx};
-
+// The candidate lengths, all from registered state: 0 the header's fields
+// or a mask alone; 1 + i, i = 0..R: i chunks (a chunk cycle, or a beat
+// without the next mask); R + 2 + i: i chunks and the next mask.  The
+// aligner works out its pointer and slots for each beforehand; the cycle's
+// chunk count k picks one of them late, with the compares against the
+// window count also made for every i beforehand.
+wire [CW-1:0]    lanes_c  = {{(CW-LW){1'b0}}, lanes};
+wire [CW-1:0]    lanes_nc = {{(CW-LW){1'b0}}, lanes_nx};
+wire [CW-1:0]    need_a   = h_done ? lanes_c : h_need;
 wire [CNT_W-1:0] need_a_x = {{(CNT_W-CW){1'b0}}, need_a};
-wire [CNT_W-1:0] need_b_x = {{(CNT_W-CW){1'b0}}, need_b};
-wire [CNT_W-1:0] need_c_x = {{(CNT_W-CW){1'b0}}, need_c};
+reg  [(R+1)*CW-1:0] need_b;
+reg  [(R+1)*CW-1:0] need_c;
+reg  [31:0]      ci_x;              // C * i
+reg  [R:0]       enough_v;          // the window holds i chunks
+reg  [R:0]       nx_v;              // ... and the next mask
+reg  [R:0]       k1h;               // k_now, one-hot
+integer          ki;
+always @* begin
+    for (ki = 0; ki <= R; ki = ki + 1) begin
+        ci_x = ki * C;
+        need_b[ki*CW +: CW] = ci_x[CW-1:0];
+        need_c[ki*CW +: CW] = ci_x[CW-1:0] + lanes_nc;
+        enough_v[ki] = avail >= {{(CNT_W-CW){1'b0}}, need_b[ki*CW +: CW]};
+        nx_v[ki]     = avail >= {{(CNT_W-CW){1'b0}}, need_c[ki*CW +: CW]};
+        k1h[ki]      = k_now == ki[KW-1:0];
+    end
+end
+// only the low bits of C * i are kept (it is at most WIN)
+wire             unused_ci = ^ci_x;
 
 wire             in_beats = run && h_done;
-wire             enough   = avail >= need_b_x;
-wire             nx_ok    = avail >= need_c_x && !last;
+wire             b_go     = in_beats && mv_q;
+// the chunks the window holds, up to R: a thermometer (enough_v[i]: i
+// chunks) and the count, all from registers; the chunks taken now are
+// those the window holds, in stream order (a lane's chunk at position p
+// when the window holds p + 1), so a lane's take does not wait for the
+// beat's chunk count
+reg  [KW-1:0]    a_cnt;
+integer          ai;
+always @* begin
+    a_cnt = {KW{1'b0}};
+    for (ai = 1; ai <= R; ai = ai + 1) begin
+        if (enough_v[ai]) begin
+            a_cnt = ai[KW-1:0];
+        end
+    end
+end
+// the chunks taken: min(k_now, a_cnt), one-hot
+wire [KW-1:0]    j_now    = k_now <= a_cnt ? k_now : a_cnt;
+reg  [R:0]       j1h;
+integer          ji;
+always @* begin
+    for (ji = 0; ji <= R; ji = ji + 1) begin
+        j1h[ji] = j_now == ji[KW-1:0];
+    end
+end
+wire             nx_ok    = (k1h & nx_v) != {(R+1){1'b0}} && !last;
 wire             load     = in_beats && !mv_q && avail >= need_a_x;
-wire             fire     = in_beats && mv_q && all_fit && !blk && credit && enough;
-wire             chunk    = in_beats && mv_q && k_now != {KW{1'b0}} && enough && !fire;
-wire             take_ch  = fire || chunk;
+// a beat completes taking all its chunks (the window holds them), with no
+// lane at its first code and room in the output queue
+wire             fire     = b_go && all_fit && !blk && credit && k_now <= a_cnt;
+wire             chunk    = b_go && j_now != {KW{1'b0}} && !fire;
 wire [N-1:0]     dec      = {N{fire}} & mask_q;
 wire             inv      = fire && (mask_q & ~found) != {N{1'b0}};
 
-assign seq_fire   = fire && !inv;
+// a beat with an invalid code advances the sequencer and enters U all the
+// same (the loop never waits for the code compares): error 7 is raised in
+// the next cycle and flushes it (also when it was the layer's last beat:
+// the sequencer's end check gives way to the error)
+assign seq_fire   = fire;
 assign win_need_o = {need_c, need_b, need_a};
-assign win_pick_o = {fire && nx_ok, (fire && !nx_ok) || chunk, load || h_take};
+assign win_pick_o = {{(R+1){fire && nx_ok}} & j1h, {(R+1){(fire && !nx_ok) || chunk}} & j1h, load || h_take};
 assign win_en_o   = running;
-assign wait_bits  = h_wait || (in_beats && (mv_q ? (k_now != {KW{1'b0}} && !enough) : !(avail >= need_a_x)));
+// the beat waits for bits while the window lacks one of the chunks it takes
+// now (it takes those it has), or a mask
+wire             b_wait = in_beats && (mv_q ? j_now < k_now : !(avail >= need_a_x));
+assign wait_bits  = h_wait || b_wait;
 assign tail_ok    = win_tail_ok_i && zero == {N{1'b1}};
 
 // the window, padded: lane slices and the next mask read zeros past its end
@@ -475,8 +537,22 @@ genvar gl;
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
         wire [PCW-1:0] p    = pos[gl*PCW +: PCW];
-        wire           tk1  = take_ch && p1[gl] && !s2[gl] && p < R_P;
-        wire           tk2  = take_ch && p2[gl] && !s1[gl] && p + 1'b1 < R_P;
+        // the window holds the lane's chunk (p + 1 chunks), and its second
+        reg            have1;
+        reg            have2;
+        integer        hi;
+        always @* begin
+            have1 = 1'b0;
+            have2 = 1'b0;
+            for (hi = 0; hi < R; hi = hi + 1) begin
+                if (p == hi[PCW-1:0]) begin
+                    have1 = enough_v[hi+1];
+                    have2 = hi + 1 < R && enough_v[(hi+2 > R ? R : hi+2)];
+                end
+            end
+        end
+        wire           tk1  = b_go && p1[gl] && !s2[gl] && have1;
+        wire           tk2  = b_go && p2[gl] && !s1[gl] && have2;
         // the window's chunk at the lane's position
         reg  [C-1:0]   slice;
         integer        si;
@@ -665,7 +741,7 @@ ws_beat_queue #(
 );
 
 assign busy_o   = running || u_v_q || v_v_q || q_busy;
-assign starve_o = wait_bits;
+assign starve_o = h_stall || b_wait;
 
 endmodule
 

@@ -169,9 +169,14 @@ wire            drop   = dec_i && wrap;
 wire            unused_rp = ^{rp_wr[SUMW-1:RPW], x_sh[2*C-1:H]};
 
 // ---- the count ------------------------------------------------------------------
-// chunks taken now, and the count after them and the code
-wire [DW-1:0]   d_tk  = d_q + (tk2_i ? {C_D[DW-2:0], 1'b0} : tk1_i ? C_D : {DW{1'b0}});
-wire [DW-1:0]   d_dec = d_tk - (dec_i ? {{(DW-HW){1'b0}}, len_b} : {DW{1'b0}});
+// the count after this cycle's chunks (two only at the first code, when
+// the lane does not decode) and code: the sums with the chunks are made
+// from the register, so only the length's subtraction and a pick follow
+// the code compare
+wire [DW-1:0]   d_c1  = d_q + C_D;
+wire [DW-1:0]   d_tk  = tk2_i ? d_q + {C_D[DW-2:0], 1'b0} : tk1_i ? d_c1 : d_q;
+wire [DW-1:0]   len_d = {{(DW-HW){1'b0}}, len_b};
+wire [DW-1:0]   d_dec = tk1_i ? d_c1 - len_d : d_q - len_d;
 
 // ---- next state ---------------------------------------------------------------------
 wire [SW-1:0]   wp_1  = wp_q == LAST ? {SW{1'b0}} : wp_q + 1'b1;
@@ -207,7 +212,7 @@ always @(posedge clk) begin
         end
         sv_q <= sv_d;
         // while empty, d follows -T (T is known before the first chunk)
-        d_q <= fc_q && !tk1_i ? {1'b1, ~thr_i} + 1'b1 : d_dec;
+        d_q <= fc_q && !tk1_i ? {1'b1, ~thr_i} + 1'b1 : dec_i ? d_dec : d_tk;
     end
 end
 
