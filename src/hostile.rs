@@ -235,12 +235,26 @@ pub fn run_words_on(
     let mut obs = Observed::default();
     // The bitmap-huffman decoders take a beat in up to ceil(N / c) cycles, c the fewest codes a
     // cycle takes (S, or what the window holds of the longest codes), and load their header a
-    // field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them).
+    // field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them). The
+    // lane-huffman decoders: below.
     let (per_beat, header) = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
             let h = &crate::rtl::facts().huffman;
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
             (n.div_ceil(h.worst_codes_per_cycle(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
+        }
+        // The lane-huffman decoders take a beat's chunks R a cycle (at least two, or one when R
+        // is 1, where a second lane takes two chunks at its first code), a cycle more at a lane's
+        // first code and for a mask loaded alone; their header a group of counts and a block of
+        // symbols per cycle.
+        Format::LaneHuffman | Format::DeltaLaneHuffman => {
+            let lh = &crate::rtl::facts().lane_huffman;
+            let r = lh.chunks_per_cycle(n).min(2);
+            let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
+            let h = crate::rtl::facts().huffman.max_code_len as usize;
+            let header =
+                2 + h.div_ceil(lh.counts_per_cycle) as u64 + symbols.div_ceil(lh.symbols_per_cycle(n, q) as u64);
+            ((2 * n).div_ceil(r) as u64 + 2, header)
         }
         _ => (1, 0),
     };

@@ -87,6 +87,121 @@ impl LaneHuffmanFact {
             pow2.min(1 << (q - 1))
         }
     }
+
+    /// Cycles the decoder takes for a stream's header and first mask (one row block's stream,
+    /// `bits` from its start): lmax in one, the counts in groups of `counts_per_cycle`, the
+    /// symbols `symbols_per_cycle` at a time, the first mask in a cycle of its own. The fields
+    /// are read from the stream (a cut-off header counts what is there).
+    pub fn header_cycles(&self, bits: &bitvec::slice::BitSlice<u64, bitvec::order::Lsb0>, lanes: usize, q: u32) -> u64 {
+        let field = |at: usize, w: usize| -> u64 {
+            (0..w).filter(|&i| bits.get(at + i).is_some_and(|b| *b)).map(|i| 1u64 << i).sum()
+        };
+        let lmax = field(0, 5) as usize;
+        let symbols: u64 = (0..lmax).map(|i| field(5 + i * q as usize, q as usize)).sum::<u64>().min(1 << q);
+        2 + lmax.div_ceil(self.counts_per_cycle) as u64 + symbols.div_ceil(self.symbols_per_cycle(lanes, q) as u64)
+    }
+
+    /// The decoder's loop cycles for one row block's lane-huffman stream when the window always
+    /// holds what a cycle takes (input always valid, the word FIFO never empty): the header's
+    /// cycles ([`Self::header_cycles`]), then per beat the cycles of its chunks and its code
+    /// (rtl/README.md, "The lane-huffman decoder", the cycle rule): a beat takes a cycle per
+    /// take of at most R chunks until its remaining chunks fit one cycle and no coded lane is at
+    /// its first code, then fires in a cycle of its own or with its last chunks. None if the stream
+    /// is not a well-formed lane-huffman stream (a code that is no code, a field past the end).
+    pub fn loop_cycles(&self, s: &crate::formats::EncodedStream) -> Option<u64> {
+        let (n, q) = (s.params.lanes, s.params.weight_bits);
+        let bits = &s.bits;
+        let mut at = 0usize;
+        let mut read = |w: usize| -> Option<u64> {
+            let v = (0..w).try_fold(0u64, |v, i| bits.get(at + i).map(|b| v | u64::from(*b) << i))?;
+            at += w;
+            Some(v)
+        };
+        let lmax = read(5)? as usize;
+        let counts: Vec<u64> = (0..lmax).map(|_| read(q as usize)).collect::<Option<_>>()?;
+        let symbols: u64 = counts.iter().sum();
+        for _ in 0..symbols {
+            read(q as usize)?;
+        }
+        // limit(l) per length, canonical
+        let mut limit = vec![0u64; lmax + 1];
+        let mut first = 0u64;
+        for l in 1..=lmax {
+            limit[l] = first + counts[l - 1];
+            first = limit[l] << 1;
+        }
+        let c = self.chunk_bits;
+        let t = 2 * lmax as u32;
+        let r = self.chunks_per_cycle(n);
+        let mut cycles = self.header_cycles(bits, n, q);
+        // per lane: untaken bits (bit 0 next) and their count
+        let mut buf = vec![0u128; n];
+        let mut cnt = vec![0u32; n];
+        for _ in 0..s.cols {
+            for tile in 0..s.params.tiles(s.rows) {
+                let l_real = s.params.real_lanes(s.rows, tile);
+                let mask = read(l_real)?;
+                let set: Vec<usize> = (0..l_real).filter(|&l| mask >> l & 1 == 1).collect();
+                // the chunks each set lane takes, in lane order, read from the stream
+                let mut pend: Vec<(usize, u32)> = Vec::new();
+                let mut first: Vec<bool> = set.iter().map(|&l| cnt[l] == 0 && lmax != 0).collect();
+                for &l in &set {
+                    let mut k = 0;
+                    while cnt[l] < t {
+                        buf[l] |= u128::from(read(c as usize)?) << cnt[l];
+                        cnt[l] += c;
+                        k += 1;
+                    }
+                    pend.push((l, k));
+                }
+                // the cycle rule
+                loop {
+                    cycles += 1;
+                    let total: u32 = pend.iter().map(|p| p.1).sum();
+                    if !first.iter().any(|&f| f) && total as usize <= r {
+                        break;
+                    }
+                    // take the chunks at positions < R, the second chunk of the first lane taking
+                    // two only: the take ends after the next such lane's first chunk
+                    let (mut pos, mut doubles) = (0usize, 0);
+                    for (i, p) in pend.iter_mut().enumerate() {
+                        if p.1 == 0 {
+                            continue;
+                        }
+                        let want = if p.1 == 2 {
+                            doubles += 1;
+                            if doubles == 1 {
+                                2
+                            } else {
+                                1
+                            }
+                        } else {
+                            p.1
+                        };
+                        let took = (want as usize).min(r.saturating_sub(pos)) as u32;
+                        pos += took as usize;
+                        p.1 -= took;
+                        if took > 0 {
+                            first[i] = false;
+                        }
+                        if doubles == 2 || pos >= r {
+                            break;
+                        }
+                    }
+                }
+                // every set lane decodes its code
+                for &l in &set {
+                    let len = (1..=lmax).find(|&len| {
+                        let v = (0..len).fold(0u64, |v, i| v << 1 | (buf[l] >> i & 1) as u64);
+                        v < limit[len]
+                    })?;
+                    buf[l] >>= len;
+                    cnt[l] -= len as u32;
+                }
+            }
+        }
+        Some(cycles)
+    }
 }
 
 /// The bitmap-huffman decoder's fixed parameters.

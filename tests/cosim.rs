@@ -37,22 +37,32 @@ fn latency(format: Format) -> f64 {
     }
 }
 
-/// The throughput target of a run: (bound, allowance) with cycles <= 1.05 * bound + allowance.
-/// The bound is max(beats, words), or for the bitmap-huffman decoders, whose loop takes a beat
-/// in the cycles of its greedy walk (up to S codes per cycle, as many as end in the window;
+/// The throughput target of a run: (factor, bound, allowance) with cycles <= factor * bound +
+/// allowance. The bound is max(beats, words), or for the bitmap-huffman decoders, whose loop takes
+/// a beat in the cycles of its greedy walk (up to S codes per cycle, as many as end in the window;
 /// `huffman::loop_cycles`), max(those cycles, words); their allowance adds the header's fields,
-/// loaded one per cycle.
-fn target(format: Format, run: &cosim::LayerRun, w: &QuantMatrix, p: &DesignPoint) -> (f64, f64) {
+/// loaded one per cycle. The lane-huffman decoders: 1.10 x max(loop cycles, words) + 16 per row
+/// block (issue 20's 1.10 and 16), the loop cycles from the decoder's cycle rule
+/// (`LaneHuffmanFact::loop_cycles`: its header, whose symbols go into the symbol table a RAM word
+/// per cycle, 2 symbols at Q = 8; a beat's chunks R per cycle; a cycle more at a lane's first code).
+fn target(format: Format, run: &cosim::LayerRun, w: &QuantMatrix, p: &DesignPoint) -> (f64, f64, f64) {
     let delta = match format {
         Format::BitmapHuffman => false,
         Format::DeltaBitmapHuffman => true,
-        _ => return (run.beats.max(run.words) as f64, latency(format)),
+        Format::LaneHuffman | Format::DeltaLaneHuffman => {
+            let lh = &weightstream::rtl::facts().lane_huffman;
+            let golden = weightstream::blocks::encode_blocks(format, w, &p.stream(), p.max_rows).unwrap();
+            let cycles: u64 = golden.blocks.iter().map(|b| lh.loop_cycles(b).expect("a lane-huffman stream")).sum();
+            let blocks = golden.blocks.len() as f64;
+            return (1.10, cycles.max(run.words) as f64, 16.0 * blocks);
+        }
+        _ => return (1.05, run.beats.max(run.words) as f64, latency(format)),
     };
     assert!(w.rows <= p.max_rows, "one row block");
     let h = &weightstream::rtl::facts().huffman;
     let (fields, cycles) =
         weightstream::formats::huffman::loop_cycles(w, &p.stream(), delta, h.units(p.lanes), h.code_window_bits);
-    (cycles.max(run.words) as f64, latency(format) + fields as f64)
+    (1.05, cycles.max(run.words) as f64, latency(format) + fields as f64)
 }
 
 fn opts(traffic: Traffic, seed: u64) -> CosimOptions {
@@ -244,9 +254,9 @@ fn throughput_target_holds() {
             for format in Format::ALL {
                 let run = cosim::run_matrix("throughput", &w, format, &p, &opts(Traffic::Full, 1)).unwrap();
                 assert_eq!(run.mismatches, 0);
-                let (bound, allowance) = target(format, &run, &w, &p);
+                let (factor, bound, allowance) = target(format, &run, &w, &p);
                 assert!(
-                    run.cycles as f64 <= 1.05 * bound + allowance,
+                    run.cycles as f64 <= factor * bound + allowance,
                     "{set} {format} {rows}x{cols} d={density}: {} cycles for {} beats, {} words",
                     run.cycles,
                     run.beats,
@@ -296,9 +306,9 @@ fn bursty_depthwise_throughput() {
         assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
         assert_eq!(run.beats_verified, run.beats_expected);
         assert_eq!(run.y_verified, rows as u64);
-        let (bound, allowance) = target(format, &run, &w, &p);
+        let (factor, bound, allowance) = target(format, &run, &w, &p);
         assert!(
-            run.cycles as f64 <= 1.05 * bound + allowance,
+            run.cycles as f64 <= factor * bound + allowance,
             "{set} {format} bursty {rows}x{cols}: {} cycles for {} beats, {} words",
             run.cycles,
             run.beats,
@@ -546,9 +556,9 @@ fn whole_mobilenet_every_format_verified_within_the_throughput_target() {
             assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
             assert_eq!(run.beats_verified, run.beats_expected);
             assert_eq!(run.y_verified, layer.matrix.rows as u64);
-            let (bound, allowance) = target(format, &run, &layer.matrix, &p);
+            let (factor, bound, allowance) = target(format, &run, &layer.matrix, &p);
             assert!(
-                run.cycles as f64 <= 1.05 * bound + allowance,
+                run.cycles as f64 <= factor * bound + allowance,
                 "{} {format}: {} cycles for {} beats, {} words",
                 layer.name,
                 run.cycles,
@@ -694,4 +704,37 @@ fn sharded_cosim_merges_to_the_unsharded_run() {
         v
     };
     assert_eq!(runs("whole.json"), runs("merged.json"));
+}
+
+/// The lane-huffman decoders follow their cycle rule (`LaneHuffmanFact::loop_cycles`): on every
+/// MobileNetV2 layer at both built-in sets, the decode cycles exceed max(the rule's loop cycles,
+/// words) by the start-up and the pipeline only (words arrive one per cycle at first; the rule
+/// assumes the window always holds what a cycle takes).
+#[test]
+fn lane_huffman_cycles_follow_the_cycle_rule() {
+    use weightstream::model::{Model, ModelSpec, MOBILENET_V2_FILE};
+    use weightstream::prepare::{prepare, PrepareConfig};
+    let path = crate::util::cached_model(MOBILENET_V2_FILE);
+    let model = Model::load(&ModelSpec::Path(path)).unwrap();
+    let lh = &weightstream::rtl::facts().lane_huffman;
+    for (set, p) in configs() {
+        let layers = prepare(&model, &PrepareConfig { bits: p.weight_bits, ..PrepareConfig::default() }).unwrap();
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for layer in &layers {
+            for format in [Format::LaneHuffman, Format::DeltaLaneHuffman] {
+                let run = cosim::run_matrix(&layer.name, &layer.matrix, format, &p, &opts(Traffic::Full, 1)).unwrap();
+                assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
+                let golden =
+                    weightstream::blocks::encode_blocks(format, &layer.matrix, &p.stream(), p.max_rows).unwrap();
+                let model: u64 = golden.blocks.iter().map(|b| lh.loop_cycles(b).unwrap()).sum();
+                // the bus gives a word a cycle: the rule's cycles or the words, whichever is more
+                let bound = model.max(run.words) as i64;
+                let extra = (run.cycles as i64 - bound) / golden.blocks.len() as i64;
+                lo = lo.min(extra);
+                hi = hi.max(extra);
+            }
+        }
+        println!("{set}: decode cycles - rule's loop cycles per row block: {lo} ..= {hi}");
+        assert!(lo >= 0 && hi <= 16, "{set}: {lo} ..= {hi}");
+    }
 }
