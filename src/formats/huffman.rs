@@ -79,18 +79,48 @@ impl CodeTable {
 }
 
 /// The histogram of a layer's Q-bit patterns (of W, or of its delta along k when `delta`),
-/// zero included, and the range of W's values.
+/// zero included, and the range of W's values. Order does not matter to a histogram: it reads
+/// W row by row as stored (the delta runs along a row), into four interleaved counts so that
+/// runs of one pattern (zeros, mostly) do not wait on each other's increments.
 pub(crate) fn histogram(w: &QuantMatrix, q: u32, delta: bool) -> (Vec<u64>, ValueRange) {
-    let m = mask(q);
-    let mut hist = vec![0u64; 1 << q];
-    let range = for_each_column(w, delta, |_, column| {
-        for &v in column {
-            hist[(v as u64 & m) as usize] += 1;
+    let m = mask(q) as u32;
+    let size = 1usize << q;
+    let mut counts = vec![0u32; 4 * size];
+    let mut magnitudes = 0u32;
+    let flush = |counts: &mut Vec<u32>, hist: &mut Vec<u64>| {
+        for (i, h) in hist.iter_mut().enumerate() {
+            *h += (0..4).map(|j| u64::from(counts[j * size + i])).sum::<u64>();
         }
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
-    (hist, range)
+        counts.fill(0);
+    };
+    let mut hist = vec![0u64; size];
+    // u32 counts: flushed before any of them can overflow.
+    let mut since_flush = 0usize;
+    for row in w.data.chunks(w.cols.max(1)) {
+        if since_flush + row.len() >= u32::MAX as usize {
+            flush(&mut counts, &mut hist);
+            since_flush = 0;
+        }
+        since_flush += row.len();
+        let mut prev = 0i32;
+        let mut quads = row.chunks_exact(4);
+        for quad in &mut quads {
+            for (j, &v) in quad.iter().enumerate() {
+                magnitudes |= (v ^ (v >> 31)) as u32;
+                let x = if delta { v.wrapping_sub(prev) } else { v };
+                prev = v;
+                counts[j * size + (x as u32 & m) as usize] += 1;
+            }
+        }
+        for &v in quads.remainder() {
+            magnitudes |= (v ^ (v >> 31)) as u32;
+            let x = if delta { v.wrapping_sub(prev) } else { v };
+            prev = v;
+            counts[(x as u32 & m) as usize] += 1;
+        }
+    }
+    flush(&mut counts, &mut hist);
+    (hist, ValueRange { magnitudes })
 }
 
 /// What the RTL decoder's loop spends on a layer (one row block) with `units` decode units and

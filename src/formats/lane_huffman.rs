@@ -7,7 +7,7 @@
 
 use super::huffman::{histogram, read_table, CodeTable, MAX_CODE_LEN};
 use super::{decode_columns, for_each_column, DecodeErrorKind, EncodeError, Failure, StreamParams, ValueRange};
-use crate::bits::{mask, BitReader, BitWriter, Bits, Category, Packer, SizeBreakdown};
+use crate::bits::{mask, BitReader, BitWriter, Bits, Category, SizeBreakdown, Window};
 use crate::canonical::reverse_bits;
 use crate::matrix::QuantMatrix;
 
@@ -21,24 +21,19 @@ pub fn threshold(lmax: u32) -> u32 {
     2 * lmax
 }
 
-/// One lane's sub-stream while it is written: its codes, in order, MSB first each.
-#[derive(Default)]
-struct SubStream {
-    bits: Packer,
-    /// Chunks handed out so far.
+/// A lane while it is written: the bits of its chunks reserved in the stream (zeros until its
+/// codes fill them in) and not yet written, and where its codes go next.
+#[derive(Debug, Clone, Copy, Default)]
+struct LaneOut {
+    /// Bits reserved and not yet written: the decoder's count.
+    count: u32,
+    /// Bits written into the chunk the next code starts in.
+    off: u32,
+    /// Chunks reserved, and the index of the chunk the next code starts in.
     taken: usize,
-}
-
-impl SubStream {
-    /// The next chunk: sub-stream bits [taken * C, taken * C + C), zeros past its end.
-    fn next_chunk(&mut self, words: &[u64]) -> u64 {
-        let at = self.taken * CHUNK_BITS as usize;
-        self.taken += 1;
-        let (i, o) = (at / 64, (at % 64) as u32);
-        let lo = words.get(i).copied().unwrap_or(0) >> o;
-        let hi = if o + CHUNK_BITS > 64 { words.get(i + 1).copied().unwrap_or(0) << (64 - o) } else { 0 };
-        (lo | hi) & mask(CHUNK_BITS)
-    }
+    chunk: usize,
+    /// Where chunks `taken - 4 .. taken` begin (cursor positions, by chunk index mod 4).
+    at: [usize; 4],
 }
 
 pub(crate) fn encode(
@@ -47,7 +42,7 @@ pub(crate) fn encode(
     delta: bool,
 ) -> Result<(Bits, SizeBreakdown, ValueRange), EncodeError> {
     let (q, n) = (p.weight_bits, p.lanes);
-    let m = mask(q);
+    let m_q = mask(q);
     let (hist, range) = histogram(w, q, delta);
     if !range.fits(q) {
         return Ok((Bits::new(), SizeBreakdown::default(), range));
@@ -55,29 +50,12 @@ pub(crate) fn encode(
     let table = CodeTable::from_histogram(&hist, MAX_CODE_LEN)
         .map_err(|e| EncodeError::TooManySymbols { symbols: e.symbols, max_len: e.max_len })?;
     let lut = table.fields(q);
-    // Pass 1: each lane's sub-stream; the masks and the code lengths in stream order, for pass 2.
-    let mut lanes: Vec<SubStream> = (0..n).map(|_| SubStream::default()).collect();
-    let mut lengths: Vec<u8> = Vec::with_capacity(hist.iter().skip(1).sum::<u64>() as usize);
-    let mut code_bits = 0u64;
-    for_each_column(w, delta, |_, column| {
-        for beat in column.chunks(n) {
-            for (l, &v) in beat.iter().enumerate() {
-                if v != 0 {
-                    let (code, len) = lut[(v as u64 & m) as usize];
-                    lanes[l].bits.put_clean(code, len);
-                    lengths.push(len as u8);
-                    code_bits += u64::from(len);
-                }
-            }
-        }
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
-    let words: Vec<Vec<u64>> = lanes.iter_mut().map(|s| std::mem::take(&mut s.bits).into_words().0).collect();
-    // Pass 2: the stream, as a decoder takes it.
-    let t = threshold(table.lmax);
-    let beats = p.beats(w.rows, w.cols);
-    let mut out = BitWriter::with_capacity(w.len() + code_bits as usize + 2 * n * CHUNK_BITS as usize + beats);
+    let t = u64::from(threshold(table.lmax));
+    let c_bits = u64::from(CHUNK_BITS);
+    let nonzeros: u64 = hist.iter().skip(1).sum();
+    // A mask bit per element; a chunk per code, and a second at each lane's first code.
+    let room = w.len() + CHUNK_BITS as usize * (nonzeros as usize + n);
+    let mut out = BitWriter::with_capacity(room + 64 * (table.symbols.len() + 16));
     out.push(u64::from(table.lmax), super::huffman::LMAX_BITS, Category::Metadata);
     for &c in &table.counts {
         out.push(c, q, Category::Metadata);
@@ -85,36 +63,56 @@ pub(crate) fn encode(
     for &s in &table.symbols {
         out.push(u64::from(s), q, Category::Metadata);
     }
-    let mut count = vec![0u32; n];
-    let mut next_len = lengths.iter();
-    let mut chunks = 0u64;
-    for_each_column(w, delta, |_, column| {
-        out.packer().with_room(column.len() + 2 * column.len() * CHUNK_BITS as usize, |c| {
+    // One pass, in stream order: each beat's mask, then for each coded lane the chunks it takes
+    // (reserved as zeros), then its code, written into the lane's reserved chunks.
+    let mut lanes = vec![LaneOut::default(); n];
+    let mut code_bits = 0u64;
+    let t = t as u32;
+    out.packer().with_room(room, |c| {
+        for_each_column(w, delta, |_, column| {
             for beat in column.chunks(n) {
-                for piece in beat.chunks(64) {
-                    c.put_clean(super::bitmap::nonzero_mask(piece), piece.len() as u32);
-                }
-                for (l, &v) in beat.iter().enumerate() {
-                    if v == 0 {
-                        continue;
+                for (p0, piece) in beat.chunks(64).enumerate() {
+                    let m = super::bitmap::nonzero_mask(piece);
+                    c.put_clean(m, piece.len() as u32);
+                    let lanes = &mut lanes[p0 * 64..];
+                    let mut set = m;
+                    while set != 0 {
+                        let l = set.trailing_zeros() as usize;
+                        set &= set - 1;
+                        let lane = &mut lanes[l];
+                        while lane.count < t {
+                            lane.at[lane.taken % 4] = c.position();
+                            c.put_clean(0, CHUNK_BITS);
+                            lane.taken += 1;
+                            lane.count += CHUNK_BITS;
+                        }
+                        let (code, len) = lut[(piece[l] as u64 & m_q) as usize];
+                        let at = lane.at[lane.chunk % 4] + lane.off as usize;
+                        let here = len.min(CHUNK_BITS - lane.off);
+                        c.or_at(at, code & mask(here), here);
+                        lane.off += len;
+                        if lane.off >= CHUNK_BITS {
+                            lane.off -= CHUNK_BITS;
+                            lane.chunk += 1;
+                            if lane.off > 0 {
+                                c.or_at(lane.at[lane.chunk % 4], code >> here, lane.off);
+                            }
+                        }
+                        lane.count -= len;
+                        code_bits += u64::from(len);
                     }
-                    while count[l] < t {
-                        c.put_clean(lanes[l].next_chunk(&words[l]), CHUNK_BITS);
-                        count[l] += CHUNK_BITS;
-                        chunks += 1;
-                    }
-                    count[l] -= u32::from(*next_len.next().unwrap_or(&0));
                 }
             }
-        });
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|e| match e {});
+    });
+    let chunk_bits: u64 = lanes.iter().map(|l| l.taken as u64 * c_bits).sum();
     // Header counted already; a mask bit per element; the codes are the payload, the rest of the
     // chunks padding.
     out.count(Category::Metadata, w.len() as u64);
     out.count(Category::Payload, code_bits);
-    out.count(Category::Padding, chunks * u64::from(CHUNK_BITS) - code_bits);
+    out.count(Category::Padding, chunk_bits - code_bits);
     let (bits, sizes) = out.finish(p.bus_bits);
     Ok((bits, sizes, range))
 }
@@ -138,6 +136,94 @@ impl Lane {
     }
 }
 
+/// Where a beat's fields come from: the checked reader, or a window the caller has sized.
+trait Fields {
+    fn take(&mut self, width: u32) -> Result<u64, Failure>;
+    fn position(&self) -> u64;
+}
+
+impl Fields for BitReader<'_> {
+    #[inline(always)]
+    fn take(&mut self, width: u32) -> Result<u64, Failure> {
+        Ok(self.read(width)?)
+    }
+    #[inline(always)]
+    fn position(&self) -> u64 {
+        BitReader::position(self)
+    }
+}
+
+impl Fields for Window<'_> {
+    #[inline(always)]
+    fn take(&mut self, width: u32) -> Result<u64, Failure> {
+        Ok(Window::take(self, width))
+    }
+    #[inline(always)]
+    fn position(&self) -> u64 {
+        Window::position(self) as u64
+    }
+}
+
+/// The layer's code as a decoder uses it.
+struct Decoder {
+    /// Every lmax-bit front of a lane's buffer to (value, code length); length 0: no code.
+    lut: Vec<(i32, u32)>,
+    lmax: u32,
+    /// T.
+    threshold: u32,
+}
+
+impl Decoder {
+    /// Decodes one beat (`values`, its L lanes) from `f`: the mask, the coded lanes' chunks in
+    /// lane order, then their codes in lane order.
+    #[inline(always)]
+    fn beat<F: Fields>(
+        &self,
+        f: &mut F,
+        lanes: &mut [Lane],
+        values: &mut [i32],
+        masks: &mut [u64],
+    ) -> Result<(), Failure> {
+        let masks = &mut masks[..values.len().div_ceil(64)];
+        for (piece, m) in masks.iter_mut().enumerate() {
+            *m = f.take((values.len() - piece * 64).min(64) as u32)?;
+        }
+        for (piece, &m) in masks.iter().enumerate() {
+            let mut set = m;
+            while set != 0 {
+                let lane = &mut lanes[piece * 64 + set.trailing_zeros() as usize];
+                set &= set - 1;
+                while lane.count < self.threshold {
+                    let at = f.position();
+                    lane.buf |= f.take(CHUNK_BITS)? << lane.count;
+                    lane.at[(lane.taken % 4) as usize] = at;
+                    lane.taken += 1;
+                    lane.count += CHUNK_BITS;
+                }
+            }
+        }
+        values.fill(0);
+        let front = mask(self.lmax);
+        for (piece, &m) in masks.iter().enumerate() {
+            let mut set = m;
+            while set != 0 {
+                let l = piece * 64 + set.trailing_zeros() as usize;
+                set &= set - 1;
+                let lane = &mut lanes[l];
+                let (value, len) = self.lut[(lane.buf & front) as usize];
+                if len == 0 {
+                    let at = if self.lmax == 0 { f.position() } else { lane.offset(0) };
+                    return Err((at, DecodeErrorKind::InvalidCode));
+                }
+                lane.buf >>= len;
+                lane.count -= len;
+                values[l] = value;
+            }
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn decode(
     r: &mut BitReader<'_>,
     rows: usize,
@@ -148,8 +234,6 @@ pub(crate) fn decode(
     let (q, n) = (p.weight_bits, p.lanes);
     let table = read_table(r, q)?;
     let lmax = table.lmax;
-    let t = threshold(lmax);
-    // Every lmax-bit front of a lane's buffer to (value, code length); length 0: no code.
     let mut lut = vec![(0i32, 0u32); 1 << lmax];
     for (s, l, code) in table.codes() {
         let value = crate::bits::sign_extend(u64::from(s), q);
@@ -158,48 +242,29 @@ pub(crate) fn decode(
             lut[field | rest << l] = (value, l);
         }
     }
-    let front = mask(lmax);
+    let dec = Decoder { lut, lmax, threshold: threshold(lmax) };
     let mut lanes = vec![Lane::default(); n];
     let mut masks = vec![0u64; n.div_ceil(64)];
     let w = decode_columns(rows, cols, q, undelta, |_, column| {
-        for values in column.chunks_mut(n) {
-            let masks = &mut masks[..values.len().div_ceil(64)];
-            for (piece, m) in masks.iter_mut().enumerate() {
-                *m = r.read((values.len() - piece * 64).min(64) as u32)?;
+        // A column is at most a mask bit and a chunk per element, and a second chunk per lane
+        // (its first code): read it in a window when the stream holds that much, else field by
+        // field with the end-of-stream checks.
+        let most = column.len() * (1 + CHUNK_BITS as usize) + n * CHUNK_BITS as usize;
+        let whole = r.unpacker().with_window(most, |win| {
+            for values in column.chunks_mut(n) {
+                dec.beat(win, &mut lanes, values, &mut masks)?;
             }
-            // The chunks of the coded lanes, in lane order.
-            for (piece, &m) in masks.iter().enumerate() {
-                let mut set = m;
-                while set != 0 {
-                    let lane = &mut lanes[piece * 64 + set.trailing_zeros() as usize];
-                    set &= set - 1;
-                    while lane.count < t {
-                        let at = r.position();
-                        lane.buf |= r.read(CHUNK_BITS)? << lane.count;
-                        lane.at[(lane.taken % 4) as usize] = at;
-                        lane.taken += 1;
-                        lane.count += CHUNK_BITS;
-                    }
+            Ok(())
+        });
+        match whole {
+            Some(done) => done,
+            None => {
+                for values in column.chunks_mut(n) {
+                    dec.beat(r, &mut lanes, values, &mut masks)?;
                 }
-            }
-            // Then each coded lane's code from the front of its buffer (it holds >= lmax bits).
-            for (l, v) in values.iter_mut().enumerate() {
-                if masks[l / 64] >> (l % 64) & 1 == 0 {
-                    *v = 0;
-                    continue;
-                }
-                let lane = &mut lanes[l];
-                let (value, len) = lut[(lane.buf & front) as usize];
-                if len == 0 {
-                    let at = if lmax == 0 { r.position() } else { lane.offset(0) };
-                    return Err((at, DecodeErrorKind::InvalidCode));
-                }
-                lane.buf >>= len;
-                lane.count -= len;
-                *v = value;
+                Ok(())
             }
         }
-        Ok(())
     })?;
     // The bits the lanes took and never decoded are fill: zero.
     for (l, lane) in lanes.iter().enumerate() {
