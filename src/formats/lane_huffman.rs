@@ -21,19 +21,32 @@ pub fn threshold(lmax: u32) -> u32 {
     2 * lmax
 }
 
-/// A lane while it is written: the bits of its chunks reserved in the stream (zeros until its
-/// codes fill them in) and not yet written, and where its codes go next.
+/// A lane while it is written: its chunks reserved in the stream as zeros, and its code bits
+/// held until the chunk they start in is full, then ORed into it.
 #[derive(Debug, Clone, Copy, Default)]
 struct LaneOut {
     /// Bits reserved and not yet written: the decoder's count.
     count: u32,
-    /// Bits written into the chunk the next code starts in.
-    off: u32,
-    /// Chunks reserved, and the index of the chunk the next code starts in.
+    /// Code bits held (`pending`'s low `held` bits), fewer than a chunk between codes.
+    held: u32,
+    pending: u64,
+    /// Chunks reserved, and the index of the chunk `pending` belongs in.
     taken: usize,
     chunk: usize,
-    /// Where chunks `taken - 4 .. taken` begin (cursor positions, by chunk index mod 4).
+    /// Where chunks `taken - 4 .. taken` begin (cursor positions, by chunk index mod 4; the
+    /// oldest of them is written already: a lane holds < 3 chunks of unwritten bits).
     at: [usize; 4],
+}
+
+impl LaneOut {
+    /// Reserves a chunk in the stream when `take` (branch-free: a 0-bit field otherwise).
+    #[inline(always)]
+    fn reserve(&mut self, c: &mut crate::bits::Cursor<'_>, take: bool) {
+        self.at[self.taken % 4] = c.position();
+        c.put_clean(0, CHUNK_BITS * u32::from(take));
+        self.taken += usize::from(take);
+        self.count += CHUNK_BITS * u32::from(take);
+    }
 }
 
 pub(crate) fn encode(
@@ -80,25 +93,21 @@ pub(crate) fn encode(
                         let l = set.trailing_zeros() as usize;
                         set &= set - 1;
                         let lane = &mut lanes[l];
-                        while lane.count < t {
-                            lane.at[lane.taken % 4] = c.position();
-                            c.put_clean(0, CHUNK_BITS);
-                            lane.taken += 1;
-                            lane.count += CHUNK_BITS;
+                        // At most two chunks (T <= 2C), the second only at a lane's first code.
+                        lane.reserve(c, lane.count < t);
+                        if lane.count < t {
+                            lane.reserve(c, true);
                         }
                         let (code, len) = lut[(piece[l] as u64 & m_q) as usize];
-                        let at = lane.at[lane.chunk % 4] + lane.off as usize;
-                        let here = len.min(CHUNK_BITS - lane.off);
-                        c.or_at(at, code & mask(here), here);
-                        lane.off += len;
-                        if lane.off >= CHUNK_BITS {
-                            lane.off -= CHUNK_BITS;
-                            lane.chunk += 1;
-                            if lane.off > 0 {
-                                c.or_at(lane.at[lane.chunk % 4], code >> here, lane.off);
-                            }
-                        }
+                        lane.pending |= code << lane.held;
+                        lane.held += len;
                         lane.count -= len;
+                        if lane.held >= CHUNK_BITS {
+                            c.or_at(lane.at[lane.chunk % 4], lane.pending & mask(CHUNK_BITS), CHUNK_BITS);
+                            lane.pending >>= CHUNK_BITS;
+                            lane.held -= CHUNK_BITS;
+                            lane.chunk += 1;
+                        }
                         code_bits += u64::from(len);
                     }
                 }
@@ -106,6 +115,11 @@ pub(crate) fn encode(
             Ok::<(), std::convert::Infallible>(())
         })
         .unwrap_or_else(|e| match e {});
+        for lane in &lanes {
+            if lane.held > 0 {
+                c.or_at(lane.at[lane.chunk % 4], lane.pending, lane.held);
+            }
+        }
     });
     let chunk_bits: u64 = lanes.iter().map(|l| l.taken as u64 * c_bits).sum();
     // Header counted already; a mask bit per element; the codes are the payload, the rest of the
