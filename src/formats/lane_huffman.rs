@@ -288,3 +288,52 @@ pub(crate) fn decode(
     }
     Ok(w)
 }
+
+/// What the RTL decoder spends on a layer (one row block), for its throughput target: the
+/// header's cycles (lmax; the counts, `counts_per_cycle` at a time; the symbols,
+/// `symbols_per_cycle` at a time; the first mask alone) and the beats' cycles: a beat takes its
+/// chunks `chunks_per_cycle` at a time, at least one cycle, and one more when a coded lane is at
+/// its first code (its buffer is empty until its chunks are in). Returns (header, beats).
+pub fn loop_cycles(
+    w: &QuantMatrix,
+    p: &StreamParams,
+    delta: bool,
+    chunks_per_cycle: usize,
+    counts_per_cycle: usize,
+    symbols_per_cycle: usize,
+) -> (u64, u64) {
+    let (q, n) = (p.weight_bits, p.lanes);
+    let m = mask(q);
+    let (hist, _) = histogram(w, q, delta);
+    let Ok(table) = CodeTable::from_histogram(&hist, MAX_CODE_LEN) else {
+        return (0, 0);
+    };
+    let header = 1
+        + (table.lmax as usize).div_ceil(counts_per_cycle.max(1)) as u64
+        + table.symbols.len().div_ceil(symbols_per_cycle.max(1)) as u64
+        + 1;
+    let lut = table.fields(q);
+    let t = threshold(table.lmax);
+    let mut count = vec![0u32; n];
+    let mut cycles = 0u64;
+    for_each_column(w, delta, |_, column| {
+        for beat in column.chunks(n) {
+            let (mut chunks, mut first) = (0usize, false);
+            for (l, &v) in beat.iter().enumerate() {
+                if v == 0 {
+                    continue;
+                }
+                first |= count[l] == 0;
+                while count[l] < t {
+                    count[l] += CHUNK_BITS;
+                    chunks += 1;
+                }
+                count[l] -= lut[(v as u64 & m) as usize].1;
+            }
+            cycles += chunks.div_ceil(chunks_per_cycle.max(1)).max(1) as u64 + u64::from(first);
+        }
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
+    (header, cycles)
+}
