@@ -21,8 +21,8 @@ pub fn threshold(lmax: u32) -> u32 {
     2 * lmax
 }
 
-/// A lane while it is written: its chunks reserved in the stream as zeros, and its code bits
-/// held until the chunk they start in is full, then ORed into it.
+/// A lane while it is written: its code bits held until the chunk they start in is full, and
+/// which chunks (by their number in the stream) are its.
 #[derive(Debug, Clone, Copy, Default)]
 struct LaneOut {
     /// Bits reserved and not yet written: the decoder's count.
@@ -30,22 +30,54 @@ struct LaneOut {
     /// Code bits held (`pending`'s low `held` bits), fewer than a chunk between codes.
     held: u32,
     pending: u64,
-    /// Chunks reserved, and the index of the chunk `pending` belongs in.
+    /// Chunks taken, and the index (of the lane's) of the chunk `pending` belongs in.
     taken: usize,
     chunk: usize,
-    /// Where chunks `taken - 4 .. taken` begin (cursor positions, by chunk index mod 4; the
-    /// oldest of them is written already: a lane holds < 3 chunks of unwritten bits).
-    at: [usize; 4],
+    /// The stream numbers of the lane's chunks `taken - 4 .. taken` (by index mod 4; a lane holds
+    /// fewer than 3 chunks of unwritten bits, so the one `pending` belongs in is among them).
+    number: [usize; 4],
 }
 
-impl LaneOut {
-    /// Reserves a chunk in the stream when `take` (branch-free: a 0-bit field otherwise).
+/// The stream's chunks while it is written: where each begins (its mask-and-chunk stream
+/// position) and its value, filled in once its lane's codes complete it.
+struct Chunks {
+    at: Vec<usize>,
+    value: Vec<u16>,
+    len: usize,
+}
+
+impl Chunks {
+    /// Room for `most` chunks and a spare slot for the branch-free writes past the last one.
+    fn with_room(most: usize) -> Self {
+        Chunks { at: vec![0; most + 1], value: vec![0; most + 1], len: 0 }
+    }
+
+    /// Lane `lane` takes a chunk at stream position `at` when `take` (branch-free: a 0-bit field
+    /// and a slot that the next chunk overwrites otherwise).
     #[inline(always)]
-    fn reserve(&mut self, c: &mut crate::bits::Cursor<'_>, take: bool) {
-        self.at[self.taken % 4] = c.position();
+    fn take(&mut self, lane: &mut LaneOut, c: &mut crate::bits::Cursor<'_>, take: bool) {
+        self.at[self.len] = c.position();
+        lane.number[lane.taken % 4] = self.len;
         c.put_clean(0, CHUNK_BITS * u32::from(take));
-        self.taken += usize::from(take);
-        self.count += CHUNK_BITS * u32::from(take);
+        self.len += usize::from(take);
+        lane.taken += usize::from(take);
+        lane.count += CHUNK_BITS * u32::from(take);
+    }
+
+    /// Lane `lane`'s next code (`len` bits, first bit in bit 0) into its chunks: the chunk it
+    /// starts in is rewritten with what the lane holds (branch-free; the final value is written
+    /// when the chunk is complete).
+    #[inline(always)]
+    fn put(&mut self, lane: &mut LaneOut, code: u64, len: u32) {
+        lane.pending |= code << lane.held;
+        lane.held += len;
+        lane.count -= len;
+        self.value[lane.number[lane.chunk % 4]] = (lane.pending & mask(CHUNK_BITS)) as u16;
+        let full = lane.held >= CHUNK_BITS;
+        let shift = CHUNK_BITS * u32::from(full);
+        lane.pending >>= shift;
+        lane.held -= shift;
+        lane.chunk += usize::from(full);
     }
 }
 
@@ -79,6 +111,7 @@ pub(crate) fn encode(
     // One pass, in stream order: each beat's mask, then for each coded lane the chunks it takes
     // (reserved as zeros), then its code, written into the lane's reserved chunks.
     let mut lanes = vec![LaneOut::default(); n];
+    let mut chunks = Chunks::with_room(nonzeros as usize + n);
     let mut code_bits = 0u64;
     let t = t as u32;
     out.packer().with_room(room, |c| {
@@ -94,20 +127,12 @@ pub(crate) fn encode(
                         set &= set - 1;
                         let lane = &mut lanes[l];
                         // At most two chunks (T <= 2C), the second only at a lane's first code.
-                        lane.reserve(c, lane.count < t);
+                        chunks.take(lane, c, lane.count < t);
                         if lane.count < t {
-                            lane.reserve(c, true);
+                            chunks.take(lane, c, true);
                         }
                         let (code, len) = lut[(piece[l] as u64 & m_q) as usize];
-                        lane.pending |= code << lane.held;
-                        lane.held += len;
-                        lane.count -= len;
-                        if lane.held >= CHUNK_BITS {
-                            c.or_at(lane.at[lane.chunk % 4], lane.pending & mask(CHUNK_BITS), CHUNK_BITS);
-                            lane.pending >>= CHUNK_BITS;
-                            lane.held -= CHUNK_BITS;
-                            lane.chunk += 1;
-                        }
+                        chunks.put(lane, code, len);
                         code_bits += u64::from(len);
                     }
                 }
@@ -115,13 +140,16 @@ pub(crate) fn encode(
             Ok::<(), std::convert::Infallible>(())
         })
         .unwrap_or_else(|e| match e {});
-        for lane in &lanes {
-            if lane.held > 0 {
-                c.or_at(lane.at[lane.chunk % 4], lane.pending, lane.held);
-            }
+        // What the lanes hold past their last complete chunk, then the chunks' values into the
+        // places reserved for them, in stream order.
+        for lane in lanes.iter().filter(|l| l.held > 0) {
+            chunks.value[lane.number[lane.chunk % 4]] = lane.pending as u16;
+        }
+        for (&at, &value) in chunks.at[..chunks.len].iter().zip(&chunks.value) {
+            c.or_at(at, u64::from(value), CHUNK_BITS);
         }
     });
-    let chunk_bits: u64 = lanes.iter().map(|l| l.taken as u64 * c_bits).sum();
+    let chunk_bits = chunks.len as u64 * c_bits;
     // Header counted already; a mask bit per element; the codes are the payload, the rest of the
     // chunks padding.
     out.count(Category::Metadata, w.len() as u64);
