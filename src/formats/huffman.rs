@@ -83,43 +83,48 @@ impl CodeTable {
 /// W row by row as stored (the delta runs along a row), into four interleaved counts so that
 /// runs of one pattern (zeros, mostly) do not wait on each other's increments.
 pub(crate) fn histogram(w: &QuantMatrix, q: u32, delta: bool) -> (Vec<u64>, ValueRange) {
-    let m = mask(q) as u32;
+    if delta {
+        histogram_rows::<true>(w, q)
+    } else {
+        histogram_rows::<false>(w, q)
+    }
+}
+
+fn histogram_rows<const DELTA: bool>(w: &QuantMatrix, q: u32) -> (Vec<u64>, ValueRange) {
+    const WAYS: usize = 4;
+    let m = mask(q) as usize;
     let size = 1usize << q;
-    let mut counts = vec![0u32; 4 * size];
-    let mut magnitudes = 0u32;
-    let flush = |counts: &mut Vec<u32>, hist: &mut Vec<u64>| {
-        for (i, h) in hist.iter_mut().enumerate() {
-            *h += (0..4).map(|j| u64::from(counts[j * size + i])).sum::<u64>();
-        }
-        counts.fill(0);
-    };
+    let mut counts: [Vec<u32>; WAYS] = std::array::from_fn(|_| vec![0u32; size]);
     let mut hist = vec![0u64; size];
-    // u32 counts: flushed before any of them can overflow.
-    let mut since_flush = 0usize;
-    for row in w.data.chunks(w.cols.max(1)) {
-        if since_flush + row.len() >= u32::MAX as usize {
-            flush(&mut counts, &mut hist);
-            since_flush = 0;
-        }
-        since_flush += row.len();
-        let mut prev = 0i32;
-        let mut quads = row.chunks_exact(4);
-        for quad in &mut quads {
-            for (j, &v) in quad.iter().enumerate() {
+    let mut magnitudes = 0u32;
+    // u32 counts: flushed into `hist` before any of them can overflow.
+    let rows_per_flush = (u32::MAX as usize / w.cols.max(1)).max(1);
+    for rows in w.data.chunks(w.cols.max(1) * rows_per_flush) {
+        for row in rows.chunks(w.cols.max(1)) {
+            let mut prev = 0i32;
+            let mut quads = row.chunks_exact(WAYS);
+            for quad in &mut quads {
+                for (count, &v) in counts.iter_mut().zip(quad) {
+                    magnitudes |= (v ^ (v >> 31)) as u32;
+                    let x = if DELTA { v.wrapping_sub(prev) } else { v };
+                    prev = v;
+                    count[x as usize & m] += 1;
+                }
+            }
+            for &v in quads.remainder() {
                 magnitudes |= (v ^ (v >> 31)) as u32;
-                let x = if delta { v.wrapping_sub(prev) } else { v };
+                let x = if DELTA { v.wrapping_sub(prev) } else { v };
                 prev = v;
-                counts[j * size + (x as u32 & m) as usize] += 1;
+                counts[0][x as usize & m] += 1;
             }
         }
-        for &v in quads.remainder() {
-            magnitudes |= (v ^ (v >> 31)) as u32;
-            let x = if delta { v.wrapping_sub(prev) } else { v };
-            prev = v;
-            counts[(x as u32 & m) as usize] += 1;
+        for count in &mut counts {
+            for (h, c) in hist.iter_mut().zip(count.iter_mut()) {
+                *h += u64::from(*c);
+                *c = 0;
+            }
         }
     }
-    flush(&mut counts, &mut hist);
     (hist, ValueRange { magnitudes })
 }
 
