@@ -18,13 +18,18 @@
  *   bitmap-huffman, delta     WIN = N + W: a mask and W >= H bits of codes
  *                             (up to S = min(N, 4) codes per cycle, as many
  *                             as end in the window)
+ *   lane-huffman, delta       WIN = C*RC + N: RC = ceil(N / LPC) chunks of C
+ *                             bits and the next beat's mask (at least CPC
+ *                             header counts of Q bits)
  *   CSC                       WIN = N*(R+Q) + LA: a group of N entries
  *                             and a look-ahead of LA <= max(P, R) bits for
  *                             the count or run after it, only as many as
  *                             the group's bus words leave spare (WIN >= P)
  * The decoder offers the aligner K candidate lengths per cycle: 4 for CSC
  * (group, group and count, count, one entry), 3 for the bitmap formats
- * (values; values and the next mask; a mask load), 1 for dense.  Aligner
+ * (values; values and the next mask; a mask load) and for lane-huffman
+ * (a header field or a mask load; chunks; chunks and the next mask), 1 for
+ * dense and bitmap-huffman.  Aligner
  * options by format: SHIFT_OH (one-hot low pointer bits for the window
  * shift) for the bitmap formats, whose next mask is selected from the
  * aligner's split window; TAIL_TH (registered pointer thermometer for the
@@ -113,12 +118,21 @@ localparam integer FMT_DELTA_BITMAP = `WS_FMT_DELTA_BITMAP;
 localparam integer FMT_CSC          = `WS_FMT_CSC;
 localparam integer FMT_HUF          = `WS_FMT_BITMAP_HUFFMAN;
 localparam integer FMT_DELTA_HUF    = `WS_FMT_DELTA_BITMAP_HUFFMAN;
+localparam integer FMT_LHUF         = `WS_FMT_LANE_HUFFMAN;
+localparam integer FMT_DELTA_LHUF   = `WS_FMT_DELTA_LANE_HUFFMAN;
 localparam integer IS_HUF           = FORMAT == FMT_HUF || FORMAT == FMT_DELTA_HUF ? 1 : 0;
+localparam integer IS_LHUF          = FORMAT == FMT_LHUF || FORMAT == FMT_DELTA_LHUF ? 1 : 0;
 // bitmap-huffman: the longest code (the golden model's MAX_CODE_LEN) and
 // the codes decoded per cycle
 localparam integer HUF_H  = `WS_HUF_H;
 localparam integer HUF_S  = N < `WS_HUF_S ? N : `WS_HUF_S;
 localparam integer HUF_WIN = N + `WS_HUF_W > Q ? N + `WS_HUF_W : Q;
+// lane-huffman: chunk bits, chunks per cycle, header counts per cycle, and
+// the window: the chunks and the next mask, or the counts
+localparam integer LHUF_C   = `WS_LHUF_C;
+localparam integer LHUF_R   = (N + `WS_LHUF_LPC - 1) / `WS_LHUF_LPC;
+localparam integer LHUF_CPC = `WS_LHUF_CPC;
+localparam integer LHUF_WIN = LHUF_C*LHUF_R + N > LHUF_CPC*Q ? LHUF_C*LHUF_R + N : LHUF_CPC*Q;
 
 // CSC: a group of N entries (a dense tile passes in a cycle on words banked
 // in the FIFO), the bus words it spans, and the window: the look-ahead
@@ -133,6 +147,7 @@ localparam integer CSC_WIN = CSC_WL > P ? CSC_WL : P;
 localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
                             FORMAT == FMT_CSC   ? CSC_WIN :
                             IS_HUF != 0         ? HUF_WIN :
+                            IS_LHUF != 0        ? LHUF_WIN :
                             N*Q + N;
 localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
@@ -362,6 +377,46 @@ generate
             .R(R),
             .P(P),
             .MAX_O(MAX_O)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_need_o(win_need),
+            .win_pick_o(win_pick),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end else if (IS_LHUF != 0) begin : g_lane_huffman
+        ws_lane_huffman_decoder #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .H(HUF_H),
+            .C(LHUF_C),
+            .R(LHUF_R),
+            .CPC(LHUF_CPC),
+            .TWB(`WS_LHUF_TWB),
+            .FFT(`WS_LHUF_FFT),
+            .DELTA(FORMAT == FMT_DELTA_LHUF ? 1 : 0),
+            .MAX_O(MAX_O),
+            .WIN(LHUF_WIN)
         ) u_decoder (
             .clk(clk),
             .rst(rst),

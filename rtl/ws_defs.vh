@@ -11,8 +11,10 @@
 `define WS_FMT_CSC 3
 `define WS_FMT_BITMAP_HUFFMAN 4
 `define WS_FMT_DELTA_BITMAP_HUFFMAN 5
+`define WS_FMT_LANE_HUFFMAN 6
+`define WS_FMT_DELTA_LANE_HUFFMAN 7
 `define WS_FMT_MIN 0
-`define WS_FMT_MAX 5
+`define WS_FMT_MAX 7
 
 // error codes on error_code_o (0: none)
 `define WS_ERR_NONE 4'd0
@@ -28,6 +30,14 @@
 `define WS_HUF_H 12
 `define WS_HUF_S 4
 `define WS_HUF_W 24
+
+// lane-huffman decoder: chunk bits C, chunks per cycle R = ceil(N / WS_LHUF_LPC), header counts per
+// cycle, block-RAM symbol table word bits, the largest flip-flop symbol table (2^Q * Q bits)
+`define WS_LHUF_C 12
+`define WS_LHUF_LPC 2
+`define WS_LHUF_CPC 4
+`define WS_LHUF_TWB 16
+`define WS_LHUF_FFT 256
 
 // parameter ranges (inclusive)
 `define WS_N_MIN 1

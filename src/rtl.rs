@@ -39,6 +39,54 @@ pub struct RtlFacts {
     pub sets: Vec<SetFact>,
     /// The bitmap-huffman decoder's fixed parameters.
     pub huffman: HuffmanFact,
+    /// The lane-huffman decoder's fixed parameters.
+    pub lane_huffman: LaneHuffmanFact,
+}
+
+/// The lane-huffman decoder's fixed parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LaneHuffmanFact {
+    /// C: bits of a refill chunk (the format's; at least H).
+    pub chunk_bits: u32,
+    /// R = ceil(N / this): chunks taken per cycle.
+    pub lanes_per_chunk: usize,
+    /// Header counts taken per cycle at most.
+    pub counts_per_cycle: usize,
+    /// Word bits of a block-RAM symbol table.
+    pub table_word_bits: u32,
+    /// The largest symbol table (2^Q * Q bits) kept in flip-flops.
+    pub ff_table_max_bits: u64,
+}
+
+impl LaneHuffmanFact {
+    /// R at `lanes` lanes: chunks taken per cycle.
+    pub fn chunks_per_cycle(&self, lanes: usize) -> usize {
+        lanes.div_ceil(self.lanes_per_chunk)
+    }
+
+    /// The decoder's window bits at `lanes` lanes and `q`-bit weights: R chunks and a mask, or
+    /// the header counts of a cycle.
+    pub fn window_bits(&self, lanes: usize, q: u32) -> usize {
+        (self.chunk_bits as usize * self.chunks_per_cycle(lanes) + lanes).max(self.counts_per_cycle * q as usize)
+    }
+
+    /// Whether the symbol table is flip-flops at `q`-bit weights (else a block RAM per lane).
+    pub fn ff_table(&self, q: u32) -> bool {
+        (1u64 << q) * u64::from(q) <= self.ff_table_max_bits
+    }
+
+    /// Header symbols loaded per cycle at `lanes` lanes and `q`-bit weights: as many as the
+    /// window holds into a flip-flop table (at most 2^Q), else the symbols of a RAM word (a power
+    /// of two, at most 8 and 2^(Q-1)).
+    pub fn symbols_per_cycle(&self, lanes: usize, q: u32) -> usize {
+        if self.ff_table(q) {
+            (self.window_bits(lanes, q) / q as usize).min(1 << q)
+        } else {
+            let per_word = (self.table_word_bits / q).clamp(1, 8) as usize;
+            let pow2 = 1usize << per_word.ilog2();
+            pow2.min(1 << (q - 1))
+        }
+    }
 }
 
 /// The bitmap-huffman decoder's fixed parameters.
@@ -397,6 +445,13 @@ pub fn verilog_header() -> String {
     s += &format!(
         "`define WS_HUF_H {}\n`define WS_HUF_S {}\n`define WS_HUF_W {}\n",
         t.huffman.max_code_len, t.huffman.codes_per_cycle, t.huffman.code_window_bits
+    );
+    let lh = &t.lane_huffman;
+    s += "\n// lane-huffman decoder: chunk bits C, chunks per cycle R = ceil(N / WS_LHUF_LPC), header counts per\n";
+    s += "// cycle, block-RAM symbol table word bits, the largest flip-flop symbol table (2^Q * Q bits)\n";
+    s += &format!(
+        "`define WS_LHUF_C {}\n`define WS_LHUF_LPC {}\n`define WS_LHUF_CPC {}\n`define WS_LHUF_TWB {}\n`define WS_LHUF_FFT {}\n",
+        lh.chunk_bits, lh.lanes_per_chunk, lh.counts_per_cycle, lh.table_word_bits, lh.ff_table_max_bits
     );
     s += "\n// parameter ranges (inclusive)\n";
     for p in &t.params {

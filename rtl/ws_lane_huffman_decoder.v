@@ -1,0 +1,575 @@
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "ws_defs.vh"
+
+/*
+ * weightstream lane-huffman decoder (and delta-lane-huffman, DELTA = 1)
+ *
+ * The stream (docs/stream-formats.md, lane-huffman): bitmap-huffman's
+ * header (lmax, the counts per length, the symbols in canonical order),
+ * then per beat L mask bits and, for each set lane in increasing order,
+ * while its count c_l < T = 2*lmax, its next C-bit chunk (c_l += C); then
+ * every set lane decodes one code from the front of its own sub-stream.
+ *
+ * Header (ws_huffman_header): lmax in a cycle, then up to CPC counts per
+ * cycle (as many as the window holds; their limits chained), then SPC
+ * symbols per cycle into the symbol table: flip-flops written a block of
+ * SPC (as many as the window holds) per cycle when 2^Q * Q is small
+ * (ws_sym_table_ff), else one block RAM per lane with SPC symbols a word
+ * (ws_sym_table_ram).  The first mask is loaded in a cycle of its own.
+ *
+ * Beats: N lane units (ws_lane_unit), one per lane, each holding its
+ * sub-stream's bits and resolving at most one code per cycle from its own
+ * registers (ws_canon_unit).  The registered mask of the current beat and
+ * the lanes' registered flags (c < T, c + C < T, c == 0) place the beat's
+ * chunks: lane l's first chunk is chunk number pos(l) = the chunks of the
+ * lanes below it (a prefix count), at window offset C*pos(l).  A cycle
+ * takes the chunks with pos < R (R chunks per cycle); the beat completes
+ * (fires) in the cycle that takes its last chunks, provided no set lane is
+ * at its first code (c == 0: its chunks are in the cycle after, and it
+ * decodes then): every set lane decodes, from its registers, while the
+ * chunks go into the lanes' queues, and the next beat's mask (L' bits at
+ * offset C*k, k the chunks taken) is loaded with them when the window holds
+ * it.  Candidate lengths to the aligner (K = 3), all from registered state:
+ * the header's field(s) or a mask load alone (L); C*k (chunks, or a beat
+ * without the next mask); C*k + L' (a beat and the next mask).  The pick
+ * depends on the window count, the credit and the first-code block, never
+ * on this cycle's code lengths.  An invalid code does not hold the pick:
+ * the beat is not delivered and error 7 follows in the next cycle.
+ *
+ * After the loop: the lanes' code bits and one-hot lengths are registered
+ * (U), their symbol indices (v + base(len) - first(len)) read the table
+ * (V), and the beat (lane l's symbol in lane l, or 0) goes to the output
+ * queue (ws_beat_queue, with the delta running sum for DELTA = 1), whose
+ * registered credit keeps every ready path out of the loop.
+ *
+ * Errors (sticky until start_i; code on error_code_o): 1 truncated (a
+ * header field, mask or chunk past the end once the final word is in),
+ * 4 trailing data or nonzero fill (after the last beat: a lane's untaken
+ * bits not all zero, or the stream's tail), 5 bad configuration, 6 bad
+ * code table, 7 invalid code.  Found in stream order: within a beat the
+ * mask, then the chunks, then the codes.
+ */
+module ws_lane_huffman_decoder #(
+    // lanes per beat
+    parameter integer N     = 16,
+    // weight bits
+    parameter integer Q     = 8,
+    // bus word bits (sizes the aligner count)
+    parameter integer B     = 64,
+    // longest code accepted (the golden model's MAX_CODE_LEN)
+    parameter integer H     = 12,
+    // chunk bits (C >= H)
+    parameter integer C     = 12,
+    // chunks taken per cycle at most
+    parameter integer R     = (N + 1) / 2,
+    // header counts taken per cycle at most
+    parameter integer CPC   = 4,
+    // symbol table word bits when the table is block RAM
+    parameter integer TWB   = 16,
+    // the largest symbol table (2^Q * Q bits) kept in flip-flops
+    parameter integer FFT   = 256,
+    // 1: the stream holds the delta along k (delta-lane-huffman)
+    parameter integer DELTA = 0,
+    // largest supported number of rows O
+    parameter integer MAX_O = 1280,
+    // aligner window bits: R chunks and a mask (and the header's fields)
+    parameter integer WIN   = C*R + N > CPC*Q ? C*R + N : CPC*Q
+) (
+    // clock
+    input  wire                                 clk,
+    // synchronous active-high reset
+    input  wire                                 rst,
+
+    // 1-cycle pulse: latch the configuration and begin a layer
+    input  wire                                 start_i,
+    // configuration: rows O
+    input  wire [15:0]                          cfg_rows_i,
+    // configuration: columns K
+    input  wire [31:0]                          cfg_cols_i,
+
+    // aligner window: next stream bits, bit 0 first
+    input  wire [WIN-1:0]                       win_data_i,
+    // aligner window: number of buffered bits
+    input  wire [$clog2(2*WIN+3*B+1)-1:0]       win_count_i,
+    // aligner window: final word taken into the aligner
+    input  wire                                 win_last_i,
+    // aligner window: final word in the aligner, FIFO empty, only zero padding left
+    input  wire                                 win_tail_ok_i,
+    // aligner window: candidate lengths, k in [k*CW +: CW]: 0 the header's
+    // fields or a mask alone, 1 the chunks (or a beat without the next
+    // mask), 2 a beat's chunks and the next mask
+    output wire [3*$clog2(WIN+1)-1:0]           win_need_o,
+    // aligner window: one-hot pick of the candidate consumed (or none)
+    output wire [2:0]                           win_pick_o,
+    // aligner window: word FIFO intake and aligner take enable (registered)
+    output wire                                 win_en_o,
+
+    // beat output: N lanes of Q bits, lane l in bits [l*Q +: Q]
+    output wire [N*Q-1:0]                       m_beat_data_o,
+    // beat output: row tile index t
+    output wire [((MAX_O+N-1)/N > 1 ? $clog2((MAX_O+N-1)/N) : 1)-1:0] m_beat_tile_o,
+    // beat output: first column (k == 0)
+    output wire                                 m_beat_first_o,
+    // beat output: last tile of the column
+    output wire                                 m_beat_eoc_o,
+    // beat output: last beat of the layer
+    output wire                                 m_beat_last_o,
+    // beat output: valid
+    output wire                                 m_beat_valid_o,
+    // beat output: ready
+    input  wire                                 m_beat_ready_i,
+
+    // status: decode phase (from start until the last beat fired)
+    output wire                                 busy_o,
+    // status: layer decoded and stream end checked (sticky)
+    output wire                                 done_o,
+    // status: error (sticky)
+    output wire                                 error_o,
+    // status: error code (0 none, 1, 4, 5, 6, 7 as above)
+    output wire [3:0]                           error_code_o,
+    // status: decode phase waiting for input bits
+    output wire                                 starve_o
+);
+
+localparam integer CNT_W = $clog2(2*WIN + 3*B + 1);
+localparam integer CW    = $clog2(WIN + 1);
+localparam integer RW    = $clog2(MAX_O + 1);
+localparam integer RBW   = $clog2(MAX_O + N + 1);
+localparam integer LW    = $clog2(N + 1);
+localparam integer T     = (MAX_O + N - 1) / N;
+localparam integer TW    = T > 1 ? $clog2(T) : 1;
+localparam integer LIM_W = H * (H + 3) / 2;
+// chunk positions in a beat: 0..2N; chunks per cycle: 0..R
+localparam integer PCW   = $clog2(2*N + 1);
+localparam integer KW    = $clog2(R + 1);
+// the symbol table: flip-flops, or a block RAM per lane with TS symbols a word
+localparam integer TFF   = (1 << Q) * Q <= FFT ? 1 : 0;
+localparam integer TSW   = TWB / Q >= 8 ? 8 : TWB / Q >= 4 ? 4 : TWB / Q >= 2 ? 2 : 1;
+localparam integer TS    = TSW < (1 << Q) ? TSW : (1 << (Q - 1));
+// header symbols per cycle: as many as the window holds into flip-flops
+localparam integer SPC_FF = WIN / Q < (1 << Q) ? WIN / Q : (1 << Q);
+localparam integer SPC   = TFF != 0 ? SPC_FF : TS;
+// beats fired and not yet out of the output queue at most
+localparam integer QD    = 4;
+// the window padded so that every chunk slice (2C bits at C*pos, pos < R)
+// and the next mask (at C*k, k <= R) are in range
+localparam integer WX    = WIN + 2*C + N;
+
+localparam [CW-1:0]  C_CW  = C[CW-1:0];
+localparam [PCW-1:0] R_P   = R[PCW-1:0];
+
+// parameter checks
+generate
+    if (N < 1 || Q < 2 || Q > 16 || B < 1 || H < 1 || H > 16 || C < H || 2*H + 2*C > 64 ||
+        R < 1 || R > 2*N || CPC < 1 || CPC > H || WIN < C*R + N || WIN < CPC*Q || WIN < 5 ||
+        MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
+`ifdef VERILATOR
+        $error("ws_lane_huffman_decoder: need N >= 1, 2 <= Q <= 16, 1 <= H <= C, 2H + 2C <= 64, 1 <= R <= 2N, 1 <= CPC <= H, WIN >= C*R + N and CPC*Q, 1 <= MAX_O <= 65535");
+`else
+        ws_error_bad_parameter u_bad ();
+`endif
+    end
+endgenerate
+
+// ---- sequencer -----------------------------------------------------------
+wire           running;
+wire [LW-1:0]  lanes;
+wire [LW-1:0]  lanes_nx;
+wire [TW-1:0]  tile;
+wire           first;
+wire           eoc;
+wire           last;
+wire [RW-1:0]  unused_rows;
+wire [RBW-1:0] unused_rbase;
+wire [RW-1:0]  unused_rleft;
+wire [LW-1:0]  unused_lanes_nx_next;
+reg            e_q;                 // an error found, raised now
+reg  [3:0]     e_code_q;
+wire           stop = e_q || error_o;
+wire           seq_fire;            // a good beat completes
+wire           wait_bits;           // the decoder needs bits the window lacks
+wire           tail_ok;             // stream tail and lane fill checked
+
+ws_beat_sequencer #(
+    .N(N),
+    .MAX_O(MAX_O)
+) u_seq (
+    .clk(clk),
+    .rst(rst),
+    .start_i(start_i),
+    .cfg_rows_i(cfg_rows_i),
+    .cfg_cols_i(cfg_cols_i),
+    .fire_i(seq_fire),
+    .wait_i(wait_bits),
+    .err_i(e_q),
+    .err_code_i(e_code_q),
+    .win_last_i(win_last_i),
+    .win_tail_ok_i(tail_ok),
+    .running_o(running),
+    .rows_o(unused_rows),
+    .tile_o(tile),
+    .rbase_o(unused_rbase),
+    .rleft_o(unused_rleft),
+    .lanes_o(lanes),
+    .lanes_nx_o(lanes_nx),
+    .lanes_nx_next_o(unused_lanes_nx_next),
+    .first_o(first),
+    .eoc_o(eoc),
+    .last_o(last),
+    .done_o(done_o),
+    .error_o(error_o),
+    .error_code_o(error_code_o)
+);
+
+wire [CNT_W-1:0] avail = win_count_i;
+wire             run   = running && !stop;
+
+// ---- header ----------------------------------------------------------------
+wire [CW-1:0]    h_need;
+wire             h_take;
+wire             h_wait;
+wire             h_err;
+wire             h_done;
+wire [4:0]       lmax;
+wire [H-1:0]     len_en;
+wire [LIM_W-1:0] lim;
+wire [H*Q-1:0]   off;
+wire             sym_we;
+wire [Q-1:0]     sym_idx;
+wire [SPC*Q-1:0] sym_data;
+
+ws_huffman_header #(
+    .Q(Q),
+    .H(H),
+    .CPC(CPC),
+    .SPC(SPC),
+    .WIN(WIN),
+    .CNT_W(CNT_W),
+    .CW(CW)
+) u_hdr (
+    .clk(clk),
+    .rst(rst),
+    .start_i(start_i),
+    .en_i(run),
+    .win_data_i(win_data_i),
+    .win_count_i(win_count_i),
+    .need_o(h_need),
+    .take_o(h_take),
+    .wait_o(h_wait),
+    .err_o(h_err),
+    .done_o(h_done),
+    .lmax_o(lmax),
+    .len_en_o(len_en),
+    .lim_o(lim),
+    .off_o(off),
+    .sym_we_o(sym_we),
+    .sym_idx_o(sym_idx),
+    .sym_data_o(sym_data)
+);
+
+// T = 2 * lmax
+wire [5:0]       thr = {lmax, 1'b0};
+
+// ---- the beat: chunks placed from registered state -------------------------
+reg  [N-1:0]     mask_q;            // the current beat's mask (lanes >= L zero)
+reg              mv_q;              // mask_q holds it
+wire [N-1:0]     rf;                // lane: c < T
+wire [N-1:0]     rf2;               // lane: c + C < T
+wire [N-1:0]     fc;                // lane: c == 0
+wire [N-1:0]     found;             // lane: its bits begin a code
+wire [N-1:0]     zero;              // lane: its bits are all zero
+wire             credit;
+
+wire [N-1:0]     p1 = mask_q & rf;  // lanes taking a chunk
+wire [N-1:0]     p2 = mask_q & rf2; // ... and a second one
+// each lane's first chunk position: the chunks of the lanes below it
+reg  [N*PCW-1:0] pos;
+reg  [PCW-1:0]   k_rem;             // the beat's chunks still to take
+integer          pl;
+always @* begin
+    k_rem = {PCW{1'b0}};
+    for (pl = 0; pl < N; pl = pl + 1) begin
+        pos[pl*PCW +: PCW] = k_rem;
+        k_rem = k_rem + {{(PCW-1){1'b0}}, p1[pl]} + {{(PCW-1){1'b0}}, p2[pl]};
+    end
+end
+
+wire             all_fit = k_rem <= R_P;
+wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : R_P[KW-1:0];
+wire             blk     = lmax != 5'd0 && (mask_q & fc) != {N{1'b0}};
+
+// the three candidate lengths
+wire [CW-1:0]    lanes_c = {{(CW-LW){1'b0}}, lanes};
+wire [CW-1:0]    need_a  = h_done ? lanes_c : h_need;
+wire [CW-1:0]    need_b  = {{(CW-KW){1'b0}}, k_now} * C_CW;
+wire [CW-1:0]    need_c  = need_b + {{(CW-LW){1'b0}}, lanes_nx};
+
+wire [CNT_W-1:0] need_a_x = {{(CNT_W-CW){1'b0}}, need_a};
+wire [CNT_W-1:0] need_b_x = {{(CNT_W-CW){1'b0}}, need_b};
+wire [CNT_W-1:0] need_c_x = {{(CNT_W-CW){1'b0}}, need_c};
+
+wire             in_beats = run && h_done;
+wire             enough   = avail >= need_b_x;
+wire             nx_ok    = avail >= need_c_x && !last;
+wire             load     = in_beats && !mv_q && avail >= need_a_x;
+wire             fire     = in_beats && mv_q && all_fit && !blk && credit && enough;
+wire             chunk    = in_beats && mv_q && k_now != {KW{1'b0}} && enough && !fire;
+wire             take_ch  = fire || chunk;
+wire [N-1:0]     dec      = {N{fire}} & mask_q;
+wire             inv      = fire && (mask_q & ~found) != {N{1'b0}};
+
+assign seq_fire   = fire && !inv;
+assign win_need_o = {need_c, need_b, need_a};
+assign win_pick_o = {fire && nx_ok, (fire && !nx_ok) || chunk, load || h_take};
+assign win_en_o   = running;
+assign wait_bits  = h_wait || (in_beats && (mv_q ? (k_now != {KW{1'b0}} && !enough) : !(avail >= need_a_x)));
+assign tail_ok    = win_tail_ok_i && zero == {N{1'b1}};
+
+// the window, padded: lane slices and the next mask read zeros past its end
+wire [WX-1:0]    win_x = {{(WX-WIN){1'b0}}, win_data_i};
+
+// lanes < L of the mask's beat: the current beat's for a mask loaded
+// alone, the next beat's for a mask loaded with a beat
+reg  [N-1:0]     en_cur;
+reg  [N-1:0]     en_nx;
+integer          ll;
+always @* begin
+    for (ll = 0; ll < N; ll = ll + 1) begin
+        en_cur[ll] = ll < lanes;
+        en_nx[ll]  = ll < lanes_nx;
+    end
+end
+
+// the next beat's mask, after the k chunks taken now
+reg  [N-1:0]     nx_mask;
+integer          kk;
+always @* begin
+    nx_mask = {N{1'b0}};
+    for (kk = 0; kk <= R; kk = kk + 1) begin
+        if (k_now == kk[KW-1:0]) begin
+            nx_mask = win_x[kk*C +: N];
+        end
+    end
+end
+
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        mv_q   <= 1'b0;
+        mask_q <= {N{1'b0}};
+    end else begin
+        if (load) begin
+            mv_q   <= 1'b1;
+            mask_q <= win_data_i[N-1:0] & en_cur;
+        end else if (fire) begin
+            mv_q   <= nx_ok;
+            mask_q <= nx_mask & en_nx;
+        end
+    end
+end
+
+// errors, registered: the loop stops the cycle after
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        e_q      <= 1'b0;
+        e_code_q <= `WS_ERR_NONE;
+    end else if (h_err) begin
+        e_q      <= 1'b1;
+        e_code_q <= `WS_ERR_BAD_CODE;
+    end else if (inv) begin
+        e_q      <= 1'b1;
+        e_code_q <= `WS_ERR_INVALID_CODE;
+    end
+end
+
+// ---- the lanes ---------------------------------------------------------------
+wire [N*H-1:0]   front;
+wire [N*H-1:0]   len_oh;
+
+genvar gl;
+generate
+    for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
+        wire [PCW-1:0] p    = pos[gl*PCW +: PCW];
+        wire           tk1  = take_ch && p1[gl] && p < R_P;
+        wire           tk2  = take_ch && p2[gl] && p + 1'b1 < R_P;
+        // the window slice at the lane's first chunk
+        reg  [2*C-1:0] slice;
+        integer        si;
+        always @* begin
+            slice = {(2*C){1'b0}};
+            for (si = 0; si < R; si = si + 1) begin
+                if (p == si[PCW-1:0]) begin
+                    slice = win_x[si*C +: 2*C];
+                end
+            end
+        end
+        ws_lane_unit #(
+            .H(H),
+            .C(C),
+            .LIM_W(LIM_W)
+        ) u_lane (
+            .clk(clk),
+            .rst(rst),
+            .clear_i(start_i),
+            .lim_i(lim),
+            .len_en_i(len_en),
+            .thr_i(thr),
+            .tk1_i(tk1),
+            .tk2_i(tk2),
+            .chunk_i(slice),
+            .dec_i(dec[gl]),
+            .front_o(front[gl*H +: H]),
+            .len_oh_o(len_oh[gl*H +: H]),
+            .found_o(found[gl]),
+            .rf_o(rf[gl]),
+            .rf2_o(rf2[gl]),
+            .first_o(fc[gl]),
+            .zero_o(zero[gl])
+        );
+    end
+endgenerate
+
+// ---- U: the beat's codes; V: the table read ------------------------------------
+reg              u_v_q;             // a good beat in U
+reg  [N-1:0]     u_dec_q;           // its coded lanes
+reg  [N*H-1:0]   u_front_q;         // each lane's code bits
+reg  [N*H-1:0]   u_len_q;           // each lane's length, one-hot
+reg  [TW+2:0]    u_side_q;          // tile, first, eoc, last
+reg              v_v_q;
+reg  [N-1:0]     v_dec_q;
+reg  [TW+2:0]    v_side_q;
+wire             flush = start_i || error_o;
+
+always @(posedge clk) begin
+    if (rst || flush) begin
+        u_v_q <= 1'b0;
+        v_v_q <= 1'b0;
+    end else begin
+        u_v_q <= seq_fire;
+        v_v_q <= u_v_q;
+    end
+end
+
+always @(posedge clk) begin
+    if (fire) begin
+        u_dec_q   <= mask_q;
+        u_front_q <= front;
+        u_len_q   <= len_oh;
+        u_side_q  <= {tile, first, eoc, last};
+    end
+    v_dec_q  <= u_dec_q;
+    v_side_q <= u_side_q;
+end
+
+// each lane's symbol index: v (its first len bits, MSB first) + base(len)
+// - first(len), mod 2^Q, by the one-hot length
+wire [N*Q-1:0]   ridx;
+
+generate
+    for (gl = 0; gl < N; gl = gl + 1) begin : g_idx
+        wire [H-1:0] f  = u_front_q[gl*H +: H];
+        wire [H-1:0] ln = u_len_q[gl*H +: H];
+        reg  [Q-1:0] v_sel;
+        reg  [Q-1:0] o_sel;
+        integer      xn;
+        integer      xb;
+        always @* begin
+            v_sel = {Q{1'b0}};
+            o_sel = {Q{1'b0}};
+            for (xn = 1; xn <= H; xn = xn + 1) begin
+                // bit b of v_l is the code's bit l - 1 - b
+                for (xb = 0; xb < Q && xb < xn; xb = xb + 1) begin
+                    v_sel[xb] = v_sel[xb] | (ln[xn-1] & f[xn-1-xb]);
+                end
+                o_sel = o_sel | ({Q{ln[xn-1]}} & off[(xn-1)*Q +: Q]);
+            end
+        end
+        assign ridx[gl*Q +: Q] = v_sel + o_sel;
+    end
+endgenerate
+
+wire [N*Q-1:0]   rdata;
+
+generate
+    if (TFF != 0) begin : g_tbl_ff
+        ws_sym_table_ff #(
+            .N(N),
+            .Q(Q),
+            .SPC(SPC)
+        ) u_tbl (
+            .clk(clk),
+            .we_i(sym_we),
+            .widx_i(sym_idx),
+            .wdata_i(sym_data),
+            .ridx_i(ridx),
+            .rdata_o(rdata)
+        );
+    end else begin : g_tbl_ram
+        ws_sym_table_ram #(
+            .N(N),
+            .Q(Q),
+            .SPC(SPC)
+        ) u_tbl (
+            .clk(clk),
+            .we_i(sym_we),
+            .widx_i(sym_idx),
+            .wdata_i(sym_data),
+            .ridx_i(ridx),
+            .rdata_o(rdata)
+        );
+    end
+endgenerate
+
+// V's values in their lanes (an uncoded lane is 0)
+reg  [N*Q-1:0]   v_beat;
+integer          vl;
+always @* begin
+    for (vl = 0; vl < N; vl = vl + 1) begin
+        v_beat[vl*Q +: Q] = {Q{v_dec_q[vl]}} & rdata[vl*Q +: Q];
+    end
+end
+
+// ---- the output queue ----------------------------------------------------------
+wire             q_busy;
+
+ws_beat_queue #(
+    .N(N),
+    .Q(Q),
+    .MAX_O(MAX_O),
+    .QD(QD),
+    .DELTA(DELTA),
+    .TW(TW)
+) u_queue (
+    .clk(clk),
+    .rst(rst),
+    .flush_i(flush),
+    .hold_i(error_o),
+    .fire_i(seq_fire),
+    .credit_o(credit),
+    .push_i(v_v_q),
+    .s_data_i(v_beat),
+    .s_tile_i(v_side_q[3 +: TW]),
+    .s_first_i(v_side_q[2]),
+    .s_eoc_i(v_side_q[1]),
+    .s_last_i(v_side_q[0]),
+    .m_data_o(m_beat_data_o),
+    .m_tile_o(m_beat_tile_o),
+    .m_first_o(m_beat_first_o),
+    .m_eoc_o(m_beat_eoc_o),
+    .m_last_o(m_beat_last_o),
+    .m_valid_o(m_beat_valid_o),
+    .m_ready_i(m_beat_ready_i),
+    .busy_o(q_busy)
+);
+
+assign busy_o   = running || u_v_q || v_v_q || q_busy;
+assign starve_o = wait_bits;
+
+endmodule
+
+`resetall
+`default_nettype wire
