@@ -242,6 +242,19 @@ pub fn run_words_on(
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
             (n.div_ceil(h.worst_codes_per_cycle(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
         }
+        // The lane-huffman decoders take a beat's chunks R at a time (at most one a lane, but two
+        // at its first code, at most N such in a stream) and a cycle more at a first code; the
+        // header in blocks of counts and symbols.
+        Format::LaneHuffman | Format::DeltaLaneHuffman => {
+            let f = &crate::rtl::facts().lane_huffman;
+            let r = f.chunks_per_cycle(n) as u64;
+            let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
+            let header = 2
+                + u64::from(crate::formats::huffman::MAX_CODE_LEN).div_ceil(f.counts_per_cycle as u64)
+                + symbols.div_ceil(f.symbols_per_cycle(n, q) as u64)
+                + (n as u64).div_ceil(r);
+            ((n as u64).div_ceil(r) + 1, header)
+        }
         _ => (1, 0),
     };
     let base = 16 + words.len() as u64 + t_beats as u64 * per_beat + header + rows as u64 + cols as u64;
@@ -837,6 +850,10 @@ pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -
     let slow = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
             rows.div_ceil(crate::rtl::facts().huffman.worst_codes_per_cycle(design.lanes))
+        }
+        // Every lane refills in the same beat (their codes are alike): ceil(N / R) cycles.
+        Format::LaneHuffman | Format::DeltaLaneHuffman => {
+            rows.div_ceil(crate::rtl::facts().lane_huffman.chunks_per_cycle(design.lanes))
         }
         _ => 1,
     };

@@ -42,10 +42,26 @@ fn latency(format: Format) -> f64 {
 /// in the cycles of its greedy walk (up to S codes per cycle, as many as end in the window;
 /// `huffman::loop_cycles`), max(those cycles, words); their allowance adds the header's fields,
 /// loaded one per cycle.
+/// The lane-huffman decoders' bound is max(their cycle model, words), the model being
+/// `lane_huffman::loop_cycles`: per beat its chunks R at a time (at least a cycle) and a cycle
+/// more at a lane's first code; their allowance adds the header's cycles.
 fn target(format: Format, run: &cosim::LayerRun, w: &QuantMatrix, p: &DesignPoint) -> (f64, f64) {
     let delta = match format {
         Format::BitmapHuffman => false,
         Format::DeltaBitmapHuffman => true,
+        Format::LaneHuffman | Format::DeltaLaneHuffman => {
+            assert!(w.rows <= p.max_rows, "one row block");
+            let f = &weightstream::rtl::facts().lane_huffman;
+            let (header, cycles) = weightstream::formats::lane_huffman::loop_cycles(
+                w,
+                &p.stream(),
+                format == Format::DeltaLaneHuffman,
+                f.chunks_per_cycle(p.lanes),
+                f.counts_per_cycle,
+                f.symbols_per_cycle(p.lanes, p.weight_bits),
+            );
+            return (cycles.max(run.words) as f64, latency(format) + header as f64);
+        }
         _ => return (run.beats.max(run.words) as f64, latency(format)),
     };
     assert!(w.rows <= p.max_rows, "one row block");
@@ -555,6 +571,19 @@ fn whole_mobilenet_every_format_verified_within_the_throughput_target() {
                 run.beats,
                 run.words
             );
+            if matches!(format, Format::LaneHuffman | Format::DeltaLaneHuffman) {
+                // The entropy decoders at bus rate: header included, within 1.10 x max(beats,
+                // words) and the pipeline's latency.
+                let bus = run.beats.max(run.words) as f64;
+                assert!(
+                    run.cycles as f64 <= 1.10 * bus + 16.0,
+                    "{} {format}: {} cycles, over 1.10 x max({}, {}) + 16",
+                    layer.name,
+                    run.cycles,
+                    run.beats,
+                    run.words
+                );
+            }
             runs += 1;
         }
     }
