@@ -56,15 +56,26 @@ pub fn ensure_font() -> Result<(), PlotError> {
     }
 }
 
-/// The colour of a stream format, the same in every chart.
+/// The colour of a stream format, the same in every chart. Formats without a colour of their own
+/// (added to [`Format::ALL`] later) take a palette colour none of these uses, by their position.
 pub fn format_color(format: Format) -> RGBColor {
-    match format {
-        Format::Dense => RGBColor(110, 110, 110),
-        Format::Bitmap => RGBColor(31, 119, 180),
-        Format::DeltaBitmap => RGBColor(44, 160, 44),
-        Format::Csc => RGBColor(214, 39, 40),
-        Format::BitmapHuffman => RGBColor(148, 103, 189),
-        Format::DeltaBitmapHuffman => RGBColor(140, 86, 75),
+    match format.name() {
+        "dense" => RGBColor(110, 110, 110),
+        "bitmap" => RGBColor(31, 119, 180),
+        "delta-bitmap" => RGBColor(44, 160, 44),
+        "csc" => RGBColor(214, 39, 40),
+        "bitmap-huffman" => RGBColor(148, 103, 189),
+        "delta-bitmap-huffman" => RGBColor(140, 86, 75),
+        _ => {
+            // Pink, olive, cyan, orange, then darker shades of them.
+            const SPARE: [RGBColor; 4] =
+                [RGBColor(227, 119, 194), RGBColor(188, 189, 34), RGBColor(23, 190, 207), RGBColor(255, 127, 14)];
+            let i = Format::ALL.iter().position(|&f| f == format).unwrap_or(0);
+            let c = SPARE[i % SPARE.len()];
+            let shade = 1.0 - 0.3 * ((i / SPARE.len()) % 2) as f64;
+            let d = |v: u8| (v as f64 * shade).round() as u8;
+            RGBColor(d(c.0), d(c.1), d(c.2))
+        }
     }
 }
 
@@ -217,6 +228,16 @@ mod tests {
         assert_eq!(abbreviate("layer1.0.downsample.0.weight"), "L1.0.ds0");
         let names = vec!["a.weight".to_string(), "a".to_string(), "b.weight".to_string()];
         assert_eq!(abbreviate_all(&names), vec!["a.weight", "a", "b"]);
+    }
+
+    #[test]
+    fn every_format_has_a_colour_of_its_own() {
+        let colours: Vec<RGBColor> = Format::ALL.iter().map(|&f| format_color(f)).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
     }
 
     #[test]
