@@ -387,20 +387,20 @@ fn best_format_uses_each_decoders_clock() {
             .sum()
     };
     let words = |f: Format| r.totals.formats.iter().find(|x| x.format == f).unwrap().bus_words;
+    // The shortest load time, and within 1% of it the fewest words.
     let fastest = |clock: &dyn Fn(Format) -> f64, skip: Option<Format>| {
-        Format::ALL
-            .iter()
-            .copied()
-            .filter(|&f| f != Format::Dense && Some(f) != skip)
-            .min_by(|&a, &b| load(a, clock(a)).total_cmp(&load(b, clock(b))).then(words(a).cmp(&words(b))))
-            .unwrap()
+        let formats: Vec<Format> =
+            Format::ALL.iter().copied().filter(|&f| f != Format::Dense && Some(f) != skip).collect();
+        let shortest = formats.iter().map(|&f| load(f, clock(f))).fold(f64::INFINITY, f64::min);
+        formats.into_iter().filter(|&f| load(f, clock(f)) <= shortest * 1.01).min_by_key(|&f| words(f)).unwrap()
     };
-
-    // At one clock for all, the ideal decoders mostly take beats cycles: the words decide.
+    // At one clock for all, the ideal decoders mostly take beats cycles: the words decide, and the
+    // format saving the most is best.
     let same = tempfile::tempdir().unwrap();
     let summary = write_bundle_with_cost(&r, same.path(), &opts, &[]).unwrap();
     let one = |_: Format| energy::DEFAULT_CLOCK_MHZ;
     assert_eq!(weightstream::report::bundle::best_format(&r, &summary.energy), Some(fastest(&one, None)));
+    assert_eq!(fastest(&one, None), most);
 
     let dir = tempfile::tempdir().unwrap();
     let summary = write_bundle_with_cost(&r, dir.path(), &opts, &costs).unwrap();
@@ -427,7 +427,7 @@ fn best_format_uses_each_decoders_clock() {
     assert_ne!(best, most, "the slow decoder must not be best");
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(
-        md.contains(&format!("Best format (shortest load time, each decoder at its own clock): {best} saves")),
+        md.contains(&format!("Best format (shortest load time, each decoder at its own clock; within 1% of it, fewest words): {best} saves")),
         "{md}"
     );
     assert!(md.contains(&format!("{most} saves the most words")), "{md}");

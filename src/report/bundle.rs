@@ -315,18 +315,29 @@ fn candidates(e: &EnergyReport) -> Vec<Format> {
     }
 }
 
+/// Load times within this fraction of the shortest count as equal for the best format.
+pub const BEST_LOAD_TOLERANCE: f64 = 0.01;
+
 /// The best format of the estimate `e` of report `r`: the compressed format with the shortest
-/// model load time, each decoder at its own clock (fewer bus words breaks a tie), among those
-/// with a measured Fmax when any has one. None without a compressed format.
+/// model load time, each decoder at its own clock, among those with a measured Fmax when any has
+/// one; load times within 1% of the shortest ([`BEST_LOAD_TOLERANCE`]) count as equal, and of
+/// those the one with the fewest bus words wins. None without a compressed format.
 pub fn best_format(r: &Report, e: &EnergyReport) -> Option<Format> {
     let candidates = candidates(e);
-    r.totals
+    let timed: Vec<(Format, f64, u64)> = r
+        .totals
         .formats
         .iter()
         .zip(&e.totals.formats)
         .filter(|(f, _)| candidates.contains(&f.format))
-        .min_by(|a, b| a.1.load_s.total_cmp(&b.1.load_s).then(a.0.bus_words.cmp(&b.0.bus_words)))
-        .map(|(f, _)| f.format)
+        .map(|(f, en)| (f.format, en.load_s, f.bus_words))
+        .collect();
+    let shortest = timed.iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
+    timed
+        .iter()
+        .filter(|t| t.1 <= shortest * (1.0 + BEST_LOAD_TOLERANCE))
+        .min_by(|a, b| a.2.cmp(&b.2).then(a.1.total_cmp(&b.1)))
+        .map(|t| t.0)
 }
 
 fn faster(speedup: f64) -> String {
@@ -352,7 +363,7 @@ fn summary_blocks(r: &Report, e: &EnergyReport) -> Vec<Block> {
     let d = &f.delivered;
     out.push(Block::Para(format!(
         "{} layers, {} weights, density {:.1}% (after delta {:.1}%). Best format (shortest load time, each decoder at \
-         its own clock): {} saves {:.1}% of the bus words against dense ({:.2}x smaller), {:.1}% of the DRAM+SRAM \
+         its own clock; within 1% of it, fewest words): {} saves {:.1}% of the bus words against dense ({:.2}x smaller), {:.1}% of the DRAM+SRAM \
          energy ({} uJ vs {} uJ dense), delivers {:.1} M weights/s to the PE array ({} x {:.3} beats/cycle ({}) x \
          {} lanes) and loads {} at {} GB/s ({}-bound).",
         r.layers.len(),
