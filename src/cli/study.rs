@@ -145,6 +145,7 @@ fn decoder_cost(args: &StudyArgs, model: &Model, cfg: &StudyConfig, sparsity: f6
     let (layers, _) = study::prepare(model, sparsity, bits, cfg)?;
     let mut point = args.design.point(None)?;
     point.weight_bits = bits;
+    let mut failed = Vec::new();
     let costs = match point.validate() {
         Err(e) => {
             let mut c = verdict::decoder_cost(sparsity, bits, &layers, &point, &[]);
@@ -158,9 +159,13 @@ fn decoder_cost(args: &StudyArgs, model: &Model, cfg: &StudyConfig, sparsity: f6
                 formats.iter().map(|&format| CostRequest { unit: Unit::FrontEnd, format, point }).collect();
             let opts = CostOptions::default();
             if args.cost {
+                // A synthesis that fails leaves its format without figures (the study is not lost).
                 let mut costs = Vec::new();
                 for r in cost::cost_all(&reqs, &opts, &|line| eprintln!("{line}")) {
-                    costs.push(r?.cost);
+                    match r {
+                        Ok(r) => costs.push(r.cost),
+                        Err(e) => failed.push(e.to_string()),
+                    }
                 }
                 costs
             } else {
@@ -168,7 +173,10 @@ fn decoder_cost(args: &StudyArgs, model: &Model, cfg: &StudyConfig, sparsity: f6
             }
         }
     };
-    let c = verdict::decoder_cost(sparsity, bits, &layers, &point, &costs);
+    let mut c = verdict::decoder_cost(sparsity, bits, &layers, &point, &costs);
+    if c.hardware.is_none() && !failed.is_empty() {
+        c.no_hardware = Some(failed.join("; "));
+    }
     match (&c.hardware, &c.no_hardware) {
         (Some(h), _) => eprintln!("study: claim (c) at sparsity {sparsity:.2} Q={bits}: hardware cost at {}", h.point),
         (None, why) => eprintln!(
