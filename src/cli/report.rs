@@ -221,6 +221,13 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// Times every format of `report` at its front end's Fmax where `weightstream cost` has cached
+/// it at the report's design point, at `user_mhz` otherwise: what `report` does, for `merge`.
+pub fn apply_cached_clocks(report: &mut report::Report, user_mhz: f64) {
+    let costs = weightstream::report::bundle::cached_front_end_costs(report);
+    rate::apply(report, &rate::Clocks::from_costs(&costs, user_mhz));
+}
+
 /// `report --shard I/N`: this shard's partial, written to --json.
 fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Result<()> {
     let rtl = args.rtl();
