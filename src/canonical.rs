@@ -53,10 +53,10 @@ pub fn code_lengths(counts: &[u64], max_len: u32) -> Result<Vec<u32>, TooManySym
 /// Plain (unlimited) Huffman code lengths for n >= 2 counts; ties to the lower node index.
 fn huffman_lengths(counts: &[u64]) -> Vec<u32> {
     let n = counts.len();
-    // Nodes 0..n are leaves, parents after.
+    // Nodes 0..n are leaves, parents after; weights are u128 so that no sum of counts overflows.
     let mut parent = vec![0usize; 2 * n - 1];
-    let mut heap: BinaryHeap<Reverse<(u64, usize)>> =
-        counts.iter().enumerate().map(|(i, &c)| Reverse((c, i))).collect();
+    let mut heap: BinaryHeap<Reverse<(u128, usize)>> =
+        counts.iter().enumerate().map(|(i, &c)| Reverse((u128::from(c), i))).collect();
     let mut next = n;
     while heap.len() > 1 {
         let Reverse((ca, a)) = heap.pop().unwrap_or(Reverse((0, 0)));

@@ -349,6 +349,15 @@ fn edge_cases_keep_their_answers() {
     // Zero counts are symbols too.
     let lengths = code_lengths(&[0, 0, 0, 1 << 40, 5], 3).unwrap();
     assert_complete_and_limited(&[0, 0, 0, 1 << 40, 5], 3, &lengths);
+    // Counts whose sums pass u64::MAX: no weight overflows (a wrapped sum would put two of
+    // these four at length 3), nor in package-merge.
+    let huge = u64::MAX / 5 * 3;
+    assert_eq!(code_lengths(&[huge; 4], 32), Ok(vec![2; 4]));
+    let counts = [huge, huge, huge, 1, 1, 1];
+    assert_eq!(code_lengths(&counts, 32), Ok(vec![2, 2, 2, 4, 4, 3]));
+    let lengths = code_lengths(&counts, 3).unwrap();
+    assert_eq!(lengths, [2, 2, 3, 3, 3, 3]);
+    assert_eq!(cost(&counts, &lengths), exhaustive_best(&counts, 3));
 }
 
 #[test]
