@@ -3,8 +3,7 @@
 //! Shared by the study's `huffman` stage and the `bitmap-huffman` stream formats, so that both
 //! spend exactly the same bits on the same symbols.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::ops::Add;
 
 /// More distinct symbols than codes of at most `max_len` bits can tell apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -43,30 +42,64 @@ pub fn code_lengths(counts: &[u64], max_len: u32) -> Result<Vec<u32>, TooManySym
     if n == 1 {
         return Ok(vec![1]);
     }
-    let lengths = huffman_lengths(counts);
-    if lengths.iter().all(|&l| l <= max_len) {
-        return Ok(lengths);
+    // Weights are sums of counts: u64 when the counts' total fits (always, for counts of symbols
+    // held in memory), else u128, so that no sum overflows.
+    if counts.iter().try_fold(0u64, |sum, &c| sum.checked_add(c)).is_some() {
+        Ok(limited::<u64>(counts, max_len))
+    } else {
+        Ok(limited::<u128>(counts, max_len))
     }
-    Ok(package_merge(counts, max_len))
 }
 
-/// Plain (unlimited) Huffman code lengths for n >= 2 counts; ties to the lower node index.
-fn huffman_lengths(counts: &[u64]) -> Vec<u32> {
-    let n = counts.len();
-    // Nodes 0..n are leaves, parents after; weights are u128 so that no sum of counts overflows.
-    let mut parent = vec![0usize; 2 * n - 1];
-    let mut heap: BinaryHeap<Reverse<(u128, usize)>> =
-        counts.iter().enumerate().map(|(i, &c)| Reverse((u128::from(c), i))).collect();
-    let mut next = n;
-    while heap.len() > 1 {
-        let Reverse((ca, a)) = heap.pop().unwrap_or(Reverse((0, 0)));
-        let Reverse((cb, b)) = heap.pop().unwrap_or(Reverse((0, 0)));
-        parent[a] = next;
-        parent[b] = next;
-        heap.push(Reverse((ca + cb, next)));
-        next += 1;
+/// A node's weight: a count, or a sum of counts.
+trait Weight: Copy + Ord + Add<Output = Self> + From<u64> {}
+
+impl<W: Copy + Ord + Add<Output = W> + From<u64>> Weight for W {}
+
+/// [`code_lengths`] for 2 <= n <= 2^max_len counts whose sums fit in `W`.
+fn limited<W: Weight>(counts: &[u64], max_len: u32) -> Vec<u32> {
+    // Symbols by count, equal counts by index.
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_unstable_by_key(|&i| (counts[i], i));
+    let lengths = huffman_lengths::<W>(counts, &order);
+    if lengths.iter().all(|&l| l <= max_len) {
+        return lengths;
     }
-    let root = next - 1;
+    // Package-merge's ranking: equal counts by descending index.
+    for run in order.chunk_by_mut(|&a, &b| counts[a] == counts[b]) {
+        run.reverse();
+    }
+    package_merge::<W>(counts, &order, max_len)
+}
+
+/// Plain (unlimited) Huffman code lengths for n >= 2 counts, `order` the symbols by (count,
+/// index). Merges the two lightest nodes, the lower node index first on equal weights (leaves
+/// are nodes 0..n, merged nodes n, n + 1, ... in order of creation). As merged weights never
+/// decrease, the leaves in `order` and the merged nodes in order of creation are two queues each
+/// sorted by (weight, node index), and the lightest node is the lighter of their fronts (the leaf
+/// on equal weights, its index being lower): no heap is needed.
+fn huffman_lengths<W: Weight>(counts: &[u64], order: &[usize]) -> Vec<u32> {
+    let n = counts.len();
+    let mut parent = vec![0usize; 2 * n - 1];
+    let mut merged: Vec<W> = Vec::with_capacity(n - 1);
+    let (mut leaf, mut next) = (0, 0);
+    for node in n..2 * n - 1 {
+        let mut weight = None;
+        for _ in 0..2 {
+            let take_leaf = leaf < n && (next == merged.len() || W::from(counts[order[leaf]]) <= merged[next]);
+            let (w, child) = if take_leaf {
+                leaf += 1;
+                (W::from(counts[order[leaf - 1]]), order[leaf - 1])
+            } else {
+                next += 1;
+                (merged[next - 1], n + next - 1)
+            };
+            parent[child] = node;
+            weight = Some(weight.map_or(w, |v: W| v + w));
+        }
+        merged.extend(weight);
+    }
+    let root = 2 * n - 2;
     let mut depth = vec![0u32; 2 * n - 1];
     for i in (0..root).rev() {
         depth[i] = depth[parent[i]] + 1;
@@ -75,32 +108,29 @@ fn huffman_lengths(counts: &[u64]) -> Vec<u32> {
     depth
 }
 
-/// Optimal lengths limited to `max_len` for 2 <= n <= 2^max_len counts, by package-merge.
+/// Optimal lengths limited to `max_len` for 2 <= n <= 2^max_len counts, by package-merge; `rank`
+/// the symbols lightest first (by count, equal counts by descending index).
 ///
 /// Level 1 holds the code's top bit, level L its deepest. The list of level L is the n symbols
 /// ranked lightest first; the list of level l - 1 merges the ranked symbols with the packages of
-/// level l's list (items 2k and 2k + 1 summed, in order). Level 1's lightest 2n - 2 items are
-/// chosen; a package chosen on level l chooses the two items of level l + 1 it sums, so level
-/// l + 1 chooses a prefix of its list, twice as long as the number of packages chosen on level l.
-/// The symbols chosen on a level are a prefix of the ranking, and a symbol's length is the number
-/// of levels that choose it. No list needs more than 2n - 2 items (only those can be chosen), and
-/// no level deeper than n - 1 (no code of n symbols needs a longer length), so only which of each
-/// list's items are packages is kept: 2n * L bits.
-fn package_merge(counts: &[u64], max_len: u32) -> Vec<u32> {
+/// level l's list (items 2k and 2k + 1 summed, in order), a symbol before a package of equal
+/// weight. Level 1's lightest 2n - 2 items are chosen; a package chosen on level l chooses the
+/// two items of level l + 1 it sums, so level l + 1 chooses a prefix of its list, twice as long
+/// as the number of packages chosen on level l. The symbols chosen on a level are a prefix of the
+/// ranking, and a symbol's length is the number of levels that choose it. No list needs more
+/// than 2n - 2 items (only those can be chosen), and no level deeper than n - 1 (no code of n
+/// symbols needs a longer length), so only which of each list's items are packages is kept:
+/// 2n * L bits.
+fn package_merge<W: Weight>(counts: &[u64], rank: &[usize], max_len: u32) -> Vec<u32> {
     let n = counts.len();
     let levels = (max_len as usize).min(n - 1);
     let cap = 2 * n - 2;
-    // Ranked lightest first: by count, then the higher index first.
-    let mut rank: Vec<usize> = (0..n).collect();
-    rank.sort_unstable_by_key(|&i| (counts[i], Reverse(i)));
-    // Package weights are sums of counts; u128 so that no sum can overflow.
-    let leaf: Vec<u128> = rank.iter().map(|&i| u128::from(counts[i])).collect();
+    let leaf: Vec<W> = rank.iter().map(|&i| W::from(counts[i])).collect();
     let words = cap.div_ceil(64);
     // is_package[(l - 1) * words ..][k]: item k of level l's list is a package.
     let mut is_package = vec![0u64; levels * words];
-    let mut list: Vec<u128> = leaf.clone();
-    list.truncate(cap);
-    let mut next: Vec<u128> = Vec::with_capacity(cap);
+    let mut list: Vec<W> = leaf[..n.min(cap)].to_vec();
+    let mut next: Vec<W> = Vec::with_capacity(cap);
     for level in (1..levels).rev() {
         // Level `level`'s list from level `level + 1`'s (`list`).
         let flags = &mut is_package[(level - 1) * words..level * words];
@@ -108,17 +138,13 @@ fn package_merge(counts: &[u64], max_len: u32) -> Vec<u32> {
         let packages = list.len() / 2;
         let (mut i, mut k) = (0, 0);
         while next.len() < cap && (i < n || k < packages) {
-            let package = if k < packages { Some(list[2 * k] + list[2 * k + 1]) } else { None };
-            match package {
-                Some(p) if i >= n || p < leaf[i] => {
-                    flags[next.len() / 64] |= 1 << (next.len() % 64);
-                    next.push(p);
-                    k += 1;
-                }
-                _ => {
-                    next.push(leaf[i]);
-                    i += 1;
-                }
+            if k < packages && (i == n || list[2 * k] + list[2 * k + 1] < leaf[i]) {
+                flags[next.len() / 64] |= 1 << (next.len() % 64);
+                next.push(list[2 * k] + list[2 * k + 1]);
+                k += 1;
+            } else {
+                next.push(leaf[i]);
+                i += 1;
             }
         }
         std::mem::swap(&mut list, &mut next);
@@ -196,11 +222,11 @@ mod tests {
     #[test]
     fn package_merge_where_the_limit_binds() {
         // Huffman: 4, 4, 3, 2, 1 (too long for 3); the optimal limited code costs 519 bits.
-        assert_eq!(huffman_lengths(&[1, 2, 55, 100, 100]), [4, 4, 3, 2, 1]);
+        assert_eq!(code_lengths(&[1, 2, 55, 100, 100], 32), Ok(vec![4, 4, 3, 2, 1]));
         assert_eq!(code_lengths(&[1, 2, 55, 100, 100], 3), Ok(vec![3, 3, 2, 2, 2]));
         // Equal counts: the lower index never gets the longer code (Huffman: 4, 4, 3, 3, 3, 1).
         assert_eq!(code_lengths(&[2, 2, 2, 2, 2, 100], 3), Ok(vec![2, 3, 3, 3, 3, 2]));
-        assert_eq!(package_merge(&[5, 5, 5, 5, 5], 3), [2, 2, 2, 3, 3]);
+        assert_eq!(package_merge::<u64>(&[5, 5, 5, 5, 5], &[4, 3, 2, 1, 0], 3), [2, 2, 2, 3, 3]);
         // 2^L symbols: all of length L.
         assert_eq!(code_lengths(&[1, 2, 4, 8, 16, 32, 64, 128], 3), Ok(vec![3; 8]));
     }

@@ -413,4 +413,19 @@ proptest! {
             }
         }
     }
+
+    /// Small counts, zeros among them: ties everywhere, and they land where the heap-based
+    /// Huffman put them whenever its lengths fit.
+    #[test]
+    fn ties_land_where_they_did(counts in prop::collection::vec(0u64..6, 2..300), slack in 0u32..6) {
+        let max_len = min_len(counts.len()).max(1) + slack;
+        let lengths = code_lengths(&counts, max_len).unwrap();
+        assert_complete_and_limited(&counts, max_len, &lengths);
+        let old = old_code_lengths(&counts, max_len);
+        if huffman_longest(&counts) <= max_len {
+            prop_assert_eq!(&lengths, &old);
+        } else {
+            prop_assert!(cost(&counts, &lengths) <= cost(&counts, &old));
+        }
+    }
 }
