@@ -414,8 +414,9 @@ proptest! {
         }
     }
 
-    /// Small counts, zeros among them: ties everywhere, and they land where the heap-based
-    /// Huffman put them whenever its lengths fit.
+    /// Small counts, zeros among them: ties everywhere. They land where the heap-based Huffman
+    /// put them whenever its lengths fit, and otherwise the lower index never gets the longer
+    /// code of two equal counts.
     #[test]
     fn ties_land_where_they_did(counts in prop::collection::vec(0u64..6, 2..300), slack in 0u32..6) {
         let max_len = min_len(counts.len()).max(1) + slack;
@@ -426,6 +427,10 @@ proptest! {
             prop_assert_eq!(&lengths, &old);
         } else {
             prop_assert!(cost(&counts, &lengths) <= cost(&counts, &old));
+            for c in 0..6 {
+                let of_c: Vec<u32> = (0..counts.len()).filter(|&i| counts[i] == c).map(|i| lengths[i]).collect();
+                prop_assert!(of_c.is_sorted(), "count {}: lengths {:?}", c, of_c);
+            }
         }
     }
 }
