@@ -1,7 +1,7 @@
 //! Canonical, length-limited Huffman codes: optimal code lengths from symbol counts (Huffman's,
 //! or package-merge's where the length limit binds), and the canonical code of each length.
-//! Shared by the study's `huffman` stage and the `bitmap-huffman` stream formats, so that both
-//! spend exactly the same bits on the same symbols.
+//! Shared by the study's `huffman` stage and the `bitmap-huffman` and `lane-huffman` stream
+//! formats, so that all spend exactly the same bits on the same symbols.
 
 use std::ops::Add;
 
