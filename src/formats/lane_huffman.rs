@@ -216,6 +216,56 @@ struct Decoder {
 }
 
 impl Decoder {
+    /// [`Decoder::beat`] from a window the caller sized for the beat: no field can be cut, so
+    /// each coded lane's chunk (taken branch-free, a second one only at its first code) and its
+    /// code go together, lane by lane; invalid codes are still found in lane order.
+    #[inline(always)]
+    fn beat_in_window(
+        &self,
+        win: &mut Window<'_>,
+        lanes: &mut [Lane],
+        values: &mut [i32],
+        masks: &mut [u64],
+    ) -> Result<(), Failure> {
+        let front = mask(self.lmax);
+        let masks = &mut masks[..values.len().div_ceil(64)];
+        for (piece, m) in masks.iter_mut().enumerate() {
+            *m = win.take((values.len() - piece * 64).min(64) as u32);
+        }
+        values.fill(0);
+        for (piece, &m) in masks.iter().enumerate() {
+            let mut set = m;
+            while set != 0 {
+                let l = piece * 64 + set.trailing_zeros() as usize;
+                set &= set - 1;
+                let lane = &mut lanes[l];
+                let take = lane.count < self.threshold;
+                lane.at[(lane.taken % 4) as usize] = win.position() as u64;
+                lane.buf |= (win.peek64() & mask(CHUNK_BITS) & 0u64.wrapping_sub(u64::from(take))) << lane.count;
+                win.skip(CHUNK_BITS * u32::from(take));
+                lane.taken += u64::from(take);
+                lane.count += CHUNK_BITS * u32::from(take);
+                if lane.count < self.threshold {
+                    lane.at[(lane.taken % 4) as usize] = win.position() as u64;
+                    lane.buf |= win.take(CHUNK_BITS) << lane.count;
+                    lane.taken += 1;
+                    lane.count += CHUNK_BITS;
+                }
+                let (value, len) = self.lut[(lane.buf & front) as usize];
+                if len == 0 {
+                    // The offset is the lane's own (its chunks are in); with lmax = 0 no lane
+                    // takes chunks, and it is where the mask ends, as field by field.
+                    let at = if self.lmax == 0 { win.position() as u64 } else { lane.offset(0) };
+                    return Err((at, DecodeErrorKind::InvalidCode));
+                }
+                lane.buf >>= len;
+                lane.count -= len;
+                values[l] = value;
+            }
+        }
+        Ok(())
+    }
+
     /// Decodes one beat (`values`, its L lanes) from `f`: the mask, the coded lanes' chunks in
     /// lane order, then their codes in lane order.
     #[inline(always)]
@@ -294,7 +344,7 @@ pub(crate) fn decode(
         let most = column.len() * (1 + CHUNK_BITS as usize) + n * CHUNK_BITS as usize;
         let whole = r.unpacker().with_window(most, |win| {
             for values in column.chunks_mut(n) {
-                dec.beat(win, &mut lanes, values, &mut masks)?;
+                dec.beat_in_window(win, &mut lanes, values, &mut masks)?;
             }
             Ok(())
         });
