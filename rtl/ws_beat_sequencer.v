@@ -25,7 +25,9 @@
  *   - each fired beat (fire_i) advances t, or k at the end of a column;
  *     after the last beat the end of the stream is checked in the next
  *     cycle: win_tail_ok_i (only zero padding of the final word left) sets
- *     done_o, else error 4 (trailing data);
+ *     done_o, else error 4 (trailing data); a format error the decoder
+ *     raises in that cycle (err_i, found in the last beat and registered)
+ *     comes first;
  *   - the decode phase stops at a format error the decoder found in the
  *     current beat (err_i with err_code_i, e.g. CSC 2 and 3), else at
  *     error 1 (truncated) when the beat waits for bits (wait_i) and the
@@ -239,7 +241,12 @@ always @* begin
             end
         end
         ST_CHECK: begin
-            if (win_tail_ok_i) begin
+            if (err_i) begin
+                // a format error in the last beat, found a cycle late
+                st_d   = ST_IDLE;
+                err_d  = 1'b1;
+                code_d = err_code_i;
+            end else if (win_tail_ok_i) begin
                 st_d   = ST_DONE;
                 done_d = 1'b1;
             end else begin

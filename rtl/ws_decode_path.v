@@ -27,9 +27,9 @@
  *                             the group's bus words leave spare (WIN >= P)
  * The decoder offers the aligner K candidate lengths per cycle: 4 for CSC
  * (group, group and count, count, one entry), 3 for the bitmap formats
- * (values; values and the next mask; a mask load) and for lane-huffman
- * (a header field or a mask load; chunks; chunks and the next mask), 1 for
- * dense and bitmap-huffman.  Aligner
+ * (values; values and the next mask; a mask load), 2*RC + 3 for
+ * lane-huffman (a header field or a mask load; i chunks; i chunks and the
+ * next mask, i = 0..RC), 1 for dense and bitmap-huffman.  Aligner
  * options by format: SHIFT_OH (one-hot low pointer bits for the window
  * shift) for the bitmap formats, whose next mask is selected from the
  * aligner's split window; TAIL_TH (registered pointer thermometer for the
@@ -154,6 +154,7 @@ localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
 localparam integer K      = FORMAT == FMT_DENSE || IS_HUF != 0 ? 1 :
                             FORMAT == FMT_CSC   ? 4 :
+                            IS_LHUF != 0        ? 2*LHUF_R + 3 :
                             3;
 // bitmap formats: the window shift by a one-hot copy of the low pointer
 // bits (the next mask's popcount, beside the loop, starts at the window)

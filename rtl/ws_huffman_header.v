@@ -29,8 +29,11 @@
  * Checks (err_o, bad code, error 6): lmax > H; a count that makes limit(l)
  * > 2^l (over-subscribed) or more than 2^Q codes; the last count leaving
  * limit(lmax) < 2^lmax (incomplete), but for one code of length 1.  The
- * fields are taken whether or not they are good (the decoder registers
- * err_o and stops in the next cycle), so the checks are off the pick.
+ * fields are taken whether or not they are good, so the checks are off
+ * the pick; a bad count is registered and err_o follows a cycle later (the
+ * header then stops waiting, so that no later truncation comes first).
+ * With CPC > 1 a group short of counts after the final word is checked in
+ * one cycle and waits (wait_o, for the decoder's truncation) in the next.
  * lmax = 0 (no code) ends the header at once.
  */
 module ws_huffman_header #(
@@ -62,14 +65,20 @@ module ws_huffman_header #(
     input  wire [WIN-1:0]       win_data_i,
     // aligner window: number of buffered bits
     input  wire [CNT_W-1:0]     win_count_i,
+    // aligner window: the final word is in (no more bits will come)
+    input  wire                 win_last_i,
 
     // bits the header takes when take_o (registered state only)
     output wire [CW-1:0]        need_o,
     // the header takes need_o bits this cycle
     output wire                 take_o,
-    // the header waits for bits the window does not hold
+    // the header waits for bits the window does not hold (for the status)
+    output wire                 stall_o,
+    // ... and may be cut off: every field before the missing one is checked
+    // (the decoder's truncation, error 1, needs this)
     output wire                 wait_o,
-    // a bad code table (error 6) found in the fields taken now
+    // a bad code table (error 6): lmax now, a count found bad the cycle
+    // before (the fields are taken, checked or not)
     output wire                 err_o,
     // the header is complete: beats follow (registered)
     output wire                 done_o,
@@ -104,6 +113,8 @@ localparam [1:0] PH_DONE  = 2'd3;   // beats follow
 localparam [CNT_W-1:0] FIVE_CN = 5;
 localparam [CW-1:0]    FIVE_C  = 5;
 localparam [4:0]       H_5     = H[4:0];
+localparam [4:0]       CPC_5   = CPC[4:0];
+localparam [JW-1:0]    CPC_J   = CPC[JW-1:0];
 localparam integer     SPC_X   = SPC;
 localparam [Q:0]       SPC_S   = SPC_X[Q:0];
 // widx steps by SPC (mod 2^Q: SPC = 2^Q loads every symbol at once)
@@ -128,10 +139,10 @@ reg [4:0]      lmax_q;              // longest code length of the layer
 reg [H-1:0]    len_en_q;            // bit l-1: l <= lmax
 reg [4:0]      hl_q;                // the length whose count is next
 reg [XW-1:0]   hfirst_q;            // first(hl_q)
+reg [XW-1:0]   pow_q;               // 2^hl_q
 reg [Q:0]      hbase_q;             // codes of lengths < hl_q
 reg [Q:0]      sym_left_q;          // symbols still to load
 reg [Q-1:0]    widx_q;              // table entry of the next symbol
-reg [H*Q-1:0]  off_q;               // base(l) - first(l) mod 2^Q
 
 wire [CNT_W-1:0] avail = win_count_i;
 wire [4:0]       f_lmax = win_data_i[4:0];
@@ -146,35 +157,41 @@ always @* begin
 end
 wire           ok_lmax = avail >= FIVE_CN;
 
-// ---- counts: up to CPC per cycle, as many as the window holds ----------
-// counts left: lmax - hl + 1 (>= 1 in PH_COUNT)
+// ---- counts: groups of CPC (the last group shorter) ---------------------
+// counts left: lmax - hl + 1 (>= 1 in PH_COUNT); the group: min(CPC, left)
 wire [4:0]     c_left = lmax_q - hl_q + 5'd1;
-// jc: counts taken this cycle (from registers)
-reg  [JW-1:0]  jc;
+wire           g_end  = c_left <= CPC_5;
+wire [JW-1:0]  jg     = g_end ? c_left[JW-1:0] : CPC_J;
+// count i of the group is in the window, and is in the group
+reg  [CPC-1:0] c_here;
 integer        ji;
 always @* begin
-    jc = {JW{1'b0}};
-    for (ji = 1; ji <= CPC; ji = ji + 1) begin
-        if ({{(32-CNT_W){1'b0}}, avail} >= ji * Q && {27'd0, c_left} >= ji) begin
-            jc = ji[JW-1:0];
+    for (ji = 0; ji < CPC; ji = ji + 1) begin
+        c_here[ji] = {{(32-CNT_W){1'b0}}, avail} >= (ji + 1) * Q && ji < {{(32-JW){1'b0}}, jg};
+    end
+end
+// the group is taken whole: lengths hl .. hl + CPC - 1 with hl = 1 mod
+// CPC, so length l is always count (l - 1) mod CPC of its group
+reg            g_here;
+integer        gh;
+always @* begin
+    g_here = 1'b0;
+    for (gh = 0; gh < CPC; gh = gh + 1) begin
+        if (gh + 1 == {{(32-JW){1'b0}}, jg}) begin
+            g_here = c_here[gh];
         end
     end
 end
 
-// the chain over the counts taken: count i is of length hl + i
-wire [CPC*XW-1:0]  ch_first;          // first(hl + i)
-wire [CPC*(Q+1)-1:0] ch_base;         // codes of lengths < hl + i
-wire [CPC*XW-1:0]  ch_lim;            // limit(hl + i)
-wire [CPC*(Q+2)-1:0] ch_total;        // codes of lengths <= hl + i
-wire [CPC-1:0]     ch_bad;            // count i is bad
-wire [CPC-1:0]     ch_last;           // count i is the last (hl + i == lmax)
+// the chain over the group: count i is of length hl + i
+wire [CPC-1:0] ch_bad;              // count i is bad
+wire [CPC*(Q+1)-1:0] ch_tot;        // codes up to count i
 
 genvar gi;
 generate
     for (gi = 0; gi < CPC; gi = gi + 1) begin : g_cnt
         localparam [4:0] I5 = gi;
         wire [Q-1:0]  f_cnt = win_data_i[gi*Q +: Q];
-        wire [4:0]    l     = hl_q + I5;
         wire [XW-1:0] first;
         wire [Q:0]    base;
         if (gi == 0) begin : g_head
@@ -186,39 +203,30 @@ generate
             assign base  = g_cnt[gi-1].total[Q:0];
         end
         wire [XW-1:0] lim   = first + {{(XW-Q){1'b0}}, f_cnt};
-        wire [XW-1:0] pow   = {{(XW-1){1'b0}}, 1'b1} << l;
+        // 2^(hl + i): the registered power shifted by a constant
+        wire [XW-1:0] pow   = pow_q << gi;
         wire [Q+1:0]  total = {1'b0, base} + {2'b0, f_cnt};
-        wire          last  = l == lmax_q;
+        wire          last  = c_left == I5 + 5'd1;
         wire          one   = lmax_q == 5'd1 && f_cnt == {{(Q-1){1'b0}}, 1'b1};
-        assign ch_first[gi*XW +: XW]       = first;
-        assign ch_base[gi*(Q+1) +: Q+1]    = base;
-        assign ch_lim[gi*XW +: XW]         = lim;
-        assign ch_total[gi*(Q+2) +: Q+2]   = total;
-        assign ch_last[gi]                 = last;
+        // base(l) - first(l) mod 2^Q: the symbol index offset
+        wire [Q-1:0]  offs  = base[Q-1:0] - first[Q-1:0];
+        assign ch_tot[gi*(Q+1) +: Q+1] = total[Q:0];
         assign ch_bad[gi] = lim > pow || total > {2'b01, {Q{1'b0}}} || (last && lim != pow && !one);
     end
 endgenerate
 
-// the first bad count among those taken, and the state after them
-reg            c_bad;
-reg            c_end;               // the last count is among them
-reg  [XW-1:0]  c_first;             // first(hl + jc)
-reg  [Q:0]     c_base;              // codes of lengths < hl + jc
+// the codes up to the group's last count (S after the last group)
+reg  [Q:0]     g_total;
 integer        ci;
 always @* begin
-    c_bad   = 1'b0;
-    c_end   = 1'b0;
-    c_first = hfirst_q;
-    c_base  = hbase_q;
+    g_total = hbase_q;
     for (ci = 0; ci < CPC; ci = ci + 1) begin
-        if (ci < jc) begin
-            c_bad   = c_bad || ch_bad[ci];
-            c_end   = c_end || ch_last[ci];
-            c_first = {ch_lim[ci*XW +: XW-1], 1'b0};
-            c_base  = ch_total[ci*(Q+2) +: Q+1];
+        if (ci + 1 == {{(32-JW){1'b0}}, jg}) begin
+            g_total = ch_tot[ci*(Q+1) +: Q+1];
         end
     end
 end
+wire           c_bad  = (c_here & ch_bad) != {CPC{1'b0}};
 
 // ---- symbols: SPC per cycle (the last group may be shorter) ------------
 wire           s_all  = sym_left_q <= SPC_S;
@@ -228,26 +236,43 @@ wire           ok_sym = {{(Q+1){1'b0}}, avail} >= js_bits;
 
 // ---- take --------------------------------------------------------------
 wire take_l = en_i && ph_q == PH_LMAX && ok_lmax;
-wire take_c = en_i && ph_q == PH_COUNT && jc != {JW{1'b0}};
+wire take_c = en_i && ph_q == PH_COUNT && g_here;
 wire take_s = en_i && ph_q == PH_SYM && ok_sym;
 
 reg [CW-1:0] need;
 always @* begin
     case (ph_q)
         PH_LMAX:  need = FIVE_C;
-        PH_COUNT: need = {{(CW-JW){1'b0}}, jc} * Q_C;
+        PH_COUNT: need = {{(CW-JW){1'b0}}, jg} * Q_C;
         default:  need = js_bits[CW-1:0];
     endcase
 end
 
 assign need_o   = need;
 assign take_o   = take_l || take_c || take_s;
-assign wait_o   = en_i && ph_q != PH_DONE && !take_o;
-assign err_o    = (take_l && f_lmax > H_5) || (take_c && c_bad);
+// a bad count is an error as soon as it is in the window, taken or not
+// (the rest of its group may be missing): registered, err_o follows
+reg    bad_q;
+// the counts in the window were checked with the final word in
+reg    chk_q;
+wire   stall_c  = en_i && ph_q == PH_COUNT && !take_c;
+assign err_o    = (take_l && f_lmax > H_5) || bad_q;
+assign stall_o  = en_i && ph_q != PH_DONE && !take_o;
+assign wait_o   = stall_o && !bad_q && (ph_q != PH_COUNT || CPC == 1 || chk_q);
+
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        bad_q <= 1'b0;
+        chk_q <= 1'b0;
+    end else begin
+        bad_q <= bad_q || (en_i && ph_q == PH_COUNT && c_bad);
+        chk_q <= stall_c && win_last_i && !c_bad;
+    end
+end
+
 assign done_o   = ph_q == PH_DONE;
 assign lmax_o   = lmax_q;
 assign len_en_o = len_en_q;
-assign off_o    = off_q;
 assign sym_we_o   = take_s;
 assign sym_idx_o  = widx_q;
 assign sym_data_o = win_data_i[SPC*Q-1:0];
@@ -264,6 +289,7 @@ always @(posedge clk) begin
         len_en_q <= {H{1'b0}};
         hl_q     <= 5'd1;
         hfirst_q <= {XW{1'b0}};
+        pow_q    <= {{(XW-2){1'b0}}, 2'b10};
         hbase_q  <= {(Q+1){1'b0}};
     end else begin
         if (take_l) begin
@@ -271,14 +297,17 @@ always @(posedge clk) begin
             len_en_q <= len_en;
             hl_q     <= 5'd1;
             hfirst_q <= {XW{1'b0}};
+            pow_q    <= {{(XW-2){1'b0}}, 2'b10};
             hbase_q  <= {(Q+1){1'b0}};
             ph_q     <= f_lmax == 5'd0 ? PH_DONE : PH_COUNT;
         end
         if (take_c) begin
-            hfirst_q <= c_first;
-            hbase_q  <= c_base;
-            hl_q     <= hl_q + {{(5-JW){1'b0}}, jc};
-            if (c_end) begin
+            // the next group (after the last one these are not used)
+            hfirst_q <= {g_cnt[CPC-1].lim[XW-2:0], 1'b0};
+            pow_q    <= pow_q << CPC;
+            hbase_q  <= g_cnt[CPC-1].total[Q:0];
+            hl_q     <= hl_q + CPC_5;
+            if (g_end) begin
                 ph_q <= PH_SYM;
             end
         end
@@ -288,22 +317,11 @@ always @(posedge clk) begin
     end
 end
 
-// per-length values and the symbol counter, no reset: written before use
-integer hi;
-integer hk;
+// the symbol counter, no reset: loaded before use
 always @(posedge clk) begin
-    if (take_c) begin
-        for (hk = 0; hk < CPC; hk = hk + 1) begin
-            for (hi = 1; hi <= H; hi = hi + 1) begin
-                if (hk < jc && hl_q + hk[4:0] == hi[4:0]) begin
-                    off_q[(hi-1)*Q +: Q] <= ch_base[hk*(Q+1) +: Q] - ch_first[hk*XW +: Q];
-                end
-            end
-        end
-        if (c_end) begin
-            sym_left_q <= c_base;
-            widx_q     <= {Q{1'b0}};
-        end
+    if (take_c && g_end) begin
+        sym_left_q <= g_total;
+        widx_q     <= {Q{1'b0}};
     end
     if (take_s) begin
         sym_left_q <= sym_left_q - js;
@@ -311,23 +329,25 @@ always @(posedge clk) begin
     end
 end
 
-// limit(l) per length, l + 1 bits
+// per length l: limit(l) (l + 1 bits) and the index offset, from count
+// (l - 1) mod CPC of the group that begins at hl = l - (l - 1) mod CPC; no
+// reset: written before use
 genvar gm;
 generate
-    for (gm = 1; gm <= H; gm = gm + 1) begin : g_lim
-        localparam [4:0] L5 = gm;
-        reg [gm:0] lim_q;
-        integer    mk;
+    for (gm = 1; gm <= H; gm = gm + 1) begin : g_len
+        localparam integer GI = (gm - 1) % CPC;
+        localparam integer HLI = gm - GI;
+        localparam [4:0]   HL = HLI[4:0];
+        reg [gm:0]  lim_q;
+        reg [Q-1:0] off_q;
         always @(posedge clk) begin
-            if (take_c) begin
-                for (mk = 0; mk < CPC; mk = mk + 1) begin
-                    if (mk < jc && hl_q + mk[4:0] == L5) begin
-                        lim_q <= ch_lim[mk*XW +: gm+1];
-                    end
-                end
+            if (take_c && hl_q == HL) begin
+                lim_q <= g_cnt[GI].lim[gm:0];
+                off_q <= g_cnt[GI].offs;
             end
         end
         assign lim_o[(gm-1)*(gm+2)/2 +: gm+1] = lim_q;
+        assign off_o[(gm-1)*Q +: Q]           = off_q;
     end
 endgenerate
 

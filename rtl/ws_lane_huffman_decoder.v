@@ -101,11 +101,11 @@ module ws_lane_huffman_decoder #(
     // aligner window: final word in the aligner, FIFO empty, only zero padding left
     input  wire                                 win_tail_ok_i,
     // aligner window: candidate lengths, k in [k*CW +: CW]: 0 the header's
-    // fields or a mask alone, 1 the chunks (or a beat without the next
-    // mask), 2 a beat's chunks and the next mask
-    output wire [3*$clog2(WIN+1)-1:0]           win_need_o,
+    // fields or a mask alone, 1 + i (i = 0..R) i chunks (a chunk cycle or a
+    // beat without the next mask), R + 2 + i i chunks and the next mask
+    output wire [(2*R+3)*$clog2(WIN+1)-1:0]     win_need_o,
     // aligner window: one-hot pick of the candidate consumed (or none)
-    output wire [2:0]                           win_pick_o,
+    output wire [2*R+2:0]                       win_pick_o,
     // aligner window: word FIFO intake and aligner take enable (registered)
     output wire                                 win_en_o,
 
@@ -144,6 +144,7 @@ localparam integer LW    = $clog2(N + 1);
 localparam integer T     = (MAX_O + N - 1) / N;
 localparam integer TW    = T > 1 ? $clog2(T) : 1;
 localparam integer LIM_W = H * (H + 3) / 2;
+localparam integer HW    = $clog2(H + 1);
 // chunk positions in a beat: 0..2N; chunks per cycle: 0..R
 localparam integer PCW   = $clog2(2*N + 1);
 localparam integer KW    = $clog2(R + 1);
@@ -156,11 +157,14 @@ localparam integer SPC_FF = WIN / Q < (1 << Q) ? WIN / Q : (1 << Q);
 localparam integer SPC   = TFF != 0 ? SPC_FF : TS;
 // beats fired and not yet out of the output queue at most
 localparam integer QD    = 4;
-// the window padded so that every chunk slice (2C bits at C*pos, pos < R)
-// and the next mask (at C*k, k <= R) are in range
+// the window padded so that every chunk (C bits at C*pos, pos <= R) and the
+// next mask (at C*k, k <= R) are in range
 localparam integer WX    = WIN + 2*C + N;
 
-localparam [CW-1:0]  C_CW  = C[CW-1:0];
+localparam [HW-1:0]  H_HW  = H[HW-1:0];
+localparam [5:0]     C_6   = C[5:0];
+// a code value at least Q bits wide
+localparam integer VXW   = H > Q ? H : Q;
 localparam [PCW-1:0] R_P   = R[PCW-1:0];
 
 // parameter checks
@@ -233,6 +237,7 @@ wire             run   = running && !stop;
 wire [CW-1:0]    h_need;
 wire             h_take;
 wire             h_wait;
+wire             h_stall;
 wire             h_err;
 wire             h_done;
 wire [4:0]       lmax;
@@ -258,8 +263,10 @@ ws_huffman_header #(
     .en_i(run),
     .win_data_i(win_data_i),
     .win_count_i(win_count_i),
+    .win_last_i(win_last_i),
     .need_o(h_need),
     .take_o(h_take),
+    .stall_o(h_stall),
     .wait_o(h_wait),
     .err_o(h_err),
     .done_o(h_done),
@@ -272,8 +279,15 @@ ws_huffman_header #(
     .sym_data_o(sym_data)
 );
 
-// T = 2 * lmax
+// T = 2 * lmax; registered: lmax != 0 and T > C (lanes take two chunks at
+// their first code)
 wire [5:0]       thr = {lmax, 1'b0};
+reg              lmax_nz_q;
+reg              two_q;
+always @(posedge clk) begin
+    lmax_nz_q <= lmax != 5'd0;
+    two_q     <= thr > C_6;
+end
 
 // ---- the beat: chunks placed from registered state -------------------------
 reg  [N-1:0]     mask_q;            // the current beat's mask (lanes >= L zero)
@@ -286,48 +300,166 @@ wire [N-1:0]     zero;              // lane: its bits are all zero
 wire             credit;
 
 wire [N-1:0]     p1 = mask_q & rf;  // lanes taking a chunk
-wire [N-1:0]     p2 = mask_q & rf2; // ... and a second one
-// each lane's first chunk position: the chunks of the lanes below it
-reg  [N*PCW-1:0] pos;
-reg  [PCW-1:0]   k_rem;             // the beat's chunks still to take
-integer          pl;
+wire [N-1:0]     p2 = mask_q & rf2; // ... and a second one (at their first code)
+
+// A cycle takes the second chunk of one lane only (d1, the lowest lane
+// taking two); the take ends after the first chunk of the next lane
+// taking two (d2), which takes its second in the next cycle (it then holds
+// C < T bits: one chunk left to take).  A lane taking two chunks is at its
+// first code (and p2 implies p1), so such a beat never fires in the cycle.
+// s1[l] / s2[l]: one / two lanes below l take two chunks.
+reg  [N-1:0]     s1;
+reg  [N-1:0]     s2;
+integer          sl;
 always @* begin
-    k_rem = {PCW{1'b0}};
-    for (pl = 0; pl < N; pl = pl + 1) begin
-        pos[pl*PCW +: PCW] = k_rem;
-        k_rem = k_rem + {{(PCW-1){1'b0}}, p1[pl]} + {{(PCW-1){1'b0}}, p2[pl]};
+    // OR reductions (trees), not a ripple through the lanes
+    for (sl = 0; sl < N; sl = sl + 1) begin
+        s1[sl] = (p2 & ({N{1'b1}} >> (N - sl))) != {N{1'b0}};
+    end
+    for (sl = 0; sl < N; sl = sl + 1) begin
+        s2[sl] = (p2 & s1 & ({N{1'b1}} >> (N - sl))) != {N{1'b0}};
     end
 end
 
+// each lane's first chunk position: the first chunks of the lanes below it
+// (a parallel prefix count, Sklansky), and d1's second if d1 is below it
+localparam integer LG = N > 1 ? $clog2(N) : 1;
+reg  [(LG+1)*N*PCW-1:0] pf;         // level k: sums over blocks of 2^k lanes
+integer          pk;
+integer          pn;
+always @* begin
+    pf = {((LG+1)*N*PCW){1'b0}};
+    for (pn = 0; pn < N; pn = pn + 1) begin
+        pf[pn*PCW +: PCW] = {{(PCW-1){1'b0}}, p1[pn]};
+    end
+    for (pk = 0; pk < LG; pk = pk + 1) begin
+        for (pn = 0; pn < N; pn = pn + 1) begin
+            // the upper half of each block of 2^(k+1) adds its lower half's last
+            if ((pn >> pk) % 2 == 1) begin
+                pf[((pk+1)*N + pn)*PCW +: PCW] = pf[(pk*N + pn)*PCW +: PCW] +
+                    pf[(pk*N + ((pn >> (pk+1)) << (pk+1)) + (1 << pk) - 1)*PCW +: PCW];
+            end else begin
+                pf[((pk+1)*N + pn)*PCW +: PCW] = pf[(pk*N + pn)*PCW +: PCW];
+            end
+        end
+    end
+end
+
+reg  [N*PCW-1:0] pos;
+reg  [PCW-1:0]   d1_pos;            // d1's first chunk position
+integer          pl;
+always @* begin
+    d1_pos = {PCW{1'b0}};
+    for (pl = 0; pl < N; pl = pl + 1) begin
+        if (pl == 0) begin
+            pos[pl*PCW +: PCW] = {PCW{1'b0}};
+        end else begin
+            pos[pl*PCW +: PCW] = pf[(LG*N + pl - 1)*PCW +: PCW] + {{(PCW-1){1'b0}}, s1[pl]};
+        end
+        if (p2[pl] && !s1[pl]) begin
+            d1_pos = d1_pos | pos[pl*PCW +: PCW];
+        end
+    end
+end
+
+// the chunks of this cycle before the cut (or of the beat, without a d2):
+// a balanced adder tree over the lanes
+reg  [N*PCW-1:0] kt;
+integer          kl;
+integer          kw;
+always @* begin
+    for (kl = 0; kl < N; kl = kl + 1) begin
+        kt[kl*PCW +: PCW] = {{(PCW-1){1'b0}}, p1[kl] && !s2[kl]};
+    end
+    for (kw = 1; kw < N; kw = kw * 2) begin
+        for (kl = 0; kl + kw < N; kl = kl + 2*kw) begin
+            kt[kl*PCW +: PCW] = kt[kl*PCW +: PCW] + kt[(kl+kw)*PCW +: PCW];
+        end
+    end
+end
+wire [PCW-1:0]   k_rem = kt[PCW-1:0] + {{(PCW-1){1'b0}}, p2 != {N{1'b0}}};
+
 wire             all_fit = k_rem <= R_P;
 wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : R_P[KW-1:0];
-wire             blk     = lmax != 5'd0 && (mask_q & fc) != {N{1'b0}};
+wire             blk     = lmax_nz_q && (mask_q & fc) != {N{1'b0}};
 
-// the three candidate lengths
-wire [CW-1:0]    lanes_c = {{(CW-LW){1'b0}}, lanes};
-wire [CW-1:0]    need_a  = h_done ? lanes_c : h_need;
-wire [CW-1:0]    need_b  = {{(CW-KW){1'b0}}, k_now} * C_CW;
-wire [CW-1:0]    need_c  = need_b + {{(CW-LW){1'b0}}, lanes_nx};
-
+// The candidate lengths, all from registered state: 0 the header's fields
+// or a mask alone; 1 + i, i = 0..R: i chunks (a chunk cycle, or a beat
+// without the next mask); R + 2 + i: i chunks and the next mask.  The
+// aligner works out its pointer and slots for each beforehand; the cycle's
+// chunk count k picks one of them late, with the compares against the
+// window count also made for every i beforehand.
+wire [CW-1:0]    lanes_c  = {{(CW-LW){1'b0}}, lanes};
+wire [CW-1:0]    lanes_nc = {{(CW-LW){1'b0}}, lanes_nx};
+wire [CW-1:0]    need_a   = h_done ? lanes_c : h_need;
 wire [CNT_W-1:0] need_a_x = {{(CNT_W-CW){1'b0}}, need_a};
-wire [CNT_W-1:0] need_b_x = {{(CNT_W-CW){1'b0}}, need_b};
-wire [CNT_W-1:0] need_c_x = {{(CNT_W-CW){1'b0}}, need_c};
+reg  [(R+1)*CW-1:0] need_b;
+reg  [(R+1)*CW-1:0] need_c;
+reg  [31:0]      ci_x;              // C * i
+reg  [R:0]       enough_v;          // the window holds i chunks
+reg  [R:0]       nx_v;              // ... and the next mask
+reg  [R:0]       k1h;               // k_now, one-hot
+integer          ki;
+always @* begin
+    for (ki = 0; ki <= R; ki = ki + 1) begin
+        ci_x = ki * C;
+        need_b[ki*CW +: CW] = ci_x[CW-1:0];
+        need_c[ki*CW +: CW] = ci_x[CW-1:0] + lanes_nc;
+        enough_v[ki] = avail >= {{(CNT_W-CW){1'b0}}, need_b[ki*CW +: CW]};
+        nx_v[ki]     = avail >= {{(CNT_W-CW){1'b0}}, need_c[ki*CW +: CW]};
+        k1h[ki]      = k_now == ki[KW-1:0];
+    end
+end
+// only the low bits of C * i are kept (it is at most WIN)
+wire             unused_ci = ^ci_x;
 
 wire             in_beats = run && h_done;
-wire             enough   = avail >= need_b_x;
-wire             nx_ok    = avail >= need_c_x && !last;
+wire             b_go     = in_beats && mv_q;
+// the chunks the window holds, up to R: a thermometer (enough_v[i]: i
+// chunks) and the count, all from registers; the chunks taken now are
+// those the window holds, in stream order (a lane's chunk at position p
+// when the window holds p + 1), so a lane's take does not wait for the
+// beat's chunk count
+reg  [KW-1:0]    a_cnt;
+integer          ai;
+always @* begin
+    a_cnt = {KW{1'b0}};
+    for (ai = 1; ai <= R; ai = ai + 1) begin
+        if (enough_v[ai]) begin
+            a_cnt = ai[KW-1:0];
+        end
+    end
+end
+// the chunks taken: min(k_now, a_cnt), one-hot
+wire [KW-1:0]    j_now    = k_now <= a_cnt ? k_now : a_cnt;
+reg  [R:0]       j1h;
+integer          ji;
+always @* begin
+    for (ji = 0; ji <= R; ji = ji + 1) begin
+        j1h[ji] = j_now == ji[KW-1:0];
+    end
+end
+wire             nx_ok    = (k1h & nx_v) != {(R+1){1'b0}} && !last;
 wire             load     = in_beats && !mv_q && avail >= need_a_x;
-wire             fire     = in_beats && mv_q && all_fit && !blk && credit && enough;
-wire             chunk    = in_beats && mv_q && k_now != {KW{1'b0}} && enough && !fire;
-wire             take_ch  = fire || chunk;
+// a beat completes taking all its chunks (the window holds them), with no
+// lane at its first code and room in the output queue
+wire             fire     = b_go && all_fit && !blk && credit && k_now <= a_cnt;
+wire             chunk    = b_go && j_now != {KW{1'b0}} && !fire;
 wire [N-1:0]     dec      = {N{fire}} & mask_q;
 wire             inv      = fire && (mask_q & ~found) != {N{1'b0}};
 
-assign seq_fire   = fire && !inv;
+// a beat with an invalid code advances the sequencer and enters U all the
+// same (the loop never waits for the code compares): error 7 is raised in
+// the next cycle and flushes it (also when it was the layer's last beat:
+// the sequencer's end check gives way to the error)
+assign seq_fire   = fire;
 assign win_need_o = {need_c, need_b, need_a};
-assign win_pick_o = {fire && nx_ok, (fire && !nx_ok) || chunk, load || h_take};
+assign win_pick_o = {{(R+1){fire && nx_ok}} & j1h, {(R+1){(fire && !nx_ok) || chunk}} & j1h, load || h_take};
 assign win_en_o   = running;
-assign wait_bits  = h_wait || (in_beats && (mv_q ? (k_now != {KW{1'b0}} && !enough) : !(avail >= need_a_x)));
+// the beat waits for bits while the window lacks one of the chunks it takes
+// now (it takes those it has), or a mask
+wire             b_wait = in_beats && (mv_q ? j_now < k_now : !(avail >= need_a_x));
+assign wait_bits  = h_wait || b_wait;
 assign tail_ok    = win_tail_ok_i && zero == {N{1'b1}};
 
 // the window, padded: lane slices and the next mask read zeros past its end
@@ -388,22 +520,47 @@ end
 
 // ---- the lanes ---------------------------------------------------------------
 wire [N*H-1:0]   front;
-wire [N*H-1:0]   len_oh;
+wire [N*HW-1:0]  len_b;
+// the chunk after d1's first: the second chunk of the one lane taking two
+reg  [C-1:0]     chunk2;
+integer          c2;
+always @* begin
+    chunk2 = {C{1'b0}};
+    for (c2 = 0; c2 < R; c2 = c2 + 1) begin
+        if (d1_pos == c2[PCW-1:0]) begin
+            chunk2 = win_x[(c2 + 1)*C +: C];
+        end
+    end
+end
 
 genvar gl;
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
         wire [PCW-1:0] p    = pos[gl*PCW +: PCW];
-        wire           tk1  = take_ch && p1[gl] && p < R_P;
-        wire           tk2  = take_ch && p2[gl] && p + 1'b1 < R_P;
-        // the window slice at the lane's first chunk
-        reg  [2*C-1:0] slice;
+        // the window holds the lane's chunk (p + 1 chunks), and its second
+        reg            have1;
+        reg            have2;
+        integer        hi;
+        always @* begin
+            have1 = 1'b0;
+            have2 = 1'b0;
+            for (hi = 0; hi < R; hi = hi + 1) begin
+                if (p == hi[PCW-1:0]) begin
+                    have1 = enough_v[hi+1];
+                    have2 = hi + 1 < R && enough_v[(hi+2 > R ? R : hi+2)];
+                end
+            end
+        end
+        wire           tk1  = b_go && p1[gl] && !s2[gl] && have1;
+        wire           tk2  = b_go && p2[gl] && !s1[gl] && have2;
+        // the window's chunk at the lane's position
+        reg  [C-1:0]   slice;
         integer        si;
         always @* begin
-            slice = {(2*C){1'b0}};
+            slice = {C{1'b0}};
             for (si = 0; si < R; si = si + 1) begin
                 if (p == si[PCW-1:0]) begin
-                    slice = win_x[si*C +: 2*C];
+                    slice = win_x[si*C +: C];
                 end
             end
         end
@@ -418,12 +575,14 @@ generate
             .lim_i(lim),
             .len_en_i(len_en),
             .thr_i(thr),
+            .two_i(two_q),
             .tk1_i(tk1),
             .tk2_i(tk2),
             .chunk_i(slice),
+            .chunk2_i(chunk2),
             .dec_i(dec[gl]),
             .front_o(front[gl*H +: H]),
-            .len_oh_o(len_oh[gl*H +: H]),
+            .len_o(len_b[gl*HW +: HW]),
             .found_o(found[gl]),
             .rf_o(rf[gl]),
             .rf2_o(rf2[gl]),
@@ -437,7 +596,7 @@ endgenerate
 reg              u_v_q;             // a good beat in U
 reg  [N-1:0]     u_dec_q;           // its coded lanes
 reg  [N*H-1:0]   u_front_q;         // each lane's code bits
-reg  [N*H-1:0]   u_len_q;           // each lane's length, one-hot
+reg  [N*HW-1:0]  u_len_q;           // each lane's code length
 reg  [TW+2:0]    u_side_q;          // tile, first, eoc, last
 reg              v_v_q;
 reg  [N-1:0]     v_dec_q;
@@ -458,7 +617,7 @@ always @(posedge clk) begin
     if (fire) begin
         u_dec_q   <= mask_q;
         u_front_q <= front;
-        u_len_q   <= len_oh;
+        u_len_q   <= len_b;
         u_side_q  <= {tile, first, eoc, last};
     end
     v_dec_q  <= u_dec_q;
@@ -466,29 +625,44 @@ always @(posedge clk) begin
 end
 
 // each lane's symbol index: v (its first len bits, MSB first) + base(len)
-// - first(len), mod 2^Q, by the one-hot length
+// - first(len), mod 2^Q
 wire [N*Q-1:0]   ridx;
 
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_idx
-        wire [H-1:0] f  = u_front_q[gl*H +: H];
-        wire [H-1:0] ln = u_len_q[gl*H +: H];
-        reg  [Q-1:0] v_sel;
-        reg  [Q-1:0] o_sel;
-        integer      xn;
-        integer      xb;
+        wire [H-1:0]  f  = u_front_q[gl*H +: H];
+        wire [HW-1:0] ln = u_len_q[gl*HW +: HW];
+        // the code bits most significant first, then right-aligned
+        reg  [H-1:0]  f_r;
+        integer       xb;
         always @* begin
-            v_sel = {Q{1'b0}};
-            o_sel = {Q{1'b0}};
-            for (xn = 1; xn <= H; xn = xn + 1) begin
-                // bit b of v_l is the code's bit l - 1 - b
-                for (xb = 0; xb < Q && xb < xn; xb = xb + 1) begin
-                    v_sel[xb] = v_sel[xb] | (ln[xn-1] & f[xn-1-xb]);
-                end
-                o_sel = o_sel | ({Q{ln[xn-1]}} & off[(xn-1)*Q +: Q]);
+            for (xb = 0; xb < H; xb = xb + 1) begin
+                f_r[H-1-xb] = f[xb];
             end
         end
-        assign ridx[gl*Q +: Q] = v_sel + o_sel;
+        wire [H-1:0]  v     = f_r >> (H_HW - ln);
+        // the offset of its length (a coded lane's length is 1..H)
+        reg  [Q-1:0]  o_sel;
+        integer       xn;
+        always @* begin
+            o_sel = {Q{1'b0}};
+            for (xn = 1; xn <= H; xn = xn + 1) begin
+                if (ln == xn[HW-1:0]) begin
+                    o_sel = off[(xn-1)*Q +: Q];
+                end
+            end
+        end
+        wire [VXW-1:0] v_x;
+        if (VXW > H) begin : g_v_wide
+            assign v_x = {{(VXW-H){1'b0}}, v};
+        end else begin : g_v
+            assign v_x = v;
+        end
+        assign ridx[gl*Q +: Q] = v_x[Q-1:0] + o_sel;
+        if (VXW > Q) begin : g_unused_v
+            // only v's low Q bits index the table
+            wire unused_v = ^v_x[VXW-1:Q];
+        end
     end
 endgenerate
 
@@ -567,7 +741,7 @@ ws_beat_queue #(
 );
 
 assign busy_o   = running || u_v_q || v_v_q || q_busy;
-assign starve_o = wait_bits;
+assign starve_o = h_stall || b_wait;
 
 endmodule
 

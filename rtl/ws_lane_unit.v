@@ -11,26 +11,21 @@
  * docs/stream-formats.md, lane-huffman) and resolves one canonical code
  * per cycle from them (ws_canon_unit).
  *
- * The bits are kept as a queue of NS chunk slots of C bits (slot 0 the
- * oldest) with v_q slots valid and a read pointer rp_q < C into slot 0
- * (one-hot): c = C*v - rp.  A chunk taken from the aligner window goes
- * into slot v (v - 1 when a slot is dropped in the same cycle) as it is,
- * with no shift; a code is read at rp from slots 0 and 1 (an AND-OR by
- * the one-hot pointer), and decoding it moves the pointer by its length
- * (a rotation of the one-hot pointer by the one-hot length) and drops
- * slot 0 when the pointer passes its end.  The loop of the unit is:
- * registered pointer -> the code's H bits -> H limit compares -> one-hot
- * length -> pointer and slot drop.  The chunk inputs depend on this
- * cycle's decode only through the slot index (one 2:1 level).
+ * The bits are kept in a ring of NS chunk slots of C bits: a chunk taken
+ * from the aligner window is written whole into slot wp (a clock enable,
+ * no shift, no multiplexer but for a second chunk of the same cycle), and
+ * the next bit is bit rp of slot rs.  A code is read from slots rs and
+ * rs + 1 (a 3:1 slot select, then a shift by the registered rp), and
+ * decoding it adds its length to rp (mod C), moving rs on when rp passes
+ * the slot's end.  The loop of the unit is: registered pointers -> the
+ * code's H bits -> H limit compares -> one-hot length -> pointer add.
  *
- * The flags the decoder needs to place the next beat's chunks are
- * registered: rf_o (c < T: the lane takes a chunk when its mask bit is
- * set), rf2_o (c + C < T: a second one, at its first code when T > C) and
- * first_o (c == 0, its first code: it cannot decode before its chunks are
- * in).  Their next values come from registers and the hit vector (a
- * decoding lane takes all its chunks in the same cycle, so its count after
- * is c + C*rf - len, and "c' < T" is "len > c + C*rf - T", one hit picked
- * by that registered amount).
+ * The count is kept relative to the refill threshold, d = c - T (T = 2 *
+ * lmax; while the lane is empty d follows -T), so the decoder's flags are
+ * a sign bit: rf_o (c < T: the lane takes a chunk when its mask bit is
+ * set), rf2_o (c + C < T: a second one, only at its first code, c = 0,
+ * when T > C), first_o (c == 0: it cannot decode before its chunks are
+ * in).
  *
  * zero_o: the lane's untaken bits are all zero (the fill check after the
  * last beat).
@@ -56,27 +51,31 @@ module ws_lane_unit #(
     input  wire [H-1:0]         len_en_i,
     // T = 2 * lmax, the refill threshold
     input  wire [5:0]           thr_i,
+    // T > C: a lane takes two chunks at its first code
+    input  wire                 two_i,
 
-    // take the chunk chunk_i[C-1:0] this cycle
+    // take the chunk chunk_i this cycle
     input  wire                 tk1_i,
-    // take a second chunk chunk_i[2C-1:C] (only with tk1_i, at the first code)
+    // take a second chunk chunk2_i (only with tk1_i, at the first code)
     input  wire                 tk2_i,
-    // the chunks: the window slice at the lane's chunk offset
-    input  wire [2*C-1:0]       chunk_i,
+    // the chunk at the lane's offset in the aligner window
+    input  wire [C-1:0]         chunk_i,
+    // the chunk after it (for tk2_i)
+    input  wire [C-1:0]         chunk2_i,
     // decode a code this cycle (the lane holds at least lmax bits)
     input  wire                 dec_i,
 
     // the next H bits of the lane's sub-stream, bit 0 first
     output wire [H-1:0]         front_o,
-    // the length of the code they begin, one-hot (zero: no code)
-    output wire [H-1:0]         len_oh_o,
+    // the length of the code they begin, binary (0: no code)
+    output wire [$clog2(H+1)-1:0] len_o,
     // they begin a code of the layer
     output wire                 found_o,
-    // registered: c < T
+    // c < T
     output wire                 rf_o,
-    // registered: c + C < T
+    // c + C < T
     output wire                 rf2_o,
-    // registered: c == 0 (the lane's first code is next)
+    // c == 0 (the lane's first code is next)
     output wire                 first_o,
     // the bits held are all zero
     output wire                 zero_o
@@ -85,18 +84,23 @@ module ws_lane_unit #(
 // slots: the most bits held is T - 1 + C <= 2H - 1 + C, at a pointer < C
 localparam integer CMAX = 2*H - 1 + C;
 localparam integer NS   = (CMAX + C - 1) / C;
-localparam integer VW   = $clog2(NS + 1);
-// the count (and count + C) at 6 bits, as the threshold
-localparam integer CCW  = 6;
+localparam integer SW   = $clog2(NS);
+// d = c - T: -2H .. CMAX, signed
+localparam integer DW   = 7;
 localparam integer HW   = $clog2(H + 1);
-localparam [CCW-1:0] C_C = C[CCW-1:0];
-localparam [CCW-1:0] H_C = H[CCW-1:0];
+localparam integer RPW  = C > 1 ? $clog2(C) : 1;
+// pointer + length: up to C - 1 + H
+localparam integer SUMW = $clog2(C + H);
+localparam [SUMW-1:0] C_S  = C[SUMW-1:0];
+localparam [DW-1:0]   C_D  = C[DW-1:0];
+localparam integer   NS1  = NS - 1;
+localparam [SW-1:0]   LAST = NS1[SW-1:0];
 
 // parameter checks
 generate
-    if (H < 1 || C < H || NS < 2 || CMAX + C > 63) begin : g_bad_param
+    if (H < 1 || C < H || NS != 3 || CMAX + C > 63) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_lane_unit: need 1 <= H <= C and 2*H + 2*C <= 64");
+        $error("ws_lane_unit: need 1 <= H <= C, 3 slots (2H - 1 + C in (2C, 3C]) and 2H + 2C <= 64");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -104,26 +108,27 @@ generate
 endgenerate
 
 reg  [NS*C-1:0] s_q;                // slots, slot i in [i*C +: C]
-reg  [VW-1:0]   v_q;                // valid slots
-reg  [C-1:0]    rp_q;               // read pointer into slot 0, one-hot
-reg  [CCW-1:0]  c_q;                // bits held
-reg             rf_q;               // c < T
-reg             rf2_q;              // c + C < T
+reg  [SW-1:0]   wp_q;               // the slot the next chunk goes to
+reg  [SW-1:0]   rs_q;               // the slot of the next bit
+reg  [RPW-1:0]  rp_q;               // the next bit in slot rs (< C)
+reg  [NS-1:0]   sv_q;               // slot i holds untaken bits
+reg  [DW-1:0]   d_q;                // c - T
 reg             fc_q;               // c == 0
 
-// ---- the code at the pointer -------------------------------------------
-wire [2*C-1:0]  x2 = s_q[2*C-1:0];
-reg  [H-1:0]    front;
-integer         fi;
-integer         fr;
+// ---- the code at the pointers ----------------------------------------------
+// slots rs and rs + 1 (mod NS)
+reg  [2*C-1:0]  x2;
+integer         xi;
 always @* begin
-    front = {H{1'b0}};
-    for (fi = 0; fi < H; fi = fi + 1) begin
-        for (fr = 0; fr < C; fr = fr + 1) begin
-            front[fi] = front[fi] | (rp_q[fr] & x2[fr + fi]);
+    x2 = {s_q[C +: C], s_q[0 +: C]};
+    for (xi = 1; xi < NS; xi = xi + 1) begin
+        if (rs_q == xi[SW-1:0]) begin
+            x2 = {s_q[((xi + 1) % NS)*C +: C], s_q[xi*C +: C]};
         end
     end
 end
+wire [2*C-1:0]  x_sh  = x2 >> rp_q;
+wire [H-1:0]    front = x_sh[H-1:0];
 
 wire [H-1:0]    hit;
 wire [H-1:0]    len_oh;
@@ -141,139 +146,116 @@ ws_canon_unit #(
     .found_o(found)
 );
 
-// ---- the pointer after the code: rotated by the length ------------------
-// ge[r]: rp >= r (a thermometer of the one-hot pointer)
-reg  [C-1:0]    ge;
-reg  [C-1:0]    rp_rot;
-reg             wrap;               // rp + len >= C: slot 0 is used up
+// hits past lmax are not used (the length is the least hit)
+wire            unused_hit = ^hit;
+
+// ---- the pointers after the code: plus the length, mod C --------------------
 reg  [HW-1:0]   len_b;              // the length, binary
-integer         ri;
 integer         rl;
 always @* begin
-    for (ri = 0; ri < C; ri = ri + 1) begin
-        ge[ri] = |(rp_q >> ri);
-    end
-    rp_rot = {C{1'b0}};
-    wrap   = 1'b0;
-    len_b  = {HW{1'b0}};
+    len_b = {HW{1'b0}};
     for (rl = 1; rl <= H; rl = rl + 1) begin
-        // rotate left by l (mod C)
-        rp_rot = rp_rot | ({C{len_oh[rl-1]}} & ((rp_q << rl) | (rp_q >> (C - rl))));
-        wrap   = wrap | (len_oh[rl-1] & ge[C-rl]);
-        len_b  = len_b | ({HW{len_oh[rl-1]}} & rl[HW-1:0]);
+        len_b = len_b | ({HW{len_oh[rl-1]}} & rl[HW-1:0]);
     end
 end
+wire [SUMW-1:0] rp_sum = {{(SUMW-RPW){1'b0}}, rp_q} + {{(SUMW-HW){1'b0}}, len_b};
+// rp + len >= C: slot rs is used up
+wire            wrap   = rp_sum >= C_S;
+wire [SUMW-1:0] rp_wr  = rp_sum - C_S;
+wire [RPW-1:0]  rp_nx  = wrap ? rp_wr[RPW-1:0] : rp_sum[RPW-1:0];
+wire [SW-1:0]   rs_nx  = rs_q == LAST ? {SW{1'b0}} : rs_q + 1'b1;
+wire            drop   = dec_i && wrap;
+// only the pointer bits of the wrapped sum, only H bits of the shift
+wire            unused_rp = ^{rp_wr[SUMW-1:RPW], x_sh[2*C-1:H]};
 
-wire            drop = dec_i && wrap;
+// ---- the count ------------------------------------------------------------------
+// the count after this cycle's chunks (two only at the first code, when
+// the lane does not decode) and code: the sums with the chunks are made
+// from the register, so only the length's subtraction and a pick follow
+// the code compare
+wire [DW-1:0]   d_c1  = d_q + C_D;
+wire [DW-1:0]   d_tk  = tk2_i ? d_q + {C_D[DW-2:0], 1'b0} : tk1_i ? d_c1 : d_q;
+wire [DW-1:0]   len_d = {{(DW-HW){1'b0}}, len_b};
+wire [DW-1:0]   d_dec = tk1_i ? d_c1 - len_d : d_q - len_d;
 
-// ---- the count and the flags ---------------------------------------------
-// chunks taken now; a decoding lane takes rf_q of them (all its chunks)
-wire [1:0]      tk_n   = {1'b0, tk1_i} + {1'b0, tk2_i};
-wire [CCW-1:0]  thr    = thr_i;
-wire [CCW-1:0]  c_tk   = c_q + (tk_n == 2'd2 ? {C_C[CCW-2:0], 1'b0} : tk_n == 2'd1 ? C_C : {CCW{1'b0}});
-wire [CCW-1:0]  c_dec  = c_tk - {{(CCW-HW){1'b0}}, len_b};
-// after a decode: c' < T <=> len > e, e = c + C*rf - T (from registers)
-wire [CCW:0]    e_x    = {1'b0, c_q} + (rf_q ? {1'b0, C_C} : {(CCW+1){1'b0}}) - {1'b0, thr};
-wire            e_neg  = e_x[CCW] || e_x == {(CCW+1){1'b0}};
-reg             len_le;                 // len <= e
-integer         ei;
+// ---- next state ---------------------------------------------------------------------
+wire [SW-1:0]   wp_1  = wp_q == LAST ? {SW{1'b0}} : wp_q + 1'b1;
+wire [SW-1:0]   wp_2  = wp_1 == LAST ? {SW{1'b0}} : wp_1 + 1'b1;
+// a slot holds untaken bits from its write until the pointer leaves it
+reg  [NS-1:0]   sv_d;
+integer         vi;
 always @* begin
-    len_le = 1'b0;
-    for (ei = 1; ei <= H; ei = ei + 1) begin
-        // the hits continued past lmax: a code is never longer
-        if (e_x[CCW-1:0] == ei[CCW-1:0]) begin
-            len_le = hit[ei-1] || !len_en_i[ei-1];
-        end
+    for (vi = 0; vi < NS; vi = vi + 1) begin
+        sv_d[vi] = (sv_q[vi] && !(drop && rs_q == vi[SW-1:0])) ||
+                   (tk1_i && wp_q == vi[SW-1:0]) || (tk2_i && wp_1 == vi[SW-1:0]);
     end
-    if (!e_neg && e_x[CCW-1:0] > H_C) begin
-        len_le = 1'b1;
-    end
-end
-wire            rf_dec = e_neg || !len_le;
-
-// ---- next state -------------------------------------------------------------
-reg  [NS*C-1:0] s_d;
-reg  [VW-1:0]   v_d;
-wire [31:0]     v_x = {{(32-VW){1'b0}}, v_q};
-integer         si;
-always @* begin
-    // slot i after an optional drop, then the chunks written behind the
-    // valid slots (slot v - drop, and the next one for a second chunk)
-    for (si = 0; si < NS; si = si + 1) begin
-        if (drop) begin
-            if (tk1_i && v_x == si + 1) begin
-                s_d[si*C +: C] = chunk_i[C-1:0];
-            end else if (si + 1 < NS) begin
-                s_d[si*C +: C] = s_q[((si+1) % NS)*C +: C];
-            end else begin
-                s_d[si*C +: C] = s_q[si*C +: C];
-            end
-        end else begin
-            if (tk1_i && v_x == si) begin
-                s_d[si*C +: C] = chunk_i[C-1:0];
-            end else if (tk2_i && v_x + 1 == si) begin
-                s_d[si*C +: C] = chunk_i[2*C-1:C];
-            end else begin
-                s_d[si*C +: C] = s_q[si*C +: C];
-            end
-        end
-    end
-    v_d = v_q + {{(VW-2){1'b0}}, tk_n} - {{(VW-1){1'b0}}, drop};
 end
 
 always @(posedge clk) begin
     if (rst || clear_i) begin
-        v_q   <= {VW{1'b0}};
-        rp_q  <= {{(C-1){1'b0}}, 1'b1};
-        c_q   <= {CCW{1'b0}};
-        rf_q  <= 1'b0;
-        rf2_q <= 1'b0;
-        fc_q  <= 1'b1;
+        wp_q <= {SW{1'b0}};
+        rs_q <= {SW{1'b0}};
+        rp_q <= {RPW{1'b0}};
+        sv_q <= {NS{1'b0}};
+        d_q  <= {DW{1'b0}};
+        fc_q <= 1'b1;
     end else begin
-        v_q <= v_d;
-        if (dec_i) begin
-            rp_q  <= rp_rot;
-            c_q   <= c_dec;
-            rf_q  <= rf_dec;
-            rf2_q <= 1'b0;
-        end else begin
-            c_q   <= c_tk;
-            rf_q  <= c_tk < thr;
-            rf2_q <= c_tk + C_C < thr;
-        end
         if (tk1_i) begin
+            wp_q <= tk2_i ? wp_2 : wp_1;
             fc_q <= 1'b0;
         end
+        if (dec_i) begin
+            rp_q <= rp_nx;
+            if (wrap) begin
+                rs_q <= rs_nx;
+            end
+        end
+        sv_q <= sv_d;
+        // while empty, d follows -T (T is known before the first chunk)
+        d_q <= fc_q && !tk1_i ? {1'b1, ~thr_i} + 1'b1 : dec_i ? d_dec : d_tk;
     end
 end
 
-// slot data without reset: only slots below v_q are read
-always @(posedge clk) begin
-    s_q <= s_d;
-end
+// slot data without reset: only slots holding untaken bits are read; a
+// second chunk goes to the slot after the first
+genvar gs;
+generate
+    for (gs = 0; gs < NS; gs = gs + 1) begin : g_slot
+        localparam [SW-1:0] I = gs;
+        always @(posedge clk) begin
+            if (tk1_i && wp_q == I) begin
+                s_q[gs*C +: C] <= chunk_i;
+            end else if (tk2_i && wp_1 == I) begin
+                s_q[gs*C +: C] <= chunk2_i;
+            end
+        end
+    end
+endgenerate
 
 // ---- the fill check ---------------------------------------------------------
-// slot 0's bits at and above the pointer (rp <= i) are untaken
-reg  [C-1:0]    le;
+// slot rs from the pointer on (x_sh's low C - rp bits), then the other
+// slots holding untaken bits
+wire [C-1:0]    th = {C{1'b1}} >> rp_q;   // bit i: i + rp < C
 reg             nz;
 integer         zi;
 always @* begin
-    for (zi = 0; zi < C; zi = zi + 1) begin
-        le[zi] = |(rp_q << (C - 1 - zi));
-    end
-    nz = v_q != {VW{1'b0}} && |(s_q[C-1:0] & le);
-    for (zi = 1; zi < NS; zi = zi + 1) begin
-        nz = nz || (v_x > zi && |s_q[zi*C +: C]);
+    nz = 1'b0;
+    for (zi = 0; zi < NS; zi = zi + 1) begin
+        if (rs_q == zi[SW-1:0]) begin
+            nz = nz || (sv_q[zi] && |(x_sh[C-1:0] & th));
+        end else begin
+            nz = nz || (sv_q[zi] && |s_q[zi*C +: C]);
+        end
     end
 end
 
-assign front_o  = front;
-assign len_oh_o = len_oh;
-assign found_o  = found;
-assign rf_o     = rf_q;
-assign rf2_o    = rf2_q;
-assign first_o  = fc_q;
-assign zero_o   = !nz;
+assign front_o = front;
+assign len_o   = len_b;
+assign found_o = found;
+assign rf_o    = d_q[DW-1];
+assign rf2_o   = fc_q && two_i;
+assign first_o = fc_q;
+assign zero_o  = !nz;
 
 endmodule
 
