@@ -556,7 +556,20 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             prefix_of = Some(good_beats);
         }
         Kind::TruncatedBits => {
-            let cut = r.random_range(0..bits.len());
+            // Half the Huffman streams are cut inside their header (lmax, counts, symbols), whose
+            // fields the decoders load several at a time: a group cut short must end in an error.
+            let header = matches!(
+                format,
+                Format::BitmapHuffman | Format::DeltaBitmapHuffman | Format::LaneHuffman | Format::DeltaLaneHuffman
+            ) && src_format == format;
+            let span = if header {
+                let q = p.weight_bits as usize;
+                (5 + q * (crate::formats::huffman::MAX_CODE_LEN as usize + 4)).min(bits.len())
+            } else {
+                bits.len()
+            };
+            let cut =
+                if header && r.random_bool(0.5) { r.random_range(0..span) } else { r.random_range(0..bits.len()) };
             let end = cut.div_ceil(b).max(1) * b;
             bits.truncate(end);
             // The beat holding the cut reads zeros now: only the golden decoder can judge it.
