@@ -442,6 +442,12 @@ impl Window<'_> {
     pub fn skip(&mut self, width: u32) {
         self.pos += width as usize;
     }
+
+    /// Stream bit the next field starts at.
+    #[inline(always)]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
 }
 
 /// Reads fields in order from a bitstream; reports the position of a field that is not there.

@@ -243,18 +243,19 @@ pub fn run_words_on(
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
             (n.div_ceil(h.worst_codes_per_cycle(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
         }
-        // The lane-huffman decoders take a beat's chunks R a cycle (at least two, or one when R
-        // is 1, where a second lane takes two chunks at its first code), a cycle more at a lane's
-        // first code and for a mask loaded alone; their header a group of counts and a block of
-        // symbols per cycle.
+        // The lane-huffman decoders take a beat's chunks R at a time (at most one a lane), a cycle
+        // more at a first code and for a mask loaded alone; at its first code a lane takes two,
+        // and a second such lane in a cycle ends that cycle's take: at most one cycle more per
+        // lane (N in a stream, in the header's share). The header in blocks of counts and symbols.
         Format::LaneHuffman | Format::DeltaLaneHuffman => {
-            let lh = &crate::rtl::facts().lane_huffman;
-            let r = lh.chunks_per_cycle(n).min(2);
+            let f = &crate::rtl::facts().lane_huffman;
+            let r = f.chunks_per_cycle(n) as u64;
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
-            let h = crate::rtl::facts().huffman.max_code_len as usize;
-            let header =
-                2 + h.div_ceil(lh.counts_per_cycle) as u64 + symbols.div_ceil(lh.symbols_per_cycle(n, q) as u64);
-            ((2 * n).div_ceil(r) as u64 + 2, header)
+            let header = 2
+                + u64::from(crate::formats::huffman::MAX_CODE_LEN).div_ceil(f.counts_per_cycle as u64)
+                + symbols.div_ceil(f.symbols_per_cycle(n, q) as u64)
+                + n as u64;
+            ((n as u64).div_ceil(r) + 2, header)
         }
         _ => (1, 0),
     };
@@ -561,7 +562,20 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             }
         }
         Kind::TruncatedBits => {
-            let cut = r.random_range(0..bits.len());
+            // Half the Huffman streams are cut inside their header (lmax, counts, symbols), whose
+            // fields the decoders load several at a time: a group cut short must end in an error.
+            let header = matches!(
+                format,
+                Format::BitmapHuffman | Format::DeltaBitmapHuffman | Format::LaneHuffman | Format::DeltaLaneHuffman
+            ) && src_format == format;
+            let span = if header {
+                let q = p.weight_bits as usize;
+                (5 + q * (crate::formats::huffman::MAX_CODE_LEN as usize + 4)).min(bits.len())
+            } else {
+                bits.len()
+            };
+            let cut =
+                if header && r.random_bool(0.5) { r.random_range(0..span) } else { r.random_range(0..bits.len()) };
             let end = cut.div_ceil(b).max(1) * b;
             bits.truncate(end);
             // The beat holding the cut reads zeros now: only the golden decoder can judge it.
@@ -855,6 +869,10 @@ pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -
     let slow = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
             rows.div_ceil(crate::rtl::facts().huffman.worst_codes_per_cycle(design.lanes))
+        }
+        // Every lane refills in the same beat (their codes are alike): ceil(N / R) cycles.
+        Format::LaneHuffman | Format::DeltaLaneHuffman => {
+            rows.div_ceil(crate::rtl::facts().lane_huffman.chunks_per_cycle(design.lanes))
         }
         _ => 1,
     };

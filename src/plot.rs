@@ -56,7 +56,8 @@ pub fn ensure_font() -> Result<(), PlotError> {
     }
 }
 
-/// The colour of a stream format, the same in every chart.
+/// The colour of a stream format, the same in every chart (a format added later must be given
+/// one here: the match is exhaustive).
 pub fn format_color(format: Format) -> RGBColor {
     match format {
         Format::Dense => RGBColor(110, 110, 110),
@@ -219,6 +220,16 @@ mod tests {
         assert_eq!(abbreviate("layer1.0.downsample.0.weight"), "L1.0.ds0");
         let names = vec!["a.weight".to_string(), "a".to_string(), "b.weight".to_string()];
         assert_eq!(abbreviate_all(&names), vec!["a.weight", "a", "b"]);
+    }
+
+    #[test]
+    fn every_format_has_a_colour_of_its_own() {
+        let colours: Vec<RGBColor> = Format::ALL.iter().map(|&f| format_color(f)).collect();
+        for (i, a) in colours.iter().enumerate() {
+            for b in &colours[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
     }
 
     #[test]

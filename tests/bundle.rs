@@ -6,12 +6,15 @@
 use std::io::Read;
 use std::path::Path;
 
+use weightstream::cost::{Cost, Fpga, Unit};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
+use weightstream::report::bundle::{write_bundle_with_cost, BundleOptions};
 use weightstream::report::energy::{self, EnergyParams};
+use weightstream::report::rate::{self, Clocks};
 use weightstream::report::{self, CsvReporter, JsonReporter, Reporter};
 use weightstream::rtl::DesignPoint;
-use weightstream::StreamParams;
+use weightstream::{Format, StreamParams};
 
 use crate::util::cli;
 
@@ -116,6 +119,8 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
         "charts/density.svg",
         "charts/energy.png",
         "charts/energy.svg",
+        "charts/delivered.png",
+        "charts/delivered.svg",
     ] {
         assert!(files.contains(&f), "manifest misses {f}");
     }
@@ -129,8 +134,10 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
     let command = std::fs::read_to_string(out.join("command.txt")).unwrap();
     assert!(command.contains(" report --model synthetic:mobilenet_v2 --quiet --out "), "{command}");
 
-    // CSV and JSON: byte for byte what the library writes for the same report.
-    let r = synthetic_report(0.7);
+    // CSV and JSON: byte for byte what the library writes for the same report, every format at
+    // the --clock-mhz clock (no Fmax in an empty cache).
+    let mut r = synthetic_report(0.7);
+    rate::apply(&mut r, &Clocks::user(500.0));
     assert_eq!(std::fs::read(out.join("layers.csv")).unwrap(), render(&r, &CsvReporter));
     assert_eq!(std::fs::read(out.join("report.json")).unwrap(), render(&r, &JsonReporter));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
@@ -159,6 +166,7 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
     assert!((num("decode_us") - decode_us).abs() < 1e-9);
     assert!((num("load_us") - dram_us.max(decode_us)).abs() < 1e-9);
     assert_eq!(&rec[col("bound")], if dram_us >= decode_us { "DRAM" } else { "decoder" });
+    assert_eq!((num("clock_mhz"), &rec[col("clock_source")]), (500.0, "user"));
     // The library agrees, with the Horowitz defaults.
     let e = energy::estimate(&r, &EnergyParams::default()).unwrap();
     assert_eq!(e.layers[7].formats[3].dram_pj, bits * 20.0);
@@ -177,6 +185,16 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
         }
         assert!(texts.iter().any(|t| t.starts_with("layer (abbreviated")), "{name}.svg lacks the x label");
     }
+    // The delivered-rate chart: one point per format, each legend entry with its clock.
+    let (w, h) = decode_png(&out.join("charts/delivered.png"));
+    assert!(w >= 1000 && h >= 500, "delivered: {w}x{h}");
+    let delivered_svg = svg_texts(&std::fs::read_to_string(out.join("charts/delivered.svg")).unwrap());
+    for f in Format::ALL {
+        let t = &r.totals.formats.iter().find(|x| x.format == f).unwrap();
+        let entry = format!("{f}: {:.1}% saved, {:.0} M w/s = 500 MHz (--clock-mhz)", t.saved_pct, t.delivered.mw_s());
+        assert!(delivered_svg.iter().any(|x| x.starts_with(&entry)), "delivered.svg lacks {entry}");
+    }
+    assert!(delivered_svg.iter().any(|t| t == "bus words saved vs dense, whole model, %"));
     let bits_svg = svg_texts(&std::fs::read_to_string(out.join("charts/bits.svg")).unwrap());
     assert!(bits_svg.iter().any(|t| t == "kbit") && bits_svg.iter().any(|t| t == "% of dense bits"));
     let saved_svg = svg_texts(&std::fs::read_to_string(out.join("charts/saved.svg")).unwrap());
@@ -189,7 +207,7 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
     assert!(!html.to_lowercase().contains("<script"));
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("src=\"/"));
     let srcs: Vec<&str> = html.split("src=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
-    assert_eq!(srcs.len(), 4);
+    assert_eq!(srcs.len(), 5);
     for s in &srcs {
         assert!(out.join(s).is_file(), "{s}");
     }
@@ -198,6 +216,11 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
         assert!(html.contains(&format!(">{section}<")) && md.contains(&format!("## {section}")), "{section}");
     }
     assert!(html.contains("Horowitz") && md.contains("Horowitz"));
+    // No Fmax known: every figure says it used the clock the user set.
+    assert!(md.contains("Clocks: dense 500 MHz (--clock-mhz), bitmap 500 MHz (--clock-mhz)"), "{md}");
+    assert!(md.contains("![Bandwidth saved vs delivered weights per second](charts/delivered.png)"));
+    assert_eq!(manifest["clocks"][1]["source"], "user");
+    assert_eq!(manifest["clocks"][1]["mhz"], 500.0);
     assert!(md.contains("![Where the bits go](charts/bits.png)"));
 }
 
@@ -295,4 +318,158 @@ fn diff_fails_with_one_line_on_bad_input() {
         assert!(err.starts_with("weightstream: error:") && err.contains(expect), "{err}");
         assert!(out.stdout.is_empty());
     }
+}
+
+fn front_end_cost(format: Format, fpga: Fpga) -> Cost {
+    Cost {
+        unit: Unit::FrontEnd,
+        module: "ws_front_end".into(),
+        format: format.name().into(),
+        point: "n16_q8_b64".into(),
+        params: Vec::new(),
+        cells: 1000,
+        cells_by_kind: Default::default(),
+        flip_flops: 100,
+        memory_bits: 0,
+        logic_levels: 20,
+        path_from: String::new(),
+        path_to: String::new(),
+        synth_seconds: 0.0,
+        fpga,
+        tools: "test".into(),
+        key: String::new(),
+    }
+}
+
+fn placed(fmax_mhz: f64) -> Fpga {
+    Fpga::Placed { lcs: 5000, brams: 0, ios: 16, fmax_mhz, seconds: 0.0 }
+}
+
+/// The summary's best format is the one that loads fastest with each decoder at its own clock: the
+/// format that saves the most words loses when its decoder is slow. A synthetic cost table (no
+/// synthesis): the most-saving format at 8 MHz, every other one at 48 MHz, one not placed.
+#[test]
+fn best_format_uses_each_decoders_clock() {
+    let r = synthetic_report(0.7);
+    let opts = BundleOptions { command: vec!["weightstream".into()], energy: EnergyParams::default() };
+    let most = r
+        .totals
+        .formats
+        .iter()
+        .filter(|f| f.format != Format::Dense)
+        .max_by(|a, b| a.saved_pct.total_cmp(&b.saved_pct))
+        .unwrap()
+        .format;
+    let unplaced = Format::ALL.iter().copied().find(|&f| f != Format::Dense && f != most).unwrap();
+    let costs: Vec<Cost> = Format::ALL
+        .iter()
+        .map(|&f| {
+            let fpga = if f == most {
+                placed(8.0)
+            } else if f == unplaced {
+                Fpga::DoesNotFit { reason: "needs 9,000 LCs, HX8K has 7,680".into(), lcs: Some(9000), seconds: 0.0 }
+            } else {
+                placed(48.0)
+            };
+            front_end_cost(f, fpga)
+        })
+        .collect();
+
+    // Load time by hand: per layer max(DRAM time, max(beats, words) / the format's clock).
+    let load = |f: Format, mhz: f64| -> f64 {
+        r.layers
+            .iter()
+            .map(|l| {
+                let x = l.formats.iter().find(|x| x.format == f).unwrap();
+                let dram = x.total_bits as f64 / 8.0 / (energy::DEFAULT_DRAM_GBPS * 1e9);
+                dram.max(l.beats.max(x.bus_words) as f64 / (mhz * 1e6))
+            })
+            .sum()
+    };
+    let words = |f: Format| r.totals.formats.iter().find(|x| x.format == f).unwrap().bus_words;
+    // The shortest load time, and within 1% of it the fewest words.
+    let fastest = |clock: &dyn Fn(Format) -> f64, skip: Option<Format>| {
+        let formats: Vec<Format> =
+            Format::ALL.iter().copied().filter(|&f| f != Format::Dense && Some(f) != skip).collect();
+        let shortest = formats.iter().map(|&f| load(f, clock(f))).fold(f64::INFINITY, f64::min);
+        formats.into_iter().filter(|&f| load(f, clock(f)) <= shortest * 1.01).min_by_key(|&f| words(f)).unwrap()
+    };
+    // At one clock for all, the ideal decoders mostly take beats cycles: the words decide, and the
+    // format saving the most is best.
+    let same = tempfile::tempdir().unwrap();
+    let summary = write_bundle_with_cost(&r, same.path(), &opts, &[]).unwrap();
+    let one = |_: Format| energy::DEFAULT_CLOCK_MHZ;
+    assert_eq!(weightstream::report::bundle::best_format(&r, &summary.energy), Some(fastest(&one, None)));
+    assert_eq!(fastest(&one, None), most);
+
+    let dir = tempfile::tempdir().unwrap();
+    let summary = write_bundle_with_cost(&r, dir.path(), &opts, &costs).unwrap();
+    let e = &summary.energy;
+    let clock = |f: Format| {
+        if f == most {
+            8.0
+        } else if f == unplaced {
+            energy::DEFAULT_CLOCK_MHZ
+        } else {
+            48.0
+        }
+    };
+    for t in &e.totals.formats {
+        let by_hand = load(t.format, clock(t.format));
+        assert!((t.load_s - by_hand).abs() <= 1e-9 * by_hand, "{}", t.format);
+        assert_eq!(t.clock_mhz, clock(t.format), "{}", t.format);
+    }
+    // The expected best: the fastest load among the compressed formats with a measured Fmax (the
+    // unplaced one runs at the assumed 1000 MHz and is left out of the choice).
+    let expect = fastest(&clock, Some(unplaced));
+    let best = weightstream::report::bundle::best_format(&r, e).unwrap();
+    assert_eq!(best, expect);
+    assert_ne!(best, most, "the slow decoder must not be best");
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(
+        md.contains(&format!("Best format (shortest load time, each decoder at its own clock; within 1% of it, fewest words): {best} saves")),
+        "{md}"
+    );
+    assert!(md.contains(&format!("{most} saves the most words")), "{md}");
+    assert!(md.contains(&format!("{most} 8 MHz (Fmax)")), "{md}");
+    assert!(md.contains(&format!("{unplaced} 1000 MHz (--clock-mhz)")), "{md}");
+    assert!(md.contains("compare those with care"), "{md}");
+    assert!(md.contains(&format!("without a measured Fmax ({unplaced}) are timed at the 1000 MHz")), "{md}");
+
+    // The report inside the bundle carries the clocks, and the rates follow from them.
+    let csv = std::fs::read_to_string(dir.path().join("layers.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(csv.as_bytes());
+    let headers = rd.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let total = rd
+        .records()
+        .map(|x| x.unwrap())
+        .find(|rec| &rec[col("layer")] == "TOTAL" && rec[col("format")] == *most.name())
+        .unwrap();
+    assert_eq!(&total[col("clock_source")], "fmax");
+    assert_eq!(total[col("clock_mhz")].parse::<f64>().unwrap(), 8.0);
+    assert_eq!(&total[col("cycles_source")], "ideal");
+    let t = r.totals.formats.iter().find(|x| x.format == most).unwrap();
+    let cycles: u64 = r
+        .layers
+        .iter()
+        .map(|l| {
+            let x = l.formats.iter().find(|x| x.format == most).unwrap();
+            l.beats.max(x.bus_words)
+        })
+        .sum();
+    assert_eq!(total[col("decode_cycles")].parse::<u64>().unwrap(), cycles);
+    let rate = total[col("delivered_weights_per_s")].parse::<f64>().unwrap();
+    let expect_rate = 8e6 * r.totals.beats as f64 / cycles as f64 * 16.0;
+    assert!((rate - expect_rate).abs() < 1e-6 * expect_rate, "{rate} vs {expect_rate}");
+    assert!(t.bus_words > 0);
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let i = Format::ALL.iter().position(|&f| f == most).unwrap();
+    assert_eq!(json["totals"]["formats"][i]["delivered"]["clock_source"], "fmax");
+    assert_eq!(json["totals"]["formats"][0]["delivered"]["clock_mhz"], 48.0);
+    // The chart is there, whole.
+    let (w, h) = decode_png(&dir.path().join("charts/delivered.png"));
+    assert!(w > 0 && h > 0);
+    assert!(std::fs::metadata(dir.path().join("charts/delivered.svg")).unwrap().len() > 1000);
 }

@@ -3,7 +3,8 @@
 
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
-use weightstream::report::{self, CsvReporter, JsonReporter, Reporter};
+use weightstream::report::rate::{self, ClockSource, Clocks, CycleSource};
+use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
 use weightstream::rtl::DesignPoint;
 use weightstream::{Format, StreamParams};
 
@@ -151,4 +152,98 @@ fn emitted_streams_and_exported_matrices_read_back() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&victim.bin) && err.contains(&victim.layer) && err.contains("bit offset 0"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// Every layer's and the totals' delivered rate is clock x beats/cycle x N, at the default clock
+/// until Fmax values are applied; the table, Markdown and CSV show it beside the words saved with
+/// the clock each format used.
+#[test]
+fn delivered_rate_is_clock_times_beats_per_cycle_times_lanes() {
+    let (mut r, _) = synthetic_report();
+    let lanes = r.stream.lanes as f64;
+    let check = |r: &report::Report, clock: &dyn Fn(Format) -> (f64, ClockSource)| {
+        for l in &r.layers {
+            for f in &l.formats {
+                let d = f.delivered;
+                assert_eq!((d.clock_mhz, d.clock_source), clock(f.format), "{} {}", l.name, f.format);
+                assert_eq!((d.cycles, d.cycles_source), (l.beats.max(f.bus_words), CycleSource::Ideal));
+                let expect = d.clock_mhz * 1e6 * l.beats as f64 / d.cycles as f64 * lanes;
+                assert!((d.weights_per_s - expect).abs() <= 1e-9 * expect, "{} {}", l.name, f.format);
+                assert!(d.beats_per_cycle <= 1.0);
+            }
+        }
+        for (i, t) in r.totals.formats.iter().enumerate() {
+            let cycles: u64 = r.layers.iter().map(|l| l.formats[i].delivered.cycles).sum();
+            assert_eq!(t.delivered.cycles, cycles);
+            let expect = t.delivered.clock_mhz * 1e6 * r.totals.beats as f64 / cycles as f64 * lanes;
+            assert!((t.delivered.weights_per_s - expect).abs() <= 1e-9 * expect, "{}", t.format);
+        }
+    };
+    check(&r, &|_| (1000.0, ClockSource::User));
+
+    rate::apply(&mut r, &Clocks::with_fmax(250.0, &[(Format::Bitmap, 48.1)]));
+    check(&r, &|f| if f == Format::Bitmap { (48.1, ClockSource::Fmax) } else { (250.0, ClockSource::User) });
+
+    let bitmap = &r.totals.formats[1];
+    assert_eq!(bitmap.format, Format::Bitmap);
+    let mut table = Vec::new();
+    TableReporter.write(&r, &mut table).unwrap();
+    let table = String::from_utf8(table).unwrap();
+    assert!(table.contains("Delivered to the PE array (all layers):"), "{table}");
+    let line = table
+        .lines()
+        .skip_while(|l| !l.starts_with("Delivered to the PE array"))
+        .find(|l| l.split_whitespace().next() == Some("bitmap"))
+        .unwrap();
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        [
+            "bitmap".to_string(),
+            bitmap.bus_words.to_string(),
+            format!("{:.1}", bitmap.saved_pct),
+            "48.1".into(),
+            "Fmax".into(),
+            bitmap.delivered.cycles.to_string(),
+            "ideal".into(),
+            format!("{:.3}", bitmap.delivered.beats_per_cycle),
+            format!("{:.1}", bitmap.delivered.weights_per_s / 1e6),
+        ]
+    );
+    assert!(table.contains("Careful: some formats are timed at a measured Fmax"), "{table}");
+
+    let mut md = Vec::new();
+    MarkdownReporter.write(&r, &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.contains("## Delivered weights per second (all layers)"));
+    assert!(
+        md.contains(&format!(
+            "| csc | {} | {:.1} | 250 | --clock-mhz |",
+            r.totals.formats[3].bus_words, r.totals.formats[3].saved_pct
+        )),
+        "{md}"
+    );
+
+    let mut csv_bytes = Vec::new();
+    CsvReporter.write(&r, &mut csv_bytes).unwrap();
+    let mut rd = csv::Reader::from_reader(&csv_bytes[..]);
+    let headers = rd.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    for (i, rec) in rd.records().map(|x| x.unwrap()).enumerate() {
+        let layer = r.layers.get(i / Format::ALL.len()).unwrap_or(&r.totals);
+        let d = layer.formats[i % Format::ALL.len()].delivered;
+        assert_eq!(rec[col("clock_mhz")].parse::<f64>().unwrap(), d.clock_mhz);
+        assert_eq!(&rec[col("clock_source")], if d.clock_source == ClockSource::Fmax { "fmax" } else { "user" });
+        assert_eq!(rec[col("decode_cycles")].parse::<u64>().unwrap(), d.cycles);
+        assert_eq!(&rec[col("cycles_source")], "ideal");
+        assert_eq!(rec[col("delivered_weights_per_s")].parse::<f64>().unwrap(), d.weights_per_s);
+    }
+    let mut json = Vec::new();
+    JsonReporter.write(&r, &mut json).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(v["totals"]["formats"][1]["delivered"]["clock_source"], "fmax");
+    assert_eq!(
+        v["totals"]["formats"][1]["delivered"]["weights_per_s"].as_f64().unwrap(),
+        bitmap.delivered.weights_per_s
+    );
 }

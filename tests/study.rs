@@ -386,3 +386,175 @@ fn sharded_study_merges_to_the_unsharded_one() {
     assert_eq!(whole["settings"].as_array().unwrap().len(), 4);
     assert_eq!(whole["settings"], read("merged.json")["settings"]);
 }
+
+// ---- The verdict on claim (c): cost judged by the decoders' hardware where figures exist. ----
+
+mod claim_c {
+    use weightstream::cost::{self, Cost, CostOptions, CostRequest, Fpga, Unit};
+    use weightstream::model::{Model, ModelSpec};
+    use weightstream::rtl::DesignPoint;
+    use weightstream::study::pipeline::Pipeline;
+    use weightstream::study::verdict::{self, DecoderCost, GoldenSpeed};
+    use weightstream::study::{self, StudyConfig, StudyResult};
+    use weightstream::Format;
+
+    use crate::util::cli;
+
+    fn front_end(format: Format, lcs: u64, brams: u64, fmax_mhz: f64) -> Cost {
+        Cost {
+            unit: Unit::FrontEnd,
+            module: "ws_front_end".into(),
+            format: format.name().into(),
+            point: "n16_q8_b64".into(),
+            params: Vec::new(),
+            cells: 2 * lcs,
+            cells_by_kind: Default::default(),
+            flip_flops: 500,
+            memory_bits: 0,
+            logic_levels: 30,
+            path_from: String::new(),
+            path_to: String::new(),
+            synth_seconds: 0.0,
+            fpga: Fpga::Placed { lcs, brams, ios: 16, fmax_mhz, seconds: 0.0 },
+            tools: "test".into(),
+            key: String::new(),
+        }
+    }
+
+    fn small_study() -> (Model, StudyConfig, StudyResult) {
+        let model = Model::load(&ModelSpec::parse("synthetic:mobilenet_v2").unwrap()).unwrap();
+        let cfg = StudyConfig {
+            sparsities: vec![0.9],
+            bits: vec![8],
+            quantizer: study::Quantizer::Linear,
+            prune: weightstream::quant::PruneMode::PerLayer,
+            granularity: weightstream::quant::Granularity::PerLayer,
+            pipelines: ["bitmap", "huffman"].iter().map(|p| Pipeline::parse(p, &[]).unwrap()).collect(),
+            threads: 2,
+            max_layers: Some(6),
+        };
+        let result = study::run_study(&model, &cfg, |_| {}).unwrap();
+        (model, cfg, result)
+    }
+
+    fn claim_c(claims: &[verdict::Claim]) -> &verdict::Claim {
+        claims.iter().find(|c| c.id == 'c').unwrap()
+    }
+
+    #[test]
+    fn hardware_figures_decide_claim_c_and_the_row_says_so() {
+        let (model, cfg, result) = small_study();
+        let (layers, _) = study::prepare(&model, 0.9, 8, &cfg).unwrap();
+        let point = DesignPoint::default();
+        let costs = [front_end(Format::Bitmap, 6473, 0, 48.1), front_end(Format::BitmapHuffman, 5899, 4, 8.2)];
+        let hw = verdict::hardware_cost(&layers, &point, &costs).unwrap();
+        assert_eq!(hw.point, "n16_q8_b64");
+        // Delivered rate by hand: Fmax x beats / max(beats, words) per layer x N.
+        let params = point.stream();
+        for (format, fmax) in [(Format::Bitmap, 48.1), (Format::BitmapHuffman, 8.2)] {
+            let (mut beats, mut cycles) = (0u64, 0u64);
+            for (_, m) in &layers {
+                let s = format.encode(m, &params).unwrap();
+                let b = params.beats(m.rows, m.cols) as u64;
+                beats += b;
+                cycles += b.max(s.bus_words() as u64);
+            }
+            let d = hw.decoders.iter().find(|d| d.format == format).unwrap();
+            assert_eq!((d.beats, d.cycles), (beats, cycles), "{format}");
+            let rate = fmax * 1e6 * beats as f64 / cycles as f64 * 16.0;
+            assert!((d.weights_per_s - rate).abs() <= 1e-9 * rate, "{format}");
+            assert!((d.lcs_per_mw_s - d.lcs as f64 / (rate / 1e6)).abs() < 1e-9);
+        }
+
+        let ratio = result.settings[0].ratio("bitmap").unwrap() / result.settings[0].ratio("huffman").unwrap();
+        let judged = |hardware, golden: Vec<GoldenSpeed>| {
+            let c = DecoderCost { sparsity: 0.9, bits: 8, hardware, no_hardware: None, golden };
+            claim_c(&verdict::verdict_with(&result, &[c])).clone()
+        };
+        let c = judged(Some(hw.clone()), Vec::new());
+        let row = &c.rows[0];
+        assert!(row.detail.contains("cost measured in hardware at n16_q8_b64"), "{}", row.detail);
+        assert!(row.detail.contains("bitmap 6473 LCs at 48.1 MHz"), "{}", row.detail);
+        assert!(row.detail.contains("bitmap-huffman 5899 LCs + 4 BRAM at 8.2 MHz"), "{}", row.detail);
+        let (b, h) = (&hw.decoders[0], &hw.decoders[1]);
+        let x = h.lcs_per_mw_s / b.lcs_per_mw_s;
+        assert!(row.detail.contains(&format!("{x:.1}x the cost per delivered weight")), "{}", row.detail);
+        assert_eq!(row.holds, Some(ratio >= 0.8 && x >= 2.0));
+        assert_eq!(
+            c.note.as_deref(),
+            Some("cost judged by hardware cost (LCs per delivered M weights/s) at s=0.90 Q=8")
+        );
+
+        // A bitmap decoder ten times as large costs more per delivered weight: the claim fails.
+        let mut big = hw.clone();
+        big.decoders[0].lcs *= 10;
+        big.decoders[0].lcs_per_mw_s *= 10.0;
+        let x = big.decoders[1].lcs_per_mw_s / big.decoders[0].lcs_per_mw_s;
+        assert!(x < 2.0);
+        assert_eq!(judged(Some(big), Vec::new()).rows[0].holds, Some(false));
+
+        // Without hardware figures, the golden codecs' speed; without either, the study's stages.
+        let golden = vec![
+            GoldenSpeed { format: Format::Bitmap, weights: 1, encode_mw_s: 400.0, decode_mw_s: 600.0 },
+            GoldenSpeed { format: Format::BitmapHuffman, weights: 1, encode_mw_s: 100.0, decode_mw_s: 150.0 },
+        ];
+        let c = judged(None, golden);
+        assert!(c.rows[0].detail.contains("golden codecs' speed"), "{}", c.rows[0].detail);
+        assert!(
+            c.rows[0].detail.contains("bitmap enc/dec 400/600 M w/s vs bitmap-huffman 100/150"),
+            "{}",
+            c.rows[0].detail
+        );
+        assert_eq!(c.rows[0].holds, Some(ratio >= 0.8));
+        let c = claim_c(&verdict::verdict(&result)).clone();
+        assert!(c.rows[0].detail.contains("study stages' software speed"), "{}", c.rows[0].detail);
+
+        // No figures for the entropy decoder: no hardware measure, and the reason names it.
+        let e = verdict::hardware_cost(&layers, &point, &costs[..1]).unwrap_err();
+        assert!(e.contains("bitmap-huffman"), "{e}");
+    }
+
+    /// `weightstream study` states claim (c) from the hardware cost it finds in the cost cache (two
+    /// planted entries, nothing synthesized), and from the golden codecs where there is none.
+    #[test]
+    fn study_cli_judges_claim_c_by_cached_hardware_cost() {
+        let cache = tempfile::tempdir().unwrap();
+        let point = DesignPoint::default();
+        let opts = CostOptions::default();
+        let tools = cost::tools();
+        for c in [front_end(Format::Bitmap, 6473, 0, 48.1), front_end(Format::BitmapHuffman, 5899, 4, 8.2)] {
+            let req = CostRequest { unit: Unit::FrontEnd, format: c.format.parse().unwrap(), point }.canonical();
+            let dir = cache.path().join("cost").join(cost::cache_key(&req, &opts, &tools).unwrap());
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("result.json"), serde_json::to_vec(&c).unwrap()).unwrap();
+        }
+        let json = cache.path().join("study.json");
+        let out = cli()
+            .env("WEIGHTSTREAM_CACHE", cache.path())
+            .args(["study", "--model", "synthetic:mobilenet_v2", "--max-layers", "4", "--sparsity", "0.9"])
+            .args(["--bits", "8,4", "--pipelines", "bitmap,huffman", "--quiet", "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        let line = |q: &str| {
+            stdout
+                .lines()
+                .find(|l| l.contains(&format!("s=0.90 Q={q}")) && l.contains("cost measured"))
+                .unwrap()
+                .to_string()
+        };
+        assert!(line("8 ").contains("cost measured in hardware at n16_q8_b64"), "{stdout}");
+        assert!(
+            line("4 ").contains("golden codecs' speed (no hardware figures: no `weightstream cost` result"),
+            "{stdout}"
+        );
+        assert!(stdout.contains("cost judged by hardware cost (LCs per delivered M weights/s) at s=0.90 Q=8; the golden codecs' speed at s=0.90 Q=4"), "{stdout}");
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        assert_eq!(v["decoder_cost"][0]["hardware"]["point"], "n16_q8_b64");
+        assert_eq!(v["decoder_cost"][0]["hardware"]["decoders"][1]["format"], "bitmap-huffman");
+        assert!(v["decoder_cost"][1]["hardware"].is_null());
+        assert!(v["decoder_cost"][1]["golden"].as_array().unwrap().len() >= 2);
+    }
+}

@@ -17,7 +17,8 @@ pub struct CosimArgs {
     model: ModelArgs,
     #[command(flatten)]
     prepare: PrepareArgs,
-    /// all, or one of dense, bitmap, delta-bitmap, csc.
+    /// all, or one of dense, bitmap, delta-bitmap, csc, bitmap-huffman, delta-bitmap-huffman,
+    /// lane-huffman, delta-lane-huffman.
     #[arg(long, default_value = "all")]
     format: String,
     /// Only layers whose name contains one of these (comma-separated); default all.

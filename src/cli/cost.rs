@@ -227,19 +227,6 @@ pub fn csv(runs: &[CostRun]) -> String {
 
 /// The front-end costs of every format at `point` for `report --cost`: from the cache, or
 /// synthesized (2 jobs; progress on stderr unless `quiet`).
-/// The front-end costs of every format at `point` if all of them are in the cache (nothing is
-/// synthesized), else none.
-pub fn cached_front_end_costs(point: &weightstream::rtl::DesignPoint) -> Vec<cost::Cost> {
-    let opts = CostOptions::default();
-    Format::ALL
-        .iter()
-        .map(|&format| {
-            cost::cached(&CostRequest { unit: Unit::FrontEnd, format, point: *point }, &opts).map(|r| r.cost)
-        })
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default()
-}
-
 pub fn front_end_costs(point: &weightstream::rtl::DesignPoint, quiet: bool) -> Result<Vec<cost::Cost>> {
     let reqs: Vec<CostRequest> =
         Format::ALL.iter().map(|&format| CostRequest { unit: Unit::FrontEnd, format, point: *point }).collect();

@@ -86,7 +86,9 @@ pub fn run_merge(args: &MergeArgs) -> Result<()> {
     if args.out.is_some() {
         anyhow::bail!("--out: a merged report writes --json, --csv and --markdown (the bundle needs `report --out`)");
     }
-    let merged = report::lazy::merge(&args.partials)?;
+    let mut merged = report::lazy::merge(&args.partials)?;
+    // The clocks the unsharded `report` would use (cached Fmax, else the default clock).
+    super::report::apply_cached_clocks(&mut merged, weightstream::report::energy::DEFAULT_CLOCK_MHZ);
     if !args.quiet {
         TableReporter.write(&merged, &mut io::stdout().lock())?;
     }

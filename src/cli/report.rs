@@ -16,6 +16,7 @@ use weightstream::outputs;
 use weightstream::prepare::{prepare, PreparedLayer};
 use weightstream::report::bundle::{owned_files as owned_bundle_files, write_bundle_with_cost, BundleOptions};
 use weightstream::report::energy::{self, EnergyParams};
+use weightstream::report::rate;
 use weightstream::report::{self, CsvReporter, JsonReporter, MarkdownReporter, Reporter, TableReporter};
 
 #[derive(Args)]
@@ -45,7 +46,8 @@ pub struct ReportArgs {
     /// report.json, energy.csv, charts (PNG and SVG), command.txt, manifest.json.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Decoder clock in MHz, for load times.
+    /// Decoder clock in MHz for every format whose front-end Fmax `weightstream cost` has not
+    /// measured at this design point (those run at their Fmax): delivered weights/s and load times.
     #[arg(long, default_value_t = energy::DEFAULT_CLOCK_MHZ)]
     clock_mhz: f64,
     /// DRAM bandwidth in GB/s (10^9 bytes/s), for load times.
@@ -60,10 +62,10 @@ pub struct ReportArgs {
     /// Print nothing to the terminal (files are still written); no progress bar.
     #[arg(long)]
     quiet: bool,
-    /// With --out: synthesize what is missing of the decoders' hardware cost (front end per
-    /// format: cells, flip-flops, logic levels, iCE40 Fmax; yosys + nextpnr-ice40: minutes) for the
-    /// cost table and the bandwidth-saved-vs-area chart. Without it the bundle has them when
-    /// `weightstream cost` at this design point is already cached.
+    /// Synthesize what is missing of the decoders' hardware cost (front end per format: cells,
+    /// flip-flops, logic levels, iCE40 Fmax; yosys + nextpnr-ice40: minutes): each format is then
+    /// timed at its Fmax, and --out adds the cost table and the bandwidth-saved-vs-area chart.
+    /// Without it, whatever `weightstream cost` at this design point left in the cache is used.
     #[arg(long)]
     cost: bool,
     /// Let --emit-streams and --out write into a directory that is not empty: the files the
@@ -179,6 +181,15 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         bar.finish_and_clear();
         report?
     };
+    // Each format at its front end's Fmax where known (synthesized on --cost; otherwise whatever
+    // `weightstream cost` already left in the cache), the user's clock for the rest.
+    let costs = if args.cost {
+        super::cost::front_end_costs(&design, args.quiet)?
+    } else {
+        weightstream::report::bundle::cached_front_end_costs(&report)
+    };
+    let mut report = report;
+    rate::apply(&mut report, &rate::Clocks::from_costs(&costs, args.clock_mhz));
     if !args.quiet {
         let stdout = io::stdout();
         let mut out = stdout.lock();
@@ -194,12 +205,6 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         let started = std::time::Instant::now();
         let opts = BundleOptions { command: std::env::args().collect(), energy: energy_params };
-        // Synthesized on --cost; otherwise whatever `weightstream cost` already left in the cache.
-        let costs = if args.cost {
-            super::cost::front_end_costs(&design, args.quiet)?
-        } else {
-            super::cost::cached_front_end_costs(&design)
-        };
         let summary = write_bundle_with_cost(&report, dir, &opts, &costs)
             .with_context(|| format!("{}: writing the bundle", dir.display()))?;
         if !args.quiet {
@@ -214,6 +219,13 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Times every format of `report` at its front end's Fmax where `weightstream cost` has cached
+/// it at the report's design point, at `user_mhz` otherwise: what `report` does, for `merge`.
+pub fn apply_cached_clocks(report: &mut report::Report, user_mhz: f64) {
+    let costs = weightstream::report::bundle::cached_front_end_costs(report);
+    rate::apply(report, &rate::Clocks::from_costs(&costs, user_mhz));
 }
 
 /// `report --shard I/N`: this shard's partial, written to --json.

@@ -1,6 +1,9 @@
 //! `weightstream study`: the compression study on one or more models: every pipeline on every
 //! layer at every (sparsity, bits) setting, verified round trips, tables, entropy bounds,
 //! throughput, the verdict on the original study's claims, and CSV / JSON / Markdown / heatmaps.
+//! Claim (c) (bitmap's cost against entropy coding) is judged by the decoders' hardware cost at
+//! the design point (`--rtl-config` and the design flags, Q from each setting) where `weightstream
+//! cost` has it (`--cost` synthesizes what is missing), else by the golden codecs' speed.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,11 +13,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 
 use super::choices::{GranularityArg, PruneArg, QuantizerArg};
+use super::DesignArgs;
+use weightstream::cost::{self, CostOptions, CostRequest, Unit};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::outputs;
 use weightstream::study::external::ExternalCodec;
 use weightstream::study::pipeline::Pipeline;
 use weightstream::study::stages::STAGE_NAMES;
+use weightstream::study::verdict::{self, DecoderCost};
 use weightstream::study::{self, report, StudyConfig, StudyResult};
 
 #[derive(Args)]
@@ -84,15 +90,31 @@ pub struct StudyArgs {
     /// merge` writes the whole study (its timing fields are each shard's own).
     #[arg(long, value_name = "I/N")]
     shard: Option<weightstream::shard::Shard>,
+    /// The hardware claim (c) is judged on: the decoders' front ends at this design point, Q from
+    /// each setting (the `weightstream cost` cache; see --cost).
+    #[command(flatten)]
+    design: DesignArgs,
+    /// Synthesize the bitmap and entropy-coded front ends at every setting's design point that the
+    /// cost cache lacks (yosys + nextpnr-ice40: minutes each), so that claim (c) is judged by
+    /// hardware cost. Without it, settings with no cached figures are judged by the golden
+    /// codecs' speed.
+    #[arg(long)]
+    cost: bool,
 }
 
-fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, md: Option<&Path>) -> Result<()> {
+/// A study and the measure claim (c) was judged by at each of its settings.
+struct Judged {
+    result: StudyResult,
+    costs: Vec<DecoderCost>,
+}
+
+fn write_all(studies: &[Judged], csv: Option<&Path>, json: Option<&Path>, md: Option<&Path>) -> Result<()> {
     if let Some(p) = csv {
         // One CSV with every model: the header once.
         let mut buf = Vec::new();
         for (i, s) in studies.iter().enumerate() {
             let mut one = Vec::new();
-            report::write_csv(s, &mut one)?;
+            report::write_csv(&s.result, &mut one)?;
             let text = String::from_utf8_lossy(&one);
             let body = if i == 0 { &text[..] } else { text.split_once('\n').map(|x| x.1).unwrap_or("") };
             buf.extend_from_slice(body.as_bytes());
@@ -103,17 +125,66 @@ fn write_all(studies: &[StudyResult], csv: Option<&Path>, json: Option<&Path>, m
         let mut all = Vec::new();
         for s in studies {
             let mut one = Vec::new();
-            report::write_json(s, &mut one)?;
+            report::write_json(&s.result, &s.costs, &mut one)?;
             all.push(serde_json::from_slice::<serde_json::Value>(&one)?);
         }
         let v = if all.len() == 1 { all.remove(0) } else { serde_json::json!({ "studies": all }) };
         outputs::write_bytes(p, &serde_json::to_vec_pretty(&v)?)?;
     }
     if let Some(p) = md {
-        let text: String = studies.iter().map(report::markdown).collect::<Vec<_>>().join("\n");
+        let text: String = studies.iter().map(|s| report::markdown(&s.result, &s.costs)).collect::<Vec<_>>().join("\n");
         outputs::write_bytes(p, text.as_bytes())?;
     }
     Ok(())
+}
+
+/// Claim (c)'s measure at one setting of `model`: the bitmap and entropy-coded front ends at the
+/// design point with Q = `bits` (cached, or synthesized with --cost), and the golden codecs'
+/// speed on the setting's layers.
+fn decoder_cost(args: &StudyArgs, model: &Model, cfg: &StudyConfig, sparsity: f64, bits: u32) -> Result<DecoderCost> {
+    let (layers, _) = study::prepare(model, sparsity, bits, cfg)?;
+    let mut point = args.design.point(None)?;
+    point.weight_bits = bits;
+    let mut failed = Vec::new();
+    let costs = match point.validate() {
+        Err(e) => {
+            let mut c = verdict::decoder_cost(sparsity, bits, &layers, &point, &[]);
+            c.no_hardware = Some(format!("design point with Q={bits}: {e}"));
+            return Ok(c);
+        }
+        Ok(()) => {
+            let formats: Vec<_> =
+                std::iter::once(weightstream::Format::Bitmap).chain(verdict::entropy_formats()).collect();
+            let reqs: Vec<CostRequest> =
+                formats.iter().map(|&format| CostRequest { unit: Unit::FrontEnd, format, point }).collect();
+            let opts = CostOptions::default();
+            if args.cost {
+                // A synthesis that fails leaves its format without figures (the study is not lost).
+                let mut costs = Vec::new();
+                for r in cost::cost_all(&reqs, &opts, &|line| eprintln!("{line}")) {
+                    match r {
+                        Ok(r) => costs.push(r.cost),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                costs
+            } else {
+                reqs.iter().filter_map(|r| cost::cached(r, &opts)).map(|r| r.cost).collect()
+            }
+        }
+    };
+    let mut c = verdict::decoder_cost(sparsity, bits, &layers, &point, &costs);
+    if c.hardware.is_none() && !failed.is_empty() {
+        c.no_hardware = Some(failed.join("; "));
+    }
+    match (&c.hardware, &c.no_hardware) {
+        (Some(h), _) => eprintln!("study: claim (c) at sparsity {sparsity:.2} Q={bits}: hardware cost at {}", h.point),
+        (None, why) => eprintln!(
+            "study: claim (c) at sparsity {sparsity:.2} Q={bits}: golden codec speed ({}; `--cost` synthesizes)",
+            why.as_deref().unwrap_or("no hardware figures")
+        ),
+    }
+    Ok(c)
 }
 
 pub fn run_study(args: &StudyArgs) -> Result<()> {
@@ -196,8 +267,14 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
                 if failed > 0 { format!(", {failed} pipelines failed on some layers") } else { String::new() }
             );
         })?;
-        print_study(&result, args.quiet)?;
-        studies.push(result);
+        let costs = result
+            .settings
+            .iter()
+            .map(|s| decoder_cost(args, &model, &cfg, s.sparsity, s.bits))
+            .collect::<Result<Vec<_>>>()?;
+        let judged = Judged { result, costs };
+        print_study(&judged, args.quiet)?;
+        studies.push(judged);
     }
     let to = StudyOutputs {
         csv: args.csv.as_deref(),
@@ -210,8 +287,8 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_study(result: &StudyResult, quiet: bool) -> Result<()> {
-    let text = report::text(result);
+fn print_study(study: &Judged, quiet: bool) -> Result<()> {
+    let text = report::text(&study.result, &study.costs);
     let mut stdout = std::io::stdout().lock();
     if quiet {
         let verdict = text.split_once("\nVerdict").map(|(_, v)| format!("Verdict{v}")).unwrap_or_default();
@@ -231,12 +308,12 @@ pub struct StudyOutputs<'a> {
     pub out: Option<&'a Path>,
 }
 
-fn write_outputs(studies: &[StudyResult], to: &StudyOutputs<'_>) -> Result<()> {
+fn write_outputs(studies: &[Judged], to: &StudyOutputs<'_>) -> Result<()> {
     write_all(studies, to.csv, to.json, to.markdown)?;
     if let Some(dir) = to.out {
         write_all(studies, Some(&dir.join("study.csv")), Some(&dir.join("study.json")), Some(&dir.join("study.md")))?;
         for s in studies {
-            study::heatmap::write_heatmaps(s, dir).with_context(|| format!("{}: heatmaps", dir.display()))?;
+            study::heatmap::write_heatmaps(&s.result, dir).with_context(|| format!("{}: heatmaps", dir.display()))?;
         }
         eprintln!("study: wrote {}", dir.display());
     }
@@ -251,6 +328,13 @@ pub struct StudyRun {
     settings: usize,
     /// The configuration as the shard saw it (pipelines, sparsities, bits, quantizer, ...).
     config: String,
+}
+
+/// One setting of a sharded study with the measure claim (c) is judged by there.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StudyItem {
+    setting: study::SettingResult,
+    decoder_cost: DecoderCost,
 }
 
 /// The command name partial study files carry.
@@ -270,7 +354,7 @@ fn run_study_shard(args: &StudyArgs, cfg: &StudyConfig, shard: weightstream::sha
         anyhow::bail!("--shard {shard}: one --model per sharded study");
     };
     let model = Model::load(&ModelSpec::parse(name)?)?;
-    let items = study::run_study_shard(&model, cfg, shard, |s| {
+    let settings = study::run_study_shard(&model, cfg, shard, |s| {
         eprintln!(
             "study shard {shard}: sparsity {:.2} Q={}: {} layers in {:.1} s",
             s.sparsity,
@@ -279,13 +363,19 @@ fn run_study_shard(args: &StudyArgs, cfg: &StudyConfig, shard: weightstream::sha
             s.seconds
         );
     })?;
+    let mut items = Vec::with_capacity(settings.len());
+    for (j, setting) in settings {
+        let decoder_cost = decoder_cost(args, &model, cfg, setting.sparsity, setting.bits)?;
+        items.push((j, StudyItem { setting, decoder_cost }));
+    }
     let run = StudyRun {
         model: model.name.clone(),
         provenance: model.provenance.label().to_string(),
         settings: cfg.sparsities.len() * cfg.bits.len(),
         config: format!(
-            "{:?}",
-            (&cfg.sparsities, &cfg.bits, cfg.quantizer, cfg.prune, cfg.granularity, &cfg.pipelines, cfg.max_layers)
+            "{:?} {}",
+            (&cfg.sparsities, &cfg.bits, cfg.quantizer, cfg.prune, cfg.granularity, &cfg.pipelines, cfg.max_layers),
+            args.design.point(None).map(|p| p.name()).unwrap_or_default()
         ),
     };
     let part = weightstream::shard::Partial::new(COMMAND, shard, run, items);
@@ -299,13 +389,10 @@ fn run_study_shard(args: &StudyArgs, cfg: &StudyConfig, shard: weightstream::sha
 
 /// Merges the partial files of one sharded study and writes it like the unsharded run.
 pub fn merge_study(partials: &[PathBuf], quiet: bool, to: &StudyOutputs<'_>) -> Result<()> {
-    let (run, items): (StudyRun, Vec<(usize, study::SettingResult)>) = weightstream::shard::merge(COMMAND, partials)?;
+    let (run, items): (StudyRun, Vec<(usize, StudyItem)>) = weightstream::shard::merge(COMMAND, partials)?;
     anyhow::ensure!(items.len() == run.settings, "merged study has {} of its {} settings", items.len(), run.settings);
-    let result = StudyResult {
-        model: run.model,
-        provenance: run.provenance,
-        settings: items.into_iter().map(|(_, s)| s).collect(),
-    };
-    print_study(&result, quiet)?;
-    write_outputs(std::slice::from_ref(&result), to)
+    let (settings, costs): (Vec<_>, Vec<_>) = items.into_iter().map(|(_, i)| (i.setting, i.decoder_cost)).unzip();
+    let judged = Judged { result: StudyResult { model: run.model, provenance: run.provenance, settings }, costs };
+    print_study(&judged, quiet)?;
+    write_outputs(std::slice::from_ref(&judged), to)
 }

@@ -79,18 +79,53 @@ impl CodeTable {
 }
 
 /// The histogram of a layer's Q-bit patterns (of W, or of its delta along k when `delta`),
-/// zero included, and the range of W's values.
+/// zero included, and the range of W's values. Order does not matter to a histogram: it reads
+/// W row by row as stored (the delta runs along a row), into four interleaved counts so that
+/// runs of one pattern (zeros, mostly) do not wait on each other's increments.
 pub(crate) fn histogram(w: &QuantMatrix, q: u32, delta: bool) -> (Vec<u64>, ValueRange) {
-    let m = mask(q);
-    let mut hist = vec![0u64; 1 << q];
-    let range = for_each_column(w, delta, |_, column| {
-        for &v in column {
-            hist[(v as u64 & m) as usize] += 1;
+    if delta {
+        histogram_rows::<true>(w, q)
+    } else {
+        histogram_rows::<false>(w, q)
+    }
+}
+
+fn histogram_rows<const DELTA: bool>(w: &QuantMatrix, q: u32) -> (Vec<u64>, ValueRange) {
+    const WAYS: usize = 4;
+    let m = mask(q) as usize;
+    let size = 1usize << q;
+    let mut counts: [Vec<u32>; WAYS] = std::array::from_fn(|_| vec![0u32; size]);
+    let mut hist = vec![0u64; size];
+    let mut magnitudes = 0u32;
+    // u32 counts: flushed into `hist` before any of them can overflow.
+    let rows_per_flush = (u32::MAX as usize / w.cols.max(1)).max(1);
+    for rows in w.data.chunks(w.cols.max(1) * rows_per_flush) {
+        for row in rows.chunks(w.cols.max(1)) {
+            let mut prev = 0i32;
+            let mut quads = row.chunks_exact(WAYS);
+            for quad in &mut quads {
+                for (count, &v) in counts.iter_mut().zip(quad) {
+                    magnitudes |= (v ^ (v >> 31)) as u32;
+                    let x = if DELTA { v.wrapping_sub(prev) } else { v };
+                    prev = v;
+                    count[x as usize & m] += 1;
+                }
+            }
+            for &v in quads.remainder() {
+                magnitudes |= (v ^ (v >> 31)) as u32;
+                let x = if DELTA { v.wrapping_sub(prev) } else { v };
+                prev = v;
+                counts[0][x as usize & m] += 1;
+            }
         }
-        Ok::<(), std::convert::Infallible>(())
-    })
-    .unwrap_or_else(|e| match e {});
-    (hist, range)
+        for count in &mut counts {
+            for (h, c) in hist.iter_mut().zip(count.iter_mut()) {
+                *h += u64::from(*c);
+                *c = 0;
+            }
+        }
+    }
+    (hist, ValueRange { magnitudes })
 }
 
 /// What the RTL decoder's loop spends on a layer (one row block) with `units` decode units and

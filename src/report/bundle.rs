@@ -8,7 +8,10 @@
 //! With `report --cost` ([`write_bundle_with_cost`]) the bundle also has the decoders' hardware
 //! cost (front end per format: cells, flip-flops, logic levels, Fmax; see [`crate::cost`]) and
 //! the chart of bandwidth saved against front-end area; without, it says how to add them.
-//! Nothing is synthesized here.
+//! Nothing is synthesized here. Every format is timed at its own clock ([`super::rate`]): its
+//! front end's Fmax where the costs have it, the user's `--clock-mhz` otherwise; the summary, the
+//! load times, the "best format" line and the chart of bandwidth saved against delivered weights
+//! per second all use these clocks and say which each format got.
 //!
 //! The HTML and Markdown are rendered from one list of [`Block`]s so they cannot disagree.
 
@@ -20,7 +23,8 @@ use serde::Serialize;
 
 use super::charts::{self, AreaPoint, WrittenChart};
 use super::energy::{self, EnergyParams, EnergyReport};
-use super::table::{breakdown_grid, layer_grid, preamble, remainder_line, rtl_grid, Grid};
+use super::rate::{self, Clocks, FormatClock};
+use super::table::{breakdown_grid, delivered_note, layer_grid, preamble, remainder_line, rtl_grid, Grid};
 use super::{CsvReporter, JsonReporter, Report, Reporter};
 use crate::cost::{self, Cost, CostOptions, CostRequest, Fpga, Unit};
 use crate::formats::Format;
@@ -105,6 +109,10 @@ fn summary_grid(r: &Report, e: &EnergyReport) -> Grid {
         "bus words",
         "saved%",
         "x dense",
+        "clock MHz",
+        "clock from",
+        "beats/cycle",
+        "M weights/s",
         "DRAM+SRAM energy uJ",
         "energy saved%",
         "DRAM time us",
@@ -129,6 +137,10 @@ fn summary_grid(r: &Report, e: &EnergyReport) -> Grid {
                 f.bus_words.to_string(),
                 format!("{:.1}", f.saved_pct),
                 format!("{:.2}", f.ratio_vs_dense),
+                rate::fmt_mhz(f.delivered.clock_mhz),
+                f.delivered.clock_source.label().to_string(),
+                format!("{:.3} {}", f.delivered.beats_per_cycle, f.delivered.cycles_source.label()),
+                format!("{:.1}", f.delivered.mw_s()),
                 uj(en.total_pj),
                 format!("{:.1}", en.saved_pct),
                 energy::human_us(en.dram_s),
@@ -258,22 +270,168 @@ fn cost_blocks(r: &Report, costs: &[Cost], chart: Option<&WrittenChart>) -> Vec<
         "The front end of each format (bit aligner + decoder with its beat sequencer, registered at every input \
          and output; no word FIFO, no PE array) at {}: yosys generic synthesis (cells incl. flip-flops; logic \
          levels = longest register-to-register path in 2-input gates) and place and route on an iCE40 HX8K \
-         (nextpnr-ice40, seed 1; Fmax after routing). saved% = bus words saved against dense over the whole \
-         model. Tools: {}. From the `weightstream cost` cache; `weightstream cost --what both` adds the whole \
+         (nextpnr-ice40, seed 1; Fmax after routing; it is the clock the summary times each placed format at). \
+         saved% = bus words saved against dense over the whole model. Tools: {}. From the `weightstream cost` cache; `weightstream cost --what both` adds the whole \
          top.",
         c0.point, c0.tools
     )));
     doc.push(Block::Table(cost_grid(r, costs)));
     if let Some(c) = chart {
-        doc.push(Block::Chart {
-            png: format!("charts/{}.png", c.name),
-            svg: format!("charts/{}.svg", c.name),
-            title: c.title.clone(),
-            caption: c.caption.clone(),
-            width: c.size.0,
-        });
+        doc.push(chart_block(c));
     }
     doc
+}
+
+fn chart_block(c: &WrittenChart) -> Block {
+    Block::Chart {
+        png: format!("charts/{}.png", c.name),
+        svg: format!("charts/{}.svg", c.name),
+        title: c.title.clone(),
+        caption: c.caption.clone(),
+        width: c.size.0,
+    }
+}
+
+/// Every format's clock: "dense 78.3 MHz (Fmax), ..., csc 1000 MHz (--clock-mhz)".
+fn clock_list(e: &EnergyReport) -> String {
+    e.totals
+        .formats
+        .iter()
+        .map(|f| format!("{} {} MHz ({})", f.format, rate::fmt_mhz(f.clock_mhz), f.clock_source.label()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The compressed formats the best one is chosen from: those whose front end has a measured Fmax
+/// when any has one (a format timed at an assumed clock would win on the assumption), else all.
+fn candidates(e: &EnergyReport) -> Vec<Format> {
+    let compressed = e.totals.formats.iter().filter(|f| f.format != Format::Dense);
+    let measured: Vec<Format> =
+        compressed.clone().filter(|f| f.clock_source == rate::ClockSource::Fmax).map(|f| f.format).collect();
+    if measured.is_empty() {
+        compressed.map(|f| f.format).collect()
+    } else {
+        measured
+    }
+}
+
+/// Load times within this fraction of the shortest count as equal for the best format.
+pub const BEST_LOAD_TOLERANCE: f64 = 0.01;
+
+/// The best format of the estimate `e` of report `r`: the compressed format with the shortest
+/// model load time, each decoder at its own clock, among those with a measured Fmax when any has
+/// one; load times within 1% of the shortest ([`BEST_LOAD_TOLERANCE`]) count as equal, and of
+/// those the one with the fewest bus words wins. None without a compressed format.
+pub fn best_format(r: &Report, e: &EnergyReport) -> Option<Format> {
+    let candidates = candidates(e);
+    let timed: Vec<(Format, f64, u64)> = r
+        .totals
+        .formats
+        .iter()
+        .zip(&e.totals.formats)
+        .filter(|(f, _)| candidates.contains(&f.format))
+        .map(|(f, en)| (f.format, en.load_s, f.bus_words))
+        .collect();
+    let shortest = timed.iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
+    timed
+        .iter()
+        .filter(|t| t.1 <= shortest * (1.0 + BEST_LOAD_TOLERANCE))
+        .min_by(|a, b| a.2.cmp(&b.2).then(a.1.total_cmp(&b.1)))
+        .map(|t| t.0)
+}
+
+fn faster(speedup: f64) -> String {
+    if speedup >= 1.0 {
+        format!("{speedup:.2}x faster than dense")
+    } else if speedup > 0.0 {
+        format!("{:.2}x slower than dense", 1.0 / speedup)
+    } else {
+        "in no measurable time".into()
+    }
+}
+
+/// The summary's opening paragraphs: the best format by load time at each decoder's clock, the
+/// format that saves the most words when it is another, and the clock each format was timed at.
+fn summary_blocks(r: &Report, e: &EnergyReport) -> Vec<Block> {
+    let p = &e.params;
+    let mut out = Vec::new();
+    let find = |format: Format| r.totals.formats.iter().zip(&e.totals.formats).find(|(f, _)| f.format == format);
+    let dense_pj = e.totals.formats.iter().find(|f| f.format == Format::Dense).map_or(0.0, |f| f.total_pj);
+    let Some((f, en)) = best_format(r, e).and_then(find) else {
+        return out;
+    };
+    let d = &f.delivered;
+    out.push(Block::Para(format!(
+        "{} layers, {} weights, density {:.1}% (after delta {:.1}%). Best format (shortest load time, each decoder at \
+         its own clock; within 1% of it, fewest words): {} saves {:.1}% of the bus words against dense ({:.2}x smaller), {:.1}% of the DRAM+SRAM \
+         energy ({} uJ vs {} uJ dense), delivers {:.1} M weights/s to the PE array ({} x {:.3} beats/cycle ({}) x \
+         {} lanes) and loads {} at {} GB/s ({}-bound).",
+        r.layers.len(),
+        r.totals.weights,
+        100.0 * r.totals.density,
+        100.0 * r.totals.delta_density,
+        f.format,
+        f.saved_pct,
+        f.ratio_vs_dense,
+        en.saved_pct,
+        uj(en.total_pj),
+        uj(dense_pj),
+        d.mw_s(),
+        rate::clock_label(d),
+        d.beats_per_cycle,
+        d.cycles_source.label(),
+        r.stream.lanes,
+        faster(en.speedup_vs_dense),
+        p.dram_gbps,
+        en.bound.label(),
+    )));
+    let most = r
+        .totals
+        .formats
+        .iter()
+        .filter(|f| f.format != Format::Dense)
+        .max_by(|a, b| a.saved_pct.total_cmp(&b.saved_pct).then(b.bus_words.cmp(&a.bus_words)));
+    if let Some((m, men)) = most.filter(|m| m.format != f.format).and_then(|m| find(m.format)) {
+        let md = &m.delivered;
+        out.push(Block::Para(format!(
+            "{} saves the most words ({:.1}%), but its decoder delivers {:.1} M weights/s ({} x {:.3} beats/cycle \
+             ({})): it loads {} ({:.2}x the load time of {}).",
+            m.format,
+            m.saved_pct,
+            md.mw_s(),
+            rate::clock_label(md),
+            md.beats_per_cycle,
+            md.cycles_source.label(),
+            faster(men.speedup_vs_dense),
+            if en.load_s > 0.0 { men.load_s / en.load_s } else { 0.0 },
+            f.format,
+        )));
+    }
+    let mut clocks = format!("Clocks: {}.", clock_list(e));
+    if rate::mixed_clocks(r) {
+        clocks.push_str(
+            " Some formats are timed at a measured Fmax and others at the clock you set: compare those with care \
+             (`weightstream cost` at this design point, or `report --cost`, measures the rest).",
+        );
+        let candidates = candidates(e);
+        let assumed: Vec<&str> = r
+            .totals
+            .formats
+            .iter()
+            .filter(|f| f.format != Format::Dense && !candidates.contains(&f.format))
+            .map(|f| f.format.name())
+            .collect();
+        if !assumed.is_empty() {
+            clocks.push_str(&format!(
+                " The compressed formats without a measured Fmax ({}) are timed at the {} MHz you set and left out \
+                 of the choice of the best format.",
+                assumed.join(", "),
+                rate::fmt_mhz(p.clock_mhz)
+            ));
+        }
+    }
+    out.push(Block::Para(clocks));
+    out
 }
 
 /// The document: every heading, paragraph, table and chart, in order.
@@ -294,58 +452,31 @@ pub(crate) fn document(
     doc.push(Block::Code(command_line(argv)));
 
     doc.push(Block::Heading(2, "Summary (all layers)".into()));
-    let best = r
-        .totals
-        .formats
-        .iter()
-        .zip(&e.totals.formats)
-        .filter(|(f, _)| f.format != Format::Dense)
-        .max_by(|a, b| a.0.saved_pct.total_cmp(&b.0.saved_pct));
-    if let Some((f, en)) = best {
-        doc.push(Block::Para(format!(
-            "{} layers, {} weights, density {:.1}% (after delta {:.1}%). Best format: {} saves {:.1}% of the bus \
-             words against dense ({:.2}x smaller), {:.1}% of the DRAM+SRAM energy ({} uJ vs {} uJ dense), and loads \
-             {:.2}x faster at {} GB/s and {} MHz ({}-bound).",
-            r.layers.len(),
-            r.totals.weights,
-            100.0 * r.totals.density,
-            100.0 * r.totals.delta_density,
-            f.format,
-            f.saved_pct,
-            f.ratio_vs_dense,
-            en.saved_pct,
-            uj(en.total_pj),
-            uj(e.totals.formats[0].total_pj),
-            en.speedup_vs_dense,
-            p.dram_gbps,
-            p.clock_mhz,
-            en.bound.label(),
-        )));
-    }
+    doc.extend(summary_blocks(r, e));
     doc.push(Block::Table(summary_grid(r, e)));
     let measured = r.totals.formats.iter().any(|f| f.rtl.is_some());
     doc.push(Block::Para(format!(
         "Energy: every bit on the wire (payload + metadata + padding, whole bus words) read once from DRAM at {} \
          pJ/bit and once from the on-chip SRAM buffer at {} pJ/bit. Default costs: {}. Load time per layer = \
-         max(DRAM time = bits / {} GB/s, decode time = {} / {} MHz); the bound is whichever is larger, and the \
-         model's times are sums over layers.",
+         max(DRAM time = bits / {} GB/s, decode time = {} / the format's clock); the bound is whichever is larger, \
+         and the model's times are sums over layers. A format's clock is its front end's Fmax on the iCE40 HX8K \
+         where `weightstream cost` measured it (clock from = Fmax), else the {} MHz you set with --clock-mhz \
+         (clock from = --clock-mhz).",
         p.dram_pj_per_bit,
         p.sram_pj_per_bit,
         energy::ENERGY_SOURCE,
         p.dram_gbps,
         if measured { "co-simulated RTL decode cycles" } else { "max(beats, words) cycles (ideal decoder)" },
-        p.clock_mhz,
+        rate::fmt_mhz(p.clock_mhz),
     )));
+    doc.push(Block::Para(delivered_note(r)));
+    if let Some(c) = charts.iter().find(|c| c.name == "delivered") {
+        doc.push(chart_block(c));
+    }
 
     doc.push(Block::Heading(2, "Charts".into()));
-    for c in charts.iter().filter(|c| c.name != "area") {
-        doc.push(Block::Chart {
-            png: format!("charts/{}.png", c.name),
-            svg: format!("charts/{}.svg", c.name),
-            title: c.title.clone(),
-            caption: c.caption.clone(),
-            width: c.size.0,
-        });
+    for c in charts.iter().filter(|c| c.name != "area" && c.name != "delivered") {
+        doc.push(chart_block(c));
     }
 
     doc.push(Block::Heading(2, "Per layer".into()));
@@ -367,8 +498,9 @@ pub(crate) fn document(
     doc.push(Block::Heading(2, "Energy and load time per layer".into()));
     doc.push(Block::Para(format!(
         "nJ = DRAM + SRAM energy of the format's bits; us = load time, D = DRAM-bound ({} GB/s), C = decoder-bound \
-         ({} MHz).",
-        p.dram_gbps, p.clock_mhz
+         (clocks: {}).",
+        p.dram_gbps,
+        clock_list(e)
     )));
     doc.push(Block::Table(energy_grid(e, &labels)));
     doc.push(Block::Heading(2, "Where the bits go (all layers)".into()));
@@ -508,6 +640,8 @@ struct EnergyRow<'a> {
     dram_us: f64,
     decode_cycles: u64,
     decode_cycles_measured: bool,
+    clock_mhz: f64,
+    clock_source: &'static str,
     decode_us: f64,
     load_us: f64,
     bound: &'static str,
@@ -530,6 +664,11 @@ pub fn write_energy_csv(e: &EnergyReport, out: &mut dyn Write) -> io::Result<()>
                 dram_us: f.dram_s * 1e6,
                 decode_cycles: f.decode_cycles,
                 decode_cycles_measured: f.measured,
+                clock_mhz: f.clock_mhz,
+                clock_source: match f.clock_source {
+                    rate::ClockSource::Fmax => "fmax",
+                    rate::ClockSource::User => "user",
+                },
                 decode_us: f.decode_s * 1e6,
                 load_us: f.load_s * 1e6,
                 bound: f.bound.label(),
@@ -553,6 +692,8 @@ struct Manifest<'a> {
     stream: &'a crate::formats::StreamParams,
     energy: &'a EnergyParams,
     energy_source: &'static str,
+    /// The clock each format was timed at (front-end Fmax, or the user's --clock-mhz).
+    clocks: Vec<FormatClock>,
     rtl: bool,
     /// Front-end hardware cost per format (from the `weightstream cost` cache), empty when absent.
     cost: &'a [Cost],
@@ -606,10 +747,18 @@ pub fn write_bundle_with_cost(
     if report.layers.is_empty() {
         return Err(BundleError::Empty);
     }
+    opts.energy.validate()?;
+    // Every format at its own clock: the front end's Fmax where the costs have it, the user's
+    // clock otherwise (whatever clocks the caller's report carried).
+    let clocks = Clocks::from_costs(costs, opts.energy.clock_mhz);
+    let mut clocked = report.clone();
+    rate::apply(&mut clocked, &clocks);
+    let report = &clocked;
     let energy = energy::estimate(report, &opts.energy)?;
     let chart_dir = dir.join("charts");
     fs::create_dir_all(&chart_dir).map_err(io_err(&chart_dir))?;
     let mut charts = charts::write_all(report, &energy, &chart_dir)?;
+    charts.push(charts::write_delivered_chart(report, &chart_dir)?);
     if !costs.is_empty() {
         let points: Vec<AreaPoint> = costs
             .iter()
@@ -647,6 +796,7 @@ pub fn write_bundle_with_cost(
         stream: &report.stream,
         energy: &opts.energy,
         energy_source: energy::ENERGY_SOURCE,
+        clocks: clocks.all(),
         rtl: report.totals.formats.iter().any(|f| f.rtl.is_some()),
         cost: costs,
         files: &files,

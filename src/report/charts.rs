@@ -4,7 +4,8 @@
 //! against the bus and lane bounds (decoder efficiency) and stall/starve cycles.
 //!
 //! Also, when the decoders' hardware cost is known, bandwidth saved against front-end area, one
-//! point per format ([`write_area_chart`]).
+//! point per format ([`write_area_chart`]); and always bandwidth saved against the weights per
+//! second each decoder delivers at its clock ([`write_delivered_chart`]), one point per format.
 //!
 //! Layers are categories on the x axis, labelled with abbreviated names written vertically
 //! ([`crate::plot::abbreviate_all`]; the bundle's layer table is the key); the width grows with
@@ -44,6 +45,11 @@ pub struct WrittenChart {
     pub files: ChartFiles,
     /// Pixel size.
     pub size: (u32, u32),
+}
+
+/// The formats' names in [`Format::ALL`] order, joined by `sep`.
+fn format_order(sep: &str) -> String {
+    Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(sep)
 }
 
 fn width(n: usize) -> u32 {
@@ -188,6 +194,7 @@ impl Chart for BitsChart<'_> {
         let panels = area.split_evenly((2, 1));
         let nf = Format::ALL.len() as f64;
         let bar_w = 0.8 / nf;
+        let bits_title = format!("Bits on the wire per layer: {}", format_order(" | "));
         for (p, panel) in panels.iter().enumerate() {
             let relative = p == 1;
             let value = |l: &super::LayerStats, bits: u64| {
@@ -213,7 +220,7 @@ impl Chart for BitsChart<'_> {
             let (title, desc) = if relative {
                 ("Bits on the wire per layer, percent of the layer's dense bits", "% of dense bits")
             } else {
-                ("Bits on the wire per layer: dense | bitmap | delta-bitmap | csc", "kbit")
+                (bits_title.as_str(), "kbit")
             };
             let mut chart = layer_chart(panel, name, title, self.names, RangedCoordf64::from(0f64..ymax), desc)?;
             for (fi, &format) in Format::ALL.iter().enumerate() {
@@ -664,10 +671,13 @@ pub fn write_all(report: &Report, energy: &EnergyReport, dir: &Path) -> Result<V
     add(
         &BitsChart { report, names },
         "Where the bits go",
-        "Per layer, one bar per format in the order dense, bitmap, delta-bitmap, csc; each bar stacks payload \
-         (nonzero values, solid), metadata (masks, runs, counts, light) and padding (zeros written out, CSC \
-         fillers, last-word fill, gray). Top: kbit; bottom: percent of the layer's dense bits, so small layers \
-         stay visible.",
+        &format!(
+            "Per layer, one bar per format in the order {}; each bar stacks payload (nonzero values, solid), \
+             metadata (masks, runs, counts, code tables, light) and padding (zeros written out, CSC fillers, \
+             last-word fill, gray). Top: kbit; bottom: percent of the layer's dense bits, so small layers stay \
+             visible.",
+            format_order(", ")
+        ),
     )?;
     add(
         &SavedChart { report, names },
@@ -793,6 +803,123 @@ pub fn write_area_chart(points: &[AreaPoint], point_name: &str, dir: &Path) -> R
                   sequencer, registered at its edges; yosys generic synthesis at the report's design point), y = \
                   bus words saved against dense over the whole model. Up and to the left is better; the legend \
                   adds Fmax on an iCE40 HX8K where it was placed."
+            .into(),
+        files,
+        size: chart.size(),
+    })
+}
+
+/// Bandwidth saved (x) against delivered weights per second (y), one point per format: "saves
+/// more" and "keeps up" read together. Log y when the rates span more than 30x (an assumed clock
+/// beside measured ones does that).
+struct DeliveredChart<'a> {
+    report: &'a Report,
+}
+
+impl DeliveredChart<'_> {
+    fn draw_on<DB, Y>(&self, area: &DrawingArea<DB, Shift>, y: Y, log: bool) -> Result<(), PlotError>
+    where
+        DB: DrawingBackend,
+        Y: AsRangedCoord<Value = f64>,
+        Y::CoordDescType: ValueFormatter<f64>,
+    {
+        let name = "delivered";
+        let formats = &self.report.totals.formats;
+        let (lo, hi) = formats.iter().fold((0.0f64, 10.0f64), |(lo, hi), f| (lo.min(f.saved_pct), hi.max(f.saved_pct)));
+        let pad = (hi - lo) * 0.1;
+        let point = self.report.stream;
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                format!(
+                    "Bandwidth saved vs delivered weights/s (N={} Q={} B={}; each decoder at its clock)",
+                    point.lanes, point.weight_bits, point.bus_bits
+                ),
+                plot::title_style(),
+            )
+            .margin(12)
+            .margin_right(40)
+            .x_label_area_size(70)
+            .y_label_area_size(110)
+            .build_cartesian_2d((lo - pad)..(hi + pad * 2.5), y)
+            .map_err(|e| PlotError::draw(name, e))?;
+        chart
+            .configure_mesh()
+            .label_style(plot::tick_style())
+            .x_label_formatter(&|v: &f64| fmt_num(*v))
+            .y_label_formatter(&|v: &f64| fmt_num(*v))
+            .axis_desc_style(plot::axis_label_style())
+            .x_desc("bus words saved vs dense, whole model, %")
+            .y_desc(if log { "M weights/s into the PE array (log scale)" } else { "M weights/s into the PE array" })
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .draw()
+            .map_err(|e| PlotError::draw(name, e))?;
+        for f in formats {
+            let d = &f.delivered;
+            let color = plot::format_color(f.format);
+            let label = format!(
+                "{}: {:.1}% saved, {:.0} M w/s = {} MHz ({}) x {:.2} beats/cycle ({}) x {}",
+                f.format,
+                f.saved_pct,
+                d.mw_s(),
+                super::rate::fmt_mhz(d.clock_mhz),
+                d.clock_source.label(),
+                d.beats_per_cycle,
+                d.cycles_source.label(),
+                point.lanes
+            );
+            let xy = (f.saved_pct, d.mw_s());
+            chart
+                .draw_series(std::iter::once(Circle::new(xy, 9, color.filled())))
+                .map_err(bar_err(name))?
+                .label(label)
+                .legend(move |(x, y)| Circle::new((x + 7, y), 6, color.filled()));
+            let style = plot::tick_style().pos(Pos::new(HPos::Left, VPos::Bottom));
+            chart
+                .draw_series(std::iter::once(Text::new(format!("  {}", f.format), xy, style)))
+                .map_err(bar_err(name))?;
+        }
+        draw_legend(&mut chart, name, SeriesLabelPosition::UpperLeft)
+    }
+}
+
+impl Chart for DeliveredChart<'_> {
+    fn name(&self) -> &str {
+        "delivered"
+    }
+    fn size(&self) -> (u32, u32) {
+        (1400, PANEL_H + 180)
+    }
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), PlotError> {
+        let rates: Vec<f64> = self.report.totals.formats.iter().map(|f| f.delivered.mw_s()).collect();
+        let max = rates.iter().copied().fold(0.0f64, f64::max).max(1e-3);
+        let min = rates.iter().copied().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+        if min.is_finite() && max / min > 30.0 {
+            // Head room above the highest point for the legend.
+            self.draw_on(area, ((min / 2.0)..(max * 40.0)).log_scale(), true)
+        } else {
+            self.draw_on(area, RangedCoordf64::from(0.0..max * 1.9), false)
+        }
+    }
+}
+
+/// Draws the "bandwidth saved vs delivered weights/s" chart of `report` (its clocks, see
+/// [`super::rate`]) into `dir` (PNG and SVG).
+pub fn write_delivered_chart(report: &Report, dir: &Path) -> Result<WrittenChart, PlotError> {
+    if report.totals.formats.is_empty() {
+        return Err(PlotError::Empty("delivered".into()));
+    }
+    let chart = DeliveredChart { report };
+    let files = plot::render(&chart, dir)?;
+    Ok(WrittenChart {
+        name: chart.name().to_string(),
+        title: "Bandwidth saved vs delivered weights per second".into(),
+        caption: "One point per format: x = bus words saved against dense over the whole model, y = weights per \
+                  second its decoder delivers to the PE array = clock x beats/cycle x N. The clock is the format's \
+                  front-end Fmax on the iCE40 HX8K where `weightstream cost` measured it (Fmax), else the clock \
+                  you set (--clock-mhz); beats/cycle are co-simulated (RTL) or the ideal max(beats, words) model \
+                  (ideal). The legend says which, per format. Up and to the right is better: a format far right but \
+                  low saves words its decoder cannot use."
             .into(),
         files,
         size: chart.size(),

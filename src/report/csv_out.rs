@@ -1,10 +1,13 @@
 //! The report as CSV: one row per (layer, format), layer columns repeated, totals last; sizes are
-//! sums over the layer's row blocks (`blocks` column).
+//! sums over the layer's row blocks (`blocks` column). The last columns are the decoder's
+//! delivered rate ([`super::rate`]): clock (MHz, `fmax` or `user`), decode cycles (`rtl` or
+//! `ideal`), beats per cycle and weights per second.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::rate::{ClockSource, CycleSource};
 use super::{LayerStats, Report, Reporter};
 
 /// Long-form CSV, one row per layer and format.
@@ -33,6 +36,12 @@ struct Row<'a> {
     bus_words: u64,
     ratio_vs_dense: f64,
     saved_pct: f64,
+    clock_mhz: f64,
+    clock_source: &'static str,
+    decode_cycles: u64,
+    cycles_source: &'static str,
+    beats_per_cycle: f64,
+    delivered_weights_per_s: f64,
 }
 
 fn rows(l: &LayerStats) -> impl Iterator<Item = Row<'_>> {
@@ -58,6 +67,18 @@ fn rows(l: &LayerStats) -> impl Iterator<Item = Row<'_>> {
         bus_words: f.bus_words,
         ratio_vs_dense: f.ratio_vs_dense,
         saved_pct: f.saved_pct,
+        clock_mhz: f.delivered.clock_mhz,
+        clock_source: match f.delivered.clock_source {
+            ClockSource::Fmax => "fmax",
+            ClockSource::User => "user",
+        },
+        decode_cycles: f.delivered.cycles,
+        cycles_source: match f.delivered.cycles_source {
+            CycleSource::Rtl => "rtl",
+            CycleSource::Ideal => "ideal",
+        },
+        beats_per_cycle: f.delivered.beats_per_cycle,
+        delivered_weights_per_s: f.delivered.weights_per_s,
     })
 }
 

@@ -6,11 +6,14 @@
 //! The model, stated once: every bit of a format's stream (payload + metadata + padding, i.e.
 //! whole bus words) is read once from DRAM and once from the SRAM buffer in front of the decoder.
 //! Loading a layer takes max(DRAM time, decode time): DRAM time = bits / bandwidth; decode time =
-//! co-simulated decode cycles / clock with `--rtl`, else the ideal decoder's max(beats, words)
-//! cycles (one beat to the PE array and at most one bus word accepted per cycle).
+//! co-simulated decode cycles with `--rtl`, else the ideal decoder's max(beats, words) cycles (one
+//! beat to the PE array and at most one bus word accepted per cycle), divided by the format's own
+//! clock: its front end's Fmax where `weightstream cost` measured it, else the clock the user set
+//! (`--clock-mhz`, [`EnergyParams::clock_mhz`]). The clocks are the report's ([`super::rate`]).
 
 use serde::Serialize;
 
+use super::rate::{self, ClockSource};
 use super::{LayerStats, Report};
 use crate::formats::Format;
 
@@ -35,7 +38,8 @@ pub struct EnergyParams {
     pub dram_pj_per_bit: f64,
     /// Energy of one bit read from the on-chip SRAM buffer, pJ.
     pub sram_pj_per_bit: f64,
-    /// Decoder clock, MHz.
+    /// Decoder clock the user set, MHz: the clock of every format without a measured Fmax (the
+    /// report's clocks say which formats run at it).
     pub clock_mhz: f64,
     /// DRAM bandwidth, GB/s (10^9 bytes/s).
     pub dram_gbps: f64,
@@ -119,6 +123,10 @@ pub struct FormatEnergy {
     pub decode_cycles: u64,
     /// True when decode_cycles were co-simulated on the RTL.
     pub measured: bool,
+    /// The format's decoder clock, MHz.
+    pub clock_mhz: f64,
+    /// Where it comes from: the front end's Fmax, or the user's --clock-mhz.
+    pub clock_source: ClockSource,
     /// decode_cycles / clock, seconds.
     pub decode_s: f64,
     /// max(dram_s, decode_s).
@@ -159,6 +167,15 @@ fn ratio(a: f64, b: f64) -> f64 {
     }
 }
 
+/// The clock a format is timed at: the measured Fmax the report carries, else the user's clock
+/// of `p` (whatever default the report was built with).
+fn format_clock_mhz(d: &rate::Delivered, p: &EnergyParams) -> f64 {
+    match d.clock_source {
+        ClockSource::Fmax => d.clock_mhz,
+        ClockSource::User => p.clock_mhz,
+    }
+}
+
 fn layer_energy(l: &LayerStats, p: &EnergyParams) -> LayerEnergy {
     let mut formats: Vec<FormatEnergy> = l
         .formats
@@ -167,12 +184,11 @@ fn layer_energy(l: &LayerStats, p: &EnergyParams) -> LayerEnergy {
             let bits = f.total_bits;
             let dram_pj = bits as f64 * p.dram_pj_per_bit;
             let sram_pj = bits as f64 * p.sram_pj_per_bit;
-            let (decode_cycles, measured) = match f.rtl {
-                Some(m) => (m.cycles, true),
-                None => (l.beats.max(f.bus_words), false),
-            };
+            let (decode_cycles, source) = rate::decode_cycles(l, f);
+            let measured = source == rate::CycleSource::Rtl;
+            let clock_mhz = format_clock_mhz(&f.delivered, p);
             let dram_s = bits as f64 / 8.0 / (p.dram_gbps * 1e9);
-            let decode_s = decode_cycles as f64 / (p.clock_mhz * 1e6);
+            let decode_s = ratio(decode_cycles as f64, clock_mhz * 1e6);
             FormatEnergy {
                 format: f.format,
                 bits,
@@ -183,6 +199,8 @@ fn layer_energy(l: &LayerStats, p: &EnergyParams) -> LayerEnergy {
                 dram_s,
                 decode_cycles,
                 measured,
+                clock_mhz,
+                clock_source: f.delivered.clock_source,
                 decode_s,
                 load_s: dram_s.max(decode_s),
                 bound: if dram_s >= decode_s { Bound::Dram } else { Bound::Decoder },
@@ -209,6 +227,7 @@ pub fn estimate(report: &Report, params: &EnergyParams) -> Result<EnergyReport, 
     let layers: Vec<LayerEnergy> = report.layers.iter().map(|l| layer_energy(l, params)).collect();
     let mut totals = LayerEnergy { name: "TOTAL".into(), formats: Vec::new() };
     for &format in Format::ALL.iter() {
+        let clock = report.totals.formats.iter().find(|f| f.format == format).map(|f| f.delivered);
         let mut t = FormatEnergy {
             format,
             bits: 0,
@@ -219,6 +238,8 @@ pub fn estimate(report: &Report, params: &EnergyParams) -> Result<EnergyReport, 
             dram_s: 0.0,
             decode_cycles: 0,
             measured: !layers.is_empty(),
+            clock_mhz: clock.map_or(params.clock_mhz, |c| format_clock_mhz(&c, params)),
+            clock_source: clock.map_or(ClockSource::User, |c| c.clock_source),
             decode_s: 0.0,
             load_s: 0.0,
             bound: Bound::Dram,

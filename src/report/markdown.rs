@@ -2,7 +2,9 @@
 
 use std::io::{self, Write};
 
-use super::table::{breakdown_grid, layer_grid, preamble, remainder_line, rtl_grid, Grid};
+use super::table::{
+    breakdown_grid, delivered_grid, delivered_note, layer_grid, preamble, remainder_line, rtl_grid, Grid,
+};
 use super::{Report, Reporter};
 
 /// GitHub-flavoured Markdown.
@@ -33,7 +35,10 @@ impl Reporter for MarkdownReporter {
         }
         writeln!(out, "\n## Where the bits go (all layers)\n")?;
         write_grid(&breakdown_grid(r), out)?;
-        writeln!(out, "\n{}\n", remainder_line(r))?;
+        writeln!(out, "\n## Delivered weights per second (all layers)\n")?;
+        write_grid(&delivered_grid(r), out)?;
+        writeln!(out, "\n{}\n", delivered_note(r))?;
+        writeln!(out, "{}\n", remainder_line(r))?;
         writeln!(
             out,
             "Legend: density = nonzero fraction of W; d.delta = of D (difference along k); H = order-0 entropy \

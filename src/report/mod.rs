@@ -12,6 +12,7 @@ pub mod energy;
 mod json_out;
 pub mod lazy;
 mod markdown;
+pub mod rate;
 mod table;
 
 use std::collections::BTreeMap;
@@ -59,6 +60,10 @@ pub struct FormatStats {
     /// Measured on the RTL (`report --rtl`), absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtl: Option<RtlMeasure>,
+    /// Weights per second the format's decoder delivers to the PE array: its clock (front-end
+    /// Fmax where `weightstream cost` measured it, else --clock-mhz) x beats/cycle (RTL or ideal)
+    /// x N ([`rate`]).
+    pub delivered: rate::Delivered,
 }
 
 /// What the RTL decoder of this format did with the layer's stream (co-simulated, every beat and
@@ -312,6 +317,7 @@ impl Partial {
                 ratio_vs_dense: 0.0,
                 saved_pct: 0.0,
                 rtl: None,
+                delivered: rate::Delivered::default(),
             })
             .collect();
         let mut stats = LayerStats {
@@ -388,6 +394,7 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
                 ratio_vs_dense: 0.0,
                 saved_pct: 0.0,
                 rtl: None,
+                delivered: rate::Delivered::default(),
             })
             .collect(),
     };
@@ -487,7 +494,7 @@ pub(crate) fn assemble(
     stats: Vec<LayerStats>,
 ) -> Report {
     let totals = totals(&stats);
-    Report {
+    let mut report = Report {
         tool: format!("weightstream {}", env!("CARGO_PKG_VERSION")),
         model: model.name.to_string(),
         source: model.source.to_string(),
@@ -499,7 +506,11 @@ pub(crate) fn assemble(
         layers: stats,
         totals,
         remainder: model.remainder,
-    }
+    };
+    // Every format at the default clock until the caller knows better (rate::apply with the
+    // measured Fmax and the user's clock).
+    rate::apply(&mut report, &rate::Clocks::user(energy::DEFAULT_CLOCK_MHZ));
+    report
 }
 
 /// A report could not be built: a layer failed, or a stream could not be written.

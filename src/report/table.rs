@@ -164,6 +164,59 @@ pub(crate) fn breakdown_grid(r: &Report) -> Grid {
     Grid { header, rows }
 }
 
+/// Model totals per format: the words each saves beside the weights per second its decoder
+/// delivers to the PE array, with the clock and cycles the rate used.
+pub(crate) fn delivered_grid(r: &Report) -> Grid {
+    let header = [
+        "format",
+        "bus words",
+        "saved%",
+        "clock MHz",
+        "clock from",
+        "decode cycles",
+        "cycles from",
+        "beats/cycle",
+        "M weights/s",
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = r
+        .totals
+        .formats
+        .iter()
+        .map(|f| {
+            let d = &f.delivered;
+            vec![
+                f.format.to_string(),
+                f.bus_words.to_string(),
+                format!("{:.1}", f.saved_pct),
+                super::rate::fmt_mhz(d.clock_mhz),
+                d.clock_source.label().to_string(),
+                d.cycles.to_string(),
+                d.cycles_source.label().to_string(),
+                format!("{:.3}", d.beats_per_cycle),
+                format!("{:.1}", d.mw_s()),
+            ]
+        })
+        .collect();
+    Grid { header, rows }
+}
+
+/// What the delivered-rate columns mean, with this report's N and clocks.
+pub(crate) fn delivered_note(r: &Report) -> String {
+    let mut s = format!(
+        "delivered weights/s = clock x beats/cycle x N (N = {}). clock from: Fmax = the format's front end (aligner + \
+         decoder + beat sequencer) placed on the iCE40 HX8K by `weightstream cost`; --clock-mhz = the clock you set, \
+         no Fmax known for that format. cycles from: RTL = co-simulated (--rtl); ideal = max(beats, words) per layer, \
+         a decoder that never waits (without --rtl).",
+        r.stream.lanes
+    );
+    if super::rate::mixed_clocks(r) {
+        s.push_str(" Careful: some formats are timed at a measured Fmax, others at the clock you set.");
+    }
+    s
+}
+
 /// The dense remainder line.
 pub(crate) fn remainder_line(r: &Report) -> String {
     let m = &r.remainder;
@@ -213,6 +266,10 @@ impl Reporter for TableReporter {
             writeln!(out)?;
         }
         write_aligned(&breakdown_grid(r), out)?;
+        writeln!(out)?;
+        writeln!(out, "Delivered to the PE array (all layers):")?;
+        write_aligned(&delivered_grid(r), out)?;
+        writeln!(out, "{}", delivered_note(r))?;
         writeln!(out)?;
         writeln!(out, "{}", remainder_line(r))
     }

@@ -1,11 +1,12 @@
 //! The study's outputs: per model and setting, the 6 x 6 pair table (ratio vs dense), every
 //! pipeline's size, ratio vs dense and vs CSC, throughput and failures, the order-0 entropy
-//! bounds, and the verdict; as terminal text, Markdown, CSV and JSON.
+//! bounds, and the verdict (claim (c) by the decoders' measured cost where given, see
+//! [`super::verdict::DecoderCost`]); as terminal text, Markdown, CSV and JSON.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::verdict::{delta_effects, differencing_summary, verdict, Claim};
+use super::verdict::{delta_effects, differencing_summary, verdict_with, Claim, DecoderCost};
 use super::{SettingResult, StudyResult, SIX};
 
 fn ratio_cell(s: &SettingResult, name: &str) -> String {
@@ -96,8 +97,8 @@ fn pipeline_rows(s: &SettingResult) -> Vec<[String; 7]> {
         .collect()
 }
 
-/// The terminal report.
-pub fn text(study: &StudyResult) -> String {
+/// The terminal report; claim (c) judged by `costs` where they cover a setting.
+pub fn text(study: &StudyResult, costs: &[DecoderCost]) -> String {
     let mut o = String::new();
     for s in &study.settings {
         let _ = writeln!(o, "\n== {} ({:.1} s)", heading(study, s), s.seconds);
@@ -141,9 +142,12 @@ pub fn text(study: &StudyResult) -> String {
         }
     }
     let _ = writeln!(o, "\nVerdict on the study's claims ({}, {}):", study.model, study.provenance);
-    for c in verdict(study) {
+    for c in verdict_with(study, costs) {
         let _ = writeln!(o, "  ({}) {}: {}", c.id, c.claim, c.summary.to_uppercase());
         let _ = writeln!(o, "      rule: {}", c.rule);
+        if let Some(note) = &c.note {
+            let _ = writeln!(o, "      {note}");
+        }
         for r in &c.rows {
             let mark = match r.holds {
                 Some(true) => "yes",
@@ -164,6 +168,9 @@ fn md_claims(o: &mut String, claims: &[Claim]) {
     let _ = writeln!(o, "## Verdict\n");
     for c in claims {
         let _ = writeln!(o, "### ({}) {}\n\n**{}.** Rule: {}.\n", c.id, c.claim, c.summary, c.rule);
+        if let Some(note) = &c.note {
+            let _ = writeln!(o, "Measure: {}.\n", note.replace('|', "\\|"));
+        }
         let _ = writeln!(o, "| sparsity | Q | value | holds | measured |\n| --- | --- | --- | --- | --- |");
         for r in &c.rows {
             let _ = writeln!(
@@ -184,8 +191,8 @@ fn md_claims(o: &mut String, claims: &[Claim]) {
     }
 }
 
-/// The Markdown report.
-pub fn markdown(study: &StudyResult) -> String {
+/// The Markdown report; claim (c) judged by `costs` where they cover a setting.
+pub fn markdown(study: &StudyResult, costs: &[DecoderCost]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Compression study: {} ({})\n", study.model, study.provenance);
     let _ = writeln!(
@@ -194,7 +201,7 @@ pub fn markdown(study: &StudyResult) -> String {
          pipeline bits over all layers (scales or k-means codebooks counted in both); `x csc` is CSC bits / \
          pipeline bits. Throughput is million weights per second (Mw/s) per worker thread, summed stage times; noisy on a shared machine.\n"
     );
-    md_claims(&mut o, &verdict(study));
+    md_claims(&mut o, &verdict_with(study, costs));
     let _ = writeln!(o, "### Where differencing helps\n");
     for line in differencing_summary(study) {
         let _ = writeln!(o, "- {}", line.replace('|', "\\|"));
@@ -280,8 +287,14 @@ pub fn write_csv(study: &StudyResult, out: impl Write) -> io::Result<()> {
     w.flush()
 }
 
-/// JSON: the whole study and the verdict.
-pub fn write_json(study: &StudyResult, out: impl Write) -> io::Result<()> {
-    let v = serde_json::json!({ "model": study.model, "provenance": study.provenance, "settings": study.settings, "verdict": verdict(study) });
+/// JSON: the whole study, the measure claim (c) used per setting (`decoder_cost`) and the verdict.
+pub fn write_json(study: &StudyResult, costs: &[DecoderCost], out: impl Write) -> io::Result<()> {
+    let v = serde_json::json!({
+        "model": study.model,
+        "provenance": study.provenance,
+        "settings": study.settings,
+        "decoder_cost": costs,
+        "verdict": verdict_with(study, costs),
+    });
     serde_json::to_writer_pretty(out, &v).map_err(io::Error::other)
 }

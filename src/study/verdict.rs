@@ -1,9 +1,23 @@
 //! The verdict: each claim (a)-(f) of the original study, the number measured for it at every
 //! setting, the rule that decides whether it holds, and where differencing helps and where not.
+//!
+//! Claim (c) is about cost, and "cost" is judged by the best measure the project has for a setting
+//! ([`DecoderCost`], gathered by [`decoder_cost`]): the decoders' hardware cost where `weightstream
+//! cost` figures exist at the setting's design point (front-end iCE40 LCs per million weights per
+//! second delivered: Fmax x beats/cycle x N), else the golden stream codecs' measured speed
+//! (`src/formats`, one thread), else (a study judged without either, e.g. by a library caller) the
+//! software speed of the study's own stages. Each row says which measure it used and its numbers.
 
-use serde::Serialize;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use super::{SettingResult, StudyResult};
+use crate::blocks::{self, BlockedStream};
+use crate::cost::{Cost, Fpga, Unit};
+use crate::formats::{Format, StreamParams};
+use crate::matrix::QuantMatrix;
+use crate::rtl::DesignPoint;
 
 /// One setting's measurement for a claim.
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +47,207 @@ pub struct Claim {
     pub rows: Vec<ClaimRow>,
     /// holds / does not hold / holds at k of n settings / not measured.
     pub summary: String,
+    /// How the claim was measured where that differs by setting (claim (c): which cost measure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One decoder's hardware figures at a design point (`weightstream cost`, front end on the iCE40
+/// HX8K) and the rate it delivers on a setting's layers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecoderHardware {
+    /// The stream format.
+    pub format: Format,
+    /// Logic cells of its front end on the HX8K.
+    pub lcs: u64,
+    /// Block RAMs of its front end.
+    pub brams: u64,
+    /// Fmax after routing, MHz.
+    pub fmax_mhz: f64,
+    /// Beats of the setting's layers (row blocks counted).
+    pub beats: u64,
+    /// Decode cycles: the ideal decoder's max(beats, words) per layer, summed.
+    pub cycles: u64,
+    /// N.
+    pub lanes: usize,
+    /// Fmax x beats/cycle x N, weights per second.
+    pub weights_per_s: f64,
+    /// LCs per million weights per second delivered: the cost of the decoder's throughput.
+    pub lcs_per_mw_s: f64,
+}
+
+/// The hardware measure of one setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HardwareCost {
+    /// The design point's name (`n16_q8_b64`, or spelled out).
+    pub point: String,
+    /// bitmap first, then the entropy-coded formats that have figures.
+    pub decoders: Vec<DecoderHardware>,
+}
+
+/// A golden codec's measured speed on a setting's layers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldenSpeed {
+    /// The stream format.
+    pub format: Format,
+    /// Weights per pass (every layer of the setting).
+    pub weights: u64,
+    /// Encode, million weights per second (best pass, one thread, wall time).
+    pub encode_mw_s: f64,
+    /// Decode, million weights per second (best pass).
+    pub decode_mw_s: f64,
+}
+
+impl GoldenSpeed {
+    /// Encode then decode, million weights per second.
+    pub fn round_trip_mw_s(&self) -> f64 {
+        1.0 / (1.0 / self.encode_mw_s + 1.0 / self.decode_mw_s)
+    }
+}
+
+/// What claim (c) is judged by at one setting: the hardware measure when there is one, the
+/// golden codecs' speed otherwise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecoderCost {
+    /// Sparsity of the setting.
+    pub sparsity: f64,
+    /// Q of the setting.
+    pub bits: u32,
+    /// Hardware figures, when `weightstream cost` has them at the setting's design point.
+    pub hardware: Option<HardwareCost>,
+    /// Why there are none, when there are none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_hardware: Option<String>,
+    /// The golden codecs' speed (bitmap, then the entropy-coded formats).
+    pub golden: Vec<GoldenSpeed>,
+}
+
+/// The formats claim (c) weighs against bitmap: the entropy-coded stream formats without
+/// differencing (`bitmap-huffman`, and any later `*huffman` format not starting with `delta`).
+pub fn entropy_formats() -> Vec<Format> {
+    Format::ALL.iter().copied().filter(|f| f.name().ends_with("huffman") && !f.name().starts_with("delta")).collect()
+}
+
+/// Beats and ideal decode cycles (max(beats, words) per layer) of `format` on `layers` at `point`.
+fn ideal_cycles(layers: &[(String, QuantMatrix)], format: Format, point: &DesignPoint) -> Result<(u64, u64), String> {
+    let params = point.stream();
+    let (mut beats, mut cycles) = (0u64, 0u64);
+    for (name, m) in layers {
+        let row_blocks = blocks::row_blocks(m, point.max_rows).map_err(|e| format!("{name}: {e}"))?;
+        let s =
+            BlockedStream::encode(format, &row_blocks, &params, point.max_rows).map_err(|e| format!("{name}: {e}"))?;
+        let (b, w) = (s.beats() as u64, s.bus_words() as u64);
+        beats += b;
+        cycles += b.max(w);
+    }
+    Ok((beats, cycles))
+}
+
+/// The hardware measure of a setting's `layers` at `point` from front-end `costs` (placed on the
+/// HX8K): bitmap and every entropy-coded format with figures. An error says what is missing.
+pub fn hardware_cost(
+    layers: &[(String, QuantMatrix)],
+    point: &DesignPoint,
+    costs: &[Cost],
+) -> Result<HardwareCost, String> {
+    let placed = |format: Format| -> Result<(u64, u64, f64), String> {
+        let c = costs
+            .iter()
+            .find(|c| c.unit == Unit::FrontEnd && c.format == format.name())
+            .ok_or_else(|| format!("no `weightstream cost` result for the {format} front end at {}", point.name()))?;
+        match &c.fpga {
+            Fpga::Placed { lcs, brams, fmax_mhz, .. } if *fmax_mhz > 0.0 => Ok((*lcs, *brams, *fmax_mhz)),
+            other => Err(format!(
+                "the {format} front end at {} has no Fmax: {}",
+                point.name(),
+                crate::cost::fpga_summary(other)
+            )),
+        }
+    };
+    let mut decoders = Vec::new();
+    let mut missing = Vec::new();
+    for (i, format) in std::iter::once(Format::Bitmap).chain(entropy_formats()).enumerate() {
+        let (lcs, brams, fmax_mhz) = match placed(format) {
+            Ok(x) => x,
+            Err(e) if i == 0 => return Err(e),
+            Err(e) => {
+                missing.push(e);
+                continue;
+            }
+        };
+        let (beats, cycles) = ideal_cycles(layers, format, point)?;
+        let weights_per_s =
+            if cycles == 0 { 0.0 } else { fmax_mhz * 1e6 * beats as f64 / cycles as f64 * point.lanes as f64 };
+        let lcs_per_mw_s = if weights_per_s > 0.0 { lcs as f64 / (weights_per_s / 1e6) } else { f64::INFINITY };
+        decoders.push(DecoderHardware {
+            format,
+            lcs,
+            brams,
+            fmax_mhz,
+            beats,
+            cycles,
+            lanes: point.lanes,
+            weights_per_s,
+            lcs_per_mw_s,
+        });
+    }
+    if decoders.len() < 2 {
+        return Err(missing.join("; "));
+    }
+    Ok(HardwareCost { point: point.name(), decoders })
+}
+
+/// Passes of [`golden_speed`]; the fastest counts.
+const GOLDEN_PASSES: usize = 3;
+
+/// The golden codecs' speed on a setting's `layers`: bitmap and every entropy-coded format,
+/// encode and decode of every layer, one thread, best of 3 passes (wall time).
+pub fn golden_speed(layers: &[(String, QuantMatrix)], params: &StreamParams) -> Vec<GoldenSpeed> {
+    let weights: u64 = layers.iter().map(|(_, m)| m.len() as u64).sum();
+    let mut out = Vec::new();
+    for format in std::iter::once(Format::Bitmap).chain(entropy_formats()) {
+        let (mut enc, mut dec) = (f64::INFINITY, f64::INFINITY);
+        'passes: for _ in 0..GOLDEN_PASSES {
+            let t0 = Instant::now();
+            let mut streams = Vec::with_capacity(layers.len());
+            for (_, m) in layers {
+                match format.encode(m, params) {
+                    Ok(s) => streams.push(s),
+                    Err(_) => break 'passes,
+                }
+            }
+            let e = t0.elapsed().as_secs_f64();
+            let t1 = Instant::now();
+            for (s, (name, _)) in streams.iter().zip(layers) {
+                if s.decode(name).is_err() {
+                    break 'passes;
+                }
+            }
+            enc = enc.min(e);
+            dec = dec.min(t1.elapsed().as_secs_f64());
+        }
+        if enc.is_finite() && enc > 0.0 && dec > 0.0 {
+            let mw = weights as f64 / 1e6;
+            out.push(GoldenSpeed { format, weights, encode_mw_s: mw / enc, decode_mw_s: mw / dec });
+        }
+    }
+    out
+}
+
+/// Gathers claim (c)'s measure for one setting: the hardware cost from `costs` at `point` (its Q
+/// the setting's) when they have it, and the golden codecs' speed in every case.
+pub fn decoder_cost(
+    sparsity: f64,
+    bits: u32,
+    layers: &[(String, QuantMatrix)],
+    point: &DesignPoint,
+    costs: &[Cost],
+) -> DecoderCost {
+    let (hardware, no_hardware) = match hardware_cost(layers, point, costs) {
+        Ok(h) => (Some(h), None),
+        Err(e) => (None, Some(e)),
+    };
+    DecoderCost { sparsity, bits, hardware, no_hardware, golden: golden_speed(layers, &point.stream()) }
 }
 
 const ENTROPY: [&str; 2] = ["huffman", "rans"];
@@ -74,13 +289,130 @@ fn fmt(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())
 }
 
-/// Evaluates every claim on every setting of a study.
+/// Evaluates every claim on every setting of a study, claim (c) by the study's own stage speeds
+/// (see [`verdict_with`]).
 pub fn verdict(study: &StudyResult) -> Vec<Claim> {
+    verdict_with(study, &[])
+}
+
+/// Claim (c) at one setting: by the hardware measure, else the golden codecs' speed, else the
+/// study stages' speed (the row says which, with its numbers).
+fn claim_c_row(s: &SettingResult, evidence: Option<&DecoderCost>) -> ClaimRow {
+    let (Some(rb), Some(rh)) = (s.ratio("bitmap"), s.ratio("huffman")) else {
+        return row(s, None, "needs bitmap and huffman".into(), None);
+    };
+    let ratio = format!("bitmap {rb:.2}x vs huffman {rh:.2}x ({:.0}% of it)", 100.0 * rb / rh);
+    let good_ratio = rb / rh >= 0.8;
+    if let Some(h) = evidence.and_then(|e| e.hardware.as_ref()) {
+        if let (Some(b), Some(e)) = (
+            h.decoders.iter().find(|d| d.format == Format::Bitmap),
+            h.decoders
+                .iter()
+                .filter(|d| d.format != Format::Bitmap)
+                .min_by(|a, b| a.lcs_per_mw_s.total_cmp(&b.lcs_per_mw_s)),
+        ) {
+            let x = e.lcs_per_mw_s / b.lcs_per_mw_s;
+            let fig = |d: &DecoderHardware| {
+                let bram = if d.brams > 0 { format!(" + {} BRAM", d.brams) } else { String::new() };
+                format!(
+                    "{} {} LCs{bram} at {:.1} MHz x {:.3} beats/cycle x {} = {:.0} M w/s ({:.1} LCs per M w/s)",
+                    d.format,
+                    d.lcs,
+                    d.fmax_mhz,
+                    if d.cycles == 0 { 0.0 } else { d.beats as f64 / d.cycles as f64 },
+                    d.lanes,
+                    d.weights_per_s / 1e6,
+                    d.lcs_per_mw_s
+                )
+            };
+            return row(
+                s,
+                Some(rb / rh),
+                format!(
+                    "{ratio}; cost measured in hardware at {} (front end, iCE40 HX8K, `weightstream cost`; beats/cycle \
+                     of the ideal max(beats, words) model, which favours the entropy decoder): {} vs {}: {:.1}x the \
+                     cost per delivered weight, {:.1}x the rate",
+                    h.point,
+                    fig(b),
+                    fig(e),
+                    x,
+                    if e.weights_per_s > 0.0 { b.weights_per_s / e.weights_per_s } else { f64::INFINITY },
+                ),
+                Some(good_ratio && x >= 2.0),
+            );
+        }
+    }
+    if let Some(ev) = evidence {
+        let b = ev.golden.iter().find(|g| g.format == Format::Bitmap);
+        let e = ev
+            .golden
+            .iter()
+            .filter(|g| g.format != Format::Bitmap)
+            .max_by(|a, b| a.round_trip_mw_s().total_cmp(&b.round_trip_mw_s()));
+        if let (Some(b), Some(e)) = (b, e) {
+            let x = b.round_trip_mw_s() / e.round_trip_mw_s();
+            let why = ev.no_hardware.as_deref().map(|w| format!(" (no hardware figures: {w})")).unwrap_or_default();
+            return row(
+                s,
+                Some(rb / rh),
+                format!(
+                    "{ratio}; cost measured as the golden codecs' speed{why}: bitmap enc/dec {:.0}/{:.0} M w/s vs {} \
+                     {:.0}/{:.0}, encode+decode {:.1}x as fast (every layer, one thread, best of 3)",
+                    b.encode_mw_s, b.decode_mw_s, e.format, e.encode_mw_s, e.decode_mw_s, x
+                ),
+                Some(good_ratio && x >= 2.0),
+            );
+        }
+    }
+    match (round_trip_speed(s, "bitmap"), round_trip_speed(s, "huffman")) {
+        (Some(tb), Some(th)) => row(
+            s,
+            Some(rb / rh),
+            format!(
+                "{ratio}; cost measured as the study stages' software speed (no hardware or golden codec figures): \
+                 round trip {tb:.0} vs {th:.0} Mw/s ({:.1}x as fast, largest layer, one thread)",
+                tb / th
+            ),
+            Some(good_ratio && tb / th >= 2.0),
+        ),
+        _ => row(s, None, format!("{ratio}; no cost measured"), None),
+    }
+}
+
+/// Which measure claim (c) used, over the settings.
+fn claim_c_note(settings: &[SettingResult], costs: &[DecoderCost]) -> String {
+    let mut hw = Vec::new();
+    let mut golden = Vec::new();
+    let mut stages = Vec::new();
+    for s in settings {
+        let tag = format!("s={:.2} Q={}", s.sparsity, s.bits);
+        match costs.iter().find(|c| c.bits == s.bits && (c.sparsity - s.sparsity).abs() < 1e-12) {
+            Some(c) if c.hardware.is_some() => hw.push(tag),
+            Some(c) if c.golden.len() >= 2 => golden.push(tag),
+            _ => stages.push(tag),
+        }
+    }
+    let mut parts = Vec::new();
+    if !hw.is_empty() {
+        parts.push(format!("hardware cost (LCs per delivered M weights/s) at {}", hw.join(", ")));
+    }
+    if !golden.is_empty() {
+        parts.push(format!("the golden codecs' speed at {}", golden.join(", ")));
+    }
+    if !stages.is_empty() {
+        parts.push(format!("the study stages' software speed at {}", stages.join(", ")));
+    }
+    format!("cost judged by {}", parts.join("; "))
+}
+
+/// Evaluates every claim on every setting of a study; claim (c) by `costs` where they cover a
+/// setting ([`decoder_cost`]).
+pub fn verdict_with(study: &StudyResult, costs: &[DecoderCost]) -> Vec<Claim> {
     let settings = &study.settings;
     let mut claims = Vec::new();
     let mut push = |id, claim, rule, rows: Vec<ClaimRow>| {
         let summary = summary(&rows);
-        claims.push(Claim { id, claim, rule, rows, summary });
+        claims.push(Claim { id, claim, rule, rows, summary, note: None });
     };
 
     let rows = settings
@@ -116,29 +448,24 @@ pub fn verdict(study: &StudyResult) -> Vec<Claim> {
         .collect();
     push('b', "stacking two entropy codes barely helps", "best entropy|entropy pair gains < 1.05x over one", rows);
 
-    let rows = settings
+    let rows: Vec<ClaimRow> = settings
         .iter()
-        .map(|s| match (s.ratio("bitmap"), s.ratio("huffman"), round_trip_speed(s, "bitmap"), round_trip_speed(s, "huffman")) {
-            (Some(rb), Some(rh), Some(tb), Some(th)) => row(
-                s,
-                Some(rb / rh),
-                format!(
-                    "bitmap {rb:.2}x vs huffman {rh:.2}x ({:.0}% of it); round trip {tb:.0} vs {th:.0} Mw/s ({:.1}x as fast, largest layer, one thread)",
-                    100.0 * rb / rh,
-                    tb / th
-                ),
-                Some(rb / rh >= 0.8 && tb / th >= 2.0),
-            ),
-            _ => row(s, None, "needs bitmap and huffman".into(), None),
+        .map(|s| {
+            let evidence = costs.iter().find(|c| c.bits == s.bits && (c.sparsity - s.sparsity).abs() < 1e-12);
+            claim_c_row(s, evidence)
         })
         .collect();
+    let note = claim_c_note(settings, costs);
     push(
         'c',
         "bitmap gets a good ratio at far lower cost than entropy coding",
-        "bitmap ratio >= 80% of huffman's and its encode+decode >= 2x as fast (best of 5 single-threaded runs on the largest layer)",
+        "bitmap ratio >= 80% of huffman's, and its decoder at most half the cost of the cheapest entropy-coded one: \
+         hardware (front end on the iCE40 HX8K, `weightstream cost`) LCs per M weights/s delivered (Fmax x \
+         beats/cycle x N) where measured at the setting's design point; else the golden stream codecs' encode+decode \
+         >= 2x as fast (one thread, every layer, best of 3); else the study stages' encode+decode >= 2x as fast \
+         (largest layer, one thread, best of 5)",
         rows,
     );
-
     let rows = settings
         .iter()
         .map(|s| {
@@ -195,6 +522,9 @@ pub fn verdict(study: &StudyResult) -> Vec<Claim> {
         })
         .collect();
     push('f', "versus CSC, delta+Huffman gains 1.7x or more", "csc bits / delta-k|huffman bits >= 1.7", rows);
+    if let Some(c) = claims.iter_mut().find(|c| c.id == 'c') {
+        c.note = Some(note);
+    }
     claims
 }
 

@@ -1,6 +1,7 @@
 //! `huffman[:L]`: canonical Huffman per stream, each with its own table (as Deep Compression
 //! codes weights and indices separately), optionally limited to code lengths <= L (hardware
-//! decoders need bounded lengths). The table is in the output and counted: either a length for
+//! decoders need bounded lengths; where the limit binds, the optimal limited code by
+//! package-merge, [`crate::canonical::code_lengths`]). The table is in the output and counted: either a length for
 //! every symbol of the 2^w alphabet or (symbol, length) pairs for the present ones, whichever is
 //! smaller. Codes are written bit-reversed into the LSB-first stream so a decoder can look up
 //! several bits at once.
@@ -44,8 +45,8 @@ pub fn histogram(symbols: &[u32], width: u32) -> Vec<(u32, u64)> {
     }
 }
 
-/// Code lengths for `counts` (parallel to it), at most `max_len`; an error when 2^L symbols do
-/// not suffice.
+/// Optimal code lengths for `counts` (parallel to it), at most `max_len`; an error when 2^L
+/// symbols do not suffice.
 pub fn code_lengths(counts: &[u64], max_len: u32) -> Result<Vec<u32>, StudyError> {
     crate::canonical::code_lengths(counts, max_len)
         .map_err(|e| StudyError::Unsupported(format!("huffman:{max_len}: {} symbols need longer codes", e.symbols)))
