@@ -625,6 +625,9 @@ pub(super) fn lane_unit(info: &'static ModelInfo, pin: Pat, pout: Pat, seed: u64
         }
         sim.step();
         set(sim.model_mut().as_dyn_mut(), clear, 0)?;
+        // an empty lane's count follows T from the cycle after the clear (in the decoder T is
+        // known from the header's lmax on, long before a lane's first chunk)
+        sim.step();
         // the lane's bits (front first), the chunks taken, the codes decoded
         let mut held: VecDeque<bool> = VecDeque::new();
         let (mut next_chunk, mut decoded) = (0usize, 0usize);
