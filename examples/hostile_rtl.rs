@@ -39,10 +39,17 @@ fn main() -> ExitCode {
     let soak_beats: u64 = arg(&args, "--soak-beats", 1_000_000);
     let seed: u64 = arg(&args, "--seed", 1);
     let sets: String = arg(&args, "--sets", "n16_q8_b64,n8_q4_b32".to_string());
+    // comma list of format names (default every format)
+    let only: String = arg(&args, "--formats", String::new());
+    let formats: Vec<Format> = if only.is_empty() {
+        Format::ALL.to_vec()
+    } else {
+        only.split(',').map(|f| f.parse().unwrap_or_else(|e| panic!("{e}"))).collect()
+    };
     let mut bad = false;
     for set in sets.split(',') {
         let d = facts().set(set).unwrap_or_else(|| panic!("no set {set}"));
-        for f in Format::ALL {
+        for &f in &formats {
             let s = match hostile::sweep(&ModelSource::Default, f, &d, seed, streams) {
                 Ok(s) => s,
                 Err(e) => {
@@ -72,7 +79,7 @@ fn main() -> ExitCode {
     if soak_beats > 0 {
         for set in sets.split(',') {
             let d = facts().set(set).unwrap();
-            for f in Format::ALL {
+            for &f in &formats {
                 let s = hostile::soak(&ModelSource::Default, f, &d, seed, soak_beats).expect("soak runs");
                 println!(
                     "soak  {set:<11} {f:<12} runs {:>5}  beats {:>8}  lost {}  duplicated {}  wrong {}  {:.1} s",

@@ -235,16 +235,18 @@ pub fn run_words_on(
     let mut obs = Observed::default();
     // The bitmap-huffman decoders take a beat in up to ceil(N / c) cycles, c the fewest codes a
     // cycle takes (S, or what the window holds of the longest codes), and load their header a
-    // field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them).
+    // field per cycle first (at most 1 + H fields and a Q-bit symbol per field after them). The
+    // lane-huffman decoders: below.
     let (per_beat, header) = match format {
         Format::BitmapHuffman | Format::DeltaBitmapHuffman => {
             let h = &crate::rtl::facts().huffman;
             let symbols = (words.len() as u64 * u64::from(design.bus_bits) / u64::from(q)).min(1 << q);
             (n.div_ceil(h.worst_codes_per_cycle(n)) as u64, 1 + u64::from(h.max_code_len) + symbols)
         }
-        // The lane-huffman decoders take a beat's chunks R at a time (at most one a lane, but two
-        // at its first code, at most N such in a stream) and a cycle more at a first code; the
-        // header in blocks of counts and symbols.
+        // The lane-huffman decoders take a beat's chunks R at a time (at most one a lane), a cycle
+        // more at a first code and for a mask loaded alone; at its first code a lane takes two,
+        // and a second such lane in a cycle ends that cycle's take: at most one cycle more per
+        // lane (N in a stream, in the header's share). The header in blocks of counts and symbols.
         Format::LaneHuffman | Format::DeltaLaneHuffman => {
             let f = &crate::rtl::facts().lane_huffman;
             let r = f.chunks_per_cycle(n) as u64;
@@ -252,8 +254,8 @@ pub fn run_words_on(
             let header = 2
                 + u64::from(crate::formats::huffman::MAX_CODE_LEN).div_ceil(f.counts_per_cycle as u64)
                 + symbols.div_ceil(f.symbols_per_cycle(n, q) as u64)
-                + (n as u64).div_ceil(r);
-            ((n as u64).div_ceil(r) + 1, header)
+                + n as u64;
+            ((n as u64).div_ceil(r) + 2, header)
         }
         _ => (1, 0),
     };
@@ -548,12 +550,16 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             let nw = real.bus_words();
             if nw > 1 {
                 bits.truncate(r.random_range(1..nw) * b);
+                prefix_of = Some(good_beats);
             } else {
+                // A one-word stream is cut by zeroing its tail: the zeros are fields of their own
+                // (a decoder that finds its error only after the last beat, as lane-huffman's
+                // nonzero lane fill, decodes beats from them), so its beats past the cut need not
+                // be the real stream's.
                 bits.truncate(b);
                 let cut = r.random_range(0..b);
                 bits[cut..].fill(false);
             }
-            prefix_of = Some(good_beats);
         }
         Kind::TruncatedBits => {
             // Half the Huffman streams are cut inside their header (lmax, counts, symbols), whose
