@@ -20,23 +20,9 @@ use weightstream::prepare::{prepare, PrepareConfig};
 use weightstream::study::stages::huffman::table as study_table;
 use weightstream::{Format, StreamParams};
 
-use crate::util::{doc_params, matrix};
+use crate::util::{doc_params, matrix, stream};
 
 const BOTH: [Format; 2] = [Format::BitmapHuffman, Format::DeltaBitmapHuffman];
-
-/// A stream of whole 16-bit words: `fields` (value, width) packed LSB-first, zero-filled.
-fn stream(fields: &[(u64, usize)]) -> BitVec<u64, Lsb0> {
-    let mut bits = BitVec::<u64, Lsb0>::new();
-    for &(v, w) in fields {
-        for i in 0..w {
-            bits.push(v >> i & 1 == 1);
-        }
-    }
-    while bits.len() % 16 != 0 {
-        bits.push(false);
-    }
-    bits
-}
 
 fn decode_err(bits: &BitSlice<u64, Lsb0>, rows: usize, cols: usize) -> weightstream::formats::DecodeError {
     Format::BitmapHuffman.decode("layer.h", bits, rows, cols, &doc_params()).unwrap_err()

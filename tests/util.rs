@@ -18,6 +18,21 @@ pub fn hex_words(s: &EncodedStream) -> Vec<String> {
 }
 
 /// The parameters of the worked examples in docs/stream-formats.md.
+/// A stream of whole 16-bit words (the documents' B): `fields` (value, width) packed LSB-first,
+/// zero-filled.
+pub fn stream(fields: &[(u64, usize)]) -> bitvec::vec::BitVec<u64, bitvec::order::Lsb0> {
+    let mut bits = bitvec::vec::BitVec::<u64, bitvec::order::Lsb0>::new();
+    for &(v, w) in fields {
+        for i in 0..w {
+            bits.push(v >> i & 1 == 1);
+        }
+    }
+    while bits.len() % 16 != 0 {
+        bits.push(false);
+    }
+    bits
+}
+
 pub fn doc_params() -> StreamParams {
     StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4 }
 }

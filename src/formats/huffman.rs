@@ -60,6 +60,20 @@ impl CodeTable {
         lut
     }
 
+    /// Every lmax-bit stream field (first bit in bit 0) to (value, code length): the code it
+    /// begins with; length 0 where no code begins so.
+    pub fn decode_lut(&self, q: u32) -> Vec<(i32, u32)> {
+        let mut lut = vec![(0i32, 0u32); 1 << self.lmax];
+        for (s, l, code) in self.codes() {
+            let value = crate::bits::sign_extend(u64::from(s), q);
+            let field = reverse_bits(code, l) as usize;
+            for rest in 0..1usize << (self.lmax - l) {
+                lut[field | rest << l] = (value, l);
+            }
+        }
+        lut
+    }
+
     /// `(symbol, length, code)` in canonical order, codes MSB-first.
     pub fn codes(&self) -> Vec<(u32, u32, u64)> {
         let mut out = Vec::with_capacity(self.symbols.len());
@@ -262,15 +276,7 @@ pub(crate) fn decode(
     let (q, n) = (p.weight_bits, p.lanes);
     let table = read_table(r, q)?;
     let lmax = table.lmax;
-    // Every lmax-bit stream field to (value, code length); length 0: no code starts so.
-    let mut lut = vec![(0i32, 0u32); 1 << lmax];
-    for (s, l, code) in table.codes() {
-        let value = crate::bits::sign_extend(u64::from(s), q);
-        let field = reverse_bits(code, l) as usize;
-        for rest in 0..1usize << (lmax - l) {
-            lut[field | rest << l] = (value, l);
-        }
-    }
+    let lut = table.decode_lut(q);
     let mut masks = vec![0u64; n.div_ceil(64)];
     decode_columns(rows, cols, q, undelta, |_, column| {
         for lanes in column.chunks_mut(n) {

@@ -8,7 +8,6 @@
 use super::huffman::{histogram, read_table, CodeTable, MAX_CODE_LEN};
 use super::{decode_columns, for_each_column, DecodeErrorKind, EncodeError, Failure, StreamParams, ValueRange};
 use crate::bits::{mask, BitReader, BitWriter, Bits, Category, SizeBreakdown, Window};
-use crate::canonical::reverse_bits;
 use crate::matrix::QuantMatrix;
 
 /// C: bits of a refill chunk (at least [`MAX_CODE_LEN`], so that one chunk tops a lane up).
@@ -326,14 +325,7 @@ pub(crate) fn decode(
     let (q, n) = (p.weight_bits, p.lanes);
     let table = read_table(r, q)?;
     let lmax = table.lmax;
-    let mut lut = vec![(0i32, 0u32); 1 << lmax];
-    for (s, l, code) in table.codes() {
-        let value = crate::bits::sign_extend(u64::from(s), q);
-        let field = reverse_bits(code, l) as usize;
-        for rest in 0..1usize << (lmax - l) {
-            lut[field | rest << l] = (value, l);
-        }
-    }
+    let lut = table.decode_lut(q);
     let dec = Decoder { lut, lmax, threshold: threshold(lmax) };
     let mut lanes = vec![Lane::default(); n];
     let mut masks = vec![0u64; n.div_ceil(64)];
