@@ -15,33 +15,39 @@
  * while its count c_l < T = 2*lmax, its next C-bit chunk (c_l += C); then
  * every set lane decodes one code from the front of its own sub-stream.
  *
- * Header (ws_huffman_header): lmax in a cycle, then up to CPC counts per
- * cycle (as many as the window holds; their limits chained), then SPC
- * symbols per cycle into the symbol table: flip-flops written a block of
- * SPC (as many as the window holds) per cycle when 2^Q * Q is small
- * (ws_sym_table_ff), else one block RAM per lane with SPC symbols a word
- * (ws_sym_table_ram).  The first mask is loaded in a cycle of its own.
+ * Header (ws_huffman_header): lmax in a cycle, then the counts in groups
+ * of CPC per cycle (their limits chained), then SPC symbols per cycle into
+ * the symbol table: flip-flops written a block of SPC (as many as the
+ * window holds) per cycle when 2^Q * Q <= FFT (ws_sym_table_ff), else one
+ * block RAM per lane with SPC symbols a word (ws_sym_table_ram, 2 at Q =
+ * 8).  The first mask is loaded in a cycle of its own.
  *
  * Beats: N lane units (ws_lane_unit), one per lane, each holding its
  * sub-stream's bits and resolving at most one code per cycle from its own
  * registers (ws_canon_unit).  The registered mask of the current beat and
  * the lanes' registered flags (c < T, c + C < T, c == 0) place the beat's
- * chunks: lane l's first chunk is chunk number pos(l) = the chunks of the
- * lanes below it (a prefix count), at window offset C*pos(l).  A cycle
- * takes the chunks with pos < R (R chunks per cycle); the beat completes
- * (fires) in the cycle that takes its last chunks, provided no set lane is
- * at its first code (c == 0: its chunks are in the cycle after, and it
- * decodes then): every set lane decodes, from its registers, while the
- * chunks go into the lanes' queues, and the next beat's mask (L' bits at
- * offset C*k, k the chunks taken) is loaded with them when the window holds
- * it.  Candidate lengths to the aligner (K = 3), all from registered state:
- * the header's field(s) or a mask load alone (L); C*k (chunks, or a beat
- * without the next mask); C*k + L' (a beat and the next mask).  The pick
- * depends on the window count, the credit and the first-code block, never
- * on this cycle's code lengths.  An invalid code does not hold the pick:
- * the beat is not delivered and error 7 follows in the next cycle.
+ * chunks: lane l's first chunk is chunk number pos(l), the chunks of the
+ * lanes below it (a parallel prefix count), at window offset C*pos(l).  A
+ * cycle takes the chunks the window holds, at positions below R (R chunks
+ * per cycle); a lane at its first code takes two when T > C, and a second
+ * such lane in the same cycle ends the take after its first (its second is
+ * taken next cycle, one shared path carrying the one second chunk).  The
+ * beat completes (fires) in the cycle that takes its last chunks, when no
+ * set lane is at its first code (c == 0: then the chunks go in first and
+ * the beat fires in a cycle after) and the output queue has room: every set
+ * lane decodes, from its registers, while the chunks go into the lanes'
+ * slots, and the next beat's mask (L' bits at offset C*k, k the chunks
+ * taken) is taken with them when the window holds it, else in a cycle of
+ * its own.  Candidate lengths to the aligner (K = 2R + 3), all from
+ * registered state: the header's field(s) or a mask alone (L); C*i (i
+ * chunks: a chunk cycle, or a beat without the next mask) and C*i + L' (a
+ * beat and the next mask) for i = 0..R; the cycle's chunk count picks one
+ * late (with the window compares made for every i beforehand), never this
+ * cycle's code lengths.  An invalid code holds nothing: the beat goes on
+ * (into the sequencer and U) and error 7, raised the cycle after, flushes
+ * it.
  *
- * After the loop: the lanes' code bits and one-hot lengths are registered
+ * After the loop: the lanes' code bits and binary lengths are registered
  * (U), their symbol indices (v + base(len) - first(len)) read the table
  * (V), and the beat (lane l's symbol in lane l, or 0) goes to the output
  * queue (ws_beat_queue, with the delta running sum for DELTA = 1), whose

@@ -197,6 +197,8 @@ always @(posedge clk) begin
         rs_q <= {SW{1'b0}};
         rp_q <= {RPW{1'b0}};
         sv_q <= {NS{1'b0}};
+        // c = 0; d follows -T from the next cycle on (below), long before
+        // the lane's first chunk (T is known after the header's lmax)
         d_q  <= {DW{1'b0}};
         fc_q <= 1'b1;
     end else begin

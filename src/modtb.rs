@@ -1,5 +1,7 @@
 //! Module testbenches (verilog-axis style) for the word FIFO, the bit aligner, the beat
-//! sequencer and the PE array: each module is verilated on its own ([`ModelSource::module`]),
+//! sequencer and the PE array, and for the Huffman decoders' modules ([`huffman`]: canonical
+//! decode unit, header loader, lane unit, symbol tables, beat queue): each module is verilated on
+//! its own ([`ModelSource::module`]),
 //! driven cycle by cycle with every crossing of input idle patterns {none, fixed, seeded random}
 //! and output backpressure patterns {none, fixed, seeded random}, and compared every cycle with a
 //! Rust reference model of the module; at the end what came out must equal what went in (or the
@@ -15,8 +17,21 @@ use crate::hostile::ModelSource;
 use crate::matrix::QuantMatrix;
 use crate::pe;
 
+mod huffman;
+
 /// The modules with a bench.
-pub const MODULES: [&str; 4] = ["ws_word_fifo", "ws_bit_aligner", "ws_beat_sequencer", "ws_pe_array"];
+pub const MODULES: [&str; 10] = [
+    "ws_word_fifo",
+    "ws_bit_aligner",
+    "ws_beat_sequencer",
+    "ws_pe_array",
+    "ws_canon_unit",
+    "ws_sym_table_ff",
+    "ws_sym_table_ram",
+    "ws_beat_queue",
+    "ws_huffman_header",
+    "ws_lane_unit",
+];
 
 /// An idle / backpressure pattern of a crossing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +149,74 @@ pub fn run_module(src: &ModelSource, module: &str, seed: u64) -> R<()> {
                 cross(seed, |i, o, s| pe_array(info, n, q, qa, acc, max_o, i, o, s))?;
             }
             Ok(())
+        }
+        "ws_canon_unit" => {
+            for h in [12usize, 5] {
+                let info = src.module(module, &format!("ws_canon_unit_h{h}"), vec![("H".into(), h as i64)])?;
+                huffman::canon_unit(info, h, seed)?;
+            }
+            Ok(())
+        }
+        "ws_sym_table_ff" | "ws_sym_table_ram" => {
+            let points: &[(usize, usize, usize)] = if module == "ws_sym_table_ff" {
+                &[(8, 4, 14), (3, 3, 2), (5, 5, 5)]
+            } else {
+                &[(16, 8, 2), (5, 6, 2), (2, 9, 1)]
+            };
+            for &(n, q, spc) in points {
+                let info = src.module(
+                    module,
+                    &format!("{module}_n{n}_q{q}_s{spc}"),
+                    vec![("N".into(), n as i64), ("Q".into(), q as i64), ("SPC".into(), spc as i64)],
+                )?;
+                cross(seed, |i, o, s| huffman::sym_table(info, n, q, spc, i, o, s))?;
+            }
+            Ok(())
+        }
+        "ws_beat_queue" => {
+            for (n, q, max_o, delta) in
+                [(8usize, 4usize, 256usize, false), (8, 4, 256, true), (5, 6, 24, true), (16, 8, 1280, false)]
+            {
+                let info = src.module(
+                    module,
+                    &format!("ws_beat_queue_n{n}_q{q}_o{max_o}_d{}", u8::from(delta)),
+                    vec![
+                        ("N".into(), n as i64),
+                        ("Q".into(), q as i64),
+                        ("MAX_O".into(), max_o as i64),
+                        ("DELTA".into(), i64::from(delta)),
+                    ],
+                )?;
+                cross(seed, |i, o, s| huffman::beat_queue(info, n, q, max_o, 4, delta, i, o, s))?;
+            }
+            Ok(())
+        }
+        "ws_huffman_header" => {
+            // (Q, counts per cycle, symbols per cycle, window): the n8 and n16 lane decoders',
+            // the bitmap-huffman decoder's (one field per cycle), an odd one
+            for (q, cpc, spc, win) in [(4usize, 4usize, 14usize, 56usize), (8, 4, 2, 112), (8, 1, 1, 40), (6, 3, 2, 40)]
+            {
+                let cnt_w = (usize::BITS - (2 * win).leading_zeros()) as usize;
+                let cw = (usize::BITS - win.leading_zeros()) as usize;
+                let info = src.module(
+                    module,
+                    &format!("ws_huffman_header_q{q}_c{cpc}_s{spc}_w{win}"),
+                    vec![
+                        ("Q".into(), q as i64),
+                        ("CPC".into(), cpc as i64),
+                        ("SPC".into(), spc as i64),
+                        ("WIN".into(), win as i64),
+                        ("CNT_W".into(), cnt_w as i64),
+                        ("CW".into(), cw as i64),
+                    ],
+                )?;
+                cross(seed, |i, _, s| huffman::huffman_header(info, q, spc, win, cnt_w, i, s))?;
+            }
+            Ok(())
+        }
+        "ws_lane_unit" => {
+            let info = src.module(module, "ws_lane_unit_h12_c12", vec![])?;
+            cross(seed, |i, o, s| huffman::lane_unit(info, i, o, s))
         }
         _ => Err(format!("no bench for {module}")),
     }

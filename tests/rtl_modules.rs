@@ -1,5 +1,6 @@
-//! Module testbenches (src/modtb.rs): ws_word_fifo, ws_bit_aligner, ws_beat_sequencer and
-//! ws_pe_array each verilated on its own (built on demand into the weightstream cache), every
+//! Module testbenches (src/modtb.rs): ws_word_fifo, ws_bit_aligner, ws_beat_sequencer,
+//! ws_pe_array and the Huffman decoders' modules (ws_canon_unit, ws_sym_table_ff/_ram,
+//! ws_beat_queue, ws_huffman_header, ws_lane_unit) each verilated on its own (built on demand into the weightstream cache), every
 //! crossing of input idle {none, fixed, seeded random} x output backpressure {none, fixed,
 //! seeded random}, compared cycle by cycle with a Rust reference model, then "nothing left".
 
@@ -24,4 +25,30 @@ fn beat_sequencer_against_its_reference() {
 #[test]
 fn pe_array_against_its_reference() {
     run_module(&ModelSource::Default, "ws_pe_array", 1).unwrap();
+}
+
+#[test]
+fn canon_unit_against_its_reference() {
+    run_module(&ModelSource::Default, "ws_canon_unit", 1).unwrap();
+}
+
+#[test]
+fn sym_tables_against_their_reference() {
+    run_module(&ModelSource::Default, "ws_sym_table_ff", 1).unwrap();
+    run_module(&ModelSource::Default, "ws_sym_table_ram", 1).unwrap();
+}
+
+#[test]
+fn beat_queue_against_its_reference() {
+    run_module(&ModelSource::Default, "ws_beat_queue", 1).unwrap();
+}
+
+#[test]
+fn huffman_header_against_the_golden_table_reader() {
+    run_module(&ModelSource::Default, "ws_huffman_header", 1).unwrap();
+}
+
+#[test]
+fn lane_unit_against_its_reference() {
+    run_module(&ModelSource::Default, "ws_lane_unit", 1).unwrap();
 }
