@@ -50,8 +50,14 @@
  * golden decoder that reads field by field.
  *
  * Header: taken in a cycle of its own (need_q = 8), registered, checked in
- * the next cycle (SETUP: error 8 on n = 0, n >= m, log2 m outside 1..4 or
- * n > KEEP; else the first group's m_g, n_g and the first beat's need).
+ * the next cycle (CHECK: error 8 on n = 0, n >= m, log2 m outside 1..4 or
+ * n > KEEP; the groups ceil(K/m) and the last group's m_g), then SETUP (the
+ * first group's m_g, n_g and the first beat's need): two cycles per layer,
+ * so that the group geometry of every beat is a register.  Per group:
+ * m_g, n_g and a thermometer of the columns carrying entries (shifted per
+ * column), loaded at a group's start from registers of "a whole group" or
+ * "the last group" (a group counter says which comes next); per beat the
+ * need L*(log2 m + Q) from the sequencer's registered next lanes.
  *
  * Beat side band: tile index t, first column (k == 0), end of column (last
  * tile), last beat of the layer.  The beat sequence (tile t / column k
@@ -169,10 +175,11 @@ generate
     end
 endgenerate
 
-// ---- phases: header take, header check and setup, beats --------------------
+// ---- phases: header take, header check, setup, beats -----------------------
 localparam [1:0] PH_HDR   = 2'd0;
-localparam [1:0] PH_SETUP = 2'd1;
-localparam [1:0] PH_BEAT  = 2'd2;
+localparam [1:0] PH_CHECK = 2'd1;
+localparam [1:0] PH_SETUP = 2'd2;
+localparam [1:0] PH_BEAT  = 2'd3;
 
 wire           running;
 wire [LW-1:0]  lanes;
@@ -193,19 +200,26 @@ reg  [1:0]     ph_q, ph_d;         // phase
 reg  [CW-1:0]  need_q, need_d;     // bits the header or the current beat takes
 reg  [3:0]     n_q, n_d;           // the header's n
 reg  [3:0]     lm_q, lm_d;         // the header's log2 m
+reg  [31:0]    k_q, k_d;           // K (columns)
+reg  [31:0]    gl_q, gl_d;         // groups from the current one on
+reg            gnl_q, gnl_d;       // the next group is the last
+reg  [4:0]     mlast_q, mlast_d;   // m_g of the last group
+reg  [3:0]     nlast_q, nlast_d;   // n_g of the last group
+reg  [15:0]    thn_q, thn_d;       // n_g's thermometer, a whole group
+reg  [15:0]    thl_q, thl_d;       // n_g's thermometer, the last group
 reg  [3:0]     j_q, j_d;           // the current column within its group
 reg  [4:0]     mg_q, mg_d;         // m_g: columns of the current group
 reg  [3:0]     ng_q, ng_d;         // n_g = min(n, m_g)
-reg            carry_q, carry_d;   // the current beat carries entries (j < n_g)
-reg  [31:0]    cl_q, cl_d;         // columns from the current one on, K - k
+reg  [15:0]    cs_q, cs_d;         // bit i: column j + i of the group carries entries
 reg            pdone_q, pdone_d;   // a cut beat's record went into stage 1
-// a format error found (stage 1 or setup) and its code, to the sequencer
+// a format error found (stage 1 or the header check) and its code, to the sequencer
 wire           err;
 wire [3:0]     err_code;
 
 // ---- the loop: count compare against a register ----------------------------
 wire           in_hdr   = ph_q == PH_HDR;
 wire           in_beat  = ph_q == PH_BEAT;
+wire           carry    = cs_q[0];
 wire           enough   = win_count_i >= {{(CNT_W-CW){1'b0}}, need_q};
 wire           hdr_take = running && in_hdr && enough;
 wire           fire     = running && in_beat && enough && pipe_ready;
@@ -218,74 +232,97 @@ wire           wait_seq = waiting && (in_hdr || pdone_q);
 assign win_need_o = need_q;
 assign win_pick_o = hdr_take || fire;
 
-// ---- beside the loop: the group geometry of the next beat ------------------
-// m = 2^log2 m (the header is checked before it is used: log2 m in 1..4)
+// ---- beside the loop: the geometry of the next beat, from registers --------
+// m = 2^log2 m (used once the header is checked: log2 m in 1..4)
 wire [4:0]     m_val   = 5'd1 << lm_q[2:0];
 wire [3:0]     m_last  = m_val[3:0] - 4'd1;
-// the header: bad, or its first group
+wire [3:0]     n_min   = {1'b0, n_q} < m_val ? n_q : m_val[3:0];
+// the header check
 wire           hdr_bad = n_q == 4'd0 || lm_q == 4'd0 || lm_q > 4'd4 ||
                          {1'b0, n_q} >= m_val || n_q > KEEP_4;
-// columns from the next group's first column on: K at setup, else after
-// the current column
-wire [31:0]    cl_nx   = cl_q - 32'd1;
-wire [31:0]    cl_grp  = in_beat ? cl_nx : cl_q;
-wire [4:0]     mg_new  = (cl_grp[31:5] == 27'd0 && cl_grp[4:0] < m_val) ? cl_grp[4:0] : m_val;
-wire [3:0]     ng_new  = {1'b0, n_q} < mg_new ? n_q : mg_new[3:0];
-// the next beat: the next column (a new group after the group's last
-// column) after a column's last tile, else the same column's next tile
+// the last group: K mod m columns (m when 0), and the groups, ceil(K / m)
+wire [3:0]     k_rem   = k_q[3:0] & m_last;
+wire [31:0]    k_grp   = (k_q >> lm_q[2:0]) + {31'd0, k_rem != 4'd0};
+// n_g of the last group and the thermometers of the two n_g
+wire [3:0]     nl_new  = {1'b0, n_q} < mlast_q ? n_q : mlast_q[3:0];
+wire           first_last = gl_q == 32'd1;
+// the next beat: the same column's next tile, or after a column's last tile
+// the next column (after the group's last column, a new group's first)
 wire           wrap    = j_q == m_last;
-wire           col_nx  = eoc;
-wire [3:0]     j_nx    = col_nx ? (wrap ? 4'd0 : j_q + 4'd1) : j_q;
-wire [3:0]     ng_nx   = col_nx && wrap ? ng_new : ng_q;
-wire           carry_nx = j_nx < ng_nx;
-// the lanes of a beat times its entry bits log2 m + Q
+wire           carry_nx = eoc ? (wrap || cs_q[1]) : cs_q[0];
+// the lanes of a beat times its entry bits log2 m + Q (first beat at setup)
 wire [LW-1:0]  lanes_sel = in_beat ? lanes_nx : lanes;
-wire           carry_sel = in_beat ? carry_nx : 1'b1;
 wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_sel};
-wire [CW-1:0]  need_new  = carry_sel ? lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]} :
-                                       {CW{1'b0}};
+wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
+
+// thermometer of v: bits 0..v-1 set
+function [15:0] therm;
+    input [3:0] v;
+    begin
+        therm = ~(16'hffff << v);
+    end
+endfunction
 
 always @* begin
     ph_d    = ph_q;
     need_d  = need_q;
     n_d     = n_q;
     lm_d    = lm_q;
+    k_d     = k_q;
+    gl_d    = gl_q;
+    gnl_d   = gnl_q;
+    mlast_d = mlast_q;
+    nlast_d = nlast_q;
+    thn_d   = thn_q;
+    thl_d   = thl_q;
     j_d     = j_q;
     mg_d    = mg_q;
     ng_d    = ng_q;
-    carry_d = carry_q;
-    cl_d    = cl_q;
+    cs_d    = cs_q;
     pdone_d = pdone_q || pfire;
     if (hdr_take) begin
-        ph_d = PH_SETUP;
+        ph_d = PH_CHECK;
         n_d  = win_data_i[3:0];
         lm_d = win_data_i[7:4];
     end
-    if (ph_q == PH_SETUP) begin
+    if (ph_q == PH_CHECK) begin
         // a bad header stops the sequencer here (err_i)
+        ph_d    = PH_SETUP;
+        gl_d    = k_grp;
+        mlast_d = k_rem == 4'd0 ? m_val : {1'b0, k_rem};
+        thn_d   = therm(n_min);
+    end
+    if (ph_q == PH_SETUP) begin
         ph_d    = PH_BEAT;
+        nlast_d = nl_new;
+        thl_d   = therm(nl_new);
+        gnl_d   = gl_q == 32'd2;
         j_d     = 4'd0;
-        mg_d    = mg_new;
-        ng_d    = ng_new;
-        carry_d = 1'b1;
+        mg_d    = first_last ? mlast_q : m_val;
+        ng_d    = first_last ? nl_new : n_min;
+        cs_d    = first_last ? therm(nl_new) : thn_q;
         need_d  = need_new;
     end
     if (fire) begin
-        need_d  = need_new;
-        j_d     = j_nx;
-        carry_d = carry_nx;
-        if (col_nx) begin
-            cl_d = cl_nx;
+        need_d  = carry_nx ? need_new : {CW{1'b0}};
+        if (eoc) begin
             if (wrap) begin
-                mg_d = mg_new;
-                ng_d = ng_new;
+                j_d   = 4'd0;
+                gl_d  = gl_q - 32'd1;
+                gnl_d = gl_q == 32'd3;
+                mg_d  = gnl_q ? mlast_q : m_val;
+                ng_d  = gnl_q ? nlast_q : n_min;
+                cs_d  = gnl_q ? thl_q : thn_q;
+            end else begin
+                j_d  = j_q + 4'd1;
+                cs_d = {1'b0, cs_q[15:1]};
             end
         end
     end
     if (start_i) begin
         ph_d    = PH_HDR;
         need_d  = HDR_C;
-        cl_d    = cfg_cols_i;
+        k_d     = cfg_cols_i;
         pdone_d = 1'b0;
     end
 end
@@ -296,22 +333,34 @@ always @(posedge clk) begin
         need_q  <= HDR_C;
         n_q     <= 4'd0;
         lm_q    <= 4'd0;
+        k_q     <= 32'd0;
+        gl_q    <= 32'd0;
+        gnl_q   <= 1'b0;
+        mlast_q <= 5'd0;
+        nlast_q <= 4'd0;
+        thn_q   <= 16'd0;
+        thl_q   <= 16'd0;
         j_q     <= 4'd0;
         mg_q    <= 5'd0;
         ng_q    <= 4'd0;
-        carry_q <= 1'b0;
-        cl_q    <= 32'd0;
+        cs_q    <= 16'd0;
         pdone_q <= 1'b0;
     end else begin
         ph_q    <= ph_d;
         need_q  <= need_d;
         n_q     <= n_d;
         lm_q    <= lm_d;
+        k_q     <= k_d;
+        gl_q    <= gl_d;
+        gnl_q   <= gnl_d;
+        mlast_q <= mlast_d;
+        nlast_q <= nlast_d;
+        thn_q   <= thn_d;
+        thl_q   <= thl_d;
         j_q     <= j_d;
         mg_q    <= mg_d;
         ng_q    <= ng_d;
-        carry_q <= carry_d;
-        cl_q    <= cl_d;
+        cs_q    <= cs_d;
         pdone_q <= pdone_d;
     end
 end
@@ -370,7 +419,7 @@ generate
         // no reset: an entry is written before a later beat of its group reads it
         reg [N*EW-1:0] mem [0:T-1];
         reg [N*EW-1:0] rd_q;
-        wire           we = fire && carry_q && j_q == S_IDX;
+        wire           we = fire && carry && j_q == S_IDX;
         always @(posedge clk) begin
             if (we) begin
                 mem[tile] <= ents;
@@ -470,7 +519,7 @@ endgenerate
 // a checked record in stage 1 with a bad position (raised while it stays
 // there), or a bad header at setup
 wire           err_pos  = raw_chk && |bad;
-wire           err_hdr  = ph_q == PH_SETUP && hdr_bad;
+wire           err_hdr  = ph_q == PH_CHECK && hdr_bad;
 assign         err      = err_hdr || err_pos;
 assign         err_code = err_hdr ? `WS_ERR_BAD_NM_HEADER : `WS_ERR_BAD_NM_POSITION;
 
@@ -484,7 +533,7 @@ ws_beat_pipe #(
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({ents, chk_pres, (fire || pfire) && carry_q, carry_q, j_q, ng_q, mg_q, lanes,
+    .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_q, mg_q, lanes,
               tile, first, eoc, last}),
     .s_fire_i(fire || pfire),
     .s_ready_o(pipe_ready),
