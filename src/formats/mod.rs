@@ -151,6 +151,61 @@ impl FromStr for Format {
     }
 }
 
+/// An N:M pattern: at most `keep` nonzeros in every group of `group` consecutive columns of a
+/// row (`--nm keep:group`; 1 <= keep < group <= 16, group a power of two). The `nm` format's
+/// pattern and N:M pruning's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+pub struct NmPattern {
+    /// n: values kept per group.
+    pub keep: u32,
+    /// m: columns per group.
+    pub group: u32,
+}
+
+impl NmPattern {
+    /// 2:4, sparse tensor cores' pattern.
+    pub const TWO_FOUR: NmPattern = NmPattern { keep: 2, group: 4 };
+
+    /// Checks 1 <= n < m <= 16, m a power of two.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(2..=16).contains(&self.group) || !self.group.is_power_of_two() {
+            return Err(format!("N:M group m = {} must be 2, 4, 8 or 16", self.group));
+        }
+        if !(1..self.group).contains(&self.keep) {
+            return Err(format!("N:M keep n = {} must be 1..{}", self.keep, self.group - 1));
+        }
+        Ok(())
+    }
+
+    /// log2 m: bits of a position within a group.
+    pub fn position_bits(&self) -> u32 {
+        self.group.trailing_zeros()
+    }
+}
+
+impl Default for NmPattern {
+    fn default() -> Self {
+        NmPattern::TWO_FOUR
+    }
+}
+
+impl fmt::Display for NmPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.keep, self.group)
+    }
+}
+
+impl FromStr for NmPattern {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("N:M pattern {s:?} must be n:m, e.g. 2:4");
+        let (n, m) = s.split_once(':').ok_or_else(bad)?;
+        let p = NmPattern { keep: n.trim().parse().map_err(|_| bad())?, group: m.trim().parse().map_err(|_| bad())? };
+        p.validate()?;
+        Ok(p)
+    }
+}
+
 /// Stream parameters shared by encoder, decoder and RTL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct StreamParams {
