@@ -434,6 +434,7 @@ pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
         | DecodeErrorKind::CodeIncomplete
         | DecodeErrorKind::TooManyCodes { .. } => E::BadCode.code(),
         DecodeErrorKind::InvalidCode => E::InvalidCode.code(),
+        DecodeErrorKind::BadNmHeader { .. } | DecodeErrorKind::BadNmPosition { .. } => return None,
     })
 }
 

@@ -381,6 +381,7 @@ impl DesignPoint {
             bus_bits: self.bus_bits,
             run_bits: self.run_bits,
             count_bits: self.count_bits,
+            nm: Default::default(),
         }
     }
 

@@ -16,7 +16,7 @@ use weightstream::{pe, Format, QuantMatrix, StreamParams};
 /// Small parameters so blocks have several row tiles, a partial last tile, CSC fillers (R = 2)
 /// and runs that would cross a block boundary.
 fn params() -> StreamParams {
-    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4 }
+    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4, ..StreamParams::default() }
 }
 
 /// A seeded sparse O x K matrix of Q-bit values (about 60% zeros, long zero runs in some rows).

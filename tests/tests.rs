@@ -16,6 +16,7 @@ mod hostile_rtl;
 mod huffman;
 mod icarus;
 mod lane_huffman;
+mod nm;
 mod loaders;
 mod malformed;
 mod quantize;
