@@ -36,18 +36,19 @@
  * position is j, else 0; lanes >= L are 0.
  *
  * The position checks are in stage 1 too (entry j's position above slot
- * j-1's and below m_g, lanes < L), raised as err_i of ws_beat_sequencer in
- * the cycle after the beat fired: the sequencer stops there (a beat may
- * fire into stage 1 in that cycle; the error flushes the pipeline before
- * any of them leaves, and the sequencer's error comes before its advance).
- * For the last beat that is the sequencer's end-of-stream check cycle,
- * where a decoder's error comes first.  A beat cut by the end of the stream
- * (it waits for bits and the final word is in the aligner) is checked the
- * same way before it is called truncated: its record, with the lanes whose
- * position field is in the stream (count >= l*(log2 m + Q) + log2 m), goes
- * into stage 1 once and the truncation is passed to the sequencer only a
- * cycle later, so a bad position in front of the cut wins, as in the
- * golden decoder that reads field by field.
+ * j-1's and below m_g, lanes < L), registered (err_q) and raised as err_i
+ * of ws_beat_sequencer two cycles after the beat fired: the sequencer
+ * stops there (beats may fire into the pipeline meanwhile; none leaves:
+ * err_q masks the beat output until the sequencer's error flushes the
+ * pipeline, and the sequencer's error comes before its advance).  For the
+ * last beat the sequencer's end-of-stream check waits for it (ERR_LAT = 2),
+ * and a decoder's error comes first there.  A beat cut by the end of the
+ * stream (it waits for bits and the final word is in the aligner) is
+ * checked the same way before it is called truncated: its record, with the
+ * lanes whose position field is in the stream (count >= l*(log2 m + Q) +
+ * log2 m), goes into stage 1 once and the truncation is passed to the
+ * sequencer only when that check is registered, so a bad position in front
+ * of the cut wins, as in the golden decoder that reads field by field.
  *
  * Header: taken in a cycle of its own (need_q = 8), registered, checked in
  * the next cycle (CHECK: error 8 on n = 0, n >= m, log2 m outside 1..4 or
@@ -212,6 +213,7 @@ reg  [4:0]     mg_q, mg_d;         // m_g: columns of the current group
 reg  [3:0]     ng_q, ng_d;         // n_g = min(n, m_g)
 reg  [15:0]    cs_q, cs_d;         // bit i: column j + i of the group carries entries
 reg            pdone_q, pdone_d;   // a cut beat's record went into stage 1
+reg            pchk_q, pchk_d;     // and its check is registered
 // a format error found (stage 1 or the header check) and its code, to the sequencer
 wire           err;
 wire [3:0]     err_code;
@@ -227,7 +229,7 @@ wire           fire     = running && in_beat && enough && pipe_ready;
 wire           waiting  = (in_hdr || in_beat) && !enough;
 wire           pfire    = running && in_beat && !enough && win_last_i && pipe_ready && !pdone_q;
 // truncation is passed on only after that check (the header has none)
-wire           wait_seq = waiting && (in_hdr || pdone_q);
+wire           wait_seq = waiting && (in_hdr || pchk_q);
 
 assign win_need_o = need_q;
 assign win_pick_o = hdr_take || fire;
@@ -280,6 +282,7 @@ always @* begin
     ng_d    = ng_q;
     cs_d    = cs_q;
     pdone_d = pdone_q || pfire;
+    pchk_d  = pdone_q;
     if (hdr_take) begin
         ph_d = PH_CHECK;
         n_d  = win_data_i[3:0];
@@ -324,6 +327,7 @@ always @* begin
         need_d  = HDR_C;
         k_d     = cfg_cols_i;
         pdone_d = 1'b0;
+        pchk_d  = 1'b0;
     end
 end
 
@@ -345,6 +349,7 @@ always @(posedge clk) begin
         ng_q    <= 4'd0;
         cs_q    <= 16'd0;
         pdone_q <= 1'b0;
+        pchk_q  <= 1'b0;
     end else begin
         ph_q    <= ph_d;
         need_q  <= need_d;
@@ -362,6 +367,7 @@ always @(posedge clk) begin
         ng_q    <= ng_d;
         cs_q    <= cs_d;
         pdone_q <= pdone_d;
+        pchk_q  <= pchk_d;
     end
 end
 
@@ -434,7 +440,8 @@ endgenerate
 
 ws_beat_sequencer #(
     .N(N),
-    .MAX_O(MAX_O)
+    .MAX_O(MAX_O),
+    .ERR_LAT(2)
 ) u_seq (
     .clk(clk),
     .rst(rst),
@@ -516,12 +523,26 @@ generate
     end
 endgenerate
 
-// a checked record in stage 1 with a bad position (raised while it stays
-// there), or a bad header at setup
+// a checked record in stage 1 with a bad position (while it stays there),
+// or a bad header at the check, registered: err_i two cycles after the
+// beat fired (the sequencer's ERR_LAT), a cycle after the header check
 wire           err_pos  = raw_chk && |bad;
 wire           err_hdr  = ph_q == PH_CHECK && hdr_bad;
-assign         err      = err_hdr || err_pos;
-assign         err_code = err_hdr ? `WS_ERR_BAD_NM_HEADER : `WS_ERR_BAD_NM_POSITION;
+reg            err_q;
+reg            ehdr_q;
+
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        err_q  <= 1'b0;
+        ehdr_q <= 1'b0;
+    end else begin
+        err_q  <= err_hdr || err_pos;
+        ehdr_q <= err_hdr;
+    end
+end
+
+assign         err      = err_q;
+assign         err_code = ehdr_q ? `WS_ERR_BAD_NM_HEADER : `WS_ERR_BAD_NM_POSITION;
 
 // a beat's record checks every lane, a cut beat's those in the stream
 wire [N-1:0]   chk_pres = fire ? {N{1'b1}} : pres;
@@ -557,9 +578,10 @@ assign m_beat_tile_o  = beat[3 +: TW];
 assign m_beat_first_o = beat[2];
 assign m_beat_eoc_o   = beat[1];
 assign m_beat_last_o  = beat[0];
-// a beat never leaves once an error is flagged (the pipeline is flushed
-// next); a cut beat's record is always followed by an error in time
-assign m_beat_valid_o = pipe_valid && !error_o;
+// a beat never leaves once an error is found (err_q, the cycle before the
+// sequencer flags it) or flagged (the pipeline is flushed next); a cut
+// beat's record is always followed by an error in time
+assign m_beat_valid_o = pipe_valid && !error_o && !err_q;
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;
