@@ -159,10 +159,11 @@ localparam [CW-1:0]    HDR_C  = 8;
 localparam [3:0]       KEEP_4 = KEEP[3:0];
 
 // raw record: entries, lanes with their position in the stream, check,
-// carry, j, n_g, m_g, lanes L, tile, first, eoc, last
-localparam integer RAW_W = N*EW + N + 2 + 4 + 4 + 5 + LW + TW + 3;
-// beat record: lanes, tile, first, eoc, last
-localparam integer OUT_W = N*Q + TW + 3;
+// carry, j, n_g, m_g, lanes L, tile, first, eoc, last, cut (a cut beat's
+// record, checked and never a beat)
+localparam integer RAW_W = N*EW + N + 2 + 4 + 4 + 5 + LW + TW + 4;
+// beat record: lanes, tile, first, eoc, last, cut
+localparam integer OUT_W = N*Q + TW + 4;
 
 // parameter checks
 generate
@@ -477,10 +478,10 @@ wire [N*EW-1:0]  raw_ents  = raw[RAW_W-1 -: N*EW];
 wire [N-1:0]     raw_pres  = raw[RAW_W-N*EW-1 -: N];
 wire             raw_chk   = raw[RAW_W-N*EW-N-1];
 wire             raw_carry = raw[RAW_W-N*EW-N-2];
-wire [3:0]       raw_j     = raw[LW+TW+3+5+4 +: 4];
-wire [3:0]       raw_ng    = raw[LW+TW+3+5 +: 4];
-wire [4:0]       raw_mg    = raw[LW+TW+3 +: 5];
-wire [LW-1:0]    raw_lanes = raw[TW+3 +: LW];
+wire [3:0]       raw_j     = raw[LW+TW+4+5+4 +: 4];
+wire [3:0]       raw_ng    = raw[LW+TW+4+5 +: 4];
+wire [4:0]       raw_mg    = raw[LW+TW+4 +: 5];
+wire [LW-1:0]    raw_lanes = raw[TW+4 +: LW];
 wire [N*Q-1:0]   ext_data;
 wire [N-1:0]     bad;
 
@@ -555,11 +556,11 @@ ws_beat_pipe #(
     .rst(rst),
     .flush_i(start_i || error_o),
     .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_q, mg_q, lanes,
-              tile, first, eoc, last}),
+              tile, first, eoc, last, pfire}),
     .s_fire_i(fire || pfire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),
-    .ext_i({ext_data, raw[TW+2:0]}),
+    .ext_i({ext_data, raw[TW+3:0]}),
     .m_data_o(beat),
     .m_valid_o(pipe_valid),
     .m_ready_i(m_beat_ready_i),
@@ -574,14 +575,14 @@ generate
 endgenerate
 
 assign m_beat_data_o  = beat[OUT_W-1 -: N*Q];
-assign m_beat_tile_o  = beat[3 +: TW];
-assign m_beat_first_o = beat[2];
-assign m_beat_eoc_o   = beat[1];
-assign m_beat_last_o  = beat[0];
+assign m_beat_tile_o  = beat[4 +: TW];
+assign m_beat_first_o = beat[3];
+assign m_beat_eoc_o   = beat[2];
+assign m_beat_last_o  = beat[1];
 // a beat never leaves once an error is found (err_q, the cycle before the
 // sequencer flags it) or flagged (the pipeline is flushed next); a cut
-// beat's record is always followed by an error in time
-assign m_beat_valid_o = pipe_valid && !error_o && !err_q;
+// beat's record never does
+assign m_beat_valid_o = pipe_valid && !error_o && !err_q && !beat[0];
 assign win_en_o       = running;
 
 assign busy_o       = running || pipe_busy;
