@@ -52,8 +52,9 @@
  *
  * Header: taken in a cycle of its own (need_q = 8), registered, checked in
  * the next cycle (CHECK: error 8 on n = 0, n >= m, log2 m outside 1..4 or
- * n > KEEP; the groups ceil(K/m) and the last group's m_g), then SETUP (the
- * first group's m_g, n_g and the first beat's need): two cycles per layer,
+ * n > KEEP; m registered), GEOM (the groups ceil(K/m) and the last group's
+ * m_g), then SETUP (the first group's m_g, n_g and the first beat's need):
+ * three cycles per layer,
  * so that the group geometry of every beat is a register.  Per group:
  * m_g, n_g and a thermometer of the columns carrying entries (shifted per
  * column), loaded at a group's start from registers of "a whole group" or
@@ -178,10 +179,11 @@ generate
 endgenerate
 
 // ---- phases: header take, header check, setup, beats -----------------------
-localparam [1:0] PH_HDR   = 2'd0;
-localparam [1:0] PH_CHECK = 2'd1;
-localparam [1:0] PH_SETUP = 2'd2;
-localparam [1:0] PH_BEAT  = 2'd3;
+localparam [2:0] PH_HDR   = 3'd0;
+localparam [2:0] PH_CHECK = 3'd1;
+localparam [2:0] PH_GEOM  = 3'd2;
+localparam [2:0] PH_SETUP = 3'd3;
+localparam [2:0] PH_BEAT  = 3'd4;
 
 wire           running;
 wire [LW-1:0]  lanes;
@@ -198,7 +200,9 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
-reg  [1:0]     ph_q, ph_d;         // phase
+reg  [2:0]     ph_q, ph_d;         // phase
+reg  [4:0]     mv_q;               // m = 2^log2 m, registered
+reg  [3:0]     ml_q;               // m - 1, registered
 reg  [CW-1:0]  need_q, need_d;     // bits the header or the current beat takes
 reg  [3:0]     n_q, n_d;           // the header's n
 reg  [3:0]     lm_q, lm_d;         // the header's log2 m
@@ -237,12 +241,12 @@ assign win_pick_o = hdr_take || fire;
 
 // ---- beside the loop: the geometry of the next beat, from registers --------
 // m = 2^log2 m (used once the header is checked: log2 m in 1..4)
-wire [4:0]     m_val   = 5'd1 << lm_q[2:0];
-wire [3:0]     m_last  = m_val[3:0] - 4'd1;
+wire [4:0]     m_val   = mv_q;
+wire [3:0]     m_last  = ml_q;
 wire [3:0]     n_min   = {1'b0, n_q} < m_val ? n_q : m_val[3:0];
 // the header check
 wire           hdr_bad = n_q == 4'd0 || lm_q == 4'd0 || lm_q > 4'd4 ||
-                         {1'b0, n_q} >= m_val || n_q > KEEP_4;
+                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_q > KEEP_4;
 // the last group: K mod m columns (m when 0), and the groups, ceil(K / m)
 wire [3:0]     k_rem   = k_q[3:0] & m_last;
 wire [31:0]    k_grp   = (k_q >> lm_q[2:0]) + {31'd0, k_rem != 4'd0};
@@ -290,7 +294,10 @@ always @* begin
         lm_d = win_data_i[7:4];
     end
     if (ph_q == PH_CHECK) begin
-        // a bad header stops the sequencer here (err_i)
+        // a bad header stops the sequencer here (err_i); m is registered
+        ph_d    = PH_GEOM;
+    end
+    if (ph_q == PH_GEOM) begin
         ph_d    = PH_SETUP;
         gl_d    = k_grp;
         mlast_d = k_rem == 4'd0 ? m_val : {1'b0, k_rem};
@@ -330,6 +337,12 @@ always @* begin
         pdone_d = 1'b0;
         pchk_d  = 1'b0;
     end
+end
+
+// m and m - 1 from the header's log2 m (stable from the check on)
+always @(posedge clk) begin
+    mv_q <= 5'd1 << lm_q[2:0];
+    ml_q <= (4'd1 << lm_q[2:0]) - 4'd1;
 end
 
 always @(posedge clk) begin
