@@ -111,17 +111,22 @@ impl BlockedStream {
         let rows = blocks.iter().map(RowBlock::rows).sum();
         let cols = blocks.first().map_or(0, |b| b.matrix.cols);
         let mut streams = Vec::with_capacity(blocks.len());
+        let mut not_applicable = None;
+        // Every block is encoded even after one the format does not apply to, so that a bad
+        // value in a later block is the error, as encoding the layer whole reports it.
         for b in blocks {
             match format.encode(&b.matrix, params) {
                 Ok(s) => streams.push(s),
                 Err(e) if e.not_applicable() => {
-                    let reason = layer_rows(e, b.row_offset).to_string();
-                    return Ok(BlockedStream { format, rows, cols, max_rows, blocks: vec![], not_applicable: Some(reason) });
+                    not_applicable.get_or_insert_with(|| layer_rows(e, b.row_offset).to_string());
                 }
                 Err(e) => return Err(layer_rows(e, b.row_offset)),
             }
         }
-        Ok(BlockedStream { format, rows, cols, max_rows, blocks: streams, not_applicable: None })
+        if not_applicable.is_some() {
+            streams.clear();
+        }
+        Ok(BlockedStream { format, rows, cols, max_rows, blocks: streams, not_applicable })
     }
 
     /// True when the format applies to the layer (it has streams).
