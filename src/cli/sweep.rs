@@ -167,8 +167,11 @@ fn measure_rtl(
         Format::ALL
             .iter()
             .map(|&f| {
-                let r = cosim::run_matrix(&layer.name, &layer.matrix, f, point, &opts)
-                    .map_err(|e| BuildError::Rtl(e.to_string()))?;
+                let r = match cosim::run_matrix(&layer.name, &layer.matrix, f, point, &opts) {
+                    // nm on a layer that is not n:m: the report line is n/a, nothing to measure.
+                    Err(e) if e.not_applicable() => return Ok(Default::default()),
+                    r => r.map_err(|e| BuildError::Rtl(e.to_string()))?,
+                };
                 if let Some(line) = r.mismatch_line() {
                     eprintln!("sweep: MISMATCH at {}: {line}", point.name());
                 }

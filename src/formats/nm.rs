@@ -47,6 +47,21 @@ fn kept_positions(nonzeros: u32, mg: usize, ng: usize) -> Option<u32> {
     Some(kept)
 }
 
+/// Whether every row of `w` has at most min(n, m_g) nonzeros in each group: the first group
+/// that has more, as the encoder reports it.
+pub fn check(w: &QuantMatrix, pattern: NmPattern) -> Result<(), EncodeError> {
+    let (keep, group) = (pattern.keep as usize, pattern.group as usize);
+    for (o, row) in w.data.chunks_exact(w.cols.max(1)).enumerate() {
+        for (g, values) in row.chunks(group).enumerate() {
+            let count = values.iter().filter(|&&v| v != 0).count();
+            if count > keep.min(values.len()) {
+                return Err(EncodeError::NotNm { row: o, group: g, count, pattern });
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBreakdown, ValueRange), EncodeError> {
     let pattern = p.nm;
     let (keep, group) = (pattern.keep as usize, pattern.group as usize);
