@@ -507,7 +507,8 @@ pub(crate) fn document(
     doc.push(Block::Table(breakdown_grid(r)));
     doc.push(Block::Para(remainder_line(r)));
     doc.push(Block::Para(
-        "Legend: density = nonzero fraction of W; d.delta = of D (difference along k); H = order-0 entropy bound in \
+        "Legend: density = nonzero fraction of W; kept w² = share of the float weights' sum of w² that pruning \
+         keeps (a cheap proxy, not accuracy); d.delta = of D (difference along k); H = order-0 entropy bound in \
          bits per weight; words = B-bit bus words on the wire; x = dense bits / format bits; saved% = bus words \
          saved against dense. Every size comes from a stream that decoded back bit-exact."
             .into(),
