@@ -161,7 +161,7 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         outputs::prepare_dir("--out", dir, args.force, &owned_bundle_files(dir))?;
     }
     let design = args.design.point(args.prepare.bits)?;
-    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    let cfg = args.prepare.config_with_bits(design.weight_bits)?;
     let params = design.stream();
     params.validate()?;
     let rtl = args.rtl();
@@ -252,7 +252,7 @@ fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Res
     }
     paths.file("--json", Some(json.as_path())).check()?;
     let design = args.design.point(args.prepare.bits)?;
-    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    let cfg = args.prepare.config_with_bits(design.weight_bits)?;
     let params = design.stream();
     params.validate()?;
     let model = super::open(&args.model)?;
