@@ -347,9 +347,11 @@ impl ColumnOrder {
     /// comes out the same either way).
     pub fn for_nm(shape: &[usize]) -> ColumnOrder {
         match *shape {
-            [_, inputs, kh, kw] if kh * kw > 1 && inputs > 1 => {
-                ColumnOrder::ChannelsLast { inputs, positions: kh * kw }
-            }
+            // Checked: an empty tensor's other dimensions may be anything.
+            [_, inputs, kh, kw] if inputs > 1 => match kh.checked_mul(kw) {
+                Some(positions) if positions > 1 => ColumnOrder::ChannelsLast { inputs, positions },
+                _ => ColumnOrder::Stored,
+            },
             _ => ColumnOrder::Stored,
         }
     }
@@ -359,7 +361,7 @@ impl ColumnOrder {
         let ColumnOrder::ChannelsLast { inputs, positions } = *self else {
             return;
         };
-        if cols == 0 || cols != inputs * positions {
+        if cols == 0 || inputs.checked_mul(positions) != Some(cols) {
             return;
         }
         let mut row = vec![0.0f32; cols];

@@ -285,7 +285,7 @@ fn report_sums_words_over_blocks() {
     let big_line = table.lines().find(|l| l.starts_with("big.weight")).unwrap();
     let cells: Vec<&str> = big_line.split_whitespace().collect();
     assert_eq!(&cells[1..5], ["77", "x", "5", "3"], "{big_line}");
-    assert_eq!(cells[10], "50", "dense words: {big_line}");
+    assert_eq!(cells[11], "50", "dense words: {big_line}");
 
     let json: serde_json::Value = serde_json::from_str(&render(&JsonReporter)).unwrap();
     assert_eq!(json["max_rows"], 37);

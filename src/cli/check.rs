@@ -30,7 +30,9 @@ pub fn nm_groups(shape: &[usize], m: u32) -> String {
         (ColumnOrder::ChannelsLast { inputs, .. }, _) => {
             format!("{m} columns channels-last (I = {inputs}: groups straddle kernel positions)")
         }
-        (ColumnOrder::Stored, [_, 1, kh, kw]) if kh * kw > 1 => format!("{m} kernel positions (depthwise)"),
+        (ColumnOrder::Stored, [_, 1, kh, kw]) if kh.checked_mul(*kw).is_some_and(|p| p > 1) => {
+            format!("{m} kernel positions (depthwise)")
+        }
         (ColumnOrder::Stored, _) => format!("{m} consecutive inputs"),
     }
 }
