@@ -182,7 +182,7 @@ pub fn plan<S: LayerRows>(layers: &[S], cfg: &PrepareConfig) -> Result<Vec<Layer
             let max = match nm {
                 Some(p) if bad.is_none() => {
                     let mut rows = chunk.to_vec();
-                    quant::max_abs(&nm_prune(&mut rows, cols, order, p).0)
+                    quant::max_abs(nm_prune(&mut rows, cols, order, p).0)
                 }
                 _ => quant::max_abs(chunk),
             };

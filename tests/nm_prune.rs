@@ -132,8 +132,8 @@ fn conv_columns_go_channels_last() {
     // By hand: i = 1, kh = 0, kw = 1 is stored column 5, channels-last column 4; i = 2,
     // kh = kw = 1 is 11 in both; i = 0, kh = 1, kw = 0 is stored 2, channels-last 6.
     assert_eq!((row[4], row[11], row[6]), (5.0, 11.0, 2.0));
-    for k in 0..12 {
-        assert_eq!(order.stored_column(k), row[k] as usize);
+    for (k, &stored) in row.iter().enumerate() {
+        assert_eq!(order.stored_column(k), stored as usize);
     }
     // Linear, 1x1 and depthwise layers keep their order.
     // An empty tensor's kernel may be absurd: no overflow.
