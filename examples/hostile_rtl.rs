@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                 }
             };
             println!(
-                "sweep {set:<11} {f:<12} streams {:>6}  done {:>5}  errors[1..5] {:?}  hangs {}  beats after error {}  y after error {}  worst cycles/bound {:.3}  worst cycles-(W+T+O+K+2G) {}  failures {}  {:.1} s",
+                "sweep {set:<11} {f:<12} streams {:>6}  done {:>5}  errors[1..9] {:?}  hangs {}  beats after error {}  y after error {}  worst cycles/bound {:.3}  worst cycles-(W+T+O+K+2G) {}  failures {}  {:.1} s",
                 s.streams,
                 s.done,
                 &s.errors[1..],

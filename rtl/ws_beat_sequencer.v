@@ -27,7 +27,8 @@
  *     cycle: win_tail_ok_i (only zero padding of the final word left) sets
  *     done_o, else error 4 (trailing data); a format error the decoder
  *     raises in that cycle (err_i, found in the last beat and registered)
- *     comes first;
+ *     comes first (ERR_LAT = 2: the check waits a cycle more, for a decoder
+ *     whose error comes two cycles after the beat fired);
  *   - the decode phase stops at a format error the decoder found in the
  *     current beat (err_i with err_code_i, e.g. CSC 2 and 3), else at
  *     error 1 (truncated) when the beat waits for bits (wait_i) and the
@@ -40,7 +41,10 @@ module ws_beat_sequencer #(
     // lanes per beat (rows per tile)
     parameter integer N     = 16,
     // largest supported number of rows O
-    parameter integer MAX_O = 1280
+    parameter integer MAX_O = 1280,
+    // cycles after the last beat fired in which the decoder may still raise
+    // err_i for it (1 or 2): the end-of-stream check waits for them
+    parameter integer ERR_LAT = 1
 ) (
     // clock
     input  wire                                 clk,
@@ -126,9 +130,9 @@ localparam [1:0] ST_DONE  = 2'd3;
 
 // parameter checks
 generate
-    if (N < 1 || MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
+    if (N < 1 || MAX_O < 1 || MAX_O > 65535 || ERR_LAT < 1 || ERR_LAT > 2) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_beat_sequencer: need N >= 1 and 1 <= MAX_O <= 65535");
+        $error("ws_beat_sequencer: need N >= 1, 1 <= MAX_O <= 65535 and ERR_LAT 1 or 2");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -154,6 +158,7 @@ reg [LW-1:0]  lanes1_q, lanes1_d;   // of the beat after a column's first tile
 reg           err_q, err_d;
 reg [3:0]     code_q, code_d;
 reg           done_q, done_d;
+reg           cwait_q, cwait_d;     // ERR_LAT = 2: the check's first cycle
 
 wire [XW-1:0] rows_x  = {{(XW-RW){1'b0}}, rows_q};
 wire [XW-1:0] rleft_n = rleft_q - N_X;   // rows from the next tile on
@@ -204,6 +209,7 @@ always @* begin
     err_d    = err_q;
     code_d   = code_q;
     done_d   = done_q;
+    cwait_d  = 1'b0;
 
     case (st_q)
         ST_RUN: begin
@@ -228,7 +234,8 @@ always @* begin
                     cleft_d = cleft_q - 32'd1;
                     lcol_d  = (cleft_q == 32'd1);
                     if (lcol_q) begin
-                        st_d = ST_CHECK;
+                        st_d    = ST_CHECK;
+                        cwait_d = ERR_LAT > 1;
                     end
                 end else begin
                     t_d     = t_q + 1'b1;
@@ -246,6 +253,9 @@ always @* begin
                 st_d   = ST_IDLE;
                 err_d  = 1'b1;
                 code_d = err_code_i;
+            end else if (cwait_q) begin
+                // ERR_LAT = 2: a cycle more for the decoder's error
+                st_d   = ST_CHECK;
             end else if (win_tail_ok_i) begin
                 st_d   = ST_DONE;
                 done_d = 1'b1;
@@ -307,6 +317,7 @@ always @(posedge clk) begin
         err_q    <= 1'b0;
         code_q   <= `WS_ERR_NONE;
         done_q   <= 1'b0;
+        cwait_q  <= 1'b0;
     end else begin
         st_q     <= st_d;
         rows_q   <= rows_d;
@@ -325,6 +336,7 @@ always @(posedge clk) begin
         err_q    <= err_d;
         code_q   <= code_d;
         done_q   <= done_d;
+        cwait_q  <= cwait_d;
     end
 end
 

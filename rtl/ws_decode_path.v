@@ -21,6 +21,8 @@
  *   lane-huffman, delta       WIN = C*RC + N: RC = ceil(N / LPC) chunks of C
  *                             bits and the next beat's mask (at least CPC
  *                             header counts of Q bits)
+ *   nm                        WIN = max(N*(4+Q), 8): a beat of N entries
+ *                             (positions of up to 4 bits), the header
  *   CSC                       WIN = N*(R+Q) + LA: a group of N entries
  *                             and a look-ahead of LA <= max(P, R) bits for
  *                             the count or run after it, only as many as
@@ -29,11 +31,11 @@
  * (group, group and count, count, one entry), 3 for the bitmap formats
  * (values; values and the next mask; a mask load), 2*RC + 3 for
  * lane-huffman (a header field or a mask load; i chunks; i chunks and the
- * next mask, i = 0..RC), 1 for dense and bitmap-huffman.  Aligner
+ * next mask, i = 0..RC), 1 for dense, bitmap-huffman and nm.  Aligner
  * options by format: SHIFT_OH (one-hot low pointer bits for the window
  * shift) for the bitmap formats, whose next mask is selected from the
  * aligner's split window; TAIL_TH (registered pointer thermometer for the
- * end-of-stream check) for dense.
+ * end-of-stream check) for dense and nm.
  * The aligner takes up to M = ceil(WIN/B) words per cycle from the input
  * buffer, which is chosen by BANK:
  *   0  ws_word_fifo of 128 words (a power of two >= M): words banked during
@@ -120,6 +122,7 @@ localparam integer FMT_HUF          = `WS_FMT_BITMAP_HUFFMAN;
 localparam integer FMT_DELTA_HUF    = `WS_FMT_DELTA_BITMAP_HUFFMAN;
 localparam integer FMT_LHUF         = `WS_FMT_LANE_HUFFMAN;
 localparam integer FMT_DELTA_LHUF   = `WS_FMT_DELTA_LANE_HUFFMAN;
+localparam integer FMT_NM           = `WS_FMT_NM;
 localparam integer IS_HUF           = FORMAT == FMT_HUF || FORMAT == FMT_DELTA_HUF ? 1 : 0;
 localparam integer IS_LHUF          = FORMAT == FMT_LHUF || FORMAT == FMT_DELTA_LHUF ? 1 : 0;
 // bitmap-huffman: the longest code (the golden model's MAX_CODE_LEN) and
@@ -133,6 +136,9 @@ localparam integer LHUF_C   = `WS_LHUF_C;
 localparam integer LHUF_R   = (N + `WS_LHUF_LPC - 1) / `WS_LHUF_LPC;
 localparam integer LHUF_CPC = `WS_LHUF_CPC;
 localparam integer LHUF_WIN = LHUF_C*LHUF_R + N > LHUF_CPC*Q ? LHUF_C*LHUF_R + N : LHUF_CPC*Q;
+// nm: a beat of N entries with positions of up to 4 bits, at least the
+// 8-bit header
+localparam integer NM_WIN   = N*(4+Q) > 8 ? N*(4+Q) : 8;
 
 // CSC: a group of N entries (a dense tile passes in a cycle on words banked
 // in the FIFO), the bus words it spans, and the window: the look-ahead
@@ -148,11 +154,12 @@ localparam integer WIN    = FORMAT == FMT_DENSE ? N*Q :
                             FORMAT == FMT_CSC   ? CSC_WIN :
                             IS_HUF != 0         ? HUF_WIN :
                             IS_LHUF != 0        ? LHUF_WIN :
+                            FORMAT == FMT_NM    ? NM_WIN :
                             N*Q + N;
 localparam integer CNT_W  = $clog2(2*WIN + 3*B + 1);
 localparam integer CW     = $clog2(WIN + 1);
 // candidate lengths the decoder offers the aligner per cycle
-localparam integer K      = FORMAT == FMT_DENSE || IS_HUF != 0 ? 1 :
+localparam integer K      = FORMAT == FMT_DENSE || IS_HUF != 0 || FORMAT == FMT_NM ? 1 :
                             FORMAT == FMT_CSC   ? 4 :
                             IS_LHUF != 0        ? 2*LHUF_R + 3 :
                             3;
@@ -161,7 +168,7 @@ localparam integer K      = FORMAT == FMT_DENSE || IS_HUF != 0 ? 1 :
 localparam integer SHIFT_OH = FORMAT == FMT_BITMAP || FORMAT == FMT_DELTA_BITMAP ? 1 : 0;
 // dense: the end-of-stream check from a registered pointer thermometer (the
 // check is the longest path of the dense front end otherwise)
-localparam integer TAIL_TH  = FORMAT == FMT_DENSE ? 1 : 0;
+localparam integer TAIL_TH  = FORMAT == FMT_DENSE || FORMAT == FMT_NM ? 1 : 0;
 // words the aligner takes per cycle at most: enough for the widest beat
 localparam integer M      = (WIN + B - 1) / B;
 localparam integer PW     = $clog2(M + 1);
@@ -418,6 +425,40 @@ generate
             .DELTA(FORMAT == FMT_DELTA_LHUF ? 1 : 0),
             .MAX_O(MAX_O),
             .WIN(LHUF_WIN)
+        ) u_decoder (
+            .clk(clk),
+            .rst(rst),
+            .start_i(start_i),
+            .cfg_rows_i(cfg_rows_i),
+            .cfg_cols_i(cfg_cols_i),
+            .win_data_i(win_data),
+            .win_count_i(win_count),
+            .win_last_i(win_last),
+            .win_tail_ok_i(win_tail_ok),
+            .win_need_o(win_need),
+            .win_pick_o(win_pick),
+            .win_en_o(win_en),
+            .m_beat_data_o(m_beat_data_o),
+            .m_beat_tile_o(m_beat_tile_o),
+            .m_beat_first_o(m_beat_first_o),
+            .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_last_o(m_beat_last_o),
+            .m_beat_valid_o(m_beat_valid_o),
+            .m_beat_ready_i(m_beat_ready_i),
+            .busy_o(busy_o),
+            .done_o(done_o),
+            .error_o(error_o),
+            .error_code_o(error_code_o),
+            .starve_o(starve_o)
+        );
+    end else if (FORMAT == FMT_NM) begin : g_nm
+        ws_nm_decoder #(
+            .N(N),
+            .Q(Q),
+            .B(B),
+            .MAX_O(MAX_O),
+            .KEEP(`WS_NM_KEEP),
+            .WIN(NM_WIN)
         ) u_decoder (
             .clk(clk),
             .rst(rst),

@@ -13,8 +13,9 @@
 `define WS_FMT_DELTA_BITMAP_HUFFMAN 5
 `define WS_FMT_LANE_HUFFMAN 6
 `define WS_FMT_DELTA_LANE_HUFFMAN 7
+`define WS_FMT_NM 8
 `define WS_FMT_MIN 0
-`define WS_FMT_MAX 7
+`define WS_FMT_MAX 8
 
 // error codes on error_code_o (0: none)
 `define WS_ERR_NONE 4'd0
@@ -25,6 +26,8 @@
 `define WS_ERR_BAD_CONFIG 4'd5
 `define WS_ERR_BAD_CODE 4'd6
 `define WS_ERR_INVALID_CODE 4'd7
+`define WS_ERR_BAD_NM_HEADER 4'd8
+`define WS_ERR_BAD_NM_POSITION 4'd9
 
 // bitmap-huffman decoder: longest code H, codes per cycle S = min(N, WS_HUF_S), window N + WS_HUF_W
 `define WS_HUF_H 12
@@ -38,6 +41,9 @@
 `define WS_LHUF_CPC 4
 `define WS_LHUF_TWB 16
 `define WS_LHUF_FFT 256
+
+// nm decoder: the most entries per group kept (n of a header above it is bad-nm-header)
+`define WS_NM_KEEP 2
 
 // parameter ranges (inclusive)
 `define WS_N_MIN 1

@@ -91,8 +91,12 @@ pub struct BlockedStream {
     pub cols: usize,
     /// MAX_O the layer was split with.
     pub max_rows: usize,
-    /// Block i's stream (rows [i * max_rows, ...)), encoded as if the block were a layer.
+    /// Block i's stream (rows [i * max_rows, ...)), encoded as if the block were a layer; none
+    /// when the format does not apply.
     pub blocks: Vec<EncodedStream>,
+    /// Why the format does not apply to the layer (an `nm` stream of a layer that is not n:m):
+    /// then there are no blocks, and the report says "n/a".
+    pub not_applicable: Option<String>,
 }
 
 impl BlockedStream {
@@ -104,13 +108,30 @@ impl BlockedStream {
         max_rows: usize,
     ) -> Result<BlockedStream, BlockError> {
         check_max_rows(max_rows)?;
-        let streams = blocks
-            .iter()
-            .map(|b| format.encode(&b.matrix, params).map_err(|e| layer_rows(e, b.row_offset)))
-            .collect::<Result<Vec<_>, _>>()?;
         let rows = blocks.iter().map(RowBlock::rows).sum();
         let cols = blocks.first().map_or(0, |b| b.matrix.cols);
-        Ok(BlockedStream { format, rows, cols, max_rows, blocks: streams })
+        let mut streams = Vec::with_capacity(blocks.len());
+        let mut not_applicable = None;
+        // Every block is encoded even after one the format does not apply to, so that a bad
+        // value in a later block is the error, as encoding the layer whole reports it.
+        for b in blocks {
+            match format.encode(&b.matrix, params) {
+                Ok(s) => streams.push(s),
+                Err(e) if e.not_applicable() => {
+                    not_applicable.get_or_insert_with(|| layer_rows(e, b.row_offset).to_string());
+                }
+                Err(e) => return Err(layer_rows(e, b.row_offset)),
+            }
+        }
+        if not_applicable.is_some() {
+            streams.clear();
+        }
+        Ok(BlockedStream { format, rows, cols, max_rows, blocks: streams, not_applicable })
+    }
+
+    /// True when the format applies to the layer (it has streams).
+    pub fn applies(&self) -> bool {
+        self.not_applicable.is_none()
     }
 
     /// First layer row of block `i`.
@@ -172,6 +193,9 @@ fn layer_rows(e: EncodeError, row_offset: usize) -> BlockError {
     match e {
         EncodeError::ValueOutOfRange { row, col, value, bits } => {
             EncodeError::ValueOutOfRange { row: row + row_offset, col, value, bits }.into()
+        }
+        EncodeError::NotNm { row, group, count, pattern } => {
+            EncodeError::NotNm { row: row + row_offset, group, count, pattern }.into()
         }
         e => e.into(),
     }

@@ -402,6 +402,7 @@ fn entry_fields(dir: &Path, e: &StreamEntry) -> Result<Checked, CheckError> {
         bus_bits: e.bus_bits,
         run_bits: e.run_bits,
         count_bits: e.count_bits,
+        nm: Default::default(),
     };
     params.validate().map_err(|x| err(x.to_string()))?;
     for (key, name, ext) in [("bin", &e.bin, ".bin"), ("hex", &e.hex, ".hex")] {
@@ -453,6 +454,8 @@ fn entry_fields(dir: &Path, e: &StreamEntry) -> Result<Checked, CheckError> {
             elements as u128 + u128::from(crate::formats::huffman::LMAX_BITS)
         }
         Format::Csc => (e.cols as u128) * u128::from(e.count_bits),
+        // The header (how many entries follow depends on the n:m it gives).
+        Format::Nm => u128::from(crate::formats::nm::HEADER_BITS),
     };
     if min_bits > u128::from(e.bits) {
         return Err(err(format!(

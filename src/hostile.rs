@@ -22,7 +22,9 @@
 //!   format: `sw` Ok(W) <=> RTL done, and then the fired beats equal `pe::beats(W)` exactly and
 //!   y equals `pe::matvec_acc(W, a)`. `sw` Err(kind) => RTL error with the code of
 //!   [`expected_code`]: Truncated -> 1, CountExceedsRows -> 2, RunPastColumnEnd -> 3,
-//!   TrailingData and NonzeroFill -> 4 (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
+//!   TrailingData and NonzeroFill -> 4, the Huffman header errors -> 6, InvalidCode -> 7,
+//!   BadNmHeader -> 8, BadNmPosition -> 9; an `nm` header with n above the decoder's keep is 8
+//!   whatever the golden decoder says ([`rtl_limit`]) (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
 //!   before any stream check); no y comes out, and for a stream derived from a real one by
 //!   truncation or extension the fired beats are a prefix of the real stream's beats.
 
@@ -434,7 +436,22 @@ pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
         | DecodeErrorKind::CodeIncomplete
         | DecodeErrorKind::TooManyCodes { .. } => E::BadCode.code(),
         DecodeErrorKind::InvalidCode => E::InvalidCode.code(),
+        DecodeErrorKind::BadNmHeader { .. } => E::BadNmHeader.code(),
+        DecodeErrorKind::BadNmPosition { .. } => E::BadNmPosition.code(),
     })
+}
+
+/// The error a stream gets from the RTL on a limit of its design point that the golden decoder
+/// does not have, before any other stream check: an `nm` header (the first field) whose n is legal
+/// but above the decoder's keep (rtl/ws_rtl.toml `[nm]`) is bad-nm-header.
+pub fn rtl_limit(format: Format, bits: &Bits) -> Option<u32> {
+    if format != Format::Nm || bits.len() < 8 {
+        return None;
+    }
+    let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
+    let (n, lm) = (field(0), field(4));
+    let legal = (1..=4).contains(&lm) && n >= 1 && n < 1 << lm;
+    (legal && n > facts().nm.keep).then(|| crate::rtl::RtlError::BadNmHeader.code())
 }
 
 /// How a hostile stream was made.
@@ -650,6 +667,12 @@ pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], ob
             (e, quiet) => Err(format!("bad configuration: error {e:?}, nothing done: {quiet}")),
         };
     }
+    if let Some(want) = rtl_limit(format, &case.bits) {
+        return match (obs.done, obs.error, obs.beats.is_empty() && obs.y.is_empty()) {
+            (false, Some(c), true) if c == want => Ok(()),
+            (d, e, quiet) => Err(format!("nm header beyond keep: error {e:?} (want {want}), done {d}, quiet {quiet}")),
+        };
+    }
     match format.decode("hostile", &case.bits, case.rows, case.cols, &p) {
         Ok(w) => {
             if !obs.done || obs.error.is_some() {
@@ -693,7 +716,7 @@ pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], ob
 pub struct Summary {
     pub streams: u64,
     pub done: u64,
-    pub errors: [u64; 6],
+    pub errors: [u64; 10],
     pub hangs: u64,
     pub beats_after_error: u64,
     pub y_after_error: u64,
@@ -735,7 +758,7 @@ pub fn sweep(
             s.done += 1;
         }
         if let Some(c) = obs.error {
-            s.errors[(c as usize).min(5)] += 1;
+            s.errors[(c as usize).min(9)] += 1;
         }
         s.beats_after_error += obs.beats_after_error;
         s.y_after_error += obs.y_after_error;

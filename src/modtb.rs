@@ -18,9 +18,12 @@ use crate::matrix::QuantMatrix;
 use crate::pe;
 
 mod huffman;
+mod nm;
+
+pub use nm::random_nm;
 
 /// The modules with a bench.
-pub const MODULES: [&str; 10] = [
+pub const MODULES: [&str; 11] = [
     "ws_word_fifo",
     "ws_bit_aligner",
     "ws_beat_sequencer",
@@ -31,6 +34,7 @@ pub const MODULES: [&str; 10] = [
     "ws_beat_queue",
     "ws_huffman_header",
     "ws_lane_unit",
+    "ws_nm_decoder",
 ];
 
 /// An idle / backpressure pattern of a crossing.
@@ -211,6 +215,26 @@ pub fn run_module(src: &ModelSource, module: &str, seed: u64) -> R<()> {
                     ],
                 )?;
                 cross(seed, |i, _, s| huffman::huffman_header(info, q, spc, win, cnt_w, i, s))?;
+            }
+            Ok(())
+        }
+        "ws_nm_decoder" => {
+            // (N, Q, B, MAX_O): the worked example's lanes, the n8 set's, an odd one, n16
+            let keep = crate::rtl::facts().nm.keep;
+            for pt in [(4usize, 4u32, 16usize, 22usize), (8, 4, 32, 40), (5, 6, 24, 24), (16, 8, 64, 48)] {
+                let (n, q, b, max_o) = pt;
+                let info = src.module(
+                    module,
+                    &format!("ws_nm_decoder_n{n}_q{q}_b{b}_o{max_o}_k{keep}"),
+                    vec![
+                        ("N".into(), n as i64),
+                        ("Q".into(), i64::from(q)),
+                        ("B".into(), b as i64),
+                        ("MAX_O".into(), max_o as i64),
+                        ("KEEP".into(), i64::from(keep)),
+                    ],
+                )?;
+                cross(seed, |i, o, s| nm::nm_decoder(info, pt, keep, i, o, s))?;
             }
             Ok(())
         }

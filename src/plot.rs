@@ -68,6 +68,7 @@ pub fn format_color(format: Format) -> RGBColor {
         Format::DeltaBitmapHuffman => RGBColor(140, 86, 75),
         Format::LaneHuffman => RGBColor(227, 119, 194),
         Format::DeltaLaneHuffman => RGBColor(188, 189, 34),
+        Format::Nm => RGBColor(23, 190, 207),
     }
 }
 

@@ -41,6 +41,27 @@ pub struct RtlFacts {
     pub huffman: HuffmanFact,
     /// The lane-huffman decoder's fixed parameters.
     pub lane_huffman: LaneHuffmanFact,
+    /// The nm decoder's fixed parameters.
+    pub nm: NmFact,
+}
+
+/// The nm (N:M) decoder's fixed parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NmFact {
+    /// The most entries per group (n) the decoder keeps: a header with a larger n is
+    /// [`RtlError::BadNmHeader`] although the format allows it.
+    pub keep: u32,
+}
+
+impl NmFact {
+    /// Position bits stored per entry (m up to 16).
+    pub const POS_BITS: u32 = 4;
+
+    /// The decoder's window bits at `lanes` lanes and `q`-bit weights: a beat of entries with
+    /// 4-bit positions, at least the 8-bit header.
+    pub fn window_bits(&self, lanes: usize, q: u32) -> usize {
+        (lanes * (Self::POS_BITS + q) as usize).max(8)
+    }
 }
 
 /// The lane-huffman decoder's fixed parameters.
@@ -241,13 +262,17 @@ pub enum RtlError {
     BadCode,
     /// 7: bits that begin no code of the table.
     InvalidCode,
+    /// 8: an nm header with n = 0, n >= m, log2 m outside 1..4, or n above the decoder's keep.
+    BadNmHeader,
+    /// 9: an nm entry's position not above the previous entry's of its row, or not below m_g.
+    BadNmPosition,
     /// A code the table does not name.
     Other(u32),
 }
 
 impl RtlError {
     /// Every named error, in code order.
-    pub const NAMED: [RtlError; 7] = [
+    pub const NAMED: [RtlError; 9] = [
         RtlError::Truncated,
         RtlError::CountExceedsRows,
         RtlError::RunPastColumnEnd,
@@ -255,6 +280,8 @@ impl RtlError {
         RtlError::BadConfig,
         RtlError::BadCode,
         RtlError::InvalidCode,
+        RtlError::BadNmHeader,
+        RtlError::BadNmPosition,
     ];
 
     /// Its kebab-case name, as in the table.
@@ -267,6 +294,8 @@ impl RtlError {
             RtlError::BadConfig => "bad-config",
             RtlError::BadCode => "bad-code",
             RtlError::InvalidCode => "invalid-code",
+            RtlError::BadNmHeader => "bad-nm-header",
+            RtlError::BadNmPosition => "bad-nm-position",
             RtlError::Other(_) => "other",
         }
     }
@@ -352,6 +381,7 @@ impl DesignPoint {
             bus_bits: self.bus_bits,
             run_bits: self.run_bits,
             count_bits: self.count_bits,
+            nm: Default::default(),
         }
     }
 
@@ -453,6 +483,8 @@ pub fn verilog_header() -> String {
         "`define WS_LHUF_C {}\n`define WS_LHUF_LPC {}\n`define WS_LHUF_CPC {}\n`define WS_LHUF_TWB {}\n`define WS_LHUF_FFT {}\n",
         lh.chunk_bits, lh.lanes_per_chunk, lh.counts_per_cycle, lh.table_word_bits, lh.ff_table_max_bits
     );
+    s += "\n// nm decoder: the most entries per group kept (n of a header above it is bad-nm-header)\n";
+    s += &format!("`define WS_NM_KEEP {}\n", t.nm.keep);
     s += "\n// parameter ranges (inclusive)\n";
     for p in &t.params {
         s += &format!("`define WS_{}_MIN {}\n`define WS_{}_MAX {}\n", p.name, p.min, p.name, p.max);

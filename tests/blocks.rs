@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use weightstream::blocks::{self, BlockError, BlockedStream};
-use weightstream::formats::EncodeError;
+use weightstream::formats::{EncodeError, NmPattern};
 use weightstream::model::{DType, Model, Provenance, RawTensor};
 use weightstream::prepare::{prepare, PrepareConfig};
 use weightstream::report::{self, CsvReporter, JsonReporter, Reporter, TableReporter};
@@ -16,14 +16,28 @@ use weightstream::{pe, Format, QuantMatrix, StreamParams};
 /// Small parameters so blocks have several row tiles, a partial last tile, CSC fillers (R = 2)
 /// and runs that would cross a block boundary.
 fn params() -> StreamParams {
-    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4 }
+    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4, ..StreamParams::default() }
 }
 
 /// A seeded sparse O x K matrix of Q-bit values (about 60% zeros, long zero runs in some rows).
 fn sparse(rows: usize, cols: usize, bits: u32, seed: u64) -> QuantMatrix {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (lo, hi) = QuantMatrix::value_range(bits);
-    let data = (0..rows * cols).map(|_| if rng.random_bool(0.4) { rng.random_range(lo..=hi) } else { 0 }).collect();
+    let mut data: Vec<i32> =
+        (0..rows * cols).map(|_| if rng.random_bool(0.4) { rng.random_range(lo..=hi) } else { 0 }).collect();
+    // Thinned to 2:4 (the first two nonzeros of every group of four columns stay), so that every
+    // format, nm too, applies.
+    for row in data.chunks_mut(cols) {
+        for group in row.chunks_mut(4) {
+            let mut kept = 0;
+            for v in group.iter_mut().filter(|v| **v != 0) {
+                if kept == 2 {
+                    *v = 0;
+                }
+                kept += usize::from(kept < 2);
+            }
+        }
+    }
     QuantMatrix { rows, cols, bits, data }
 }
 
@@ -236,7 +250,8 @@ fn report_sums_words_over_blocks() {
     let m = model(max, cols);
     let cfg = PrepareConfig::default();
     let layers = prepare(&m, &cfg).unwrap();
-    let p = StreamParams::default();
+    // nm at 7:8: with K = 5 < 8 a row keeps all five columns, so every format applies.
+    let p = StreamParams { nm: NmPattern { keep: 7, group: 8 }, ..StreamParams::default() };
     let mut seen = Vec::new();
     let r = report::build(&m, &layers, &cfg, &p, max, |layer, streams| {
         seen.push((layer.name.clone(), streams.iter().map(|s| s.blocks.len()).collect::<Vec<_>>()));
@@ -331,9 +346,17 @@ fn cli_emits_and_checks_one_stream_per_block() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     let manifest: weightstream::emit::Manifest =
         serde_json::from_str(&std::fs::read_to_string(streams.join("manifest.json")).unwrap()).unwrap();
+    // A format that does not apply to a layer (nm: these layers are not 2:4) writes no stream.
+    let applies = |l: &serde_json::Value, format: Format| {
+        let f = l["formats"].as_array().unwrap().iter().find(|f| f["format"] == format.name()).unwrap();
+        f.get("not_applicable").is_none()
+    };
+    let layers = json["layers"].as_array().unwrap();
+    assert!(layers.iter().all(|l| !applies(l, Format::Nm) && applies(l, Format::Csc)));
+    let applying = Format::ALL.len() - 1;
     // The classifier, 1000 x 1280: blocks of 500 and 500 rows.
     let cls: Vec<_> = manifest.streams.iter().filter(|e| e.layer == "classifier.1.weight").collect();
-    assert_eq!(cls.len(), 2 * Format::ALL.len());
+    assert_eq!(cls.len(), 2 * applying);
     let csc: Vec<_> = cls.iter().filter(|e| e.format == "csc").collect();
     assert_eq!(
         csc.iter().map(|e| (e.block, e.blocks, e.row_offset, e.rows, e.bin.as_str())).collect::<Vec<_>>(),
@@ -343,15 +366,11 @@ fn cli_emits_and_checks_one_stream_per_block() {
     assert_eq!(layer["blocks"], 2);
     assert_eq!(layer["formats"][3]["bus_words"].as_u64().unwrap(), csc.iter().map(|e| e.words).sum::<u64>());
     // Every layer's entries: blocks as the report says, rows tiling O.
-    let total_entries: u64 = json["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| Format::ALL.len() as u64 * l["blocks"].as_u64().unwrap())
-        .sum();
+    let total_entries: u64 =
+        json["layers"].as_array().unwrap().iter().map(|l| applying as u64 * l["blocks"].as_u64().unwrap()).sum();
     assert_eq!(manifest.streams.len() as u64, total_entries);
-    for l in json["layers"].as_array().unwrap() {
-        for format in Format::ALL {
+    for l in layers {
+        for format in Format::ALL.into_iter().filter(|&f| applies(l, f)) {
             let mut next = 0;
             for e in manifest.streams.iter().filter(|e| e.layer == l["name"] && e.format == format.name()) {
                 assert_eq!((e.row_offset, e.blocks as u64), (next, l["blocks"].as_u64().unwrap()), "{}", e.bin);

@@ -191,6 +191,11 @@ fn bundle_has_every_file_and_the_librarys_numbers() {
     let delivered_svg = svg_texts(&std::fs::read_to_string(out.join("charts/delivered.svg")).unwrap());
     for f in Format::ALL {
         let t = &r.totals.formats.iter().find(|x| x.format == f).unwrap();
+        if !t.applies() {
+            // A format that does not apply to every layer has no model total to plot.
+            assert!(!delivered_svg.iter().any(|x| x.starts_with(&format!("{f}: "))), "delivered.svg plots n/a {f}");
+            continue;
+        }
         let entry = format!("{f}: {:.1}% saved, {:.0} M w/s = 500 MHz (--clock-mhz)", t.saved_pct, t.delivered.mw_s());
         assert!(delivered_svg.iter().any(|x| x.starts_with(&entry)), "delivered.svg lacks {entry}");
     }
@@ -356,7 +361,7 @@ fn best_format_uses_each_decoders_clock() {
         .totals
         .formats
         .iter()
-        .filter(|f| f.format != Format::Dense)
+        .filter(|f| f.format != Format::Dense && f.applies())
         .max_by(|a, b| a.saved_pct.total_cmp(&b.saved_pct))
         .unwrap()
         .format;
@@ -389,8 +394,10 @@ fn best_format_uses_each_decoders_clock() {
     let words = |f: Format| r.totals.formats.iter().find(|x| x.format == f).unwrap().bus_words;
     // The shortest load time, and within 1% of it the fewest words.
     let fastest = |clock: &dyn Fn(Format) -> f64, skip: Option<Format>| {
+        // Compressed formats that apply to every layer (nm does not: the layers are not 2:4).
+        let applies = |f: Format| r.totals.formats.iter().find(|x| x.format == f).unwrap().applies();
         let formats: Vec<Format> =
-            Format::ALL.iter().copied().filter(|&f| f != Format::Dense && Some(f) != skip).collect();
+            Format::ALL.iter().copied().filter(|&f| f != Format::Dense && Some(f) != skip && applies(f)).collect();
         let shortest = formats.iter().map(|&f| load(f, clock(f))).fold(f64::INFINITY, f64::min);
         formats.into_iter().filter(|&f| load(f, clock(f)) <= shortest * 1.01).min_by_key(|&f| words(f)).unwrap()
     };
@@ -414,7 +421,9 @@ fn best_format_uses_each_decoders_clock() {
             48.0
         }
     };
-    for t in &e.totals.formats {
+    let nm = e.totals.formats.iter().find(|t| t.format == Format::Nm).unwrap();
+    assert!(!nm.applies && nm.load_s == 0.0 && nm.bits == 0, "nm applies to no layer: no model figures");
+    for t in e.totals.formats.iter().filter(|t| t.applies) {
         let by_hand = load(t.format, clock(t.format));
         assert!((t.load_s - by_hand).abs() <= 1e-9 * by_hand, "{}", t.format);
         assert_eq!(t.clock_mhz, clock(t.format), "{}", t.format);

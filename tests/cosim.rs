@@ -78,12 +78,81 @@ fn opts(traffic: Traffic, seed: u64) -> CosimOptions {
 /// Runs `w` through every top under every traffic pattern and demands a clean, complete match.
 fn all_tops_match(name: &str, w: &QuantMatrix, p: &DesignPoint) {
     for format in Format::ALL {
+        if not_nm(format, w, p) {
+            continue;
+        }
         for (i, traffic) in Traffic::ALL.into_iter().enumerate() {
             let run = cosim::run_matrix(name, w, format, p, &opts(traffic, 7 + i as u64)).unwrap();
             assert_eq!(run.mismatches, 0, "{name} {format} {traffic:?}: {}", run.mismatch_line().unwrap_or_default());
             assert_eq!(run.beats_verified, run.beats_expected, "{name} {format}");
             assert_eq!(run.y_verified, w.rows as u64, "{name} {format}");
             assert_eq!(run.error, None);
+        }
+    }
+}
+
+/// An `nm` run of a layer that is not n:m (default 2:4): the encoder refuses it (n/a), skipped.
+fn not_nm(format: Format, w: &QuantMatrix, p: &DesignPoint) -> bool {
+    format == Format::Nm && matches!(format.encode(w, &p.stream()), Err(e) if e.not_applicable())
+}
+
+/// `w` made n:m along k: in every group of `m` columns of a row only the `n` largest magnitudes
+/// are kept (the lower column on a tie).
+fn prune_nm(w: &QuantMatrix, n: usize, m: usize) -> QuantMatrix {
+    let mut out = w.clone();
+    for o in 0..w.rows {
+        for g in (0..w.cols).step_by(m) {
+            let mut idx: Vec<usize> = (g..(g + m).min(w.cols)).collect();
+            idx.sort_by_key(|&k| (std::cmp::Reverse(w.data[o * w.cols + k].unsigned_abs()), k));
+            for &k in idx.iter().skip(n) {
+                out.data[o * w.cols + k] = 0;
+            }
+        }
+    }
+    out
+}
+
+/// MobileNetV2 made 2:4 and 1:4 (every layer, `prune_nm`) through the nm top at both sets: no
+/// mismatch, and per layer cycles <= 1.02 x max(beats, words) + 16 (issue 23's target).
+#[test]
+#[ignore = "unfinished: n16_q8_b64 2:4 features.3.conv.0.0 takes 295 cycles against 1.02 x 271 + 16 = 292.4 (start-up: header + 3 setup cycles + ERR_LAT)"]
+fn nm_mobilenet_pruned_within_the_target() {
+    use weightstream::formats::NmPattern;
+    use weightstream::model::{Model, ModelSpec, MOBILENET_V2_FILE};
+    use weightstream::prepare::{prepare, PrepareConfig};
+    let path = crate::util::cached_model(MOBILENET_V2_FILE);
+    let model = Model::load(&ModelSpec::Path(path)).unwrap();
+    for (set_name, p) in configs() {
+        let cfg = PrepareConfig { bits: p.weight_bits, ..PrepareConfig::default() };
+        let layers = prepare(&model, &cfg).unwrap();
+        for (n, m) in [(2usize, 4usize), (1, 4)] {
+            let mut sp = p.stream();
+            sp.nm = NmPattern { keep: n as u32, group: m as u32 };
+            let (mut cyc, mut bound, mut worst) = (0u64, 0u64, 0.0f64);
+            for layer in &layers {
+                let w = prune_nm(&layer.matrix, n, m);
+                let stream = weightstream::blocks::encode_blocks(Format::Nm, &w, &sp, p.max_rows).unwrap();
+                let a = weightstream::pe::random_activations(w.cols, p.act_bits, 5);
+                let run = cosim::run_blocked(&layer.name, &stream, &w, &a, &p, &opts(Traffic::Full, 5)).unwrap();
+                assert_eq!(run.mismatches, 0, "{set_name} {n}:{m} {}", run.mismatch_line().unwrap_or_default());
+                assert_eq!(run.error, None);
+                let b = run.beats.max(run.words);
+                let limit = 1.02 * b as f64 + 16.0 * stream.blocks.len() as f64;
+                assert!(
+                    run.cycles as f64 <= limit,
+                    "{set_name} {n}:{m} {}: {} cycles > {limit}",
+                    layer.name,
+                    run.cycles
+                );
+                cyc += run.cycles;
+                bound += b;
+                worst = worst.max(run.cycles as f64 / b as f64);
+            }
+            eprintln!(
+                "nm {set_name} {n}:{m}: {} layers, cycles {cyc} / max(beats, words) {bound} = {:.4} (worst layer {worst:.4})",
+                layers.len(),
+                cyc as f64 / bound as f64
+            );
         }
     }
 }
@@ -342,6 +411,9 @@ fn real_mobilenet_layers() {
     for name in pick {
         let layer = layers.iter().find(|l| l.name == name).unwrap();
         for format in Format::ALL {
+            if not_nm(format, &layer.matrix, &p) {
+                continue;
+            }
             let traffic = if name.starts_with("classifier") { Traffic::Full } else { Traffic::Random };
             let run = cosim::run_matrix(name, &layer.matrix, format, &p, &opts(traffic, 3)).unwrap();
             assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());

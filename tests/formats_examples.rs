@@ -66,6 +66,16 @@ fn delta_lane_huffman_example() {
     );
 }
 
+/// The nm example's own layer: 2:4 with a short last group (K = 5).
+pub(crate) fn nm_matrix() -> weightstream::QuantMatrix {
+    matrix(&[&[0, 3, 0, -1, 2], &[0, 0, 0, 0, 0], &[5, 0, 0, 0, 0], &[0, 0, -8, 7, -3], &[4, 0, 0, 6, 0]], 4)
+}
+
+#[test]
+fn nm_example() {
+    check(Format::Nm, &nm_matrix(), &["0d22", "8940", "1fd0", "df04", "0086", "0d00", "0000"], sizes(36, 26, 50));
+}
+
 #[test]
 fn csc_example() {
     check(Format::Csc, &doc_matrix(), &["e4c3", "30dd", "0816"], sizes(24, 20, 4));

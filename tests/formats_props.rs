@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use weightstream::bits::BitReader;
 use weightstream::formats::csc::column_entries;
 use weightstream::formats::huffman::{read_table, LMAX_BITS, MAX_CODE_LEN};
-use weightstream::formats::EncodeError;
+use weightstream::formats::{EncodeError, NmPattern};
 use weightstream::{Format, QuantMatrix, StreamParams};
 
 /// A random layer and parameters: O not a multiple of N and O < N included, values over the
@@ -21,19 +21,64 @@ fn layer_and_params() -> impl Strategy<Value = (QuantMatrix, StreamParams)> {
                 1 => Just(half - 1),
                 4 => -half..half,
             ];
-            (prop::collection::vec(value, rows * cols), min_p..=16u32, 0.0f64..=1.0).prop_map(
-                move |(mut data, p, keep)| {
+            (prop::collection::vec(value, rows * cols), min_p..=16u32, 0.0f64..=1.0, 1u32..=4, 1u32..16).prop_map(
+                move |(mut data, p, keep, log2_group, nm_keep)| {
                     // Thin the matrix to roughly `keep` density, deterministically.
                     for (i, v) in data.iter_mut().enumerate() {
                         if ((i * 2654435761) % 1000) as f64 >= keep * 1000.0 {
                             *v = 0;
                         }
                     }
-                    let params = StreamParams { lanes, weight_bits: q, bus_bits: b, run_bits: r, count_bits: p };
+                    let group = 1u32 << log2_group;
+                    let nm = NmPattern { keep: 1 + (nm_keep - 1) % (group - 1), group };
+                    let params = StreamParams { lanes, weight_bits: q, bus_bits: b, run_bits: r, count_bits: p, nm };
                     (QuantMatrix { rows, cols, bits: q, data }, params)
                 },
             )
         })
+}
+
+/// A random layer thinned to its parameters' n:m: in every row's group of m columns (the last
+/// one short) only the first n_g nonzeros from a rotating start survive.
+fn nm_layer_and_params() -> impl Strategy<Value = (QuantMatrix, StreamParams)> {
+    layer_and_params().prop_map(|(mut w, p)| {
+        let (n, m) = (p.nm.keep as usize, p.nm.group as usize);
+        let cols = w.cols;
+        for (o, row) in w.data.chunks_exact_mut(cols).enumerate() {
+            for (g, group) in row.chunks_mut(m).enumerate() {
+                let (len, mut left) = (group.len(), n.min(group.len()));
+                for i in 0..len {
+                    let v = &mut group[(i + o + g) % len];
+                    if *v != 0 {
+                        if left == 0 {
+                            *v = 0;
+                        } else {
+                            left -= 1;
+                        }
+                    }
+                }
+            }
+        }
+        (w, p)
+    })
+}
+
+/// Whether every row of `w` has at most min(n, m_g) nonzeros in each group (restated from the
+/// spec), and the entries of its nm stream.
+fn nm_entries(w: &QuantMatrix, nm: NmPattern) -> Option<u64> {
+    let (n, m) = (nm.keep as usize, nm.group as usize);
+    let mut entries = 0;
+    for o in 0..w.rows {
+        for g0 in (0..w.cols).step_by(m) {
+            let mg = m.min(w.cols - g0);
+            let nz = (g0..g0 + mg).filter(|&k| w.get(o, k) != 0).count();
+            if nz > n.min(mg) {
+                return None;
+            }
+            entries += n.min(mg) as u64;
+        }
+    }
+    Some(entries)
 }
 
 /// Layers whose columns hold zero runs of exactly 2^R - 1, 2^R and 3 * 2^R before a nonzero,
@@ -53,7 +98,17 @@ fn run_edge_layer() -> impl Strategy<Value = (QuantMatrix, StreamParams)> {
                 row += 1;
             }
         }
-        (w, StreamParams { lanes: 4, weight_bits: q, bus_bits: 32, run_bits: r, count_bits: 8 })
+        (
+            w,
+            StreamParams {
+                lanes: 4,
+                weight_bits: q,
+                bus_bits: 32,
+                run_bits: r,
+                count_bits: 8,
+                ..StreamParams::default()
+            },
+        )
     })
 }
 
@@ -89,6 +144,23 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
             Err(EncodeError::TooManySymbols { symbols, .. }) if huffman => {
                 prop_assert_eq!(symbols, distinct.len());
                 prop_assert!(symbols > 1 << MAX_CODE_LEN);
+                continue;
+            }
+            Err(EncodeError::NotNm { row, group, count, pattern }) if format == Format::Nm => {
+                prop_assert_eq!(pattern, p.nm);
+                prop_assert!(
+                    nm_entries(w, p.nm).is_none(),
+                    "{}: not n:m at row {} group {} ({})",
+                    format,
+                    row,
+                    group,
+                    count
+                );
+                let m = p.nm.group as usize;
+                let k0 = group * m;
+                let nz = (k0..w.cols.min(k0 + m)).filter(|&k| w.get(row, k) != 0).count();
+                prop_assert_eq!(nz, count);
+                prop_assert!(count > (p.nm.keep as usize).min(w.cols - k0));
                 continue;
             }
             r => r.unwrap(),
@@ -149,6 +221,12 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
                 prop_assert!(count.iter().all(|&c| c < t + 12));
                 (s0.sizes.payload_bits, s0.sizes.metadata_bits, residue)
             }
+            Format::Nm => {
+                // A 8-bit header, then n_g entries of log2 m + Q bits per row and group.
+                let entries = nm_entries(w, p.nm).expect("encoded, so n:m");
+                let pb = u64::from(p.nm.group.trailing_zeros());
+                (nnz * q, 8 + nnz * pb, (entries - nnz) * (pb + q))
+            }
         };
         let written = payload + metadata + padding_fields;
         prop_assert_eq!(s.sizes.payload_bits, payload, "{} payload", format);
@@ -165,6 +243,12 @@ proptest! {
 
     #[test]
     fn every_format_round_trips((w, p) in layer_and_params()) {
+        check_all(&w, &p)?;
+    }
+
+    #[test]
+    fn nm_layers_round_trip((w, p) in nm_layer_and_params()) {
+        prop_assert!(nm_entries(&w, p.nm).is_some());
         check_all(&w, &p)?;
     }
 

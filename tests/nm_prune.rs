@@ -232,7 +232,8 @@ fn json(r: &report::Report) -> Vec<u8> {
     out
 }
 
-const PARAMS: StreamParams = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8 };
+const PARAMS: StreamParams =
+    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, nm: NmPattern::TWO_FOUR };
 
 #[test]
 fn every_path_prunes_alike() {
@@ -246,6 +247,8 @@ fn every_path_prunes_alike() {
     for nm in [NmPattern::TWO_FOUR, NmPattern { keep: 1, group: 4 }, NmPattern { keep: 3, group: 8 }] {
         for granularity in [Granularity::PerLayer, Granularity::PerChannel] {
             let cfg = PrepareConfig { prune: PruneMode::Nm, nm, bits: 4, granularity, ..PrepareConfig::default() };
+            // The nm format at the pruning's pattern: every layer has its nm stream.
+            let params = StreamParams { nm, ..PARAMS };
             let whole = prepare::prepare(&model, &cfg).unwrap();
             // Row blocks of 4 rows, each prepared on its own, make up the whole layer.
             let plans = prepare::plan(&layers, &cfg).unwrap();
@@ -262,16 +265,21 @@ fn every_path_prunes_alike() {
             }
             // The lazy report, block by block, is the loaded one byte for byte.
             for max_rows in [5, 1280] {
-                let loaded = report::build(&model, &whole, &cfg, &PARAMS, max_rows, |_, _| Ok(Vec::new())).unwrap();
-                let blocks = report::lazy::build(&lazy, &cfg, &PARAMS, max_rows, |_| {}, &|_| {}).unwrap();
+                let loaded = report::build(&model, &whole, &cfg, &params, max_rows, |_, _| Ok(Vec::new())).unwrap();
+                let blocks = report::lazy::build(&lazy, &cfg, &params, max_rows, |_| {}, &|_| {}).unwrap();
                 assert_eq!(json(&loaded), json(&blocks), "{cfg:?} max rows {max_rows}");
+                // Pruned n:m along the order the matrix is in: the nm format takes every layer.
+                for l in &loaded.layers {
+                    let f = l.formats.iter().find(|f| f.format == weightstream::Format::Nm).unwrap();
+                    assert!(f.applies(), "{} {cfg:?}: {:?}", l.name, f.not_applicable);
+                }
             }
             // Shards merge into the unsharded report.
-            let unsharded = report::lazy::build(&lazy, &cfg, &PARAMS, 5, |_| {}, &|_| {}).unwrap();
+            let unsharded = report::lazy::build(&lazy, &cfg, &params, 5, |_| {}, &|_| {}).unwrap();
             let files: Vec<_> = (0..3)
                 .map(|index| {
                     let shard = weightstream::shard::Shard { index, count: 3 };
-                    let part = report::lazy::build_shard(&lazy, &cfg, &PARAMS, 5, shard, |_| {}, &|_| {}).unwrap();
+                    let part = report::lazy::build_shard(&lazy, &cfg, &params, 5, shard, |_| {}, &|_| {}).unwrap();
                     let file = dir.path().join(format!("part-{index}.json"));
                     std::fs::write(&file, serde_json::to_vec(&part).unwrap()).unwrap();
                     file
@@ -367,7 +375,8 @@ fn magnitude_kept_is_the_direct_ratio() {
     assert_eq!(rep.totals.magnitude_kept, 1.0);
 }
 
-const PARAMS_Q8: StreamParams = StreamParams { lanes: 4, weight_bits: 8, bus_bits: 16, run_bits: 2, count_bits: 8 };
+const PARAMS_Q8: StreamParams =
+    StreamParams { lanes: 4, weight_bits: 8, bus_bits: 16, run_bits: 2, count_bits: 8, nm: NmPattern::TWO_FOUR };
 
 #[test]
 fn reporters_show_the_magnitude_kept() {

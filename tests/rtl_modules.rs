@@ -1,6 +1,7 @@
 //! Module testbenches (src/modtb.rs): ws_word_fifo, ws_bit_aligner, ws_beat_sequencer,
 //! ws_pe_array and the Huffman decoders' modules (ws_canon_unit, ws_sym_table_ff/_ram,
-//! ws_beat_queue, ws_huffman_header, ws_lane_unit) each verilated on its own (built on demand into the weightstream cache), every
+//! ws_beat_queue, ws_huffman_header, ws_lane_unit) and the nm decoder (ws_nm_decoder, its window
+//! played by the bench) each verilated on its own (built on demand into the weightstream cache), every
 //! crossing of input idle {none, fixed, seeded random} x output backpressure {none, fixed,
 //! seeded random}, compared cycle by cycle with a Rust reference model, then "nothing left".
 
@@ -51,4 +52,9 @@ fn huffman_header_against_the_golden_table_reader() {
 #[test]
 fn lane_unit_against_its_reference() {
     run_module(&ModelSource::Default, "ws_lane_unit", 1).unwrap();
+}
+
+#[test]
+fn nm_decoder_against_the_golden_decoder() {
+    run_module(&ModelSource::Default, "ws_nm_decoder", 1).unwrap();
 }

@@ -90,7 +90,8 @@ fn lazy_report_equals_the_loaded_one_block_by_block() {
     let spec = ModelSpec::Path(path);
     let model = Model::load(&spec).unwrap();
     let lazy = LazyModel::open(&spec).unwrap();
-    let params = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8 };
+    let params =
+        StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, ..StreamParams::default() };
     let mut checked = 0;
     for prune in [PruneMode::PerLayer, PruneMode::Global] {
         for granularity in [Granularity::PerLayer, Granularity::PerChannel] {
@@ -215,7 +216,8 @@ fn merged_shards_equal_the_unsharded_report() {
     let path = dir.path().join("tied.safetensors");
     tied_checkpoint(&path, 37, 23);
     let lazy = LazyModel::open(&ModelSpec::Path(path)).unwrap();
-    let params = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8 };
+    let params =
+        StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, ..StreamParams::default() };
     for prune in [PruneMode::PerLayer, PruneMode::Global] {
         let cfg = PrepareConfig {
             sparsity: 0.2,

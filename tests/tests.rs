@@ -18,6 +18,7 @@ mod icarus;
 mod lane_huffman;
 mod loaders;
 mod malformed;
+mod nm;
 mod nm_prune;
 mod quantize;
 mod report;

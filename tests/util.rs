@@ -17,7 +17,6 @@ pub fn hex_words(s: &EncodedStream) -> Vec<String> {
     (0..s.bus_words()).map(|j| word_hex(s.word(j))).collect()
 }
 
-/// The parameters of the worked examples in docs/stream-formats.md.
 /// A stream of whole 16-bit words (the documents' B): `fields` (value, width) packed LSB-first,
 /// zero-filled.
 pub fn stream(fields: &[(u64, usize)]) -> bitvec::vec::BitVec<u64, bitvec::order::Lsb0> {
@@ -33,8 +32,9 @@ pub fn stream(fields: &[(u64, usize)]) -> bitvec::vec::BitVec<u64, bitvec::order
     bits
 }
 
+/// The parameters of the worked examples in docs/stream-formats.md.
 pub fn doc_params() -> StreamParams {
-    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4 }
+    StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4, ..StreamParams::default() }
 }
 
 /// A checkpoint fetched by scripts/setup; the tests that use it fail (never skip) without it.

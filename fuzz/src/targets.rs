@@ -53,6 +53,7 @@ pub fn decode(data: &[u8]) {
         bus_bits: [8u32, 16, 24, 32, 64, 128, 12, 0][usize::from(*e % 8)],
         run_bits: u32::from(*f % 18),
         count_bits: u32::from(*g % 18),
+        ..StreamParams::default()
     };
     let mut bits = BitVec::<u64, Lsb0>::from_vec(words(rest));
     bits.truncate(rest.len() * 8);
@@ -204,7 +205,7 @@ pub fn safetensors_file(tensors: &[(&str, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
 /// Decoder seeds: a small matrix encoded in every format, as this target's input layout.
 pub fn decode_seeds() -> Vec<Vec<u8>> {
     let m = QuantMatrix { rows: 5, cols: 7, bits: 4, data: (0..35).map(|i| [0, 0, 3, -2, 0, 7, -8][i % 7]).collect() };
-    let p = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 32, run_bits: 3, count_bits: 6 };
+    let p = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 32, run_bits: 3, count_bits: 6, ..StreamParams::default() };
     Format::ALL
         .iter()
         .map(|f| {

@@ -8,6 +8,7 @@ pub mod delta_bitmap;
 pub mod dense;
 pub mod huffman;
 pub mod lane_huffman;
+pub mod nm;
 
 use std::fmt;
 use std::str::FromStr;
@@ -39,11 +40,14 @@ pub enum Format {
     LaneHuffman,
     /// Delta along k, then lane-huffman.
     DeltaLaneHuffman,
+    /// N:M structured sparsity at a fixed rate: per row and group of m columns, n (position,
+    /// value) entries, each group's entry j in its j-th column of beats.
+    Nm,
 }
 
 impl Format {
     /// All formats, dense first.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::Dense,
         Format::Bitmap,
         Format::DeltaBitmap,
@@ -52,6 +56,7 @@ impl Format {
         Format::DeltaBitmapHuffman,
         Format::LaneHuffman,
         Format::DeltaLaneHuffman,
+        Format::Nm,
     ];
 
     /// Short name used on the command line, in files and reports.
@@ -65,6 +70,7 @@ impl Format {
             Format::DeltaBitmapHuffman => "delta-bitmap-huffman",
             Format::LaneHuffman => "lane-huffman",
             Format::DeltaLaneHuffman => "delta-lane-huffman",
+            Format::Nm => "nm",
         }
     }
 
@@ -84,6 +90,7 @@ impl Format {
             Format::DeltaBitmapHuffman => huffman::encode(w, p, true),
             Format::LaneHuffman => lane_huffman::encode(w, p, false),
             Format::DeltaLaneHuffman => lane_huffman::encode(w, p, true),
+            Format::Nm => nm::encode(w, p),
         };
         let (bits, sizes) = match encoded {
             Ok((bits, sizes, range)) if range.fits(p.weight_bits) => (bits, sizes),
@@ -125,6 +132,7 @@ impl Format {
             Format::DeltaBitmapHuffman => huffman::decode(&mut r, rows, cols, p, true),
             Format::LaneHuffman => lane_huffman::decode(&mut r, rows, cols, p, false),
             Format::DeltaLaneHuffman => lane_huffman::decode(&mut r, rows, cols, p, true),
+            Format::Nm => nm::decode(&mut r, rows, cols, p),
         }
         .map_err(|(offset, kind)| fail(offset, kind))?;
         check_tail(&r, p).map_err(|(offset, kind)| fail(offset, kind))?;
@@ -219,11 +227,14 @@ pub struct StreamParams {
     pub run_bits: u32,
     /// P: bits of a CSC per-column entry count.
     pub count_bits: u32,
+    /// n:m of the `nm` format (its encoder's; a decoder reads it from the stream's header).
+    #[serde(default)]
+    pub nm: NmPattern,
 }
 
 impl Default for StreamParams {
     fn default() -> Self {
-        StreamParams { lanes: 16, weight_bits: 8, bus_bits: 64, run_bits: 4, count_bits: 16 }
+        StreamParams { lanes: 16, weight_bits: 8, bus_bits: 64, run_bits: 4, count_bits: 16, nm: NmPattern::TWO_FOUR }
     }
 }
 
@@ -246,6 +257,7 @@ impl StreamParams {
         if !(1..=32).contains(&self.count_bits) {
             return bad("CSC count bits P must be 1..=32");
         }
+        self.nm.validate().map_err(EncodeError::BadParams)?;
         Ok(())
     }
 
@@ -314,6 +326,16 @@ pub enum EncodeError {
     CountOverflow { col: usize, count: usize, bits: u32 },
     #[error("{symbols} distinct nonzero values need Huffman codes longer than {max_len} bits")]
     TooManySymbols { symbols: usize, max_len: u32 },
+    #[error("not {pattern}: row {row} has {count} nonzeros in N:M group {group}")]
+    NotNm { row: usize, group: usize, count: usize, pattern: NmPattern },
+}
+
+impl EncodeError {
+    /// True when the format does not apply to the layer (an `nm` stream of a layer that is not
+    /// n:m): the report says "n/a" rather than failing.
+    pub fn not_applicable(&self) -> bool {
+        matches!(self, EncodeError::NotNm { .. })
+    }
 }
 
 /// A malformed stream: the layer, the stream bit where decoding stopped, and why.
@@ -359,6 +381,10 @@ pub enum DecodeErrorKind {
     InvalidCode,
     #[error("bad stream parameters: {0}")]
     BadParams(String),
+    #[error("bad N:M header: n = {keep}, log2 m = {log2_group} (needs 1 <= n < m, log2 m 1..4)")]
+    BadNmHeader { keep: u32, log2_group: u32 },
+    #[error("N:M position {position} outside {min}..{group_cols} (above the previous entry's, inside the group)")]
+    BadNmPosition { position: u32, min: u32, group_cols: u32 },
 }
 
 impl From<OutOfBits> for (u64, DecodeErrorKind) {

@@ -132,6 +132,11 @@ fn summary_grid(r: &Report, e: &EnergyReport) -> Grid {
         .iter()
         .zip(&e.totals.formats)
         .map(|(f, en)| {
+            if !f.applies() {
+                let mut row = vec![f.format.name().to_string()];
+                row.resize(header.len(), super::table::NOT_APPLICABLE.to_string());
+                return row;
+            }
             let mut row = vec![
                 f.format.name().to_string(),
                 f.bus_words.to_string(),
@@ -177,8 +182,14 @@ fn energy_grid(e: &EnergyReport, labels: &[String]) -> Grid {
         .chain(std::iter::once((&e.totals, &total_label)))
         .map(|(l, label)| {
             let mut row = vec![label.clone(), l.name.clone()];
-            row.extend(l.formats.iter().map(|f| format!("{:.1}", f.total_pj / 1e3)));
+            let na = super::table::NOT_APPLICABLE.to_string();
+            row.extend(
+                l.formats.iter().map(|f| if f.applies { format!("{:.1}", f.total_pj / 1e3) } else { na.clone() }),
+            );
             row.extend(l.formats.iter().map(|f| {
+                if !f.applies {
+                    return na.clone();
+                }
                 let b = match f.bound {
                     energy::Bound::Dram => "D",
                     energy::Bound::Decoder => "C",
@@ -329,7 +340,7 @@ pub fn best_format(r: &Report, e: &EnergyReport) -> Option<Format> {
         .formats
         .iter()
         .zip(&e.totals.formats)
-        .filter(|(f, _)| candidates.contains(&f.format))
+        .filter(|(f, _)| candidates.contains(&f.format) && f.applies())
         .map(|(f, en)| (f.format, en.load_s, f.bus_words))
         .collect();
     let shortest = timed.iter().map(|t| t.1).fold(f64::INFINITY, f64::min);
@@ -389,7 +400,7 @@ fn summary_blocks(r: &Report, e: &EnergyReport) -> Vec<Block> {
         .totals
         .formats
         .iter()
-        .filter(|f| f.format != Format::Dense)
+        .filter(|f| f.format != Format::Dense && f.applies())
         .max_by(|a, b| a.saved_pct.total_cmp(&b.saved_pct).then(b.bus_words.cmp(&a.bus_words)));
     if let Some((m, men)) = most.filter(|m| m.format != f.format).and_then(|m| find(m.format)) {
         let md = &m.delivered;
@@ -765,7 +776,7 @@ pub fn write_bundle_with_cost(
             .iter()
             .filter_map(|c| {
                 let format: Format = c.format.parse().ok()?;
-                let saved = report.totals.formats.iter().find(|f| f.format == format)?.saved_pct;
+                let saved = report.totals.formats.iter().find(|f| f.format == format && f.applies())?.saved_pct;
                 Some(AreaPoint { format, cells: c.cells, saved_pct: saved, fmax_mhz: c.fpga.fmax_mhz() })
             })
             .collect();

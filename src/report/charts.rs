@@ -47,6 +47,11 @@ pub struct WrittenChart {
     pub size: (u32, u32),
 }
 
+/// Layer `l`'s line of `format` where the format applies to it (charts leave n/a out).
+fn applied(l: &super::LayerStats, format: Format) -> Option<&super::FormatStats> {
+    l.formats.iter().find(|f| f.format == format && f.applies())
+}
+
 /// The formats' names in [`Format::ALL`] order, joined by `sep`.
 fn format_order(sep: &str) -> String {
     Format::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(sep)
@@ -230,7 +235,7 @@ impl Chart for BitsChart<'_> {
                 let mut meta = Vec::new();
                 let mut pad = Vec::new();
                 for (li, l) in self.report.layers.iter().enumerate() {
-                    let Some(f) = l.formats.iter().find(|f| f.format == format) else { continue };
+                    let Some(f) = applied(l, format) else { continue };
                     let x0 = li as f64 - 0.4 + fi as f64 * bar_w;
                     let x1 = x0 + bar_w * 0.92;
                     let y1 = value(l, f.payload_bits);
@@ -303,7 +308,7 @@ impl Chart for SavedChart<'_> {
                 .iter()
                 .enumerate()
                 .filter_map(|(li, l)| {
-                    let f = l.formats.iter().find(|f| f.format == format)?;
+                    let f = applied(l, format)?;
                     let x0 = li as f64 - 0.4 + fi as f64 * bar_w;
                     Some(Rectangle::new([(x0, 0.0), (x0 + bar_w * 0.92, f.saved_pct)], bars.filled()))
                 })
@@ -313,7 +318,7 @@ impl Chart for SavedChart<'_> {
                 .map_err(bar_err(name))?
                 .label(format!("{format} per layer"))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 14, y + 6)], bars.filled()));
-            if let Some(t) = self.report.totals.formats.iter().find(|f| f.format == format) {
+            if let Some(t) = self.report.totals.formats.iter().find(|f| f.format == format && f.applies()) {
                 let total = t.saved_pct;
                 let line = darken(color, 0.15);
                 chart
@@ -437,7 +442,7 @@ impl Chart for CyclesChart<'_> {
             let mut bars = Vec::new();
             let mut words = Vec::new();
             for (li, l) in r.layers.iter().enumerate() {
-                let Some(f) = l.formats.iter().find(|f| f.format == format) else { continue };
+                let Some(f) = applied(l, format) else { continue };
                 let x0 = li as f64 - 0.4 + fi as f64 * bar_w;
                 let x1 = x0 + bar_w * 0.92;
                 if let Some(m) = f.rtl {
@@ -489,7 +494,7 @@ impl Chart for CyclesChart<'_> {
                 .iter()
                 .enumerate()
                 .filter_map(|(li, l)| {
-                    let f = l.formats.iter().find(|f| f.format == format)?;
+                    let f = applied(l, format)?;
                     f.rtl.map(|m| (li as f64, m.efficiency))
                 })
                 .collect();
@@ -556,7 +561,7 @@ impl Chart for StallsChart<'_> {
             let mut stalled = Vec::new();
             let mut other = Vec::new();
             for (li, l) in r.layers.iter().enumerate() {
-                let Some((a, b, c)) = l.formats.iter().find(|f| f.format == format).and_then(|f| overhead(l, f)) else {
+                let Some((a, b, c)) = applied(l, format).and_then(|f| overhead(l, f)) else {
                     continue;
                 };
                 let x0 = li as f64 - 0.4 + fi as f64 * bar_w;
@@ -567,11 +572,7 @@ impl Chart for StallsChart<'_> {
                 other.push(Rectangle::new([(x0, a + b), (x1, a + b + c)], color.filled()));
             }
             let total = |pick: fn((u64, u64, u64)) -> u64| -> u64 {
-                r.layers
-                    .iter()
-                    .filter_map(|l| l.formats.iter().find(|f| f.format == format).and_then(|f| overhead(l, f)))
-                    .map(pick)
-                    .sum()
+                r.layers.iter().filter_map(|l| applied(l, format).and_then(|f| overhead(l, f))).map(pick).sum()
             };
             let (ts, tt, to) = (total(|t| t.0), total(|t| t.1), total(|t| t.2));
             chart
@@ -631,12 +632,12 @@ impl Chart for EnergyChart<'_> {
                 .iter()
                 .enumerate()
                 .filter_map(|(li, l)| {
-                    let f = l.formats.iter().find(|f| f.format == format)?;
+                    let f = l.formats.iter().find(|f| f.format == format && f.applies)?;
                     let x0 = li as f64 - 0.4 + fi as f64 * bar_w;
                     Some(Rectangle::new([(x0, ymin), (x0 + bar_w * 0.92, nj(f.total_pj).max(ymin))], color.filled()))
                 })
                 .collect();
-            let total = e.totals.formats.iter().find(|f| f.format == format).map_or(0.0, |f| f.total_pj);
+            let total = e.totals.formats.iter().find(|f| f.format == format && f.applies).map_or(0.0, |f| f.total_pj);
             chart
                 .draw_series(bars)
                 .map_err(bar_err(name))?
@@ -854,7 +855,7 @@ impl DeliveredChart<'_> {
             .bold_line_style(RGBColor(225, 225, 225))
             .draw()
             .map_err(|e| PlotError::draw(name, e))?;
-        for f in formats {
+        for f in formats.iter().filter(|f| f.applies()) {
             let d = &f.delivered;
             let color = plot::format_color(f.format);
             let label = format!(

@@ -43,6 +43,8 @@ struct Row<'a> {
     cycles_source: &'static str,
     beats_per_cycle: f64,
     delivered_weights_per_s: f64,
+    /// Why the format does not apply (its sizes are then 0); empty where it does.
+    not_applicable: &'a str,
 }
 
 fn rows(l: &LayerStats) -> impl Iterator<Item = Row<'_>> {
@@ -81,6 +83,7 @@ fn rows(l: &LayerStats) -> impl Iterator<Item = Row<'_>> {
         },
         beats_per_cycle: f.delivered.beats_per_cycle,
         delivered_weights_per_s: f.delivered.weights_per_s,
+        not_applicable: f.not_applicable.as_deref().unwrap_or(""),
     })
 }
 

@@ -107,6 +107,9 @@ impl Bound {
 pub struct FormatEnergy {
     /// The format.
     pub format: Format,
+    /// False where the format does not apply to the layer (on the totals, to some layer): every
+    /// figure is then 0 and means nothing.
+    pub applies: bool,
     /// Bits on the wire (the report's total_bits).
     pub bits: u64,
     /// bits x DRAM pJ/bit.
@@ -191,6 +194,7 @@ fn layer_energy(l: &LayerStats, p: &EnergyParams) -> LayerEnergy {
             let decode_s = ratio(decode_cycles as f64, clock_mhz * 1e6);
             FormatEnergy {
                 format: f.format,
+                applies: f.applies(),
                 bits,
                 dram_pj,
                 sram_pj,
@@ -230,6 +234,7 @@ pub fn estimate(report: &Report, params: &EnergyParams) -> Result<EnergyReport, 
         let clock = report.totals.formats.iter().find(|f| f.format == format).map(|f| f.delivered);
         let mut t = FormatEnergy {
             format,
+            applies: true,
             bits: 0,
             dram_pj: 0.0,
             sram_pj: 0.0,
@@ -248,6 +253,7 @@ pub fn estimate(report: &Report, params: &EnergyParams) -> Result<EnergyReport, 
         let (mut dram_bound_s, mut decoder_bound_s) = (0.0, 0.0);
         for l in &layers {
             let Some(f) = l.formats.iter().find(|f| f.format == format) else { continue };
+            t.applies &= f.applies;
             t.bits += f.bits;
             t.dram_pj += f.dram_pj;
             t.sram_pj += f.sram_pj;
@@ -264,6 +270,21 @@ pub fn estimate(report: &Report, params: &EnergyParams) -> Result<EnergyReport, 
         }
         // The model's bound: the one that accounts for more of its load time.
         t.bound = if dram_bound_s >= decoder_bound_s { Bound::Dram } else { Bound::Decoder };
+        if !t.applies {
+            // Sums over some of the layers would read as the model's.
+            t = FormatEnergy {
+                applies: false,
+                bits: 0,
+                dram_pj: 0.0,
+                sram_pj: 0.0,
+                total_pj: 0.0,
+                dram_s: 0.0,
+                decode_cycles: 0,
+                decode_s: 0.0,
+                load_s: 0.0,
+                ..t
+            };
+        }
         totals.formats.push(t);
     }
     fill_relative(&mut totals.formats);

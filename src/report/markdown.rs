@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 use super::table::{
-    breakdown_grid, delivered_grid, delivered_note, layer_grid, preamble, remainder_line, rtl_grid, Grid,
+    breakdown_grid, delivered_grid, delivered_note, layer_grid, not_applicable_lines, preamble, remainder_line,
+    rtl_grid, Grid,
 };
 use super::{Report, Reporter};
 
@@ -35,6 +36,9 @@ impl Reporter for MarkdownReporter {
         }
         writeln!(out, "\n## Where the bits go (all layers)\n")?;
         write_grid(&breakdown_grid(r), out)?;
+        for line in not_applicable_lines(r) {
+            writeln!(out, "\n{line}")?;
+        }
         writeln!(out, "\n## Delivered weights per second (all layers)\n")?;
         write_grid(&delivered_grid(r), out)?;
         writeln!(out, "\n{}\n", delivered_note(r))?;
@@ -44,7 +48,8 @@ impl Reporter for MarkdownReporter {
             "Legend: density = nonzero fraction of W; kept w² = share of the float weights' sum of w² that \
              pruning keeps (a cheap proxy, not accuracy); d.delta = of D (difference along k); H = order-0 \
              entropy bound in bits per weight; words = B-bit bus words on the wire; x = dense bits / format bits; \
-             saved% = bus words saved against dense; blocks = row blocks of at most MAX_O rows a layer runs \
+             saved% = bus words saved against dense; n/a = the format does not apply to the layer (nm on a layer \
+             that is not n:m); blocks = row blocks of at most MAX_O rows a layer runs \
              as, sizes summed over them. Every size comes from a stream that decoded back bit-exact."
         )
     }

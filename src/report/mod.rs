@@ -65,6 +65,17 @@ pub struct FormatStats {
     /// Fmax where `weightstream cost` measured it, else --clock-mhz) x beats/cycle (RTL or ideal)
     /// x N ([`rate`]).
     pub delivered: rate::Delivered,
+    /// Why the format does not apply (an `nm` stream of a layer that is not n:m; on the totals
+    /// line, how many layers): every size is then 0 and the reporters print "n/a".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_applicable: Option<String>,
+}
+
+impl FormatStats {
+    /// True when the format applies (its sizes mean something).
+    pub fn applies(&self) -> bool {
+        self.not_applicable.is_none()
+    }
 }
 
 /// What the RTL decoder of this format did with the layer's stream (co-simulated, every beat and
@@ -181,6 +192,7 @@ pub fn encode_verified(
         .iter()
         .map(|&format| {
             let stream = BlockedStream::encode(format, &row_blocks, params, max_rows).map_err(encode_err)?;
+            // A format that does not apply has no blocks to check.
             for (b, s) in row_blocks.iter().zip(&stream.blocks) {
                 let back = s.decode(&blocks::block_name(&layer.name, b.index, row_blocks.len()))?;
                 if let Some(i) = back.data.iter().zip(&b.matrix.data).position(|(x, y)| x != y) {
@@ -226,7 +238,7 @@ pub struct Partial {
 }
 
 /// One format's sums in a [`Partial`].
-#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 struct FormatSums {
     format: Format,
     payload_bits: u64,
@@ -234,6 +246,9 @@ struct FormatSums {
     padding_bits: u64,
     total_bits: u64,
     bus_words: u64,
+    /// Why the format does not apply to this part (none: it does).
+    #[serde(default)]
+    not_applicable: Option<String>,
 }
 
 impl Partial {
@@ -278,6 +293,7 @@ impl Partial {
                         padding_bits: sizes.padding_bits,
                         total_bits: s.total_bits(),
                         bus_words: s.bus_words() as u64,
+                        not_applicable: s.not_applicable.clone(),
                     }
                 })
                 .collect(),
@@ -306,6 +322,10 @@ impl Partial {
             mine.padding_bits += theirs.padding_bits;
             mine.total_bits += theirs.total_bits;
             mine.bus_words += theirs.bus_words;
+            // The layer is n/a when any of its blocks is: the first block's reason.
+            if mine.not_applicable.is_none() {
+                mine.not_applicable = theirs.not_applicable;
+            }
         }
         for (v, c) in other.counts {
             *self.counts.entry(v).or_insert(0) += c;
@@ -332,6 +352,7 @@ impl Partial {
                 saved_pct: 0.0,
                 rtl: None,
                 delivered: rate::Delivered::default(),
+                not_applicable: f.not_applicable.clone(),
             })
             .collect();
         let mut stats = LayerStats {
@@ -371,11 +392,12 @@ pub fn saved_pct(words: u64, dense_words: u64) -> f64 {
     100.0 * (1.0 - ratio(words as f64, dense_words as f64))
 }
 
-/// Fills ratio and saved % of every format from its bits against the dense entry.
+/// Fills ratio and saved % of every format from its bits against the dense entry (0 where the
+/// format does not apply).
 fn fill_ratios(stats: &mut LayerStats) {
     let dense = stats.formats.iter().find(|f| f.format == Format::Dense).map(|f| (f.total_bits, f.bus_words));
     if let Some((dense_bits, dense_words)) = dense {
-        for f in &mut stats.formats {
+        for f in stats.formats.iter_mut().filter(|f| f.applies()) {
             f.ratio_vs_dense = ratio(dense_bits as f64, f.total_bits as f64);
             f.saved_pct = saved_pct(f.bus_words, dense_words);
         }
@@ -413,9 +435,12 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
                 saved_pct: 0.0,
                 rtl: None,
                 delivered: rate::Delivered::default(),
+                not_applicable: None,
             })
             .collect(),
     };
+    // Per format, the layers it does not apply to (the totals line is then n/a too).
+    let mut not_applicable = vec![0usize; t.formats.len()];
     for l in layers {
         t.blocks += l.blocks;
         t.weights += l.weights;
@@ -426,7 +451,11 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
         t.beats += l.beats;
         t.squares.add(&l.squares);
         for f in &l.formats {
-            if let Some(tf) = t.formats.iter_mut().find(|x| x.format == f.format) {
+            if let Some(i) = t.formats.iter().position(|x| x.format == f.format) {
+                let tf = &mut t.formats[i];
+                if !f.applies() {
+                    not_applicable[i] += 1;
+                }
                 tf.payload_bits += f.payload_bits;
                 tf.metadata_bits += f.metadata_bits;
                 tf.padding_bits += f.padding_bits;
@@ -441,6 +470,13 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
                     t.mismatches += m.mismatches;
                 }
             }
+        }
+    }
+    for (f, &n) in t.formats.iter_mut().zip(&not_applicable) {
+        if n > 0 {
+            let what = if f.format == Format::Nm { "not n:m" } else { "not applicable" };
+            f.not_applicable = Some(format!("{n} of {} layers {what}", layers.len()));
+            (f.payload_bits, f.metadata_bits, f.padding_bits, f.total_bits, f.bus_words) = (0, 0, 0, 0, 0);
         }
     }
     let dense_words = t.formats.iter().find(|f| f.format == Format::Dense).and_then(|f| f.rtl).map(|m| m.words);

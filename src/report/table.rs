@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{kbit, per_weight, LayerStats, Report, Reporter};
+use super::{kbit, per_weight, FormatStats, LayerStats, Report, Reporter};
 use crate::formats::Format;
 
 /// Aligned plain-text tables for the terminal.
@@ -74,10 +74,10 @@ pub(crate) fn layer_grid(r: &Report) -> Grid {
             format!("{:.2}", per_weight(l.delta_entropy_bits, l.weights)),
         ];
         for f in &l.formats {
-            row.push(f.bus_words.to_string());
+            row.push(cell(f, f.bus_words.to_string()));
             if f.format != Format::Dense {
-                row.push(format!("{:.2}", f.ratio_vs_dense));
-                row.push(format!("{:.1}", f.saved_pct));
+                row.push(cell(f, format!("{:.2}", f.ratio_vs_dense)));
+                row.push(cell(f, format!("{:.1}", f.saved_pct)));
             }
         }
         row
@@ -86,6 +86,18 @@ pub(crate) fn layer_grid(r: &Report) -> Grid {
     rows.push(line(&r.totals));
     Grid { header, rows }
 }
+
+/// `value`, or "n/a" where the format does not apply.
+pub(crate) fn cell(f: &FormatStats, value: String) -> String {
+    if f.applies() {
+        value
+    } else {
+        NOT_APPLICABLE.to_string()
+    }
+}
+
+/// What a cell of a format that does not apply to the layer says.
+pub(crate) const NOT_APPLICABLE: &str = "n/a";
 
 /// With `--rtl`: per layer and format the measured cycles and efficiency, and words saved on the
 /// wire against the dense top.
@@ -107,10 +119,10 @@ pub(crate) fn rtl_grid(r: &Report) -> Option<Grid> {
             for f in &l.formats {
                 let m = f.rtl.unwrap_or_default();
                 mism += m.mismatches;
-                row.push(m.cycles.to_string());
-                row.push(format!("{:.3}", m.efficiency));
+                row.push(cell(f, m.cycles.to_string()));
+                row.push(cell(f, format!("{:.3}", m.efficiency)));
                 if f.format != Format::Dense {
-                    row.push(format!("{:.1}", m.saved_pct));
+                    row.push(cell(f, format!("{:.1}", m.saved_pct)));
                 }
             }
             row.push(mism.to_string());
@@ -135,13 +147,13 @@ pub(crate) fn breakdown_grid(r: &Report) -> Grid {
         .map(|f| {
             vec![
                 f.format.to_string(),
-                kbit(f.payload_bits),
-                kbit(f.metadata_bits),
-                kbit(f.padding_bits),
-                kbit(f.total_bits),
-                f.bus_words.to_string(),
-                format!("{:.2}", f.ratio_vs_dense),
-                format!("{:.1}", f.saved_pct),
+                cell(f, kbit(f.payload_bits)),
+                cell(f, kbit(f.metadata_bits)),
+                cell(f, kbit(f.padding_bits)),
+                cell(f, kbit(f.total_bits)),
+                cell(f, f.bus_words.to_string()),
+                cell(f, format!("{:.2}", f.ratio_vs_dense)),
+                cell(f, format!("{:.1}", f.saved_pct)),
             ]
         })
         .collect();
@@ -193,14 +205,14 @@ pub(crate) fn delivered_grid(r: &Report) -> Grid {
             let d = &f.delivered;
             vec![
                 f.format.to_string(),
-                f.bus_words.to_string(),
-                format!("{:.1}", f.saved_pct),
+                cell(f, f.bus_words.to_string()),
+                cell(f, format!("{:.1}", f.saved_pct)),
                 super::rate::fmt_mhz(d.clock_mhz),
                 d.clock_source.label().to_string(),
-                d.cycles.to_string(),
+                cell(f, d.cycles.to_string()),
                 d.cycles_source.label().to_string(),
-                format!("{:.3}", d.beats_per_cycle),
-                format!("{:.1}", d.mw_s()),
+                cell(f, format!("{:.3}", d.beats_per_cycle)),
+                cell(f, format!("{:.1}", d.mw_s())),
             ]
         })
         .collect();
@@ -220,6 +232,24 @@ pub(crate) fn delivered_note(r: &Report) -> String {
         s.push_str(" Careful: some formats are timed at a measured Fmax, others at the clock you set.");
     }
     s
+}
+
+/// A line per format that does not apply to some layers: how many, and the first layer's reason.
+pub(crate) fn not_applicable_lines(r: &Report) -> Vec<String> {
+    r.totals
+        .formats
+        .iter()
+        .filter_map(|t| {
+            let why = t.not_applicable.as_ref()?;
+            let first = r.layers.iter().find_map(|l| {
+                l.formats.iter().find(|f| f.format == t.format)?.not_applicable.as_ref().map(|w| (&l.name, w))
+            });
+            Some(match first {
+                Some((layer, reason)) => format!("{}: n/a: {why} (first: {layer}: {reason})", t.format),
+                None => format!("{}: n/a: {why}", t.format),
+            })
+        })
+        .collect()
 }
 
 /// The dense remainder line.
@@ -271,6 +301,9 @@ impl Reporter for TableReporter {
             writeln!(out)?;
         }
         write_aligned(&breakdown_grid(r), out)?;
+        for line in not_applicable_lines(r) {
+            writeln!(out, "{line}")?;
+        }
         writeln!(out)?;
         writeln!(out, "Delivered to the PE array (all layers):")?;
         write_aligned(&delivered_grid(r), out)?;

@@ -330,7 +330,9 @@ pub fn measure_shard(
             .map_err(|e| SweepError::Build { point: point.name(), sparsity, source: Box::new(e) })?;
             let t = &rep.totals;
             let dense_words = t.formats.iter().find(|f| f.format == Format::Dense).map_or(0, |f| f.bus_words);
-            for f in &t.formats {
+            // A format that does not apply to some layer (nm on a model that is not n:m) has no
+            // row at this setting: its model total would be of part of the model.
+            for f in t.formats.iter().filter(|f| f.applies()) {
                 rows.push(SweepRow {
                     model: model.name.clone(),
                     sparsity,

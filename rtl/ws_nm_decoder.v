@@ -1,0 +1,607 @@
+// Language: Verilog 2005
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+`include "ws_defs.vh"
+
+/*
+ * weightstream nm (N:M structured sparsity) decoder
+ *
+ * Decodes the "nm" format (docs/stream-formats.md): an 8-bit header (n in
+ * bits 0..3, log2 m in bits 4..7), then per beat (t, k), k = g*m + j: when
+ * j < n_g = min(n, m_g) (m_g = min(m, K - g*m), the group's columns) each
+ * real lane writes entry j of its row in group g, a position (log2 m bits)
+ * and a value (Q bits); beats with j >= n_g carry nothing.  Lane l of beat
+ * (t, g*m + j) is the value of the row's entry whose position is j, or 0.
+ *
+ * Fixed rate: one beat per cycle, no data-dependent loop.  The one-cycle
+ * loop is that of ws_dense_unpacker: "the window holds need_q bits" (need_q
+ * registered: 8 for the header, L*(log2 m + Q) for a beat that carries
+ * entries, 0 for one that does not) -> fire -> the aligner's take.
+ *
+ * Per row tile the entries of the current group are kept in KEEP slot
+ * memories (slot s holds entry s of every lane: N*(4+Q) bits, positions
+ * zero-extended to 4 bits), each a simple-dual-port memory of ceil(MAX_O/N)
+ * words with a synchronous read (one block RAM per 16 bits of width on the
+ * iCE40).  When beat (t, g*m + j), j < n_g, fires its entries are picked
+ * from the window (lane l's entry at l*(log2 m + Q): a 4-way select per
+ * bit, log2 m being the header's) into slot j at address t and into stage 1
+ * of ws_beat_pipe; the slots are read at the beat's tile in the same cycle,
+ * so in stage 1 the record meets entries 0..j-1 of its tile (written by
+ * earlier beats; slot j itself is read before this write and not used).
+ * Stage 1 -> stage 2: lane l takes the value of the entry among slots
+ * s < min(j, n_g) and this beat's own (when it carries entries) whose
+ * position is j, else 0; lanes >= L are 0.
+ *
+ * The position checks are in stage 1 too (entry j's position above slot
+ * j-1's and below m_g, lanes < L), registered (err_q) and raised as err_i
+ * of ws_beat_sequencer two cycles after the beat fired: the sequencer
+ * stops there (beats may fire into the pipeline meanwhile; none leaves:
+ * err_q masks the beat output until the sequencer's error flushes the
+ * pipeline, and the sequencer's error comes before its advance).  For the
+ * last beat the sequencer's end-of-stream check waits for it (ERR_LAT = 2),
+ * and a decoder's error comes first there.  A beat cut by the end of the
+ * stream (it waits for bits and the final word is in the aligner) is
+ * checked the same way before it is called truncated: its record, with the
+ * lanes whose position field is in the stream (count >= l*(log2 m + Q) +
+ * log2 m), goes into stage 1 once and the truncation is passed to the
+ * sequencer only when that check is registered, so a bad position in front
+ * of the cut wins, as in the golden decoder that reads field by field.
+ *
+ * Header: taken in a cycle of its own (need_q = 8), registered, checked in
+ * the next cycle (CHECK: error 8 on n = 0, n >= m, log2 m outside 1..4 or
+ * n > KEEP; m registered), GEOM (the groups ceil(K/m) and the last group's
+ * m_g), then SETUP (the first group's m_g, n_g and the first beat's need):
+ * three cycles per layer,
+ * so that the group geometry of every beat is a register.  Per group:
+ * m_g, n_g and a thermometer of the columns carrying entries (shifted per
+ * column), loaded at a group's start from registers of "a whole group" or
+ * "the last group" (a group counter says which comes next); per beat the
+ * need L*(log2 m + Q) from the sequencer's registered next lanes.
+ *
+ * Beat side band: tile index t, first column (k == 0), end of column (last
+ * tile), last beat of the layer.  The beat sequence (tile t / column k
+ * counters, real lanes L, last beat, configuration, truncation and
+ * end-of-stream checks) is the shared ws_beat_sequencer (u_seq).
+ *
+ * Errors (sticky until start_i; code on error_code_o):
+ *   1 truncated: the final word is in the aligner and the window cannot
+ *     hold the header or the next beat
+ *   4 trailing data: after the last beat the buffer holds more than the
+ *     zero padding of the final word, or the final word is not in the aligner
+ *   5 bad configuration: O == 0, O > MAX_O or K == 0
+ *   8 bad N:M header
+ *   9 bad N:M position
+ */
+module ws_nm_decoder #(
+    // lanes per beat
+    parameter integer N     = 16,
+    // weight bits
+    parameter integer Q     = 8,
+    // bus word bits (sizes the aligner count)
+    parameter integer B     = 64,
+    // largest supported number of rows O
+    parameter integer MAX_O = 1280,
+    // entries per group kept (largest n of a header accepted), 1..15
+    parameter integer KEEP  = 2,
+    // aligner window bits: max(N*(4+Q), 8) (derived; not to be overridden)
+    parameter integer WIN   = N*(4+Q) > 8 ? N*(4+Q) : 8
+) (
+    // clock
+    input  wire                                 clk,
+    // synchronous active-high reset
+    input  wire                                 rst,
+
+    // 1-cycle pulse: latch the configuration and begin a layer
+    input  wire                                 start_i,
+    // configuration: rows O
+    input  wire [15:0]                          cfg_rows_i,
+    // configuration: columns K
+    input  wire [31:0]                          cfg_cols_i,
+
+    // aligner window: next stream bits, bit 0 first
+    input  wire [WIN-1:0]                       win_data_i,
+    // aligner window: number of buffered bits
+    input  wire [$clog2(2*WIN+3*B+1)-1:0]       win_count_i,
+    // aligner window: final word taken into the aligner
+    input  wire                                 win_last_i,
+    // aligner window: final word in the aligner, FIFO empty, only zero padding left
+    input  wire                                 win_tail_ok_i,
+    // aligner window: bits the header or the current beat takes when it fires
+    output wire [$clog2(WIN+1)-1:0]             win_need_o,
+    // aligner window: the header or the beat is taken, consuming win_need_o bits
+    output wire                                 win_pick_o,
+    // aligner window: word FIFO intake and aligner take enable (registered)
+    output wire                                 win_en_o,
+
+    // beat output: N lanes of Q bits, lane l in bits [l*Q +: Q]
+    output wire [N*Q-1:0]                       m_beat_data_o,
+    // beat output: row tile index t
+    output wire [((MAX_O+N-1)/N > 1 ? $clog2((MAX_O+N-1)/N) : 1)-1:0] m_beat_tile_o,
+    // beat output: first column (k == 0)
+    output wire                                 m_beat_first_o,
+    // beat output: last tile of the column
+    output wire                                 m_beat_eoc_o,
+    // beat output: last beat of the layer
+    output wire                                 m_beat_last_o,
+    // beat output: valid
+    output wire                                 m_beat_valid_o,
+    // beat output: ready
+    input  wire                                 m_beat_ready_i,
+
+    // status: decode phase (from start until the last beat fired)
+    output wire                                 busy_o,
+    // status: layer decoded and stream end checked (sticky)
+    output wire                                 done_o,
+    // status: error (sticky)
+    output wire                                 error_o,
+    // status: error code (0 none, 1 truncated, 4 trailing, 5 configuration,
+    // 8 bad N:M header, 9 bad N:M position)
+    output wire [3:0]                           error_code_o,
+    // status: decode phase waiting for input bits
+    output wire                                 starve_o
+);
+
+// stored position bits (m up to 16) and entry bits
+localparam integer PB    = 4;
+localparam integer EW    = PB + Q;
+localparam integer CNT_W = $clog2(2*WIN + 3*B + 1);
+localparam integer CW    = $clog2(WIN + 1);
+localparam integer RW    = $clog2(MAX_O + 1);
+localparam integer RBW   = $clog2(MAX_O + N + 1);
+localparam integer LW    = $clog2(N + 1);
+localparam integer T     = (MAX_O + N - 1) / N;
+localparam integer TW    = T > 1 ? $clog2(T) : 1;
+
+localparam [CW-1:0]    Q_C    = Q[CW-1:0];
+localparam [CW-1:0]    HDR_C  = 8;
+localparam [3:0]       KEEP_4 = KEEP[3:0];
+
+// raw record: entries, lanes with their position in the stream, check,
+// carry, j, n_g, m_g, lanes L, tile, first, eoc, last, cut (a cut beat's
+// record, checked and never a beat)
+localparam integer RAW_W = N*EW + N + 2 + 4 + 4 + 5 + LW + TW + 4;
+// beat record: lanes, tile, first, eoc, last, cut
+localparam integer OUT_W = N*Q + TW + 4;
+
+// parameter checks
+generate
+    if (N < 1 || Q < 1 || B < 1 || MAX_O < 1 || MAX_O > 65535 || KEEP < 1 || KEEP > 15 ||
+        WIN < N*EW || WIN < 8) begin : g_bad_param
+`ifdef VERILATOR
+        $error("ws_nm_decoder: need N, Q, B >= 1, 1 <= MAX_O <= 65535, 1 <= KEEP <= 15, WIN >= max(N*(4+Q), 8)");
+`else
+        ws_error_bad_parameter u_bad ();
+`endif
+    end
+endgenerate
+
+// ---- phases: header take, header check, setup, beats -----------------------
+localparam [2:0] PH_HDR   = 3'd0;
+localparam [2:0] PH_CHECK = 3'd1;
+localparam [2:0] PH_GEOM  = 3'd2;
+localparam [2:0] PH_SETUP = 3'd3;
+localparam [2:0] PH_BEAT  = 3'd4;
+
+wire           running;
+wire [LW-1:0]  lanes;
+wire [LW-1:0]  lanes_nx;
+wire [TW-1:0]  tile;
+wire           first;
+wire           eoc;
+wire           last;
+wire           pipe_ready;
+wire           pipe_busy;
+wire           pipe_valid;
+wire [LW-1:0]  unused_lanes_nx_next;
+wire [RW-1:0]  unused_rows;
+wire [RBW-1:0] unused_rbase;
+wire [RW-1:0]  unused_rleft;
+
+reg  [2:0]     ph_q, ph_d;         // phase
+reg  [4:0]     mv_q;               // m = 2^log2 m, registered
+reg  [3:0]     ml_q;               // m - 1, registered
+reg  [CW-1:0]  need_q, need_d;     // bits the header or the current beat takes
+reg  [3:0]     n_q, n_d;           // the header's n
+reg  [3:0]     lm_q, lm_d;         // the header's log2 m
+reg  [31:0]    k_q, k_d;           // K (columns)
+reg  [31:0]    gl_q, gl_d;         // groups from the current one on
+reg            gnl_q, gnl_d;       // the next group is the last
+reg  [4:0]     mlast_q, mlast_d;   // m_g of the last group
+reg  [3:0]     nlast_q, nlast_d;   // n_g of the last group
+reg  [15:0]    thn_q, thn_d;       // n_g's thermometer, a whole group
+reg  [15:0]    thl_q, thl_d;       // n_g's thermometer, the last group
+reg  [3:0]     j_q, j_d;           // the current column within its group
+reg  [4:0]     mg_q, mg_d;         // m_g: columns of the current group
+reg  [3:0]     ng_q, ng_d;         // n_g = min(n, m_g)
+reg  [15:0]    cs_q, cs_d;         // bit i: column j + i of the group carries entries
+reg            pdone_q, pdone_d;   // a cut beat's record went into stage 1
+reg            pchk_q, pchk_d;     // and its check is registered
+// a format error found (stage 1 or the header check) and its code, to the sequencer
+wire           err;
+wire [3:0]     err_code;
+
+// ---- the loop: count compare against a register ----------------------------
+wire           in_hdr   = ph_q == PH_HDR;
+wire           in_beat  = ph_q == PH_BEAT;
+wire           carry    = cs_q[0];
+wire           enough   = win_count_i >= {{(CNT_W-CW){1'b0}}, need_q};
+wire           hdr_take = running && in_hdr && enough;
+wire           fire     = running && in_beat && enough && pipe_ready;
+// a beat cut by the end of the stream: its record is checked once in stage 1
+wire           waiting  = (in_hdr || in_beat) && !enough;
+wire           pfire    = running && in_beat && !enough && win_last_i && pipe_ready && !pdone_q;
+// truncation is passed on only after that check (the header has none)
+wire           wait_seq = waiting && (in_hdr || pchk_q);
+
+assign win_need_o = need_q;
+assign win_pick_o = hdr_take || fire;
+
+// ---- beside the loop: the geometry of the next beat, from registers --------
+// m = 2^log2 m (used once the header is checked: log2 m in 1..4)
+wire [4:0]     m_val   = mv_q;
+wire [3:0]     m_last  = ml_q;
+wire [3:0]     n_min   = {1'b0, n_q} < m_val ? n_q : m_val[3:0];
+// the header check
+wire           hdr_bad = n_q == 4'd0 || lm_q == 4'd0 || lm_q > 4'd4 ||
+                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_q > KEEP_4;
+// the last group: K mod m columns (m when 0), and the groups, ceil(K / m)
+wire [3:0]     k_rem   = k_q[3:0] & m_last;
+wire [31:0]    k_grp   = (k_q >> lm_q[2:0]) + {31'd0, k_rem != 4'd0};
+// n_g of the last group and the thermometers of the two n_g
+wire [3:0]     nl_new  = {1'b0, n_q} < mlast_q ? n_q : mlast_q[3:0];
+wire           first_last = gl_q == 32'd1;
+// the next beat: the same column's next tile, or after a column's last tile
+// the next column (after the group's last column, a new group's first)
+wire           wrap    = j_q == m_last;
+wire           carry_nx = eoc ? (wrap || cs_q[1]) : cs_q[0];
+// the lanes of a beat times its entry bits log2 m + Q (first beat at setup)
+wire [LW-1:0]  lanes_sel = in_beat ? lanes_nx : lanes;
+wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_sel};
+wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
+
+// thermometer of v: bits 0..v-1 set
+function [15:0] therm;
+    input [3:0] v;
+    begin
+        therm = ~(16'hffff << v);
+    end
+endfunction
+
+always @* begin
+    ph_d    = ph_q;
+    need_d  = need_q;
+    n_d     = n_q;
+    lm_d    = lm_q;
+    k_d     = k_q;
+    gl_d    = gl_q;
+    gnl_d   = gnl_q;
+    mlast_d = mlast_q;
+    nlast_d = nlast_q;
+    thn_d   = thn_q;
+    thl_d   = thl_q;
+    j_d     = j_q;
+    mg_d    = mg_q;
+    ng_d    = ng_q;
+    cs_d    = cs_q;
+    pdone_d = pdone_q || pfire;
+    pchk_d  = pdone_q;
+    if (hdr_take) begin
+        ph_d = PH_CHECK;
+        n_d  = win_data_i[3:0];
+        lm_d = win_data_i[7:4];
+    end
+    if (ph_q == PH_CHECK) begin
+        // a bad header stops the sequencer here (err_i); m is registered
+        ph_d    = PH_GEOM;
+    end
+    if (ph_q == PH_GEOM) begin
+        ph_d    = PH_SETUP;
+        gl_d    = k_grp;
+        mlast_d = k_rem == 4'd0 ? m_val : {1'b0, k_rem};
+        thn_d   = therm(n_min);
+    end
+    if (ph_q == PH_SETUP) begin
+        ph_d    = PH_BEAT;
+        nlast_d = nl_new;
+        thl_d   = therm(nl_new);
+        gnl_d   = gl_q == 32'd2;
+        j_d     = 4'd0;
+        mg_d    = first_last ? mlast_q : m_val;
+        ng_d    = first_last ? nl_new : n_min;
+        cs_d    = first_last ? therm(nl_new) : thn_q;
+        need_d  = need_new;
+    end
+    if (fire) begin
+        need_d  = carry_nx ? need_new : {CW{1'b0}};
+        if (eoc) begin
+            if (wrap) begin
+                j_d   = 4'd0;
+                gl_d  = gl_q - 32'd1;
+                gnl_d = gl_q == 32'd3;
+                mg_d  = gnl_q ? mlast_q : m_val;
+                ng_d  = gnl_q ? nlast_q : n_min;
+                cs_d  = gnl_q ? thl_q : thn_q;
+            end else begin
+                j_d  = j_q + 4'd1;
+                cs_d = {1'b0, cs_q[15:1]};
+            end
+        end
+    end
+    if (start_i) begin
+        ph_d    = PH_HDR;
+        need_d  = HDR_C;
+        k_d     = cfg_cols_i;
+        pdone_d = 1'b0;
+        pchk_d  = 1'b0;
+    end
+end
+
+// m and m - 1 from the header's log2 m (stable from the check on)
+always @(posedge clk) begin
+    mv_q <= 5'd1 << lm_q[2:0];
+    ml_q <= (4'd1 << lm_q[2:0]) - 4'd1;
+end
+
+always @(posedge clk) begin
+    if (rst) begin
+        ph_q    <= PH_HDR;
+        need_q  <= HDR_C;
+        n_q     <= 4'd0;
+        lm_q    <= 4'd0;
+        k_q     <= 32'd0;
+        gl_q    <= 32'd0;
+        gnl_q   <= 1'b0;
+        mlast_q <= 5'd0;
+        nlast_q <= 4'd0;
+        thn_q   <= 16'd0;
+        thl_q   <= 16'd0;
+        j_q     <= 4'd0;
+        mg_q    <= 5'd0;
+        ng_q    <= 4'd0;
+        cs_q    <= 16'd0;
+        pdone_q <= 1'b0;
+        pchk_q  <= 1'b0;
+    end else begin
+        ph_q    <= ph_d;
+        need_q  <= need_d;
+        n_q     <= n_d;
+        lm_q    <= lm_d;
+        k_q     <= k_d;
+        gl_q    <= gl_d;
+        gnl_q   <= gnl_d;
+        mlast_q <= mlast_d;
+        nlast_q <= nlast_d;
+        thn_q   <= thn_d;
+        thl_q   <= thl_d;
+        j_q     <= j_d;
+        mg_q    <= mg_d;
+        ng_q    <= ng_d;
+        cs_q    <= cs_d;
+        pdone_q <= pdone_d;
+        pchk_q  <= pchk_d;
+    end
+end
+
+// ---- the entries of the beat from the window -------------------------------
+// lane l's entry starts at l*(log2 m + Q): position (log2 m bits, stored
+// zero-extended to PB) then value; a 4-way select on the registered log2 m
+reg  [3:0]     lm_oh;
+integer        kk;
+
+always @* begin
+    for (kk = 0; kk < 4; kk = kk + 1) begin
+        lm_oh[kk] = lm_q[2:0] == kk[2:0] + 3'd1;
+    end
+end
+
+// the count widened for the compares with the lanes' field ends
+wire [31:0]    cnt32 = {{(32-CNT_W){1'b0}}, win_count_i};
+// lanes whose position field is in the stream (a cut beat's checks)
+wire [N-1:0]   pres;
+wire [N*EW-1:0] ents;
+// widened so that a field never runs off the window's end
+wire [WIN+EW-1:0] win_x = {{EW{1'b0}}, win_data_i};
+
+genvar l;
+genvar s;
+generate
+    for (l = 0; l < N; l = l + 1) begin : g_ent
+        reg [EW-1:0]   ent;
+        reg            pr;
+        integer        a;
+        always @* begin
+            ent = {EW{1'b0}};
+            pr  = 1'b0;
+            for (a = 1; a <= 4; a = a + 1) begin
+                if (lm_oh[a-1]) begin
+                    ent = ent | {win_x[l*(a+Q) + a +: Q],
+                                 win_x[l*(a+Q) +: PB] & ((4'd1 << a) - 4'd1)};
+                    pr  = pr | (cnt32 >= l*(a+Q) + a);
+                end
+            end
+        end
+        assign ents[l*EW +: EW] = ent;
+        assign pres[l] = pr;
+    end
+endgenerate
+
+// ---- the slot memories: entry s of every lane per row tile -----------------
+// written when beat (t, g*m + s) fires, read at the beat's tile whenever
+// stage 1 loads (the record and the entries of its tile meet there)
+wire [KEEP*N*EW-1:0] slot_rd;
+
+generate
+    for (s = 0; s < KEEP; s = s + 1) begin : g_slot
+        localparam [3:0] S_IDX = s;
+        // no reset: an entry is written before a later beat of its group reads it
+        reg [N*EW-1:0] mem [0:T-1];
+        reg [N*EW-1:0] rd_q;
+        wire           we = fire && carry && j_q == S_IDX;
+        always @(posedge clk) begin
+            if (we) begin
+                mem[tile] <= ents;
+            end
+            if (pipe_ready) begin
+                rd_q <= mem[tile];
+            end
+        end
+        assign slot_rd[s*N*EW +: N*EW] = rd_q;
+    end
+endgenerate
+
+ws_beat_sequencer #(
+    .N(N),
+    .MAX_O(MAX_O),
+    .ERR_LAT(2)
+) u_seq (
+    .clk(clk),
+    .rst(rst),
+    .start_i(start_i),
+    .cfg_rows_i(cfg_rows_i),
+    .cfg_cols_i(cfg_cols_i),
+    .fire_i(fire),
+    .wait_i(wait_seq),
+    .err_i(err),
+    .err_code_i(err_code),
+    .win_last_i(win_last_i),
+    .win_tail_ok_i(win_tail_ok_i),
+    .running_o(running),
+    .rows_o(unused_rows),
+    .tile_o(tile),
+    .rbase_o(unused_rbase),
+    .rleft_o(unused_rleft),
+    .lanes_o(lanes),
+    .lanes_nx_o(lanes_nx),
+    .lanes_nx_next_o(unused_lanes_nx_next),
+    .first_o(first),
+    .eoc_o(eoc),
+    .last_o(last),
+    .done_o(done_o),
+    .error_o(error_o),
+    .error_code_o(error_code_o)
+);
+
+// ---- stage 1 -> stage 2: the entry whose position is j, and the checks -----
+wire [RAW_W-1:0] raw;
+wire [OUT_W-1:0] beat;
+wire [N*EW-1:0]  raw_ents  = raw[RAW_W-1 -: N*EW];
+wire [N-1:0]     raw_pres  = raw[RAW_W-N*EW-1 -: N];
+wire             raw_chk   = raw[RAW_W-N*EW-N-1];
+wire             raw_carry = raw[RAW_W-N*EW-N-2];
+wire [3:0]       raw_j     = raw[LW+TW+4+5+4 +: 4];
+wire [3:0]       raw_ng    = raw[LW+TW+4+5 +: 4];
+wire [4:0]       raw_mg    = raw[LW+TW+4 +: 5];
+wire [LW-1:0]    raw_lanes = raw[TW+4 +: LW];
+wire [N*Q-1:0]   ext_data;
+wire [N-1:0]     bad;
+
+// slot s holds an entry of this group: s < min(j, n_g)
+wire [KEEP-1:0]  slot_ok;
+generate
+    for (s = 0; s < KEEP; s = s + 1) begin : g_slot_ok
+        localparam [3:0] S_IDX = s;
+        assign slot_ok[s] = S_IDX < raw_j && S_IDX < raw_ng;
+    end
+endgenerate
+
+generate
+    for (l = 0; l < N; l = l + 1) begin : g_lane
+        localparam [LW-1:0] L_IDX = l;
+        wire [PB-1:0] pos = raw_ents[l*EW +: PB];
+        wire [Q-1:0]  val = raw_ents[l*EW + PB +: Q];
+        reg  [Q-1:0]  v;
+        reg  [PB-1:0] prev;
+        integer       k;
+        always @* begin
+            // this beat's own entry j
+            v = (raw_carry && pos == raw_j) ? val : {Q{1'b0}};
+            prev = {PB{1'b0}};
+            for (k = 0; k < KEEP; k = k + 1) begin
+                if (slot_ok[k] && slot_rd[k*N*EW + l*EW +: PB] == raw_j) begin
+                    v = v | slot_rd[k*N*EW + l*EW + PB +: Q];
+                end
+                // entry j - 1's position
+                if (raw_j == k[3:0] + 4'd1) begin
+                    prev = slot_rd[k*N*EW + l*EW +: PB];
+                end
+            end
+        end
+        wire real_l = L_IDX < raw_lanes;
+        assign ext_data[l*Q +: Q] = real_l ? v : {Q{1'b0}};
+        // entry j's position: above entry j - 1's, below m_g
+        assign bad[l] = real_l && raw_pres[l] &&
+                        ({1'b0, pos} >= raw_mg || (raw_j != 4'd0 && pos <= prev));
+    end
+endgenerate
+
+// a checked record in stage 1 with a bad position (while it stays there),
+// or a bad header at the check, registered: err_i two cycles after the
+// beat fired (the sequencer's ERR_LAT), a cycle after the header check
+wire           err_pos  = raw_chk && |bad;
+wire           err_hdr  = ph_q == PH_CHECK && hdr_bad;
+reg            err_q;
+reg            ehdr_q;
+
+always @(posedge clk) begin
+    if (rst || start_i) begin
+        err_q  <= 1'b0;
+        ehdr_q <= 1'b0;
+    end else begin
+        err_q  <= err_hdr || err_pos;
+        ehdr_q <= err_hdr;
+    end
+end
+
+assign         err      = err_q;
+assign         err_code = ehdr_q ? `WS_ERR_BAD_NM_HEADER : `WS_ERR_BAD_NM_POSITION;
+
+// a beat's record checks every lane, a cut beat's those in the stream
+wire [N-1:0]   chk_pres = fire ? {N{1'b1}} : pres;
+
+ws_beat_pipe #(
+    .RAW_W(RAW_W),
+    .OUT_W(OUT_W)
+) u_pipe (
+    .clk(clk),
+    .rst(rst),
+    .flush_i(start_i || error_o),
+    .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_q, mg_q, lanes,
+              tile, first, eoc, last, pfire}),
+    .s_fire_i(fire || pfire),
+    .s_ready_o(pipe_ready),
+    .raw_o(raw),
+    .ext_i({ext_data, raw[TW+3:0]}),
+    .m_data_o(beat),
+    .m_valid_o(pipe_valid),
+    .m_ready_i(m_beat_ready_i),
+    .busy_o(pipe_busy)
+);
+
+// the window bits above the widest beat are not read
+generate
+    if (WIN > N*EW) begin : g_unused_win
+        wire unused_win = ^win_data_i[WIN-1:N*EW];
+    end
+endgenerate
+
+assign m_beat_data_o  = beat[OUT_W-1 -: N*Q];
+assign m_beat_tile_o  = beat[4 +: TW];
+assign m_beat_first_o = beat[3];
+assign m_beat_eoc_o   = beat[2];
+assign m_beat_last_o  = beat[1];
+// a beat never leaves once an error is found (err_q, the cycle before the
+// sequencer flags it) or flagged (the pipeline is flushed next); a cut
+// beat's record never does
+assign m_beat_valid_o = pipe_valid && !error_o && !err_q && !beat[0];
+assign win_en_o       = running;
+
+assign busy_o       = running || pipe_busy;
+assign starve_o     = running && waiting;
+
+endmodule
+
+`resetall
+`default_nettype wire
