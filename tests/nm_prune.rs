@@ -456,3 +456,22 @@ fn layers_says_what_a_group_is() {
     let l = text.lines().find(|l| l.starts_with("layer1.0.conv1.weight ")).unwrap();
     assert!(l.contains("4 input channels at one kernel position"), "{l}");
 }
+
+#[test]
+fn report_encodes_the_nm_format_at_the_pruning_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = cli()
+        .args(["report", "--model", "synthetic:resnet18", "--prune", "nm", "--nm", "1:4", "--quiet", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(v["stream"]["nm"]["keep"], 1);
+    assert_eq!(v["prepare"]["sparsity"], 0.75);
+    let nm = v["totals"]["formats"].as_array().unwrap().iter().find(|f| f["format"] == "nm").unwrap();
+    assert!(nm["not_applicable"].is_null(), "{nm}");
+    let kept = v["totals"]["magnitude_kept"].as_f64().unwrap();
+    assert!(kept > 0.25 && kept < 1.0, "{kept}");
+}

@@ -162,7 +162,8 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
     }
     let design = args.design.point(args.prepare.bits)?;
     let cfg = args.prepare.config_with_bits(design.weight_bits)?;
-    let params = design.stream();
+    // --nm is the nm format's pattern as well as N:M pruning's.
+    let params = weightstream::StreamParams { nm: cfg.nm, ..design.stream() };
     params.validate()?;
     let rtl = args.rtl();
     // Streams, exported matrices and co-simulation need whole layers; the plain report is built a
@@ -253,7 +254,8 @@ fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Res
     paths.file("--json", Some(json.as_path())).check()?;
     let design = args.design.point(args.prepare.bits)?;
     let cfg = args.prepare.config_with_bits(design.weight_bits)?;
-    let params = design.stream();
+    // --nm is the nm format's pattern as well as N:M pruning's.
+    let params = weightstream::StreamParams { nm: cfg.nm, ..design.stream() };
     params.validate()?;
     let model = super::open(&args.model)?;
     let bar = progress(0, args.quiet, &format!("report shard {shard}"));
