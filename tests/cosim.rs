@@ -138,7 +138,12 @@ fn nm_mobilenet_pruned_within_the_target() {
                 assert_eq!(run.error, None);
                 let b = run.beats.max(run.words);
                 let limit = 1.02 * b as f64 + 16.0 * stream.blocks.len() as f64;
-                assert!(run.cycles as f64 <= limit, "{set_name} {n}:{m} {}: {} cycles > {limit}", layer.name, run.cycles);
+                assert!(
+                    run.cycles as f64 <= limit,
+                    "{set_name} {n}:{m} {}: {} cycles > {limit}",
+                    layer.name,
+                    run.cycles
+                );
                 cyc += run.cycles;
                 bound += b;
                 worst = worst.max(run.cycles as f64 / b as f64);

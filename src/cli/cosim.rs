@@ -206,7 +206,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     }
     paths.file("--json", args.json.as_deref()).dir("--wave-dir", Some(&args.wave_dir)).check()?;
     let model = load(&args.model)?;
-    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    let cfg = args.prepare.config_with_bits(design.weight_bits)?;
     if let Some(bad) = args.layers.iter().find(|s| s.trim().is_empty()) {
         anyhow::bail!("--layers {:?}: an empty layer pattern would match every layer", bad);
     }
