@@ -227,7 +227,8 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         cfg.sparsity,
         weightstream::cosim::Traffic::from(args.traffic)
     );
-    let params = design.stream();
+    // --nm is the nm format's pattern as well as N:M pruning's.
+    let params = weightstream::StreamParams { nm: cfg.nm, ..design.stream() };
     // Formats that do not apply to a layer (nm on a layer that is not n:m) are not run.
     let not_applicable = layers
         .iter()

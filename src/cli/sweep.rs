@@ -179,7 +179,8 @@ fn measure_rtl(
         Format::ALL
             .iter()
             .map(|&f| {
-                let r = match cosim::run_matrix(&layer.name, &layer.matrix, f, point, &opts) {
+                let params = weightstream::StreamParams { nm: spec.nm, ..point.stream() };
+                let r = match cosim::run_matrix_as(&layer.name, &layer.matrix, f, point, &params, &opts) {
                     // nm on a layer that is not n:m: the report line is n/a, nothing to measure.
                     Err(e) if e.not_applicable() => return Ok(Default::default()),
                     r => r.map_err(|e| BuildError::Rtl(e.to_string()))?,

@@ -323,7 +323,9 @@ pub fn measure_shard(
         for &(k, Setting { point, .. }) in run {
             let mut rows = Vec::new();
             let t0 = std::time::Instant::now();
-            let rep = report::build(model, &layers, &cfg, &point.stream(), point.max_rows, |layer, _| match rtl {
+            // --nm is the nm format's pattern as well as N:M pruning's.
+            let params = crate::formats::StreamParams { nm: spec.nm, ..point.stream() };
+            let rep = report::build(model, &layers, &cfg, &params, point.max_rows, |layer, _| match rtl {
                 Some(ref mut f) => f(point, layer),
                 None => Ok(Vec::new()),
             })
