@@ -203,7 +203,9 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
+reg            h0_q, h0_d;         // phase: the cycle after start (the header next)
 reg            hdr_q, hdr_d;       // phase: the header is next
+reg            h1_q, h1_d;         // phase: the cycle after the header
 reg            bt_q, bt_d;         // phase: beats (a good header taken)
 reg  [CW-1:0]  need_q, need_d;     // bits the header or the current beat takes
 reg  [3:0]     n_q, n_d;           // the header's n
@@ -241,40 +243,53 @@ wire           wait_seq = waiting && (hdr_q || pchk_q);
 assign win_need_o = need_q;
 assign win_pick_o = hdr_take || fire;
 
-// ---- the header, from the window: every setup of the first beat is made
-// in the cycle the header is taken, so that beat may fire in the next ----
+// the registered log2 m, one-hot (1..MAXLM)
+reg  [MAXLM:1] lm_oh;
+integer        kk;
+
+always @* begin
+    for (kk = 1; kk <= MAXLM; kk = kk + 1) begin
+        lm_oh[kk] = lm_q == kk[3:0];
+    end
+end
+
+// ---- the header, from the window: what the first beat needs is set in
+// the cycle the header is taken (little logic after the window: its n, and
+// a select of registered values by its log2 m), so that beat may fire in
+// the next cycle; the rest of the first group's geometry is set in that
+// cycle (H1) from registers ----
 wire [3:0]     n_w     = win_data_i[3:0];
 wire [3:0]     lm_w    = win_data_i[7:4];
-// log2 m one-hot (1..MAXLM; none for a header the decoder rejects)
-reg  [MAXLM:1] lmw_oh;
-// per log2 m: m - 1, m, the first beat's bits L*(log2 m + Q), the groups after
-// the first (K - 1) >> log2 m, the first group's m_g = min(K, m); selected
+// per log2 m = 1..MAXLM, registered: the first beat's bits L*(log2 m + Q),
+// K <= m; and K > i for the carry thermometer's bits
+reg  [CW-1:0]  nd_q [1:MAXLM];
+reg  [MAXLM:1] kle_q;
+reg  [CSW-1:0] klt_q;
+wire [CW-1:0]  lanes_h = {{(CW-LW){1'b0}}, lanes};
 reg  [PB-1:0]  ml_w;
 reg  [MGW-1:0] mv_w;
 reg  [CW-1:0]  need_w;
-reg  [31:0]    ga_w;
-reg  [MGW-1:0] mg_w;
-wire [CW-1:0]  lanes_h = {{(CW-LW){1'b0}}, lanes};
-// K <= 16: then K's low 5 bits are K
-wire           k_small = km1_q[31:4] == 28'd0;
-wire [4:0]     k_5     = km1_q[4:0] + 5'd1;
 integer        aa;
+
+always @(posedge clk) begin
+    for (aa = 1; aa <= MAXLM; aa = aa + 1) begin
+        nd_q[aa]  <= lanes_h * (Q_C + aa[CW-1:0]);
+        kle_q[aa] <= (km1_q >> aa) == 32'd0;
+    end
+    for (aa = 0; aa < CSW; aa = aa + 1) begin
+        klt_q[aa] <= km1_q >= aa;
+    end
+end
 
 always @* begin
     ml_w   = {PB{1'b0}};
     mv_w   = {MGW{1'b0}};
     need_w = {CW{1'b0}};
-    ga_w   = 32'd0;
-    mg_w   = {MGW{1'b0}};
     for (aa = 1; aa <= MAXLM; aa = aa + 1) begin
-        lmw_oh[aa] = lm_w == aa[3:0];
-        if (lmw_oh[aa]) begin
+        if (lm_w == aa[3:0]) begin
             ml_w   = ml_w | ~(ONES_P << aa);
             mv_w   = mv_w | (ONE_MG << aa);
-            need_w = need_w | (lanes_h * (Q_C + aa[CW-1:0]));
-            ga_w   = ga_w | (km1_q >> aa);
-            // min(K, m): K when K - 1 < m
-            mg_w   = mg_w | ((km1_q >> aa) == 32'd0 ? k_5[MGW-1:0] : (ONE_MG << aa));
+            need_w = need_w | nd_q[aa];
         end
     end
 end
@@ -282,16 +297,40 @@ end
 // the header check: n = 0, n >= m, log2 m outside 1..MAXLM, n > KEEP
 wire           bad_w   = n_w == 4'd0 || lm_w == 4'd0 || lm_w > MAXLM_4 ||
                          {1'b0, n_w} >= (5'd1 << lm_w[2:0]) || n_w > KEEP_4;
-// the first group: n_g = min(n, K) (n < m), column i carries when i < n and i < K
-wire [3:0]     ng_w    = (!k_small || n_w <= k_5[3:0] || k_5[4]) ? n_w : k_5[3:0];
+// the first group's carries: column i when i < n and i < K (n < m)
 reg  [CSW-1:0] cs_w;
 integer        ii;
 
 always @* begin
     for (ii = 0; ii < CSW; ii = ii + 1) begin
-        cs_w[ii] = ii < KE && n_w > ii[3:0] && (!k_small || k_5 > ii[4:0]);
+        cs_w[ii] = ii < KE && n_w > ii[3:0] && klt_q[ii];
     end
 end
+
+// H1, from registers: the first group's m_g = min(K, m) and n_g = min(n, K),
+// the groups after it (K - 1) >> log2 m (one the last: the next is the last)
+wire           k_small = km1_q[31:4] == 28'd0;
+wire [4:0]     k_5     = km1_q[4:0] + 5'd1;
+reg  [31:0]    ga_h;
+reg            kle_h;
+integer        hh;
+
+always @* begin
+    ga_h  = 32'd0;
+    kle_h = 1'b0;
+    for (hh = 1; hh <= MAXLM; hh = hh + 1) begin
+        if (lm_oh[hh]) begin
+            ga_h  = ga_h | (km1_q >> hh);
+            kle_h = kle_h | kle_q[hh];
+        end
+    end
+end
+
+wire [MGW-1:0] mg_h    = kle_h ? k_5[MGW-1:0] : mv_q;
+wire [3:0]     ng_h    = (!k_small || n_q <= k_5[3:0] || k_5[4]) ? n_q : k_5[3:0];
+// the current beat's m_g and n_g (at H1 the first group's, set in that cycle)
+wire [MGW-1:0] mg_c    = h1_q ? mg_h : mg_q;
+wire [3:0]     ng_c    = h1_q ? ng_h : ng_q;
 
 // ---- beside the loop: the geometry of the next beat, from registers --------
 // the next beat: the same column's next tile, or after a column's last tile
@@ -303,7 +342,9 @@ wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_nx};
 wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
 
 always @* begin
-    hdr_d   = hdr_q;
+    h0_d    = 1'b0;
+    hdr_d   = hdr_q || h0_q;
+    h1_d    = 1'b0;
     bt_d    = bt_q;
     need_d  = need_q;
     n_d     = n_q;
@@ -321,17 +362,22 @@ always @* begin
     if (hdr_take) begin
         // a bad header stops the sequencer a cycle later (err_i); no beat fires
         hdr_d  = 1'b0;
+        h1_d   = 1'b1;
         bt_d   = !bad_w;
         n_d    = n_w;
         lm_d   = lm_w;
         ml_d   = ml_w;
         mv_d   = mv_w;
-        ga_d   = ga_w;
         j_d    = {PB{1'b0}};
-        mg_d   = mg_w;
-        ng_d   = ng_w;
         cs_d   = cs_w;
         need_d = need_w;
+    end
+    if (h1_q) begin
+        // the first group's beats wrap two cycles after the header at the
+        // earliest (m >= 2 columns, or the group is the last)
+        ga_d   = ga_h;
+        mg_d   = mg_h;
+        ng_d   = ng_h;
     end
     if (fire) begin
         need_d  = carry_nx ? need_new : {CW{1'b0}};
@@ -349,7 +395,8 @@ always @* begin
         end
     end
     if (start_i) begin
-        hdr_d   = 1'b1;
+        h0_d    = 1'b1;
+        hdr_d   = 1'b0;
         bt_d    = 1'b0;
         need_d  = HDR_C;
         km1_d   = cfg_cols_i - 32'd1;
@@ -377,7 +424,7 @@ always @* begin
 end
 
 always @(posedge clk) begin
-    gnl_q   <= ga_q == 32'd1;
+    gnl_q   <= h1_q ? ga_h == 32'd1 : ga_q == 32'd1;
     mlast_q <= mlast_d;
     nlast_q <= nlast_d;
     thn_q   <= thn_d;
@@ -386,7 +433,9 @@ end
 
 always @(posedge clk) begin
     if (rst) begin
+        h0_q    <= 1'b0;
         hdr_q   <= 1'b1;
+        h1_q    <= 1'b0;
         bt_q    <= 1'b0;
         need_q  <= HDR_C;
         n_q     <= 4'd0;
@@ -402,7 +451,9 @@ always @(posedge clk) begin
         pdone_q <= 1'b0;
         pchk_q  <= 1'b0;
     end else begin
+        h0_q    <= h0_d;
         hdr_q   <= hdr_d;
+        h1_q    <= h1_d;
         bt_q    <= bt_d;
         need_q  <= need_d;
         n_q     <= n_d;
@@ -420,46 +471,54 @@ always @(posedge clk) begin
     end
 end
 
-// ---- the entries of the beat from the window -------------------------------
-// lane l's entry starts at l*(log2 m + Q): position (log2 m bits, stored
-// zero-extended to PB) then value; a MAXLM-way select on the registered
-// log2 m
-reg  [MAXLM:1] lm_oh;
-integer        kk;
+// ---- the entries of the beat: the window's bits as they are -----------------
+// lane l's entry starts at l*(log2 m + Q): position (log2 m bits) then value.
+// The beat's first N*(MAXLM+Q) window bits go as they are into stage 1 and
+// the slot memories (no select between the window and a register); the
+// entries are picked from them after the register by the registered log2 m.
+wire [N*EW-1:0] ents = win_data_i[N*EW-1:0];
 
-always @* begin
-    for (kk = 1; kk <= MAXLM; kk = kk + 1) begin
-        lm_oh[kk] = lm_q == kk[3:0];
+// the N entries of a beat's bits, each as EW bits: position (zero-extended
+// to PB) then value
+function [N*EW-1:0] pick;
+    input [N*EW-1:0] r;
+    input [MAXLM:1]  oh;
+    reg   [N*EW+EW-1:0] rx;
+    integer          ll;
+    integer          a;
+    begin
+        rx   = {{EW{1'b0}}, r};
+        pick = {N*EW{1'b0}};
+        for (ll = 0; ll < N; ll = ll + 1) begin
+            for (a = 1; a <= MAXLM; a = a + 1) begin
+                if (oh[a]) begin
+                    pick[ll*EW +: EW] = pick[ll*EW +: EW] |
+                        {rx[ll*(a+Q) + a +: Q], rx[ll*(a+Q) +: PB] & ~(ONES_P << a)};
+                end
+            end
+        end
     end
-end
+endfunction
 
 // the count widened for the compares with the lanes' field ends
 wire [31:0]    cnt32 = {{(32-CNT_W){1'b0}}, win_count_i};
 // lanes whose position field is in the stream (a cut beat's checks)
 wire [N-1:0]   pres;
-wire [N*EW-1:0] ents;
-// widened so that a field never runs off the window's end
-wire [WIN+EW-1:0] win_x = {{EW{1'b0}}, win_data_i};
 
 genvar l;
 genvar s;
 generate
-    for (l = 0; l < N; l = l + 1) begin : g_ent
-        reg [EW-1:0]   ent;
+    for (l = 0; l < N; l = l + 1) begin : g_pres
         reg            pr;
         integer        a;
         always @* begin
-            ent = {EW{1'b0}};
             pr  = 1'b0;
             for (a = 1; a <= MAXLM; a = a + 1) begin
                 if (lm_oh[a]) begin
-                    ent = ent | {win_x[l*(a+Q) + a +: Q],
-                                 win_x[l*(a+Q) +: PB] & ~(ONES_P << a)};
                     pr  = pr | (cnt32 >= l*(a+Q) + a);
                 end
             end
         end
-        assign ents[l*EW +: EW] = ent;
         assign pres[l] = pr;
     end
 endgenerate
@@ -484,7 +543,7 @@ generate
                 rd_q <= mem[tile];
             end
         end
-        assign slot_rd[s*N*EW +: N*EW] = rd_q;
+        assign slot_rd[s*N*EW +: N*EW]  = pick(rd_q, lm_oh);
     end
 endgenerate
 
@@ -523,7 +582,7 @@ ws_beat_sequencer #(
 // ---- stage 1 -> stage 2: the entry whose position is j, and the checks -----
 wire [RAW_W-1:0] raw;
 wire [OUT_W-1:0] beat;
-wire [N*EW-1:0]  raw_ents  = raw[RAW_W-1 -: N*EW];
+wire [N*EW-1:0]  raw_ents  = pick(raw[RAW_W-1 -: N*EW], lm_oh);
 wire [N-1:0]     raw_pres  = raw[RAW_W-N*EW-1 -: N];
 wire             raw_chk   = raw[RAW_W-N*EW-N-1];
 wire             raw_carry = raw[RAW_W-N*EW-N-2];
@@ -605,7 +664,7 @@ ws_beat_pipe #(
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_q, mg_q, lanes,
+    .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_c, mg_c, lanes,
               tile, first, eoc, last, pfire}),
     .s_fire_i(fire || pfire),
     .s_ready_o(pipe_ready),
