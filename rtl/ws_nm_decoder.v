@@ -203,9 +203,8 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
-reg            h0_q, h0_d;         // phase: the cycle after start (the header next)
 reg            hdr_q, hdr_d;       // phase: the header is next
-reg            h1_q, h1_d;         // phase: the cycle after the header
+reg            h1_q, h1_d;         // phase: the cycle after the header (H1)
 reg            bt_q, bt_d;         // phase: beats (a good header taken)
 reg  [CW-1:0]  need_q, need_d;     // bits the header or the current beat takes
 reg  [3:0]     n_q, n_d;           // the header's n
@@ -253,22 +252,16 @@ always @* begin
     end
 end
 
-// ---- the header, from the window: what the first beat needs is set in
-// the cycle the header is taken (little logic after the window: its n, and
-// a select of registered values by its log2 m), so that beat may fire in
-// the next cycle; the rest of the first group's geometry is set in that
-// cycle (H1) from registers ----
-wire [3:0]     n_w     = win_data_i[3:0];
-wire [3:0]     lm_w    = win_data_i[7:4];
+// ---- the header: taken as it is (n and log2 m registered, no logic after
+// the window), checked and turned into the first group's geometry and the
+// first beat's bits in the next cycle (H1) from registers, so the first
+// beat may fire in the cycle after H1 ----
 // per log2 m = 1..MAXLM, registered: the first beat's bits L*(log2 m + Q),
 // K <= m; and K > i for the carry thermometer's bits
 reg  [CW-1:0]  nd_q [1:MAXLM];
 reg  [MAXLM:1] kle_q;
 reg  [CSW-1:0] klt_q;
 wire [CW-1:0]  lanes_h = {{(CW-LW){1'b0}}, lanes};
-reg  [PB-1:0]  ml_w;
-reg  [MGW-1:0] mv_w;
-reg  [CW-1:0]  need_w;
 integer        aa;
 
 always @(posedge clk) begin
@@ -281,56 +274,49 @@ always @(posedge clk) begin
     end
 end
 
-always @* begin
-    ml_w   = {PB{1'b0}};
-    mv_w   = {MGW{1'b0}};
-    need_w = {CW{1'b0}};
-    for (aa = 1; aa <= MAXLM; aa = aa + 1) begin
-        if (lm_w == aa[3:0]) begin
-            ml_w   = ml_w | ~(ONES_P << aa);
-            mv_w   = mv_w | (ONE_MG << aa);
-            need_w = need_w | nd_q[aa];
-        end
-    end
-end
-
-// the header check: n = 0, n >= m, log2 m outside 1..MAXLM, n > KEEP
-wire           bad_w   = n_w == 4'd0 || lm_w == 4'd0 || lm_w > MAXLM_4 ||
-                         {1'b0, n_w} >= (5'd1 << lm_w[2:0]) || n_w > KEEP_4;
-// the first group's carries: column i when i < n and i < K (n < m)
-reg  [CSW-1:0] cs_w;
-integer        ii;
-
-always @* begin
-    for (ii = 0; ii < CSW; ii = ii + 1) begin
-        cs_w[ii] = ii < KE && n_w > ii[3:0] && klt_q[ii];
-    end
-end
-
-// H1, from registers: the first group's m_g = min(K, m) and n_g = min(n, K),
-// the groups after it (K - 1) >> log2 m (one the last: the next is the last)
-wire           k_small = km1_q[31:4] == 28'd0;
-wire [4:0]     k_5     = km1_q[4:0] + 5'd1;
+// H1: m - 1, m, the first beat's bits, the groups after the first
+// (K - 1) >> log2 m, K <= m, selected by the registered log2 m
+reg  [PB-1:0]  ml_h;
+reg  [MGW-1:0] mv_h;
+reg  [CW-1:0]  need_h;
 reg  [31:0]    ga_h;
 reg            kle_h;
 integer        hh;
 
 always @* begin
-    ga_h  = 32'd0;
-    kle_h = 1'b0;
+    ml_h   = {PB{1'b0}};
+    mv_h   = {MGW{1'b0}};
+    need_h = {CW{1'b0}};
+    ga_h   = 32'd0;
+    kle_h  = 1'b0;
     for (hh = 1; hh <= MAXLM; hh = hh + 1) begin
         if (lm_oh[hh]) begin
-            ga_h  = ga_h | (km1_q >> hh);
-            kle_h = kle_h | kle_q[hh];
+            ml_h   = ml_h | ~(ONES_P << hh);
+            mv_h   = mv_h | (ONE_MG << hh);
+            need_h = need_h | nd_q[hh];
+            ga_h   = ga_h | (km1_q >> hh);
+            kle_h  = kle_h | kle_q[hh];
         end
     end
 end
 
-wire [MGW-1:0] mg_h    = kle_h ? k_5[MGW-1:0] : mv_q;
+// the header check: n = 0, n >= m, log2 m outside 1..MAXLM, n > KEEP
+wire           bad_h   = n_q == 4'd0 || lm_q == 4'd0 || lm_q > MAXLM_4 ||
+                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_q > KEEP_4;
+// the first group: m_g = min(K, m), n_g = min(n, K) (n < m), column i
+// carries when i < n and i < K
+wire           k_small = km1_q[31:4] == 28'd0;
+wire [4:0]     k_5     = km1_q[4:0] + 5'd1;
+wire [MGW-1:0] mg_h    = kle_h ? k_5[MGW-1:0] : mv_h;
 wire [3:0]     ng_h    = (!k_small || n_q <= k_5[3:0] || k_5[4]) ? n_q : k_5[3:0];
-// the current beat's m_g and n_g (at H1 the first group's, set in that cycle)
-wire [MGW-1:0] mg_c    = h1_q ? mg_h : mg_q;
-wire [3:0]     ng_c    = h1_q ? ng_h : ng_q;
+reg  [CSW-1:0] cs_h;
+integer        ii;
+
+always @* begin
+    for (ii = 0; ii < CSW; ii = ii + 1) begin
+        cs_h[ii] = ii < KE && n_q > ii[3:0] && klt_q[ii];
+    end
+end
 
 // ---- beside the loop: the geometry of the next beat, from registers --------
 // the next beat: the same column's next tile, or after a column's last tile
@@ -342,8 +328,7 @@ wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_nx};
 wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
 
 always @* begin
-    h0_d    = 1'b0;
-    hdr_d   = hdr_q || h0_q;
+    hdr_d   = hdr_q;
     h1_d    = 1'b0;
     bt_d    = bt_q;
     need_d  = need_q;
@@ -360,21 +345,19 @@ always @* begin
     pdone_d = pdone_q || pfire;
     pchk_d  = pdone_q;
     if (hdr_take) begin
-        // a bad header stops the sequencer a cycle later (err_i); no beat fires
         hdr_d  = 1'b0;
         h1_d   = 1'b1;
-        bt_d   = !bad_w;
-        n_d    = n_w;
-        lm_d   = lm_w;
-        ml_d   = ml_w;
-        mv_d   = mv_w;
-        j_d    = {PB{1'b0}};
-        cs_d   = cs_w;
-        need_d = need_w;
+        n_d    = win_data_i[3:0];
+        lm_d   = win_data_i[7:4];
     end
     if (h1_q) begin
-        // the first group's beats wrap two cycles after the header at the
-        // earliest (m >= 2 columns, or the group is the last)
+        // a bad header stops the sequencer a cycle later (err_i); no beat fires
+        bt_d   = !bad_h;
+        ml_d   = ml_h;
+        mv_d   = mv_h;
+        j_d    = {PB{1'b0}};
+        cs_d   = cs_h;
+        need_d = need_h;
         ga_d   = ga_h;
         mg_d   = mg_h;
         ng_d   = ng_h;
@@ -395,8 +378,8 @@ always @* begin
         end
     end
     if (start_i) begin
-        h0_d    = 1'b1;
-        hdr_d   = 1'b0;
+        hdr_d   = 1'b1;
+        h1_d    = 1'b0;
         bt_d    = 1'b0;
         need_d  = HDR_C;
         km1_d   = cfg_cols_i - 32'd1;
@@ -433,7 +416,6 @@ end
 
 always @(posedge clk) begin
     if (rst) begin
-        h0_q    <= 1'b0;
         hdr_q   <= 1'b1;
         h1_q    <= 1'b0;
         bt_q    <= 1'b0;
@@ -451,7 +433,6 @@ always @(posedge clk) begin
         pdone_q <= 1'b0;
         pchk_q  <= 1'b0;
     end else begin
-        h0_q    <= h0_d;
         hdr_q   <= hdr_d;
         h1_q    <= h1_d;
         bt_q    <= bt_d;
@@ -637,7 +618,7 @@ endgenerate
 // or a bad header at the check, registered: err_i two cycles after the
 // beat fired (the sequencer's ERR_LAT), a cycle after the header check
 wire           err_pos  = raw_chk && |bad;
-wire           err_hdr  = hdr_take && bad_w;
+wire           err_hdr  = h1_q && bad_h;
 reg            err_q;
 reg            ehdr_q;
 
@@ -664,7 +645,7 @@ ws_beat_pipe #(
     .clk(clk),
     .rst(rst),
     .flush_i(start_i || error_o),
-    .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_c, mg_c, lanes,
+    .s_raw_i({ents, chk_pres, (fire || pfire) && carry, carry, j_q, ng_q, mg_q, lanes,
               tile, first, eoc, last, pfire}),
     .s_fire_i(fire || pfire),
     .s_ready_o(pipe_ready),
