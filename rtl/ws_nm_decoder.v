@@ -231,8 +231,12 @@ wire [3:0]     err_code;
 // ---- the loop: count compare against a register ----------------------------
 wire           carry    = cs_q[0];
 wire           enough   = win_count_i >= {{(CNT_W-CW){1'b0}}, need_q};
-wire           hdr_take = running && hdr_q && enough;
-wire           fire     = running && bt_q && enough && pipe_ready;
+// the aligner's pick: the compare ANDed with one term from registers
+// (the header is next, or a beat that stage 1 can take)
+wire           arm      = running && (hdr_q || (bt_q && pipe_ready));
+wire           pick     = arm && enough;
+wire           hdr_take = pick && hdr_q;
+wire           fire     = pick && bt_q;
 // a beat cut by the end of the stream: its record is checked once in stage 1
 wire           waiting  = (hdr_q || bt_q) && !enough;
 wire           pfire    = running && bt_q && !enough && win_last_i && pipe_ready && !pdone_q;
@@ -240,7 +244,7 @@ wire           pfire    = running && bt_q && !enough && win_last_i && pipe_ready
 wire           wait_seq = waiting && (hdr_q || pchk_q);
 
 assign win_need_o = need_q;
-assign win_pick_o = hdr_take || fire;
+assign win_pick_o = pick;
 
 // the registered log2 m, one-hot (1..MAXLM)
 reg  [MAXLM:1] lm_oh;
@@ -461,7 +465,7 @@ wire [N*EW-1:0] ents = win_data_i[N*EW-1:0];
 
 // the N entries of a beat's bits, each as EW bits: position (zero-extended
 // to PB) then value
-function [N*EW-1:0] pick;
+function [N*EW-1:0] pick_ents;
     input [N*EW-1:0] r;
     input [MAXLM:1]  oh;
     reg   [N*EW+EW-1:0] rx;
@@ -469,11 +473,11 @@ function [N*EW-1:0] pick;
     integer          a;
     begin
         rx   = {{EW{1'b0}}, r};
-        pick = {N*EW{1'b0}};
+        pick_ents = {N*EW{1'b0}};
         for (ll = 0; ll < N; ll = ll + 1) begin
             for (a = 1; a <= MAXLM; a = a + 1) begin
                 if (oh[a]) begin
-                    pick[ll*EW +: EW] = pick[ll*EW +: EW] |
+                    pick_ents[ll*EW +: EW] = pick_ents[ll*EW +: EW] |
                         {rx[ll*(a+Q) + a +: Q], rx[ll*(a+Q) +: PB] & ~(ONES_P << a)};
                 end
             end
@@ -524,7 +528,7 @@ generate
                 rd_q <= mem[tile];
             end
         end
-        assign slot_rd[s*N*EW +: N*EW]  = pick(rd_q, lm_oh);
+        assign slot_rd[s*N*EW +: N*EW]  = pick_ents(rd_q, lm_oh);
     end
 endgenerate
 
@@ -563,7 +567,7 @@ ws_beat_sequencer #(
 // ---- stage 1 -> stage 2: the entry whose position is j, and the checks -----
 wire [RAW_W-1:0] raw;
 wire [OUT_W-1:0] beat;
-wire [N*EW-1:0]  raw_ents  = pick(raw[RAW_W-1 -: N*EW], lm_oh);
+wire [N*EW-1:0]  raw_ents  = pick_ents(raw[RAW_W-1 -: N*EW], lm_oh);
 wire [N-1:0]     raw_pres  = raw[RAW_W-N*EW-1 -: N];
 wire             raw_chk   = raw[RAW_W-N*EW-N-1];
 wire             raw_carry = raw[RAW_W-N*EW-N-2];
