@@ -45,7 +45,7 @@
 // nm decoder: the most entries per group kept and the largest log2 m (a header above either is
 // bad-nm-header)
 `define WS_NM_KEEP 2
-`define WS_NM_MAXLM 4
+`define WS_NM_MAXLM 2
 
 // parameter ranges (inclusive)
 `define WS_N_MIN 1

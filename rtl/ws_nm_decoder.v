@@ -532,6 +532,17 @@ generate
     end
 endgenerate
 
+// the end-of-stream check's "only zero padding left", registered: after the
+// last beat nothing is taken and the final word is in the aligner (the last
+// carrying beat took its bits) unless the stream has words after it, so the
+// flag is the same a cycle later; the check waits a cycle (ERR_LAT = 2)
+// anyway, and the funnel -> tail -> sequencer status path is cut here
+reg            tail_ok_q;
+
+always @(posedge clk) begin
+    tail_ok_q <= win_tail_ok_i;
+end
+
 ws_beat_sequencer #(
     .N(N),
     .MAX_O(MAX_O),
@@ -547,7 +558,7 @@ ws_beat_sequencer #(
     .err_i(err),
     .err_code_i(err_code),
     .win_last_i(win_last_i),
-    .win_tail_ok_i(win_tail_ok_i),
+    .win_tail_ok_i(tail_ok_q),
     .running_o(running),
     .rows_o(unused_rows),
     .tile_o(tile),
