@@ -16,24 +16,32 @@
  * and a value (Q bits); beats with j >= n_g carry nothing.  Lane l of beat
  * (t, g*m + j) is the value of the row's entry whose position is j, or 0.
  *
+ * Limits of this decoder (not of the format): n <= KEEP and log2 m <=
+ * MAXLM (rtl/ws_rtl.toml [nm] keep, max_log2_group); a header above either
+ * is error 8 like a malformed one.
+ *
  * Fixed rate: one beat per cycle, no data-dependent loop.  The one-cycle
  * loop is that of ws_dense_unpacker: "the window holds need_q bits" (need_q
  * registered: 8 for the header, L*(log2 m + Q) for a beat that carries
- * entries, 0 for one that does not) -> fire -> the aligner's take.
+ * entries, 0 for one that does not) ANDed with one registered-state term
+ * -> the aligner's pick.  Nothing but registers follows the window: the
+ * header's 8 bits and a beat's first N*(MAXLM + Q) bits are registered as
+ * they are.
  *
- * Per row tile the entries of the current group are kept in KEEP slot
- * memories (slot s holds entry s of every lane: N*(4+Q) bits, positions
- * zero-extended to 4 bits), each a simple-dual-port memory of ceil(MAX_O/N)
- * words with a synchronous read (one block RAM per 16 bits of width on the
- * iCE40).  When beat (t, g*m + j), j < n_g, fires its entries are picked
- * from the window (lane l's entry at l*(log2 m + Q): a 4-way select per
- * bit, log2 m being the header's) into slot j at address t and into stage 1
- * of ws_beat_pipe; the slots are read at the beat's tile in the same cycle,
- * so in stage 1 the record meets entries 0..j-1 of its tile (written by
- * earlier beats; slot j itself is read before this write and not used).
- * Stage 1 -> stage 2: lane l takes the value of the entry among slots
- * s < min(j, n_g) and this beat's own (when it carries entries) whose
- * position is j, else 0; lanes >= L are 0.
+ * Per row tile the entries of the current group are kept in KE =
+ * min(KEEP, 2^MAXLM - 1) slot memories (slot s holds the bits of the beat
+ * that carried entry s of every lane: N*(MAXLM+Q) bits), each a
+ * simple-dual-port memory of ceil(MAX_O/N) words with a synchronous read
+ * (one block RAM per 16 bits of width on the iCE40).  When beat
+ * (t, g*m + j), j < n_g, fires its bits go into slot j at address t and
+ * into stage 1 of ws_beat_pipe; the slots are read at the beat's tile in
+ * the same cycle, so in stage 1 the record meets the bits of entries
+ * 0..j-1 of its tile (written by earlier beats; slot j itself is read
+ * before this write and not used).  In stage 1 the entries are picked from
+ * those bits (lane l's at l*(log2 m + Q), a MAXLM-way select on the
+ * registered log2 m); stage 1 -> stage 2: lane l takes the value of the
+ * entry among slots s < min(j, n_g) and this beat's own (when it carries
+ * entries) whose position is j, else 0; lanes >= L are 0.
  *
  * The position checks are in stage 1 too (entry j's position above slot
  * j-1's and below m_g, lanes < L), registered (err_q) and raised as err_i
@@ -42,24 +50,28 @@
  * err_q masks the beat output until the sequencer's error flushes the
  * pipeline, and the sequencer's error comes before its advance).  For the
  * last beat the sequencer's end-of-stream check waits for it (ERR_LAT = 2),
- * and a decoder's error comes first there.  A beat cut by the end of the
- * stream (it waits for bits and the final word is in the aligner) is
- * checked the same way before it is called truncated: its record, with the
- * lanes whose position field is in the stream (count >= l*(log2 m + Q) +
- * log2 m), goes into stage 1 once and the truncation is passed to the
- * sequencer only when that check is registered, so a bad position in front
- * of the cut wins, as in the golden decoder that reads field by field.
+ * and a decoder's error comes first there; the check's tail flag is
+ * registered here (the same a cycle later once the last beat fired).  A
+ * beat cut by the end of the stream (it waits for bits and the final word
+ * is in the aligner) is checked the same way before it is called
+ * truncated: its record, with the lanes whose position field is in the
+ * stream (count >= l*(log2 m + Q) + log2 m), goes into stage 1 once and
+ * the truncation is passed to the sequencer only when that check is
+ * registered, so a bad position in front of the cut wins, as in the golden
+ * decoder that reads field by field.
  *
- * Header: taken in a cycle of its own (need_q = 8), registered, checked in
- * the next cycle (CHECK: error 8 on n = 0, n >= m, log2 m outside 1..4 or
- * n > KEEP; m registered), GEOM (the groups ceil(K/m) and the last group's
- * m_g), then SETUP (the first group's m_g, n_g and the first beat's need):
- * three cycles per layer,
- * so that the group geometry of every beat is a register.  Per group:
- * m_g, n_g and a thermometer of the columns carrying entries (shifted per
- * column), loaded at a group's start from registers of "a whole group" or
- * "the last group" (a group counter says which comes next); per beat the
- * need L*(log2 m + Q) from the sequencer's registered next lanes.
+ * Header: taken in a cycle of its own (need_q = 8), n and log2 m
+ * registered as they are; in the next cycle (H1), from registers, the
+ * check (error 8 on n = 0, n >= m, log2 m outside 1..MAXLM or n > KEEP),
+ * m, the first group's m_g = min(K, m), n_g and carry thermometer, the
+ * groups after it (K - 1) >> log2 m, and the first beat's bits (per log2 m
+ * a register of L*(log2 m + Q), selected): the first beat may fire in the
+ * cycle after H1.  Per group: m_g, n_g and a thermometer of the columns
+ * carrying entries (shifted per column), loaded at a group's start from
+ * registers of "a whole group" or "the last group" (m_g = ((K - 1) mod m)
+ * + 1, set a cycle after H1; a group counter, compared a cycle late, says
+ * which comes next: a group lasts m >= 2 beats); per beat the need
+ * L*(log2 m + Q) from the sequencer's registered next lanes.
  *
  * Beat side band: tile index t, first column (k == 0), end of column (last
  * tile), last beat of the layer.  The beat sequence (tile t / column k
