@@ -50,12 +50,11 @@
  * err_q masks the beat output until the sequencer's error flushes the
  * pipeline, and the sequencer's error comes before its advance).  For the
  * last beat the sequencer's end-of-stream check waits for it (ERR_LAT = 2),
- * and a decoder's error comes first there; the check's tail flag is
- * registered here (the same a cycle later once the last beat fired).  A
- * beat cut by the end of the stream (it waits for bits and the final word
- * is in the aligner) is checked the same way before it is called
- * truncated: its record, with the lanes whose position field is in the
- * stream (count >= l*(log2 m + Q) + log2 m), goes into stage 1 once and
+ * and a decoder's error comes first there.  A beat cut by the end of the
+ * stream (it waits for bits and the final word is in the aligner) is
+ * checked the same way before it is called truncated: its record, with
+ * the lanes whose position field is in the stream (count >= l*(log2 m +
+ * Q) + log2 m), goes into stage 1 once and
  * the truncation is passed to the sequencer only when that check is
  * registered, so a bad position in front of the cut wins, as in the golden
  * decoder that reads field by field.
@@ -544,17 +543,6 @@ generate
     end
 endgenerate
 
-// the end-of-stream check's "only zero padding left", registered: after the
-// last beat nothing is taken and the final word is in the aligner (the last
-// carrying beat took its bits) unless the stream has words after it, so the
-// flag is the same a cycle later; the check waits a cycle (ERR_LAT = 2)
-// anyway, and the funnel -> tail -> sequencer status path is cut here
-reg            tail_ok_q;
-
-always @(posedge clk) begin
-    tail_ok_q <= win_tail_ok_i;
-end
-
 ws_beat_sequencer #(
     .N(N),
     .MAX_O(MAX_O),
@@ -570,7 +558,7 @@ ws_beat_sequencer #(
     .err_i(err),
     .err_code_i(err_code),
     .win_last_i(win_last_i),
-    .win_tail_ok_i(tail_ok_q),
+    .win_tail_ok_i(win_tail_ok_i),
     .running_o(running),
     .rows_o(unused_rows),
     .tile_o(tile),
