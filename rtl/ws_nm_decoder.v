@@ -315,9 +315,19 @@ always @* begin
     end
 end
 
+// n above KEEP (none when KEEP is 15, the format's largest n)
+wire           n_above;
+generate
+    if (KEEP < 15) begin : g_n_above
+        assign n_above = n_q > KEEP_4;
+    end else begin : g_n_any
+        assign n_above = 1'b0;
+    end
+endgenerate
+
 // the header check: n = 0, n >= m, log2 m outside 1..MAXLM, n > KEEP
 wire           bad_h   = n_q == 4'd0 || lm_q == 4'd0 || lm_q > MAXLM_4 ||
-                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_q > KEEP_4;
+                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_above;
 // the first group: m_g = min(K, m), n_g = min(n, K) (n < m), column i
 // carries when i < n and i < K
 wire           k_small = km1_q[31:4] == 28'd0;
