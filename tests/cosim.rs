@@ -181,9 +181,8 @@ fn nm_mobilenet_pruned_within_the_target() {
                 assert_eq!(run.error, None);
                 let b = run.beats.max(run.words);
                 let nb = stream.blocks.len();
-                let floor: u64 = (0..nb)
-                    .map(|i| nm_floor(p.max_rows.min(w.rows - i * p.max_rows), w.cols, n, m, &p))
-                    .sum();
+                let floor: u64 =
+                    (0..nb).map(|i| nm_floor(p.max_rows.min(w.rows - i * p.max_rows), w.cols, n, m, &p)).sum();
                 let issue = 1.02 * b as f64 + 16.0 * nb as f64;
                 let limit = 1.02 * b.max(floor) as f64 + 16.0 * nb as f64;
                 let line = format!(
@@ -290,7 +289,8 @@ fn seeded_random_layers() {
             let density = [0.0, 0.05, 0.3, 0.5, 0.9, 1.0][seed as usize];
             let w = random_layer(rows, cols, p.weight_bits, density, seed + 100);
             for format in Format::ALL {
-                let Some(run) = applies(cosim::run_matrix("random", &w, format, &p, &opts(Traffic::Random, seed))) else {
+                let Some(run) = applies(cosim::run_matrix("random", &w, format, &p, &opts(Traffic::Random, seed)))
+                else {
                     continue;
                 };
                 assert_eq!(
@@ -388,7 +388,8 @@ fn throughput_target_holds() {
         for (rows, cols, density) in [(max_o, 8, 0.3), (64, 40, 0.5), (100, 9, 0.1), (32, 27, 1.0)] {
             let w = random_layer(rows, cols, p.weight_bits, density, 77);
             for format in Format::ALL {
-                let Some(run) = applies(cosim::run_matrix("throughput", &w, format, &p, &opts(Traffic::Full, 1))) else {
+                let Some(run) = applies(cosim::run_matrix("throughput", &w, format, &p, &opts(Traffic::Full, 1)))
+                else {
                     continue;
                 };
                 assert_eq!(run.mismatches, 0);

@@ -51,10 +51,7 @@ fn nm_limit(bits: &Bits) -> Option<u32> {
         return None;
     }
     let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
-    crate::rtl::facts()
-        .nm
-        .rtl_limit(field(0), field(4))
-        .then(|| crate::rtl::RtlError::BadNmHeader.code())
+    crate::rtl::facts().nm.rtl_limit(field(0), field(4)).then(|| crate::rtl::RtlError::BadNmHeader.code())
 }
 
 /// One parameter point of the bench: lanes, weight bits, bus bits, MAX_O.
