@@ -786,18 +786,26 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
         },
         Kind::NmBadHeader => {
             let keep = facts().nm.keep;
+            // Mostly one thing wrong: an n the decoder keeps, and n = m at the edge.
+            let small = |rn: &mut ChaCha8Rng| {
+                if rn.random_bool(0.5) {
+                    rn.random_range(1..=keep)
+                } else {
+                    rn.random_range(0..16)
+                }
+            };
             let (n, lm) = match rn.random_range(0..5) {
                 // n = 0
                 0 => (0, rn.random_range(1..=4u32)),
                 // n >= m
                 1 => {
                     let lm = rn.random_range(1..=3u32);
-                    (rn.random_range(1 << lm..16), lm)
+                    (if rn.random_bool(0.5) { 1 << lm } else { rn.random_range(1 << lm..16) }, lm)
                 }
                 // log2 m = 0
-                2 => (rn.random_range(0..16), 0),
+                2 => (small(&mut rn), 0),
                 // log2 m above 4
-                3 => (rn.random_range(0..16), rn.random_range(5..16)),
+                3 => (small(&mut rn), rn.random_range(5..16)),
                 // legal, n above the RTL's keep
                 _ => {
                     let lm = rn.random_range(2..=4u32);
