@@ -138,7 +138,8 @@ localparam integer LHUF_CPC = `WS_LHUF_CPC;
 localparam integer LHUF_WIN = LHUF_C*LHUF_R + N > LHUF_CPC*Q ? LHUF_C*LHUF_R + N : LHUF_CPC*Q;
 // nm: a beat of N entries with positions of up to 4 bits, at least the
 // 8-bit header
-localparam integer NM_WIN   = N*(4+Q) > 8 ? N*(4+Q) : 8;
+localparam integer NM_LM    = `WS_NM_MAXLM;
+localparam integer NM_WIN   = N*(NM_LM+Q) > 8 ? N*(NM_LM+Q) : 8;
 
 // CSC: a group of N entries (a dense tile passes in a cycle on words banked
 // in the FIFO), the bus words it spans, and the window: the look-ahead
@@ -176,8 +177,12 @@ localparam integer PW     = $clog2(M + 1);
 localparam integer FB     = ((WIN + 2*B - 2)/B + M) * B;
 localparam integer PTR_W  = $clog2(B);
 // word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
-// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
-localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
+// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count;
+// nm 256: a group's (m - n)*T beats that carry no bits bank a word each
+// (160 at MobileNetV2 features.18.0 2:4, N = 16), for the next group's
+// columns, which take more than a word per beat
+localparam integer FIFO_MIN = FORMAT == FMT_NM ? 256 : 128;
+localparam integer FIFO_D = M <= FIFO_MIN ? FIFO_MIN : (1 << $clog2(M));
 
 // input buffer <-> aligner
 wire [M*B-1:0]   buf_data;
@@ -458,6 +463,7 @@ generate
             .B(B),
             .MAX_O(MAX_O),
             .KEEP(`WS_NM_KEEP),
+            .MAXLM(NM_LM),
             .WIN(NM_WIN)
         ) u_decoder (
             .clk(clk),

@@ -42,8 +42,10 @@
 `define WS_LHUF_TWB 16
 `define WS_LHUF_FFT 256
 
-// nm decoder: the most entries per group kept (n of a header above it is bad-nm-header)
+// nm decoder: the most entries per group kept and the largest log2 m (a header above either is
+// bad-nm-header)
 `define WS_NM_KEEP 2
+`define WS_NM_MAXLM 2
 
 // parameter ranges (inclusive)
 `define WS_N_MIN 1

@@ -16,24 +16,32 @@
  * and a value (Q bits); beats with j >= n_g carry nothing.  Lane l of beat
  * (t, g*m + j) is the value of the row's entry whose position is j, or 0.
  *
+ * Limits of this decoder (not of the format): n <= KEEP and log2 m <=
+ * MAXLM (rtl/ws_rtl.toml [nm] keep, max_log2_group); a header above either
+ * is error 8 like a malformed one.
+ *
  * Fixed rate: one beat per cycle, no data-dependent loop.  The one-cycle
  * loop is that of ws_dense_unpacker: "the window holds need_q bits" (need_q
  * registered: 8 for the header, L*(log2 m + Q) for a beat that carries
- * entries, 0 for one that does not) -> fire -> the aligner's take.
+ * entries, 0 for one that does not) ANDed with one registered-state term
+ * -> the aligner's pick.  Nothing but registers follows the window: the
+ * header's 8 bits and a beat's first N*(MAXLM + Q) bits are registered as
+ * they are.
  *
- * Per row tile the entries of the current group are kept in KEEP slot
- * memories (slot s holds entry s of every lane: N*(4+Q) bits, positions
- * zero-extended to 4 bits), each a simple-dual-port memory of ceil(MAX_O/N)
- * words with a synchronous read (one block RAM per 16 bits of width on the
- * iCE40).  When beat (t, g*m + j), j < n_g, fires its entries are picked
- * from the window (lane l's entry at l*(log2 m + Q): a 4-way select per
- * bit, log2 m being the header's) into slot j at address t and into stage 1
- * of ws_beat_pipe; the slots are read at the beat's tile in the same cycle,
- * so in stage 1 the record meets entries 0..j-1 of its tile (written by
- * earlier beats; slot j itself is read before this write and not used).
- * Stage 1 -> stage 2: lane l takes the value of the entry among slots
- * s < min(j, n_g) and this beat's own (when it carries entries) whose
- * position is j, else 0; lanes >= L are 0.
+ * Per row tile the entries of the current group are kept in KE =
+ * min(KEEP, 2^MAXLM - 1) slot memories (slot s holds the bits of the beat
+ * that carried entry s of every lane: N*(MAXLM+Q) bits), each a
+ * simple-dual-port memory of ceil(MAX_O/N) words with a synchronous read
+ * (one block RAM per 16 bits of width on the iCE40).  When beat
+ * (t, g*m + j), j < n_g, fires its bits go into slot j at address t and
+ * into stage 1 of ws_beat_pipe; the slots are read at the beat's tile in
+ * the same cycle, so in stage 1 the record meets the bits of entries
+ * 0..j-1 of its tile (written by earlier beats; slot j itself is read
+ * before this write and not used).  In stage 1 the entries are picked from
+ * those bits (lane l's at l*(log2 m + Q), a MAXLM-way select on the
+ * registered log2 m); stage 1 -> stage 2: lane l takes the value of the
+ * entry among slots s < min(j, n_g) and this beat's own (when it carries
+ * entries) whose position is j, else 0; lanes >= L are 0.
  *
  * The position checks are in stage 1 too (entry j's position above slot
  * j-1's and below m_g, lanes < L), registered (err_q) and raised as err_i
@@ -44,22 +52,25 @@
  * last beat the sequencer's end-of-stream check waits for it (ERR_LAT = 2),
  * and a decoder's error comes first there.  A beat cut by the end of the
  * stream (it waits for bits and the final word is in the aligner) is
- * checked the same way before it is called truncated: its record, with the
- * lanes whose position field is in the stream (count >= l*(log2 m + Q) +
- * log2 m), goes into stage 1 once and the truncation is passed to the
- * sequencer only when that check is registered, so a bad position in front
- * of the cut wins, as in the golden decoder that reads field by field.
+ * checked the same way before it is called truncated: its record, with
+ * the lanes whose position field is in the stream (count >= l*(log2 m +
+ * Q) + log2 m), goes into stage 1 once and
+ * the truncation is passed to the sequencer only when that check is
+ * registered, so a bad position in front of the cut wins, as in the golden
+ * decoder that reads field by field.
  *
- * Header: taken in a cycle of its own (need_q = 8), registered, checked in
- * the next cycle (CHECK: error 8 on n = 0, n >= m, log2 m outside 1..4 or
- * n > KEEP; m registered), GEOM (the groups ceil(K/m) and the last group's
- * m_g), then SETUP (the first group's m_g, n_g and the first beat's need):
- * three cycles per layer,
- * so that the group geometry of every beat is a register.  Per group:
- * m_g, n_g and a thermometer of the columns carrying entries (shifted per
- * column), loaded at a group's start from registers of "a whole group" or
- * "the last group" (a group counter says which comes next); per beat the
- * need L*(log2 m + Q) from the sequencer's registered next lanes.
+ * Header: taken in a cycle of its own (need_q = 8), n and log2 m
+ * registered as they are; in the next cycle (H1), from registers, the
+ * check (error 8 on n = 0, n >= m, log2 m outside 1..MAXLM or n > KEEP),
+ * m, the first group's m_g = min(K, m), n_g and carry thermometer, the
+ * groups after it (K - 1) >> log2 m, and the first beat's bits (per log2 m
+ * a register of L*(log2 m + Q), selected): the first beat may fire in the
+ * cycle after H1.  Per group: m_g, n_g and a thermometer of the columns
+ * carrying entries (shifted per column), loaded at a group's start from
+ * registers of "a whole group" or "the last group" (m_g = ((K - 1) mod m)
+ * + 1, set a cycle after H1; a group counter, compared a cycle late, says
+ * which comes next: a group lasts m >= 2 beats); per beat the need
+ * L*(log2 m + Q) from the sequencer's registered next lanes.
  *
  * Beat side band: tile index t, first column (k == 0), end of column (last
  * tile), last beat of the layer.  The beat sequence (tile t / column k
@@ -86,8 +97,10 @@ module ws_nm_decoder #(
     parameter integer MAX_O = 1280,
     // entries per group kept (largest n of a header accepted), 1..15
     parameter integer KEEP  = 2,
-    // aligner window bits: max(N*(4+Q), 8) (derived; not to be overridden)
-    parameter integer WIN   = N*(4+Q) > 8 ? N*(4+Q) : 8
+    // largest log2 m of a header accepted, 1..4: the stored position bits
+    parameter integer MAXLM = 4,
+    // aligner window bits: max(N*(MAXLM+Q), 8) (derived; not to be overridden)
+    parameter integer WIN   = N*(MAXLM+Q) > 8 ? N*(MAXLM+Q) : 8
 ) (
     // clock
     input  wire                                 clk,
@@ -144,9 +157,14 @@ module ws_nm_decoder #(
     output wire                                 starve_o
 );
 
-// stored position bits (m up to 16) and entry bits
-localparam integer PB    = 4;
+// stored position bits and entry bits; m up to MV = 2^MAXLM, slots kept
+localparam integer PB    = MAXLM;
 localparam integer EW    = PB + Q;
+localparam integer MV    = 1 << MAXLM;
+localparam integer KE    = KEEP < MV - 1 ? KEEP : MV - 1;
+// a group's columns m_g (1..MV) and the carry thermometer (bit KE stays 0)
+localparam integer MGW   = PB + 1;
+localparam integer CSW   = KE + 1;
 localparam integer CNT_W = $clog2(2*WIN + 3*B + 1);
 localparam integer CW    = $clog2(WIN + 1);
 localparam integer RW    = $clog2(MAX_O + 1);
@@ -158,32 +176,28 @@ localparam integer TW    = T > 1 ? $clog2(T) : 1;
 localparam [CW-1:0]    Q_C    = Q[CW-1:0];
 localparam [CW-1:0]    HDR_C  = 8;
 localparam [3:0]       KEEP_4 = KEEP[3:0];
+localparam [3:0]       MAXLM_4 = MAXLM[3:0];
+localparam [PB-1:0]    ONES_P  = {PB{1'b1}};
+localparam [MGW-1:0]   ONE_MG  = 1;
 
 // raw record: entries, lanes with their position in the stream, check,
 // carry, j, n_g, m_g, lanes L, tile, first, eoc, last, cut (a cut beat's
 // record, checked and never a beat)
-localparam integer RAW_W = N*EW + N + 2 + 4 + 4 + 5 + LW + TW + 4;
+localparam integer RAW_W = N*EW + N + 2 + PB + 4 + MGW + LW + TW + 4;
 // beat record: lanes, tile, first, eoc, last, cut
 localparam integer OUT_W = N*Q + TW + 4;
 
 // parameter checks
 generate
     if (N < 1 || Q < 1 || B < 1 || MAX_O < 1 || MAX_O > 65535 || KEEP < 1 || KEEP > 15 ||
-        WIN < N*EW || WIN < 8) begin : g_bad_param
+        MAXLM < 1 || MAXLM > 4 || WIN < N*EW || WIN < 8) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_nm_decoder: need N, Q, B >= 1, 1 <= MAX_O <= 65535, 1 <= KEEP <= 15, WIN >= max(N*(4+Q), 8)");
+        $error("ws_nm_decoder: need N, Q, B >= 1, 1 <= MAX_O <= 65535, 1 <= KEEP <= 15, 1 <= MAXLM <= 4, WIN >= max(N*(MAXLM+Q), 8)");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
     end
 endgenerate
-
-// ---- phases: header take, header check, setup, beats -----------------------
-localparam [2:0] PH_HDR   = 3'd0;
-localparam [2:0] PH_CHECK = 3'd1;
-localparam [2:0] PH_GEOM  = 3'd2;
-localparam [2:0] PH_SETUP = 3'd3;
-localparam [2:0] PH_BEAT  = 3'd4;
 
 wire           running;
 wire [LW-1:0]  lanes;
@@ -200,88 +214,155 @@ wire [RW-1:0]  unused_rows;
 wire [RBW-1:0] unused_rbase;
 wire [RW-1:0]  unused_rleft;
 
-reg  [2:0]     ph_q, ph_d;         // phase
-reg  [4:0]     mv_q;               // m = 2^log2 m, registered
-reg  [3:0]     ml_q;               // m - 1, registered
+reg            hdr_q, hdr_d;       // phase: the header is next
+reg            h1_q, h1_d;         // phase: the cycle after the header (H1)
+reg            bt_q, bt_d;         // phase: beats (a good header taken)
 reg  [CW-1:0]  need_q, need_d;     // bits the header or the current beat takes
 reg  [3:0]     n_q, n_d;           // the header's n
 reg  [3:0]     lm_q, lm_d;         // the header's log2 m
-reg  [31:0]    k_q, k_d;           // K (columns)
-reg  [31:0]    gl_q, gl_d;         // groups from the current one on
-reg            gnl_q, gnl_d;       // the next group is the last
-reg  [4:0]     mlast_q, mlast_d;   // m_g of the last group
-reg  [3:0]     nlast_q, nlast_d;   // n_g of the last group
-reg  [15:0]    thn_q, thn_d;       // n_g's thermometer, a whole group
-reg  [15:0]    thl_q, thl_d;       // n_g's thermometer, the last group
-reg  [3:0]     j_q, j_d;           // the current column within its group
-reg  [4:0]     mg_q, mg_d;         // m_g: columns of the current group
+reg  [PB-1:0]  ml_q, ml_d;         // m - 1
+reg  [MGW-1:0] mv_q, mv_d;         // m
+reg  [31:0]    km1_q, km1_d;       // K - 1
+reg  [31:0]    ga_q, ga_d;         // groups after the current one
+reg            gnl_q;              // the next group is the last (ga_q == 1, a cycle late)
+reg  [MGW-1:0] mlast_q;            // m_g of the last group, ((K - 1) mod m) + 1
+reg  [3:0]     nlast_q;            // n_g of the last group, min(n, m_g)
+reg  [CSW-1:0] thn_q;              // carry thermometer of a whole group (n columns)
+reg  [CSW-1:0] thl_q;              // carry thermometer of the last group
+reg  [PB-1:0]  j_q, j_d;           // the current column within its group
+reg  [MGW-1:0] mg_q, mg_d;         // m_g: columns of the current group
 reg  [3:0]     ng_q, ng_d;         // n_g = min(n, m_g)
-reg  [15:0]    cs_q, cs_d;         // bit i: column j + i of the group carries entries
+reg  [CSW-1:0] cs_q, cs_d;         // bit i: column j + i of the group carries entries
 reg            pdone_q, pdone_d;   // a cut beat's record went into stage 1
 reg            pchk_q, pchk_d;     // and its check is registered
-// a format error found (stage 1 or the header check) and its code, to the sequencer
+// a format error found (stage 1 or the header) and its code, to the sequencer
 wire           err;
 wire [3:0]     err_code;
 
 // ---- the loop: count compare against a register ----------------------------
-wire           in_hdr   = ph_q == PH_HDR;
-wire           in_beat  = ph_q == PH_BEAT;
 wire           carry    = cs_q[0];
 wire           enough   = win_count_i >= {{(CNT_W-CW){1'b0}}, need_q};
-wire           hdr_take = running && in_hdr && enough;
-wire           fire     = running && in_beat && enough && pipe_ready;
+// the aligner's pick: the compare ANDed with one term from registers
+// (the header is next, or a beat that stage 1 can take)
+wire           arm      = running && (hdr_q || (bt_q && pipe_ready));
+wire           pick     = arm && enough;
+wire           hdr_take = pick && hdr_q;
+wire           fire     = pick && bt_q;
 // a beat cut by the end of the stream: its record is checked once in stage 1
-wire           waiting  = (in_hdr || in_beat) && !enough;
-wire           pfire    = running && in_beat && !enough && win_last_i && pipe_ready && !pdone_q;
+wire           waiting  = (hdr_q || bt_q) && !enough;
+wire           pfire    = running && bt_q && !enough && win_last_i && pipe_ready && !pdone_q;
 // truncation is passed on only after that check (the header has none)
-wire           wait_seq = waiting && (in_hdr || pchk_q);
+wire           wait_seq = waiting && (hdr_q || pchk_q);
 
 assign win_need_o = need_q;
-assign win_pick_o = hdr_take || fire;
+assign win_pick_o = pick;
 
-// ---- beside the loop: the geometry of the next beat, from registers --------
-// m = 2^log2 m (used once the header is checked: log2 m in 1..4)
-wire [4:0]     m_val   = mv_q;
-wire [3:0]     m_last  = ml_q;
-wire [3:0]     n_min   = {1'b0, n_q} < m_val ? n_q : m_val[3:0];
-// the header check
-wire           hdr_bad = n_q == 4'd0 || lm_q == 4'd0 || lm_q > 4'd4 ||
-                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_q > KEEP_4;
-// the last group: K mod m columns (m when 0), and the groups, ceil(K / m)
-wire [3:0]     k_rem   = k_q[3:0] & m_last;
-wire [31:0]    k_grp   = (k_q >> lm_q[2:0]) + {31'd0, k_rem != 4'd0};
-// n_g of the last group and the thermometers of the two n_g
-wire [3:0]     nl_new  = {1'b0, n_q} < mlast_q ? n_q : mlast_q[3:0];
-wire           first_last = gl_q == 32'd1;
-// the next beat: the same column's next tile, or after a column's last tile
-// the next column (after the group's last column, a new group's first)
-wire           wrap    = j_q == m_last;
-wire           carry_nx = eoc ? (wrap || cs_q[1]) : cs_q[0];
-// the lanes of a beat times its entry bits log2 m + Q (first beat at setup)
-wire [LW-1:0]  lanes_sel = in_beat ? lanes_nx : lanes;
-wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_sel};
-wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
-
-// thermometer of v: bits 0..v-1 set
-function [15:0] therm;
-    input [3:0] v;
-    begin
-        therm = ~(16'hffff << v);
-    end
-endfunction
+// the registered log2 m, one-hot (1..MAXLM)
+reg  [MAXLM:1] lm_oh;
+integer        kk;
 
 always @* begin
-    ph_d    = ph_q;
+    for (kk = 1; kk <= MAXLM; kk = kk + 1) begin
+        lm_oh[kk] = lm_q == kk[3:0];
+    end
+end
+
+// ---- the header: taken as it is (n and log2 m registered, no logic after
+// the window), checked and turned into the first group's geometry and the
+// first beat's bits in the next cycle (H1) from registers, so the first
+// beat may fire in the cycle after H1 ----
+// per log2 m = 1..MAXLM, registered: the first beat's bits L*(log2 m + Q),
+// K <= m; and K > i for the carry thermometer's bits
+reg  [CW-1:0]  nd_q [1:MAXLM];
+reg  [MAXLM:1] kle_q;
+reg  [CSW-1:0] klt_q;
+wire [CW-1:0]  lanes_h = {{(CW-LW){1'b0}}, lanes};
+integer        aa;
+
+always @(posedge clk) begin
+    for (aa = 1; aa <= MAXLM; aa = aa + 1) begin
+        nd_q[aa]  <= lanes_h * (Q_C + aa[CW-1:0]);
+        kle_q[aa] <= (km1_q >> aa) == 32'd0;
+    end
+    for (aa = 0; aa < CSW; aa = aa + 1) begin
+        klt_q[aa] <= km1_q >= aa;
+    end
+end
+
+// H1: m - 1, m, the first beat's bits, the groups after the first
+// (K - 1) >> log2 m, K <= m, selected by the registered log2 m
+reg  [PB-1:0]  ml_h;
+reg  [MGW-1:0] mv_h;
+reg  [CW-1:0]  need_h;
+reg  [31:0]    ga_h;
+reg            kle_h;
+integer        hh;
+
+always @* begin
+    ml_h   = {PB{1'b0}};
+    mv_h   = {MGW{1'b0}};
+    need_h = {CW{1'b0}};
+    ga_h   = 32'd0;
+    kle_h  = 1'b0;
+    for (hh = 1; hh <= MAXLM; hh = hh + 1) begin
+        if (lm_oh[hh]) begin
+            ml_h   = ml_h | ~(ONES_P << hh);
+            mv_h   = mv_h | (ONE_MG << hh);
+            need_h = need_h | nd_q[hh];
+            ga_h   = ga_h | (km1_q >> hh);
+            kle_h  = kle_h | kle_q[hh];
+        end
+    end
+end
+
+// n above KEEP (none when KEEP is 15, the format's largest n)
+wire           n_above;
+generate
+    if (KEEP < 15) begin : g_n_above
+        assign n_above = n_q > KEEP_4;
+    end else begin : g_n_any
+        assign n_above = 1'b0;
+    end
+endgenerate
+
+// the header check: n = 0, n >= m, log2 m outside 1..MAXLM, n > KEEP
+wire           bad_h   = n_q == 4'd0 || lm_q == 4'd0 || lm_q > MAXLM_4 ||
+                         {1'b0, n_q} >= (5'd1 << lm_q[2:0]) || n_above;
+// the first group: m_g = min(K, m), n_g = min(n, K) (n < m), column i
+// carries when i < n and i < K
+wire           k_small = km1_q[31:4] == 28'd0;
+wire [4:0]     k_5     = km1_q[4:0] + 5'd1;
+wire [MGW-1:0] mg_h    = kle_h ? k_5[MGW-1:0] : mv_h;
+wire [3:0]     ng_h    = (!k_small || n_q <= k_5[3:0] || k_5[4]) ? n_q : k_5[3:0];
+reg  [CSW-1:0] cs_h;
+integer        ii;
+
+always @* begin
+    for (ii = 0; ii < CSW; ii = ii + 1) begin
+        cs_h[ii] = ii < KE && n_q > ii[3:0] && klt_q[ii];
+    end
+end
+
+// ---- beside the loop: the geometry of the next beat, from registers --------
+// the next beat: the same column's next tile, or after a column's last tile
+// the next column (after the group's last column, a new group's first)
+wire           wrap    = j_q == ml_q;
+wire           carry_nx = eoc ? (wrap || cs_q[1]) : cs_q[0];
+// the next beat's lanes times its entry bits log2 m + Q
+wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_nx};
+wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
+
+always @* begin
+    hdr_d   = hdr_q;
+    h1_d    = 1'b0;
+    bt_d    = bt_q;
     need_d  = need_q;
     n_d     = n_q;
     lm_d    = lm_q;
-    k_d     = k_q;
-    gl_d    = gl_q;
-    gnl_d   = gnl_q;
-    mlast_d = mlast_q;
-    nlast_d = nlast_q;
-    thn_d   = thn_q;
-    thl_d   = thl_q;
+    ml_d    = ml_q;
+    mv_d    = mv_q;
+    km1_d   = km1_q;
+    ga_d    = ga_q;
     j_d     = j_q;
     mg_d    = mg_q;
     ng_d    = ng_q;
@@ -289,93 +370,104 @@ always @* begin
     pdone_d = pdone_q || pfire;
     pchk_d  = pdone_q;
     if (hdr_take) begin
-        ph_d = PH_CHECK;
-        n_d  = win_data_i[3:0];
-        lm_d = win_data_i[7:4];
+        hdr_d  = 1'b0;
+        h1_d   = 1'b1;
+        n_d    = win_data_i[3:0];
+        lm_d   = win_data_i[7:4];
     end
-    if (ph_q == PH_CHECK) begin
-        // a bad header stops the sequencer here (err_i); m is registered
-        ph_d    = PH_GEOM;
-    end
-    if (ph_q == PH_GEOM) begin
-        ph_d    = PH_SETUP;
-        gl_d    = k_grp;
-        mlast_d = k_rem == 4'd0 ? m_val : {1'b0, k_rem};
-        thn_d   = therm(n_min);
-    end
-    if (ph_q == PH_SETUP) begin
-        ph_d    = PH_BEAT;
-        nlast_d = nl_new;
-        thl_d   = therm(nl_new);
-        gnl_d   = gl_q == 32'd2;
-        j_d     = 4'd0;
-        mg_d    = first_last ? mlast_q : m_val;
-        ng_d    = first_last ? nl_new : n_min;
-        cs_d    = first_last ? therm(nl_new) : thn_q;
-        need_d  = need_new;
+    if (h1_q) begin
+        // a bad header stops the sequencer a cycle later (err_i); no beat fires
+        bt_d   = !bad_h;
+        ml_d   = ml_h;
+        mv_d   = mv_h;
+        j_d    = {PB{1'b0}};
+        cs_d   = cs_h;
+        need_d = need_h;
+        ga_d   = ga_h;
+        mg_d   = mg_h;
+        ng_d   = ng_h;
     end
     if (fire) begin
         need_d  = carry_nx ? need_new : {CW{1'b0}};
         if (eoc) begin
             if (wrap) begin
-                j_d   = 4'd0;
-                gl_d  = gl_q - 32'd1;
-                gnl_d = gl_q == 32'd3;
-                mg_d  = gnl_q ? mlast_q : m_val;
-                ng_d  = gnl_q ? nlast_q : n_min;
+                j_d   = {PB{1'b0}};
+                ga_d  = ga_q - 32'd1;
+                mg_d  = gnl_q ? mlast_q : mv_q;
+                ng_d  = gnl_q ? nlast_q : n_q;
                 cs_d  = gnl_q ? thl_q : thn_q;
             end else begin
-                j_d  = j_q + 4'd1;
-                cs_d = {1'b0, cs_q[15:1]};
+                j_d  = j_q + 1'b1;
+                cs_d = cs_q >> 1;
             end
         end
     end
     if (start_i) begin
-        ph_d    = PH_HDR;
+        hdr_d   = 1'b1;
+        h1_d    = 1'b0;
+        bt_d    = 1'b0;
         need_d  = HDR_C;
-        k_d     = cfg_cols_i;
+        km1_d   = cfg_cols_i - 32'd1;
+        j_d     = {PB{1'b0}};
         pdone_d = 1'b0;
         pchk_d  = 1'b0;
     end
 end
 
-// m and m - 1 from the header's log2 m (stable from the check on)
+// from registers, a cycle late and stable before they are used: the first
+// wrap comes two cycles after the header at the earliest (m >= 2), and a
+// group lasts m >= 2 beats; the last group's m_g, n_g and thermometers
+wire [MGW-1:0] mlast_d = {1'b0, km1_q[PB-1:0] & ml_q} + 1'b1;
+wire [5:0]     mlast_6 = {{(6-MGW){1'b0}}, mlast_d};
+wire [3:0]     nlast_d = {2'b00, n_q} < mlast_6 ? n_q : mlast_6[3:0];
+reg  [CSW-1:0] thn_d;
+reg  [CSW-1:0] thl_d;
+integer        tt;
+
+always @* begin
+    for (tt = 0; tt < CSW; tt = tt + 1) begin
+        thn_d[tt] = tt < KE && n_q > tt[3:0];
+        thl_d[tt] = tt < KE && n_q > tt[3:0] && mlast_d > tt[MGW-1:0];
+    end
+end
+
 always @(posedge clk) begin
-    mv_q <= 5'd1 << lm_q[2:0];
-    ml_q <= (4'd1 << lm_q[2:0]) - 4'd1;
+    gnl_q   <= h1_q ? ga_h == 32'd1 : ga_q == 32'd1;
+    mlast_q <= mlast_d;
+    nlast_q <= nlast_d;
+    thn_q   <= thn_d;
+    thl_q   <= thl_d;
 end
 
 always @(posedge clk) begin
     if (rst) begin
-        ph_q    <= PH_HDR;
+        hdr_q   <= 1'b1;
+        h1_q    <= 1'b0;
+        bt_q    <= 1'b0;
         need_q  <= HDR_C;
         n_q     <= 4'd0;
         lm_q    <= 4'd0;
-        k_q     <= 32'd0;
-        gl_q    <= 32'd0;
-        gnl_q   <= 1'b0;
-        mlast_q <= 5'd0;
-        nlast_q <= 4'd0;
-        thn_q   <= 16'd0;
-        thl_q   <= 16'd0;
-        j_q     <= 4'd0;
-        mg_q    <= 5'd0;
+        ml_q    <= {PB{1'b0}};
+        mv_q    <= {MGW{1'b0}};
+        km1_q   <= 32'd0;
+        ga_q    <= 32'd0;
+        j_q     <= {PB{1'b0}};
+        mg_q    <= {MGW{1'b0}};
         ng_q    <= 4'd0;
-        cs_q    <= 16'd0;
+        cs_q    <= {CSW{1'b0}};
         pdone_q <= 1'b0;
         pchk_q  <= 1'b0;
     end else begin
-        ph_q    <= ph_d;
+        hdr_q   <= hdr_d;
+        h1_q    <= h1_d;
+        bt_q    <= bt_d;
         need_q  <= need_d;
         n_q     <= n_d;
         lm_q    <= lm_d;
-        k_q     <= k_d;
-        gl_q    <= gl_d;
-        gnl_q   <= gnl_d;
-        mlast_q <= mlast_d;
-        nlast_q <= nlast_d;
-        thn_q   <= thn_d;
-        thl_q   <= thl_d;
+        ml_q    <= ml_d;
+        mv_q    <= mv_d;
+        km1_q   <= km1_d;
+        ga_q    <= ga_d;
         j_q     <= j_d;
         mg_q    <= mg_d;
         ng_q    <= ng_d;
@@ -385,45 +477,54 @@ always @(posedge clk) begin
     end
 end
 
-// ---- the entries of the beat from the window -------------------------------
-// lane l's entry starts at l*(log2 m + Q): position (log2 m bits, stored
-// zero-extended to PB) then value; a 4-way select on the registered log2 m
-reg  [3:0]     lm_oh;
-integer        kk;
+// ---- the entries of the beat: the window's bits as they are -----------------
+// lane l's entry starts at l*(log2 m + Q): position (log2 m bits) then value.
+// The beat's first N*(MAXLM+Q) window bits go as they are into stage 1 and
+// the slot memories (no select between the window and a register); the
+// entries are picked from them after the register by the registered log2 m.
+wire [N*EW-1:0] ents = win_data_i[N*EW-1:0];
 
-always @* begin
-    for (kk = 0; kk < 4; kk = kk + 1) begin
-        lm_oh[kk] = lm_q[2:0] == kk[2:0] + 3'd1;
+// the N entries of a beat's bits, each as EW bits: position (zero-extended
+// to PB) then value
+function [N*EW-1:0] pick_ents;
+    input [N*EW-1:0] r;
+    input [MAXLM:1]  oh;
+    reg   [N*EW+EW-1:0] rx;
+    integer          ll;
+    integer          a;
+    begin
+        rx   = {{EW{1'b0}}, r};
+        pick_ents = {N*EW{1'b0}};
+        for (ll = 0; ll < N; ll = ll + 1) begin
+            for (a = 1; a <= MAXLM; a = a + 1) begin
+                if (oh[a]) begin
+                    pick_ents[ll*EW +: EW] = pick_ents[ll*EW +: EW] |
+                        {rx[ll*(a+Q) + a +: Q], rx[ll*(a+Q) +: PB] & ~(ONES_P << a)};
+                end
+            end
+        end
     end
-end
+endfunction
 
 // the count widened for the compares with the lanes' field ends
 wire [31:0]    cnt32 = {{(32-CNT_W){1'b0}}, win_count_i};
 // lanes whose position field is in the stream (a cut beat's checks)
 wire [N-1:0]   pres;
-wire [N*EW-1:0] ents;
-// widened so that a field never runs off the window's end
-wire [WIN+EW-1:0] win_x = {{EW{1'b0}}, win_data_i};
 
 genvar l;
 genvar s;
 generate
-    for (l = 0; l < N; l = l + 1) begin : g_ent
-        reg [EW-1:0]   ent;
+    for (l = 0; l < N; l = l + 1) begin : g_pres
         reg            pr;
         integer        a;
         always @* begin
-            ent = {EW{1'b0}};
             pr  = 1'b0;
-            for (a = 1; a <= 4; a = a + 1) begin
-                if (lm_oh[a-1]) begin
-                    ent = ent | {win_x[l*(a+Q) + a +: Q],
-                                 win_x[l*(a+Q) +: PB] & ((4'd1 << a) - 4'd1)};
+            for (a = 1; a <= MAXLM; a = a + 1) begin
+                if (lm_oh[a]) begin
                     pr  = pr | (cnt32 >= l*(a+Q) + a);
                 end
             end
         end
-        assign ents[l*EW +: EW] = ent;
         assign pres[l] = pr;
     end
 endgenerate
@@ -431,11 +532,11 @@ endgenerate
 // ---- the slot memories: entry s of every lane per row tile -----------------
 // written when beat (t, g*m + s) fires, read at the beat's tile whenever
 // stage 1 loads (the record and the entries of its tile meet there)
-wire [KEEP*N*EW-1:0] slot_rd;
+wire [KE*N*EW-1:0] slot_rd;
 
 generate
-    for (s = 0; s < KEEP; s = s + 1) begin : g_slot
-        localparam [3:0] S_IDX = s;
+    for (s = 0; s < KE; s = s + 1) begin : g_slot
+        localparam [PB-1:0] S_IDX = s;
         // no reset: an entry is written before a later beat of its group reads it
         reg [N*EW-1:0] mem [0:T-1];
         reg [N*EW-1:0] rd_q;
@@ -448,7 +549,7 @@ generate
                 rd_q <= mem[tile];
             end
         end
-        assign slot_rd[s*N*EW +: N*EW] = rd_q;
+        assign slot_rd[s*N*EW +: N*EW]  = pick_ents(rd_q, lm_oh);
     end
 endgenerate
 
@@ -487,23 +588,24 @@ ws_beat_sequencer #(
 // ---- stage 1 -> stage 2: the entry whose position is j, and the checks -----
 wire [RAW_W-1:0] raw;
 wire [OUT_W-1:0] beat;
-wire [N*EW-1:0]  raw_ents  = raw[RAW_W-1 -: N*EW];
+wire [N*EW-1:0]  raw_ents  = pick_ents(raw[RAW_W-1 -: N*EW], lm_oh);
 wire [N-1:0]     raw_pres  = raw[RAW_W-N*EW-1 -: N];
 wire             raw_chk   = raw[RAW_W-N*EW-N-1];
 wire             raw_carry = raw[RAW_W-N*EW-N-2];
-wire [3:0]       raw_j     = raw[LW+TW+4+5+4 +: 4];
-wire [3:0]       raw_ng    = raw[LW+TW+4+5 +: 4];
-wire [4:0]       raw_mg    = raw[LW+TW+4 +: 5];
+wire [PB-1:0]    raw_j     = raw[LW+TW+4+MGW+4 +: PB];
+wire [3:0]       raw_ng    = raw[LW+TW+4+MGW +: 4];
+wire [MGW-1:0]   raw_mg    = raw[LW+TW+4 +: MGW];
 wire [LW-1:0]    raw_lanes = raw[TW+4 +: LW];
 wire [N*Q-1:0]   ext_data;
 wire [N-1:0]     bad;
 
 // slot s holds an entry of this group: s < min(j, n_g)
-wire [KEEP-1:0]  slot_ok;
+wire [KE-1:0]    slot_ok;
 generate
-    for (s = 0; s < KEEP; s = s + 1) begin : g_slot_ok
-        localparam [3:0] S_IDX = s;
-        assign slot_ok[s] = S_IDX < raw_j && S_IDX < raw_ng;
+    for (s = 0; s < KE; s = s + 1) begin : g_slot_ok
+        localparam [PB-1:0] S_IDX = s;
+        localparam [3:0]    S_4   = s;
+        assign slot_ok[s] = S_IDX < raw_j && S_4 < raw_ng;
     end
 endgenerate
 
@@ -519,12 +621,12 @@ generate
             // this beat's own entry j
             v = (raw_carry && pos == raw_j) ? val : {Q{1'b0}};
             prev = {PB{1'b0}};
-            for (k = 0; k < KEEP; k = k + 1) begin
+            for (k = 0; k < KE; k = k + 1) begin
                 if (slot_ok[k] && slot_rd[k*N*EW + l*EW +: PB] == raw_j) begin
                     v = v | slot_rd[k*N*EW + l*EW + PB +: Q];
                 end
                 // entry j - 1's position
-                if (raw_j == k[3:0] + 4'd1) begin
+                if ({1'b0, raw_j} == k[PB:0] + 1'b1) begin
                     prev = slot_rd[k*N*EW + l*EW +: PB];
                 end
             end
@@ -533,7 +635,7 @@ generate
         assign ext_data[l*Q +: Q] = real_l ? v : {Q{1'b0}};
         // entry j's position: above entry j - 1's, below m_g
         assign bad[l] = real_l && raw_pres[l] &&
-                        ({1'b0, pos} >= raw_mg || (raw_j != 4'd0 && pos <= prev));
+                        ({1'b0, pos} >= raw_mg || (raw_j != {PB{1'b0}} && pos <= prev));
     end
 endgenerate
 
@@ -541,7 +643,7 @@ endgenerate
 // or a bad header at the check, registered: err_i two cycles after the
 // beat fired (the sequencer's ERR_LAT), a cycle after the header check
 wire           err_pos  = raw_chk && |bad;
-wire           err_hdr  = ph_q == PH_CHECK && hdr_bad;
+wire           err_hdr  = h1_q && bad_h;
 reg            err_q;
 reg            ehdr_q;
 

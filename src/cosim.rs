@@ -170,6 +170,16 @@ pub enum CosimError {
     Mismatch(String),
     #[error("parallel co-simulation: {0}")]
     Pool(String),
+    #[error("layer {layer}: {format} does not apply: {reason}")]
+    NotApplicable { layer: String, format: Format, reason: String },
+}
+
+impl CosimError {
+    /// True when the format does not apply to the layer (nm on a layer that is not n:m): nothing
+    /// was simulated, and nothing is wrong.
+    pub fn not_applicable(&self) -> bool {
+        matches!(self, CosimError::NotApplicable { .. })
+    }
 }
 
 pub use crate::rtl::rtl_dir;
@@ -709,6 +719,9 @@ pub fn run_blocked(
     design: &DesignPoint,
     opts: &CosimOptions,
 ) -> Result<LayerRun, CosimError> {
+    if let Some(reason) = &stream.not_applicable {
+        return Err(CosimError::NotApplicable { layer: layer.to_string(), format: stream.format, reason: reason.clone() });
+    }
     let parts = blocks::row_blocks(w, design.max_rows)
         .map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;
     let n = stream.blocks.len();
@@ -735,7 +748,20 @@ pub fn run_matrix(
     design: &DesignPoint,
     opts: &CosimOptions,
 ) -> Result<LayerRun, CosimError> {
-    let stream = blocks::encode_blocks(format, w, &design.stream(), design.max_rows)
+    run_matrix_as(layer, w, format, design, &design.stream(), opts)
+}
+
+/// [`run_matrix`] with the stream parameters given (the design point's, with another N:M
+/// pattern for `nm`); a format that does not apply is [`CosimError::NotApplicable`].
+pub fn run_matrix_as(
+    layer: &str,
+    w: &QuantMatrix,
+    format: Format,
+    design: &DesignPoint,
+    params: &crate::formats::StreamParams,
+    opts: &CosimOptions,
+) -> Result<LayerRun, CosimError> {
+    let stream = blocks::encode_blocks(format, w, params, design.max_rows)
         .map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;
     let a = pe::random_activations(w.cols, design.act_bits, opts.seed);
     run_blocked(layer, &stream, w, &a, design, opts)
@@ -844,16 +870,20 @@ pub fn measure_layers(
     let mut slots = slots.into_iter();
     let mut out = Vec::with_capacity(layers.len());
     for (_, _, streams) in layers {
+        // None: the format does not apply to the layer (its measure stays 0, the report n/a).
         let mut runs = Vec::with_capacity(streams.len());
         for _ in 0..streams.len() {
-            let run = slots.next().flatten().ok_or_else(|| CosimError::Pool("a job did not run".into()))??;
-            if let Some(line) = run.mismatch_line() {
+            let run = match slots.next().flatten().ok_or_else(|| CosimError::Pool("a job did not run".into()))? {
+                Err(e) if e.not_applicable() => None,
+                run => Some(run?),
+            };
+            if let Some(line) = run.as_ref().and_then(LayerRun::mismatch_line) {
                 return Err(CosimError::Mismatch(line));
             }
             runs.push(run);
         }
-        let dense = runs.iter().find(|r| r.format == Format::Dense).map(|r| r.words);
-        out.push(runs.iter().map(|run| run.rtl_measure(dense)).collect());
+        let dense = runs.iter().flatten().find(|r| r.format == Format::Dense).map(|r| r.words);
+        out.push(runs.iter().map(|run| run.as_ref().map_or_else(Default::default, |r| r.rtl_measure(dense))).collect());
     }
     Ok(out)
 }

@@ -19,8 +19,9 @@ struct Cli {
 enum Command {
     /// Per-layer bandwidth of every stream format (every stream decoded back bit-exact first).
     Report(cli::report::ReportArgs),
-    /// Lists a model's tensors: which become layer matrices (O x K) and which stay dense.
-    Layers(cli::ModelArgs),
+    /// Lists a model's tensors: which become layer matrices (O x K) and which stay dense, and what
+    /// a group of N:M pruning (--nm) is in each layer.
+    Layers(cli::check::LayersArgs),
     /// Runs every selected layer through the RTL decoders + PE array (Verilator) and checks every
     /// beat and output against the golden model; measures cycles and words on the wire.
     #[cfg(feature = "rtl")]

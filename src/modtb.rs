@@ -225,13 +225,14 @@ pub fn run_module(src: &ModelSource, module: &str, seed: u64) -> R<()> {
                 let (n, q, b, max_o) = pt;
                 let info = src.module(
                     module,
-                    &format!("ws_nm_decoder_n{n}_q{q}_b{b}_o{max_o}_k{keep}"),
+                    &format!("ws_nm_decoder_n{n}_q{q}_b{b}_o{max_o}_k{keep}_lm{}", crate::rtl::facts().nm.max_log2_group),
                     vec![
                         ("N".into(), n as i64),
                         ("Q".into(), i64::from(q)),
                         ("B".into(), b as i64),
                         ("MAX_O".into(), max_o as i64),
                         ("KEEP".into(), i64::from(keep)),
+                        ("MAXLM".into(), i64::from(crate::rtl::facts().nm.max_log2_group)),
                     ],
                 )?;
                 cross(seed, |i, o, s| nm::nm_decoder(info, pt, keep, i, o, s))?;

@@ -1,8 +1,10 @@
-//! Magnitude pruning and symmetric linear quantization: float layers in, the integer matrices
-//! every format encodes out.
+//! Magnitude pruning (per layer, global, N:M) and symmetric linear quantization: float layers in,
+//! the integer matrices every format encodes out; also the channels-last column order of N:M
+//! pruning and the exact sums of squares behind the "squared magnitude kept" proxy.
 
 use serde::Serialize;
 
+use crate::formats::NmPattern;
 use crate::matrix::QuantMatrix;
 
 /// How the pruning threshold is chosen.
@@ -13,6 +15,11 @@ pub enum PruneMode {
     PerLayer,
     /// One threshold for the whole model: floor(s * total) weights, smallest first.
     Global,
+    /// N:M structured: in every group of m consecutive columns of a row, the n largest
+    /// magnitudes are kept (ties to the lower column), the rest zeroed; a short last group of
+    /// m_g < m columns keeps min(n, m_g). A convolution's columns are taken channels-last first
+    /// ([`ColumnOrder`]). The sparsity is not used.
+    Nm,
 }
 
 /// Where the quantization scale is computed.
@@ -32,6 +39,8 @@ pub enum QuantError {
     BadSparsity(f64),
     #[error("quantization bits {0} not in 2..=16")]
     BadBits(u32),
+    #[error("{0}")]
+    BadPattern(String),
     #[error("layer {layer}: weight {index} is not finite ({value})")]
     NonFinite { layer: String, index: usize, value: f32 },
     #[error("layer {layer} is already quantized to {needed}-bit integers; --bits {bits} cannot hold them")]
@@ -284,4 +293,200 @@ pub fn quantize_with_scales(
         }
     }
     (QuantMatrix { rows, cols, bits, data }, scales.iter().map(|&s| s as f32).collect())
+}
+
+/// Zeroes all but the `keep` largest magnitudes of every group of `group` consecutive values of
+/// one row (a short last group of m_g values keeps min(n, m_g)), ties kept at the lower index.
+/// Returns how many it zeroed (zeros already there count when they fall outside the kept).
+pub fn prune_nm_row(row: &mut [f32], pattern: NmPattern) -> usize {
+    let (n, m) = (pattern.keep as usize, pattern.group.max(1) as usize);
+    let mut zeroed = 0;
+    for g in row.chunks_mut(m) {
+        if g.len() <= n {
+            continue;
+        }
+        // A weight is kept when fewer than n weights of its group beat it: larger magnitude, or
+        // equal magnitude at a lower index. m <= 16, so counting is cheaper than sorting.
+        let mut small = [0u32; 16];
+        let heap: Vec<u32>;
+        let keys: &[u32] = if g.len() <= small.len() {
+            for (k, v) in small.iter_mut().zip(g.iter()) {
+                *k = prune_key(*v);
+            }
+            &small[..g.len()]
+        } else {
+            heap = g.iter().map(|&v| prune_key(v)).collect();
+            &heap
+        };
+        for (j, (&kj, v)) in keys.iter().zip(g.iter_mut()).enumerate() {
+            let beaten_by = keys.iter().enumerate().filter(|&(i, &ki)| ki > kj || (ki == kj && i < j)).count();
+            if beaten_by >= n {
+                *v = 0.0;
+                zeroed += 1;
+            }
+        }
+    }
+    zeroed
+}
+
+/// The order of a layer's matrix columns. PyTorch stores a convolution [O, I, KH, KW] with
+/// column k = i*S + s (S = KH*KW kernel positions, s = kh*KW + kw); N:M pruning takes it
+/// channels-last, k' = s*I + i, so that a group of m consecutive columns is m input channels at
+/// one kernel position, as the implicit GEMM of sparse tensor cores reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnOrder {
+    /// Columns as stored (linear layers, 1x1 convolutions, every layer outside N:M pruning).
+    Stored,
+    /// Channels-last: `inputs` I channels at each of `positions` S > 1 kernel positions.
+    ChannelsLast { inputs: usize, positions: usize },
+}
+
+impl ColumnOrder {
+    /// The order N:M pruning uses for a tensor of `shape`: channels-last for a 4-D convolution
+    /// with more than one kernel position, stored otherwise (a depthwise convolution, I = 1,
+    /// comes out the same either way).
+    pub fn for_nm(shape: &[usize]) -> ColumnOrder {
+        match *shape {
+            // Checked: an empty tensor's other dimensions may be anything.
+            [_, inputs, kh, kw] if inputs > 1 => match kh.checked_mul(kw) {
+                Some(positions) if positions > 1 => ColumnOrder::ChannelsLast { inputs, positions },
+                _ => ColumnOrder::Stored,
+            },
+            _ => ColumnOrder::Stored,
+        }
+    }
+
+    /// Rewrites whole rows (row-major, `cols` = I*S each) from stored order into this order.
+    pub fn apply(&self, values: &mut [f32], cols: usize) {
+        let ColumnOrder::ChannelsLast { inputs, positions } = *self else {
+            return;
+        };
+        if cols == 0 || inputs.checked_mul(positions) != Some(cols) {
+            return;
+        }
+        let mut row = vec![0.0f32; cols];
+        for r in values.chunks_exact_mut(cols) {
+            for (i, chan) in r.chunks_exact(positions).enumerate() {
+                for (s, &v) in chan.iter().enumerate() {
+                    row[s * inputs + i] = v;
+                }
+            }
+            r.copy_from_slice(&row);
+        }
+    }
+
+    /// The stored column of this order's column `k` (for readers of the permuted matrix).
+    pub fn stored_column(&self, k: usize) -> usize {
+        match *self {
+            ColumnOrder::Stored => k,
+            ColumnOrder::ChannelsLast { inputs, positions } => (k % inputs) * positions + k / inputs,
+        }
+    }
+}
+
+/// Limbs of a [`SquareSum`]: 32 bits of weight each, from 2^-298 (the square of the smallest
+/// f32 subnormal, 2^-149) up; 20 limbs reach 2^342, room for 2^86 squares of f32::MAX.
+const SQUARE_LIMBS: usize = 20;
+/// The exponent of limb 0.
+const SQUARE_LSB: i32 = -298;
+
+/// An exact sum of squares of f32 values. The square of an f32 is exact in 48 bits, so the sum is
+/// kept as a fixed-point integer (32-bit limbs from 2^-298): adding is associative, and a layer's
+/// sum is the same bits whether it was added whole, by row blocks or by shards, in any order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SquareSum {
+    /// Normalized limbs, least significant first, each below 2^32.
+    limbs: [u64; SQUARE_LIMBS],
+}
+
+impl Default for SquareSum {
+    fn default() -> Self {
+        SquareSum { limbs: [0; SQUARE_LIMBS] }
+    }
+}
+
+impl SquareSum {
+    /// The sum of the squares of `values` (finite; a non-finite value counts as zero).
+    pub fn of(values: &[f32]) -> SquareSum {
+        let mut sum = SquareSum::default();
+        // Each term is below 2^80 in its limb: 2^40 terms fit a u128 limb before carrying.
+        for chunk in values.chunks(1 << 40) {
+            let mut wide = [0u128; SQUARE_LIMBS];
+            for &v in chunk {
+                let bits = v.to_bits() & 0x7fff_ffff;
+                let exp = (bits >> 23) as i32;
+                if exp == 0xff {
+                    continue;
+                }
+                let frac = u128::from(bits & 0x7f_ffff);
+                // v = mant * 2^e exactly.
+                let (mant, e) = if exp == 0 { (frac, -149) } else { (frac | 1 << 23, exp - 150) };
+                if mant == 0 {
+                    continue;
+                }
+                let at = (2 * e - SQUARE_LSB) as usize;
+                wide[at / 32] += (mant * mant) << (at % 32);
+            }
+            let mut carry = 0u128;
+            for (limb, w) in sum.limbs.iter_mut().zip(wide) {
+                let t = u128::from(*limb) + w + carry;
+                *limb = (t & 0xffff_ffff) as u64;
+                carry = t >> 32;
+            }
+        }
+        sum
+    }
+
+    /// Adds another sum (exactly).
+    pub fn add(&mut self, other: &SquareSum) {
+        let mut carry = 0u64;
+        for (a, b) in self.limbs.iter_mut().zip(other.limbs) {
+            let t = *a + b + carry;
+            *a = t & 0xffff_ffff;
+            carry = t >> 32;
+        }
+    }
+
+    /// The sum as an f64 (from its top 96 bits, rounded to nearest).
+    pub fn to_f64(&self) -> f64 {
+        let Some(top) = self.limbs.iter().rposition(|&l| l != 0) else {
+            return 0.0;
+        };
+        let low = top.saturating_sub(2);
+        let mut acc = 0u128;
+        for &l in self.limbs[low..=top].iter().rev() {
+            acc = acc << 32 | u128::from(l);
+        }
+        // 2^(32 low - 298), between 2^-298 and 2^246: a normal f64, built exactly.
+        let scale = f64::from_bits(((1023 + 32 * low as i32 + SQUARE_LSB) as u64) << 52);
+        acc as f64 * scale
+    }
+}
+
+/// The squared magnitude of a layer (or of a row block) before and after pruning, exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+pub struct Squares {
+    /// Sum of w^2 over the weights pruning keeps (float weights, before quantization).
+    pub kept: SquareSum,
+    /// Sum of w^2 over all the weights.
+    pub all: SquareSum,
+}
+
+impl Squares {
+    /// Adds another part of the same layer (or another layer, for totals).
+    pub fn add(&mut self, other: &Squares) {
+        self.kept.add(&other.kept);
+        self.all.add(&other.all);
+    }
+
+    /// kept / all: the fraction of the squared magnitude pruning keeps; 1 when there is none to
+    /// lose (all weights zero, or none). A cheap proxy for what pruning costs, not accuracy.
+    pub fn fraction(&self) -> f64 {
+        let all = self.all.to_f64();
+        if all == 0.0 {
+            1.0
+        } else {
+            self.kept.to_f64() / all
+        }
+    }
 }

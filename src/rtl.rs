@@ -51,16 +51,29 @@ pub struct NmFact {
     /// The most entries per group (n) the decoder keeps: a header with a larger n is
     /// [`RtlError::BadNmHeader`] although the format allows it.
     pub keep: u32,
+    /// The largest log2 m the decoder accepts (1..=4): a header with a larger one is
+    /// [`RtlError::BadNmHeader`] although the format allows m up to 16. Positions are stored in
+    /// this many bits.
+    pub max_log2_group: u32,
 }
 
 impl NmFact {
-    /// Position bits stored per entry (m up to 16).
-    pub const POS_BITS: u32 = 4;
+    /// Position bits stored per entry (m up to 2^max_log2_group).
+    pub fn pos_bits(&self) -> u32 {
+        self.max_log2_group
+    }
 
     /// The decoder's window bits at `lanes` lanes and `q`-bit weights: a beat of entries with
-    /// 4-bit positions, at least the 8-bit header.
+    /// [`Self::pos_bits`]-bit positions, at least the 8-bit header.
     pub fn window_bits(&self, lanes: usize, q: u32) -> usize {
-        (lanes * (Self::POS_BITS + q) as usize).max(8)
+        (lanes * (self.pos_bits() + q) as usize).max(8)
+    }
+
+    /// A header the format allows (1 <= n < m = 2^log2_m, log2 m in 1..=4) but the decoder
+    /// rejects as [`RtlError::BadNmHeader`]: n above keep, or log2 m above max_log2_group.
+    pub fn rtl_limit(&self, n: u32, log2_m: u32) -> bool {
+        let legal = (1..=4).contains(&log2_m) && n >= 1 && n < 1 << log2_m;
+        legal && (n > self.keep || log2_m > self.max_log2_group)
     }
 }
 
@@ -483,8 +496,9 @@ pub fn verilog_header() -> String {
         "`define WS_LHUF_C {}\n`define WS_LHUF_LPC {}\n`define WS_LHUF_CPC {}\n`define WS_LHUF_TWB {}\n`define WS_LHUF_FFT {}\n",
         lh.chunk_bits, lh.lanes_per_chunk, lh.counts_per_cycle, lh.table_word_bits, lh.ff_table_max_bits
     );
-    s += "\n// nm decoder: the most entries per group kept (n of a header above it is bad-nm-header)\n";
-    s += &format!("`define WS_NM_KEEP {}\n", t.nm.keep);
+    s += "\n// nm decoder: the most entries per group kept and the largest log2 m (a header above either is\n";
+    s += "// bad-nm-header)\n";
+    s += &format!("`define WS_NM_KEEP {}\n`define WS_NM_MAXLM {}\n", t.nm.keep, t.nm.max_log2_group);
     s += "\n// parameter ranges (inclusive)\n";
     for p in &t.params {
         s += &format!("`define WS_{}_MIN {}\n`define WS_{}_MAX {}\n", p.name, p.min, p.name, p.max);

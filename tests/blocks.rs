@@ -300,7 +300,7 @@ fn report_sums_words_over_blocks() {
     let big_line = table.lines().find(|l| l.starts_with("big.weight")).unwrap();
     let cells: Vec<&str> = big_line.split_whitespace().collect();
     assert_eq!(&cells[1..5], ["77", "x", "5", "3"], "{big_line}");
-    assert_eq!(cells[10], "50", "dense words: {big_line}");
+    assert_eq!(cells[11], "50", "dense words: {big_line}");
 
     let json: serde_json::Value = serde_json::from_str(&render(&JsonReporter)).unwrap();
     assert_eq!(json["max_rows"], 37);
@@ -366,12 +366,8 @@ fn cli_emits_and_checks_one_stream_per_block() {
     assert_eq!(layer["blocks"], 2);
     assert_eq!(layer["formats"][3]["bus_words"].as_u64().unwrap(), csc.iter().map(|e| e.words).sum::<u64>());
     // Every layer's entries: blocks as the report says, rows tiling O.
-    let total_entries: u64 = json["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| applying as u64 * l["blocks"].as_u64().unwrap())
-        .sum();
+    let total_entries: u64 =
+        json["layers"].as_array().unwrap().iter().map(|l| applying as u64 * l["blocks"].as_u64().unwrap()).sum();
     assert_eq!(manifest.streams.len() as u64, total_entries);
     for l in layers {
         for format in Format::ALL.into_iter().filter(|&f| applies(l, f)) {

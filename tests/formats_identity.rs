@@ -64,7 +64,10 @@ fn random_case(rng: &mut ChaCha8Rng) -> (QuantMatrix, StreamParams) {
         .collect();
     // The matrix's own `bits` need not be Q (delta wraps with it).
     let bits = if rng.random_bool(0.8) { q } else { rng.random_range(2u32..=16) };
-    (QuantMatrix { rows, cols, bits, data }, StreamParams { lanes, weight_bits: q, bus_bits, run_bits, count_bits, ..StreamParams::default() })
+    (
+        QuantMatrix { rows, cols, bits, data },
+        StreamParams { lanes, weight_bits: q, bus_bits, run_bits, count_bits, ..StreamParams::default() },
+    )
 }
 
 fn hash_decode(h: &mut Sha256, format: Format, bits: &BitSlice<u64, Lsb0>, rows: usize, cols: usize, p: &StreamParams) {
@@ -193,9 +196,45 @@ fn formats_identity_mobilenet_v2() {
     let settings: [(u32, f64, StreamParams, usize); 5] = [
         (8, 0.7, StreamParams::default(), 1 << 20),
         (8, 0.7, StreamParams::default(), 200),
-        (4, 0.5, StreamParams { lanes: 32, weight_bits: 4, bus_bits: 128, run_bits: 3, count_bits: 12, ..StreamParams::default() }, 256),
-        (6, 0.9, StreamParams { lanes: 8, weight_bits: 6, bus_bits: 24, run_bits: 5, count_bits: 11, ..StreamParams::default() }, 1 << 20),
-        (16, 0.3, StreamParams { lanes: 100, weight_bits: 16, bus_bits: 1024, run_bits: 2, count_bits: 16, ..StreamParams::default() }, 1 << 20),
+        (
+            4,
+            0.5,
+            StreamParams {
+                lanes: 32,
+                weight_bits: 4,
+                bus_bits: 128,
+                run_bits: 3,
+                count_bits: 12,
+                ..StreamParams::default()
+            },
+            256,
+        ),
+        (
+            6,
+            0.9,
+            StreamParams {
+                lanes: 8,
+                weight_bits: 6,
+                bus_bits: 24,
+                run_bits: 5,
+                count_bits: 11,
+                ..StreamParams::default()
+            },
+            1 << 20,
+        ),
+        (
+            16,
+            0.3,
+            StreamParams {
+                lanes: 100,
+                weight_bits: 16,
+                bus_bits: 1024,
+                run_bits: 2,
+                count_bits: 16,
+                ..StreamParams::default()
+            },
+            1 << 20,
+        ),
     ];
     let mut digests = Vec::new();
     for (bits, sparsity, params, max_rows) in settings {

@@ -98,7 +98,17 @@ fn run_edge_layer() -> impl Strategy<Value = (QuantMatrix, StreamParams)> {
                 row += 1;
             }
         }
-        (w, StreamParams { lanes: 4, weight_bits: q, bus_bits: 32, run_bits: r, count_bits: 8, ..StreamParams::default() })
+        (
+            w,
+            StreamParams {
+                lanes: 4,
+                weight_bits: q,
+                bus_bits: 32,
+                run_bits: r,
+                count_bits: 8,
+                ..StreamParams::default()
+            },
+        )
     })
 }
 
@@ -138,7 +148,14 @@ fn check_all(w: &QuantMatrix, p: &StreamParams) -> Result<(), TestCaseError> {
             }
             Err(EncodeError::NotNm { row, group, count, pattern }) if format == Format::Nm => {
                 prop_assert_eq!(pattern, p.nm);
-                prop_assert!(nm_entries(w, p.nm).is_none(), "{}: not n:m at row {} group {} ({})", format, row, group, count);
+                prop_assert!(
+                    nm_entries(w, p.nm).is_none(),
+                    "{}: not n:m at row {} group {} ({})",
+                    format,
+                    row,
+                    group,
+                    count
+                );
                 let m = p.nm.group as usize;
                 let k0 = group * m;
                 let nz = (k0..w.cols.min(k0 + m)).filter(|&k| w.get(row, k) != 0).count();

@@ -262,7 +262,8 @@ fn hex_corruption_is_caught_with_its_offset() {
 fn every_single_bit_flip_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let streams = dir.path().join("s");
-    let p = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4, ..StreamParams::default() };
+    let p =
+        StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 4, ..StreamParams::default() };
     let mut seed = 7u32;
     let mut layer = |rows: usize, cols: usize| {
         let data = (0..rows * cols)

@@ -40,17 +40,26 @@ fn bad_headers_are_refused_at_offset_0() {
 fn a_position_not_above_the_previous_entry_is_refused_at_its_field() {
     // Row 0's entries in group 0 are at positions 1 and 3: entry 1 at position 1 repeats one.
     let (offset, kind) = decode_err(&patched(entry(5), 2, 1));
-    assert_eq!((offset, kind), (entry(5) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 2, group_cols: 4 }));
+    assert_eq!(
+        (offset, kind),
+        (entry(5) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 2, group_cols: 4 })
+    );
     // Row 3's entry 1 (position 3) moved below its entry 0 (position 2).
     let (offset, kind) = decode_err(&patched(entry(8), 2, 0));
-    assert_eq!((offset, kind), (entry(8) as u64, DecodeErrorKind::BadNmPosition { position: 0, min: 3, group_cols: 4 }));
+    assert_eq!(
+        (offset, kind),
+        (entry(8) as u64, DecodeErrorKind::BadNmPosition { position: 0, min: 3, group_cols: 4 })
+    );
 }
 
 #[test]
 fn a_position_past_a_short_group_is_refused() {
     // Group 1 is column 4 alone: position 1 is past it.
     let (offset, kind) = decode_err(&patched(entry(12), 2, 1));
-    assert_eq!((offset, kind), (entry(12) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 0, group_cols: 1 }));
+    assert_eq!(
+        (offset, kind),
+        (entry(12) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 0, group_cols: 1 })
+    );
 }
 
 #[test]

@@ -64,8 +64,13 @@ proptest! {
 #[test]
 fn prepare_reaches_target_sparsity_on_every_layer() {
     let model = Model::load(&ModelSpec::parse("synthetic:mobilenet_v2").unwrap()).unwrap();
-    let cfg =
-        PrepareConfig { sparsity: 0.9, prune: PruneMode::PerLayer, bits: 4, granularity: Granularity::PerChannel };
+    let cfg = PrepareConfig {
+        sparsity: 0.9,
+        prune: PruneMode::PerLayer,
+        bits: 4,
+        granularity: Granularity::PerChannel,
+        ..PrepareConfig::default()
+    };
     for l in prepare(&model, &cfg).unwrap() {
         assert_eq!(l.pruned, prune_count(0.9, l.matrix.len()), "{}", l.name);
         assert!(l.matrix.nonzeros() <= l.matrix.len() - l.pruned);

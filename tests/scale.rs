@@ -90,13 +90,14 @@ fn lazy_report_equals_the_loaded_one_block_by_block() {
     let spec = ModelSpec::Path(path);
     let model = Model::load(&spec).unwrap();
     let lazy = LazyModel::open(&spec).unwrap();
-    let params = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, ..StreamParams::default() };
+    let params =
+        StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, ..StreamParams::default() };
     let mut checked = 0;
     for prune in [PruneMode::PerLayer, PruneMode::Global] {
         for granularity in [Granularity::PerLayer, Granularity::PerChannel] {
             // 0.2 cuts inside the zeros, 0.5 and 0.9 inside other tied levels.
             for sparsity in [0.0, 0.2, 0.5, 0.9, 1.0] {
-                let cfg = PrepareConfig { sparsity, prune, bits: 4, granularity };
+                let cfg = PrepareConfig { sparsity, prune, bits: 4, granularity, ..PrepareConfig::default() };
                 let layers = prepare::prepare(&model, &cfg).unwrap();
                 // max rows 5: 8 row blocks per layer, each prepared on its own.
                 for max_rows in [5, 1280] {
@@ -120,7 +121,7 @@ fn row_blocks_prepare_like_the_whole_layer() {
     let layers: Vec<_> = model.layers().collect();
     for prune in [PruneMode::PerLayer, PruneMode::Global] {
         for granularity in [Granularity::PerLayer, Granularity::PerChannel] {
-            let cfg = PrepareConfig { sparsity: 0.2, prune, bits: 5, granularity };
+            let cfg = PrepareConfig { sparsity: 0.2, prune, bits: 5, granularity, ..PrepareConfig::default() };
             let whole = prepare::prepare(&model, &cfg).unwrap();
             let plans = prepare::plan(&layers, &cfg).unwrap();
             for ((layer, plan), w) in layers.iter().zip(&plans).zip(&whole) {
@@ -215,9 +216,16 @@ fn merged_shards_equal_the_unsharded_report() {
     let path = dir.path().join("tied.safetensors");
     tied_checkpoint(&path, 37, 23);
     let lazy = LazyModel::open(&ModelSpec::Path(path)).unwrap();
-    let params = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, ..StreamParams::default() };
+    let params =
+        StreamParams { lanes: 4, weight_bits: 4, bus_bits: 16, run_bits: 2, count_bits: 8, ..StreamParams::default() };
     for prune in [PruneMode::PerLayer, PruneMode::Global] {
-        let cfg = PrepareConfig { sparsity: 0.2, prune, bits: 4, granularity: Granularity::PerLayer };
+        let cfg = PrepareConfig {
+            sparsity: 0.2,
+            prune,
+            bits: 4,
+            granularity: Granularity::PerLayer,
+            ..PrepareConfig::default()
+        };
         let whole = report::lazy::build(&lazy, &cfg, &params, 5, |_| {}, &|_| {}).unwrap();
         for count in [1, 3, 7, 20] {
             let mut files = Vec::new();

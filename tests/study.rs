@@ -428,6 +428,7 @@ mod claim_c {
             bits: vec![8],
             quantizer: study::Quantizer::Linear,
             prune: weightstream::quant::PruneMode::PerLayer,
+            nm: weightstream::formats::NmPattern::default(),
             granularity: weightstream::quant::Granularity::PerLayer,
             pipelines: ["bitmap", "huffman"].iter().map(|p| Pipeline::parse(p, &[]).unwrap()).collect(),
             threads: 2,

@@ -16,9 +16,10 @@ mod hostile_rtl;
 mod huffman;
 mod icarus;
 mod lane_huffman;
-mod nm;
 mod loaders;
 mod malformed;
+mod nm;
+mod nm_prune;
 mod quantize;
 mod report;
 #[cfg(feature = "rtl")]

@@ -14,6 +14,9 @@ pub enum PruneArg {
     PerLayer,
     /// One threshold for the whole model: floor(s * total) weights, smallest first.
     Global,
+    /// N:M structured (--nm): the n largest of every m consecutive weights of a row (a
+    /// convolution's taken channels-last); --sparsity is not used.
+    Nm,
 }
 
 impl From<PruneArg> for PruneMode {
@@ -21,6 +24,7 @@ impl From<PruneArg> for PruneMode {
         match a {
             PruneArg::PerLayer => PruneMode::PerLayer,
             PruneArg::Global => PruneMode::Global,
+            PruneArg::Nm => PruneMode::Nm,
         }
     }
 }

@@ -58,6 +58,38 @@ pub struct CosimRun {
     header: String,
     layers: Vec<String>,
     formats: Vec<weightstream::Format>,
+    /// The (layer, format) pairs not run because the format does not apply (nm on a layer that
+    /// is not n:m), with the reason.
+    #[serde(default)]
+    not_applicable: Vec<(usize, weightstream::Format, String)>,
+}
+
+impl CosimRun {
+    /// The (layer, format) runs in order: every layer with every format that applies to it.
+    fn pairs(&self) -> Vec<(usize, weightstream::Format)> {
+        let skipped = |i: usize, f: weightstream::Format| self.not_applicable.iter().any(|(j, g, _)| (*j, *g) == (i, f));
+        (0..self.layers.len())
+            .flat_map(|i| self.formats.iter().map(move |&f| (i, f)))
+            .filter(|&(i, f)| !skipped(i, f))
+            .collect()
+    }
+
+    /// A line per format that did not apply to some layers.
+    fn not_applicable_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for &f in &self.formats {
+            let skipped: Vec<_> = self.not_applicable.iter().filter(|(_, g, _)| *g == f).collect();
+            if let Some((i, _, reason)) = skipped.first() {
+                out.push(format!(
+                    "{f}: n/a on {} of {} layers, not run (first: {}: {reason})",
+                    skipped.len(),
+                    self.layers.len(),
+                    self.layers[*i]
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// The command name partial cosim files carry.
@@ -127,7 +159,7 @@ fn write_runs_json(path: &std::path::Path, runs: &[weightstream::cosim::LayerRun
 pub fn merge_cosim(partials: &[PathBuf], json: Option<&std::path::Path>) -> Result<()> {
     let (run, items): (CosimRun, Vec<(usize, weightstream::cosim::LayerRun)>) =
         weightstream::shard::merge(COMMAND, partials)?;
-    let total = run.layers.len() * run.formats.len();
+    let total = run.pairs().len();
     anyhow::ensure!(items.len() == total, "merged co-simulation has {} of its {total} runs", items.len());
     let mut out = io::stdout().lock();
     writeln!(out, "{}", run.header)?;
@@ -135,8 +167,9 @@ pub fn merge_cosim(partials: &[PathBuf], json: Option<&std::path::Path>) -> Resu
     let runs: Vec<weightstream::cosim::LayerRun> = items.into_iter().map(|(_, r)| r).collect();
     let mut dense_words = None;
     let mut failed = 0;
+    let pairs = run.pairs();
     for (k, r) in runs.iter().enumerate() {
-        if k % run.formats.len() == 0 {
+        if k == 0 || pairs[k].0 != pairs[k - 1].0 {
             dense_words = None;
         }
         if r.format == weightstream::Format::Dense {
@@ -144,6 +177,9 @@ pub fn merge_cosim(partials: &[PathBuf], json: Option<&std::path::Path>) -> Resu
         }
         writeln!(out, "{}", run_lines(r, dense_words))?;
         failed += usize::from(r.mismatch_line().is_some());
+    }
+    for line in run.not_applicable_lines() {
+        writeln!(out, "{line}")?;
     }
     let secs: f64 = runs.iter().map(|r| r.seconds).sum();
     writeln!(out, "{} (simulated seconds summed over the shards)", summary_line(&runs, failed, secs))?;
@@ -170,7 +206,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     }
     paths.file("--json", args.json.as_deref()).dir("--wave-dir", Some(&args.wave_dir)).check()?;
     let model = load(&args.model)?;
-    let cfg = args.prepare.config_with_bits(design.weight_bits);
+    let cfg = args.prepare.config_with_bits(design.weight_bits)?;
     if let Some(bad) = args.layers.iter().find(|s| s.trim().is_empty()) {
         anyhow::bail!("--layers {:?}: an empty layer pattern would match every layer", bad);
     }
@@ -191,12 +227,25 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         cfg.sparsity,
         weightstream::cosim::Traffic::from(args.traffic)
     );
+    let params = design.stream();
+    // Formats that do not apply to a layer (nm on a layer that is not n:m) are not run.
+    let not_applicable = layers
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| formats.iter().filter_map(move |&f| Some((i, f, f.not_applicable(&l.matrix, &params)?))))
+        .collect();
+    let settings = CosimRun {
+        header: header.clone(),
+        layers: layers.iter().map(|l| l.name.clone()).collect(),
+        formats: formats.clone(),
+        not_applicable,
+    };
+    let pairs = settings.pairs();
+    anyhow::ensure!(!pairs.is_empty(), "nothing to co-simulate: {}", settings.not_applicable_lines().join("; "));
     if let Some(shard) = args.shard {
         let Some(json) = &args.json else {
             anyhow::bail!("--shard {shard}: name the partial file with --json");
         };
-        let pairs: Vec<(usize, Format)> =
-            (0..layers.len()).flat_map(|i| formats.iter().map(move |&f| (i, f))).collect();
         let mine: Vec<usize> = (0..pairs.len()).filter(|&k| shard.owns(k)).collect();
         let mut slots: Vec<Option<Result<cosim::LayerRun, cosim::CosimError>>> =
             (0..mine.len()).map(|_| None).collect();
@@ -209,7 +258,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
             },
             |j| {
                 let (i, format) = pairs[mine[j]];
-                cosim::run_matrix(&layers[i].name, &layers[i].matrix, format, &design, &opts)
+                cosim::run_matrix_as(&layers[i].name, &layers[i].matrix, format, &design, &params, &opts)
             },
             |j, r| {
                 slots[j] = Some(r);
@@ -221,8 +270,6 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
             let run = slot.ok_or_else(|| anyhow::anyhow!("run {} did not finish", mine[j]))??;
             items.push((mine[j], run));
         }
-        let settings =
-            CosimRun { header, layers: layers.iter().map(|l| l.name.clone()).collect(), formats: formats.clone() };
         let part = weightstream::shard::Partial::new(COMMAND, shard, settings, items);
         weightstream::outputs::write_atomic(json, |w| {
             serde_json::to_writer(&mut *w, &part).map_err(io::Error::other)?;
@@ -239,7 +286,6 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     // Every (layer, format) run is one job on rayon's pool (one model instance each), largest
     // layers first; lines are printed in layer and format order as soon as every earlier run is
     // done, so the output does not depend on the number of threads.
-    let pairs: Vec<(usize, Format)> = (0..layers.len()).flat_map(|i| formats.iter().map(move |&f| (i, f))).collect();
     let mut slots: Vec<Option<Result<cosim::LayerRun, cosim::CosimError>>> = (0..pairs.len()).map(|_| None).collect();
     let mut want = 0;
     let mut dense_words = None;
@@ -253,14 +299,15 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
         },
         |k| {
             let (i, format) = pairs[k];
-            cosim::run_matrix(&layers[i].name, &layers[i].matrix, format, &design, &opts)
+            cosim::run_matrix_as(&layers[i].name, &layers[i].matrix, format, &design, &params, &opts)
         },
         |k, r| {
             slots[k] = Some(r);
             while let Some(run) = slots.get_mut(want).and_then(Option::take) {
                 let (i, _) = pairs[want];
                 let layer = &layers[i];
-                if want % formats.len() == 0 {
+                let first_of_layer = want == 0 || pairs[want - 1].0 != i;
+                if first_of_layer {
                     bar.set_message(layer.name.clone());
                     dense_words = None;
                 }
@@ -289,7 +336,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
                     failed += 1;
                 }
                 runs.push(run);
-                if want % formats.len() == 0 {
+                if want == pairs.len() || pairs[want].0 != i {
                     bar.inc(1);
                 }
             }
@@ -299,6 +346,9 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     let printed: Result<()> = failure.map_or(Ok(()), Err);
     printed?;
     bar.finish_and_clear();
+    for line in settings.not_applicable_lines() {
+        writeln!(out, "{line}")?;
+    }
     writeln!(out, "{}", summary_line(&runs, failed, started.elapsed().as_secs_f64()))?;
     if let Some(path) = &args.json {
         write_runs_json(path, &runs)?;

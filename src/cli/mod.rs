@@ -5,8 +5,10 @@ use anyhow::Result;
 use clap::Args;
 
 use choices::{GranularityArg, PruneArg};
+use weightstream::formats::NmPattern;
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::PrepareConfig;
+use weightstream::quant::PruneMode;
 use weightstream::rtl::DesignPoint;
 
 #[derive(Args)]
@@ -18,12 +20,17 @@ pub struct ModelArgs {
 
 #[derive(Args)]
 pub struct PrepareArgs {
-    /// Fraction of weights pruned by magnitude, 0..1.
-    #[arg(long, default_value_t = 0.7)]
-    pub sparsity: f64,
-    /// Prune each layer to the sparsity, or one global threshold.
+    /// Fraction of weights pruned by magnitude, 0..1 [default: 0.7]. Not with --prune nm (an
+    /// error there: N:M pruning's sparsity is 1 - n/m).
+    #[arg(long)]
+    pub sparsity: Option<f64>,
+    /// Prune each layer to the sparsity, one global threshold, or N:M (see --nm).
     #[arg(long, value_enum, default_value_t = PruneArg::PerLayer)]
     pub prune: PruneArg,
+    /// N:M pattern, n < m <= 16, m a power of two: --prune nm keeps the n largest magnitudes of
+    /// every m consecutive columns of a row (a convolution's columns channels-last).
+    #[arg(long, default_value_t = NmPattern::default())]
+    pub nm: NmPattern,
     /// Q: weight bits, 2..16 [default: 8, or the --rtl-config set's Q].
     #[arg(long)]
     pub bits: Option<u32>,
@@ -63,15 +70,52 @@ pub struct DesignArgs {
 }
 
 impl PrepareArgs {
-    /// The pruning and quantization settings; Q from `--bits`, else `default_bits`.
-    pub fn config_with_bits(&self, default_bits: u32) -> PrepareConfig {
-        PrepareConfig {
-            sparsity: self.sparsity,
-            prune: self.prune.into(),
+    /// The pruning and quantization settings; Q from `--bits`, else `default_bits`. Under
+    /// `--prune nm` the sparsity recorded is the nominal 1 - n/m, and `--sparsity` is an error.
+    pub fn config_with_bits(&self, default_bits: u32) -> Result<PrepareConfig> {
+        let prune = self.prune.into();
+        let sparsity = match (prune, self.sparsity) {
+            (PruneMode::Nm, Some(s)) => anyhow::bail!(
+                "--sparsity {s} with --prune nm: N:M pruning keeps n of every m weights (--nm {} is sparsity {}); \
+                 drop --sparsity",
+                self.nm,
+                nominal_sparsity(self.nm)
+            ),
+            (PruneMode::Nm, None) => nominal_sparsity(self.nm),
+            (_, s) => s.unwrap_or(DEFAULT_SPARSITY),
+        };
+        Ok(PrepareConfig {
+            sparsity,
+            prune,
             bits: self.bits.unwrap_or(default_bits),
             granularity: self.granularity.into(),
-        }
+            nm: self.nm,
+        })
     }
+}
+
+/// The sparsity list of `sweep` and `study`: the values given, else `default`; under `--prune nm`
+/// the nominal 1 - n/m alone, and giving `--sparsity` is an error.
+pub fn sparsity_list(prune: PruneArg, nm: NmPattern, given: &[f64], default: &[f64]) -> Result<Vec<f64>> {
+    match (prune, given.is_empty()) {
+        (PruneArg::Nm, false) => anyhow::bail!(
+            "--sparsity with --prune nm: N:M pruning keeps n of every m weights (--nm {nm} is sparsity {}); drop \
+             --sparsity",
+            nominal_sparsity(nm)
+        ),
+        (PruneArg::Nm, true) => Ok(vec![nominal_sparsity(nm)]),
+        (_, true) => Ok(default.to_vec()),
+        (_, false) => Ok(given.to_vec()),
+    }
+}
+
+/// `--sparsity` when not given.
+pub const DEFAULT_SPARSITY: f64 = 0.7;
+
+/// 1 - n/m: the sparsity of N:M pruning on a K that is a multiple of m (the sparsity a report
+/// records under --prune nm).
+pub fn nominal_sparsity(p: NmPattern) -> f64 {
+    1.0 - f64::from(p.keep) / f64::from(p.group.max(1))
 }
 
 impl DesignArgs {

@@ -161,8 +161,9 @@ pub fn run_report(args: &ReportArgs) -> Result<()> {
         outputs::prepare_dir("--out", dir, args.force, &owned_bundle_files(dir))?;
     }
     let design = args.design.point(args.prepare.bits)?;
-    let cfg = args.prepare.config_with_bits(design.weight_bits);
-    let params = design.stream();
+    let cfg = args.prepare.config_with_bits(design.weight_bits)?;
+    // --nm is the nm format's pattern as well as N:M pruning's.
+    let params = weightstream::StreamParams { nm: cfg.nm, ..design.stream() };
     params.validate()?;
     let rtl = args.rtl();
     // Streams, exported matrices and co-simulation need whole layers; the plain report is built a
@@ -252,8 +253,9 @@ fn run_report_shard(args: &ReportArgs, shard: weightstream::shard::Shard) -> Res
     }
     paths.file("--json", Some(json.as_path())).check()?;
     let design = args.design.point(args.prepare.bits)?;
-    let cfg = args.prepare.config_with_bits(design.weight_bits);
-    let params = design.stream();
+    let cfg = args.prepare.config_with_bits(design.weight_bits)?;
+    // --nm is the nm format's pattern as well as N:M pruning's.
+    let params = weightstream::StreamParams { nm: cfg.nm, ..design.stream() };
     params.validate()?;
     let model = super::open(&args.model)?;
     let bar = progress(0, args.quiet, &format!("report shard {shard}"));

@@ -29,8 +29,8 @@ pub struct StudyArgs {
     /// synthetic:mobilenet_v2|resnet18, or .safetensors / .pth files.
     #[arg(long, value_delimiter = ',', default_value = "mobilenet_v2")]
     model: Vec<String>,
-    /// Pruning sparsities, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0.5,0.7,0.9")]
+    /// Pruning sparsities, comma-separated [default: 0.5,0.7,0.9]; not with --prune nm.
+    #[arg(long, value_delimiter = ',')]
     sparsity: Vec<f64>,
     /// Weight bits Q, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "8,4")]
@@ -38,9 +38,12 @@ pub struct StudyArgs {
     /// Linear quantization or k-means weight sharing (codebook counted).
     #[arg(long, value_enum, default_value_t = QuantizerArg::Linear)]
     quantizer: QuantizerArg,
-    /// Prune each layer to the sparsity, or one global threshold.
+    /// Prune each layer to the sparsity, one global threshold, or N:M (see --nm).
     #[arg(long, value_enum, default_value_t = PruneArg::PerLayer)]
     prune: PruneArg,
+    /// N:M pattern of --prune nm (n < m <= 16, m a power of two).
+    #[arg(long, default_value_t = weightstream::formats::NmPattern::default())]
+    nm: weightstream::formats::NmPattern,
     /// Linear quantization scale per layer or per output channel.
     #[arg(long, value_enum, default_value_t = GranularityArg::PerLayer)]
     granularity: GranularityArg,
@@ -188,9 +191,10 @@ fn decoder_cost(args: &StudyArgs, model: &Model, cfg: &StudyConfig, sparsity: f6
 }
 
 pub fn run_study(args: &StudyArgs) -> Result<()> {
-    if args.sparsity.is_empty() || args.bits.is_empty() {
-        bail!("--sparsity and --bits need at least one value each");
+    if args.bits.is_empty() {
+        bail!("--bits needs at least one value");
     }
+    let sparsities = super::sparsity_list(args.prune, args.nm, &args.sparsity, &[0.5, 0.7, 0.9])?;
     if !(args.codec_timeout > 0.0 && args.codec_timeout.is_finite()) {
         bail!("--codec-timeout must be a positive number of seconds");
     }
@@ -232,10 +236,11 @@ pub fn run_study(args: &StudyArgs) -> Result<()> {
     }
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let cfg = StudyConfig {
-        sparsities: args.sparsity.clone(),
+        sparsities,
         bits: args.bits.clone(),
         quantizer: args.quantizer.into(),
         prune: args.prune.into(),
+        nm: args.nm,
         granularity: args.granularity.into(),
         pipelines,
         threads,
@@ -373,9 +378,11 @@ fn run_study_shard(args: &StudyArgs, cfg: &StudyConfig, shard: weightstream::sha
         provenance: model.provenance.label().to_string(),
         settings: cfg.sparsities.len() * cfg.bits.len(),
         config: format!(
-            "{:?} {}",
+            "{:?} {}{}",
             (&cfg.sparsities, &cfg.bits, cfg.quantizer, cfg.prune, cfg.granularity, &cfg.pipelines, cfg.max_layers),
-            args.design.point(None).map(|p| p.name()).unwrap_or_default()
+            args.design.point(None).map(|p| p.name()).unwrap_or_default(),
+            // The pattern only where it is used: other runs' settings read as before.
+            if cfg.prune == weightstream::quant::PruneMode::Nm { format!(" nm {}", cfg.nm) } else { String::new() }
         ),
     };
     let part = weightstream::shard::Partial::new(COMMAND, shard, run, items);

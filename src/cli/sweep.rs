@@ -12,6 +12,7 @@ use clap::Args;
 use super::choices::{GranularityArg, PruneArg};
 use super::{load, ModelArgs};
 use weightstream::cost::CostOptions;
+use weightstream::formats::NmPattern;
 use weightstream::shard::Shard;
 use weightstream::sweep::{self, parse_list, SweepJson, SweepSpec};
 
@@ -40,15 +41,18 @@ pub struct SweepArgs {
     /// ACC: accumulator bits, comma-separated.
     #[arg(long, default_value = "32")]
     acc_bits: Vec<String>,
-    /// Pruning sparsities, comma-separated.
-    #[arg(long, default_value = "0.5,0.7,0.9")]
+    /// Pruning sparsities, comma-separated [default: 0.5,0.7,0.9]; not with --prune nm.
+    #[arg(long)]
     sparsity: Vec<String>,
     /// Q: weight bits, comma-separated.
     #[arg(long, default_value = "8")]
     bits: Vec<String>,
-    /// Prune each layer to the sparsity, or one global threshold.
+    /// Prune each layer to the sparsity, one global threshold, or N:M (see --nm).
     #[arg(long, value_enum, default_value_t = PruneArg::PerLayer)]
     prune: PruneArg,
+    /// N:M pattern of --prune nm (n < m <= 16, m a power of two).
+    #[arg(long, default_value_t = NmPattern::default())]
+    nm: NmPattern,
     /// Quantization scale per layer or per output channel.
     #[arg(long, value_enum, default_value_t = GranularityArg::PerLayer)]
     granularity: GranularityArg,
@@ -128,9 +132,17 @@ impl SweepArgs {
             max_rows: parse_list("max-rows", "a whole number", &self.max_rows)?,
             act_bits: parse_list("act-bits", "a whole number", &self.act_bits)?,
             acc_bits: parse_list("acc-bits", "a whole number", &self.acc_bits)?,
-            sparsities: parse_list("sparsity", "a number", &self.sparsity)?,
+            sparsities: {
+                let given: Vec<f64> = if self.sparsity.is_empty() {
+                    Vec::new()
+                } else {
+                    parse_list("sparsity", "a number", &self.sparsity)?
+                };
+                super::sparsity_list(self.prune, self.nm, &given, &[0.5, 0.7, 0.9])?
+            },
             bits: parse_list("bits", "a whole number", &self.bits)?,
             prune: self.prune.into(),
+            nm: self.nm,
             granularity: self.granularity.into(),
         })
     }
@@ -167,8 +179,11 @@ fn measure_rtl(
         Format::ALL
             .iter()
             .map(|&f| {
-                let r = cosim::run_matrix(&layer.name, &layer.matrix, f, point, &opts)
-                    .map_err(|e| BuildError::Rtl(e.to_string()))?;
+                let r = match cosim::run_matrix(&layer.name, &layer.matrix, f, point, &opts) {
+                    // nm on a layer that is not n:m: the report line is n/a, nothing to measure.
+                    Err(e) if e.not_applicable() => return Ok(Default::default()),
+                    r => r.map_err(|e| BuildError::Rtl(e.to_string()))?,
+                };
                 if let Some(line) = r.mismatch_line() {
                     eprintln!("sweep: MISMATCH at {}: {line}", point.name());
                 }

@@ -106,6 +106,15 @@ impl Format {
         Ok(EncodedStream { format: self, rows: w.rows, cols: w.cols, params: *p, bits, sizes })
     }
 
+    /// Why this format does not apply to `w` (nm on a matrix that is not n:m), without encoding
+    /// it: the encoder's [`EncodeError::not_applicable`] error as text; None when it applies.
+    pub fn not_applicable(self, w: &QuantMatrix, p: &StreamParams) -> Option<String> {
+        match self {
+            Format::Nm => nm::check(w, p.nm).err().map(|e| e.to_string()),
+            _ => None,
+        }
+    }
+
     /// Decodes a stream of whole bus words back to the O x K matrix. `layer` names the layer in
     /// errors.
     pub fn decode(

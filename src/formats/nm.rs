@@ -47,6 +47,21 @@ fn kept_positions(nonzeros: u32, mg: usize, ng: usize) -> Option<u32> {
     Some(kept)
 }
 
+/// Whether every row of `w` has at most min(n, m_g) nonzeros in each group: the first group
+/// that has more, as the encoder reports it.
+pub fn check(w: &QuantMatrix, pattern: NmPattern) -> Result<(), EncodeError> {
+    let (keep, group) = (pattern.keep as usize, pattern.group as usize);
+    for (o, row) in w.data.chunks_exact(w.cols.max(1)).enumerate() {
+        for (g, values) in row.chunks(group).enumerate() {
+            let count = values.iter().filter(|&&v| v != 0).count();
+            if count > keep.min(values.len()) {
+                return Err(EncodeError::NotNm { row: o, group: g, count, pattern });
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBreakdown, ValueRange), EncodeError> {
     let pattern = p.nm;
     let (keep, group) = (pattern.keep as usize, pattern.group as usize);
@@ -54,8 +69,11 @@ pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBre
     let (q, pb) = (p.weight_bits, pattern.position_bits());
     let entry_bits = pb + q;
     let groups = cols.div_ceil(group);
-    let entries_per_row = (cols / group) * keep + group_shape(groups - 1, cols, keep, group).1 * usize::from(cols % group != 0);
-    let mut out = BitWriter::with_capacity(HEADER_BITS as usize + rows * entries_per_row * entry_bits as usize + p.bus_bits as usize);
+    let entries_per_row =
+        (cols / group) * keep + group_shape(groups - 1, cols, keep, group).1 * usize::from(cols % group != 0);
+    let mut out = BitWriter::with_capacity(
+        HEADER_BITS as usize + rows * entries_per_row * entry_bits as usize + p.bus_bits as usize,
+    );
     out.push(header(pattern), HEADER_BITS, Category::Metadata);
     let qm = mask(q);
     let strip_groups = (STRIP_COLUMNS / group).max(1);
@@ -103,7 +121,12 @@ pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBre
     Ok((bits, sizes, ValueRange { magnitudes }))
 }
 
-pub(crate) fn decode(r: &mut BitReader<'_>, rows: usize, cols: usize, p: &StreamParams) -> Result<QuantMatrix, Failure> {
+pub(crate) fn decode(
+    r: &mut BitReader<'_>,
+    rows: usize,
+    cols: usize,
+    p: &StreamParams,
+) -> Result<QuantMatrix, Failure> {
     let q = p.weight_bits;
     let at = r.position();
     let h = r.read(HEADER_BITS)?;

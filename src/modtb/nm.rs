@@ -2,7 +2,7 @@
 //! stream bits from a bit pointer, the bits arrived so far in B-bit words under the input idle
 //! pattern, the final-word and tail flags as the aligner raises them), the beats taken under the
 //! output backpressure pattern. Per case a random n:m matrix (n up to the decoder's keep, m 2 to
-//! 16, short last groups, one or several row tiles) encoded by the golden model, sometimes with
+//! 2^max_log2_group, now and then above it, short last groups, one or several row tiles) encoded by the golden model, sometimes with
 //! bits flipped, cut or appended; the golden decoder decides: its beats exactly, in order, with
 //! their side band, then done; or the error code [`crate::hostile::expected_code`] names. Every
 //! cycle: a take never exceeds the bits there are; nothing leaves after an error.
@@ -44,6 +44,19 @@ pub fn random_nm(r: &mut ChaCha8Rng, rows: usize, cols: usize, q: u32, nm: NmPat
     QuantMatrix { rows, cols, bits: q, data }
 }
 
+/// The decoder's own header limits (`NmFact::rtl_limit`: n above keep, log2 m above
+/// max_log2_group): bad-nm-header where the golden decoder reads on.
+fn nm_limit(bits: &Bits) -> Option<u32> {
+    if bits.len() < 8 {
+        return None;
+    }
+    let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
+    crate::rtl::facts()
+        .nm
+        .rtl_limit(field(0), field(4))
+        .then(|| crate::rtl::RtlError::BadNmHeader.code())
+}
+
 /// One parameter point of the bench: lanes, weight bits, bus bits, MAX_O.
 pub(super) fn nm_decoder(
     info: &'static ModelInfo,
@@ -53,7 +66,7 @@ pub(super) fn nm_decoder(
     pout: Pat,
     seed: u64,
 ) -> R<()> {
-    let win = (n * (4 + q as usize)).max(8);
+    let win = crate::rtl::facts().nm.window_bits(n, q);
     let cnt_w = (usize::BITS - (2 * win + 3 * b).leading_zeros()) as usize;
     let mut sim = Sim::new(info.instantiate()).map_err(e)?;
     let m = sim.model();
@@ -89,7 +102,9 @@ pub(super) fn nm_decoder(
     let mut gout = pout.gen(43);
     sim.reset(2);
     for case in 0..40 {
-        let lm = r.random_range(1..=4u32);
+        // log2 m up to the decoder's limit, now and then one above it (bad-nm-header)
+        let maxlm = crate::rtl::facts().nm.max_log2_group;
+        let lm = if maxlm < 4 && case % 10 == 9 { maxlm + 1 } else { r.random_range(1..=maxlm) };
         let nk = r.random_range(1..=keep.min((1 << lm) - 1));
         let nm = NmPattern { keep: nk, group: 1 << lm };
         let rows = r.random_range(1..=max_o);
@@ -119,7 +134,7 @@ pub(super) fn nm_decoder(
             _ => {}
         }
         let golden = Format::Nm.decode("bench", &bits, rows, cols, &sp);
-        let limit = rtl_limit(Format::Nm, &bits);
+        let limit = rtl_limit(Format::Nm, &bits).or_else(|| nm_limit(&bits));
         // the beats to see: the golden decoder's exactly; before an error a prefix of the
         // encoded matrix's for a cut or extended stream, anything for flipped bits
         let cut = case % 8 == 5 || case % 8 == 6;
@@ -143,7 +158,8 @@ pub(super) fn nm_decoder(
         let (mut arrived, mut taken, mut fired) = (0usize, 0usize, 0usize);
         let cap = win + b;
         let mut ended: Option<Result<(), u32>> = None;
-        // cycles run after done or error: the pipeline drains, nothing leaves after an error
+        // cycles run after done or error: the pipeline drains (after done until its beats are
+        // out), nothing leaves after an error
         let mut after = 0;
         for cyc in 0..(40 + 4 * (bits.len() / b + want_beats.len().max(cols * t_count))) {
             if gin.next_go() {
@@ -212,7 +228,9 @@ pub(super) fn nm_decoder(
             sim.rise();
             if ended.is_some() {
                 after += 1;
-                if after > 6 {
+                // after done the beats still in the pipeline leave under the output pattern
+                let drained = !matches!(ended, Some(Ok(()))) || fired >= want_beats.len();
+                if after > 6 && (drained || after > 200) {
                     break;
                 }
             }

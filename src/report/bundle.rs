@@ -183,7 +183,9 @@ fn energy_grid(e: &EnergyReport, labels: &[String]) -> Grid {
         .map(|(l, label)| {
             let mut row = vec![label.clone(), l.name.clone()];
             let na = super::table::NOT_APPLICABLE.to_string();
-            row.extend(l.formats.iter().map(|f| if f.applies { format!("{:.1}", f.total_pj / 1e3) } else { na.clone() }));
+            row.extend(
+                l.formats.iter().map(|f| if f.applies { format!("{:.1}", f.total_pj / 1e3) } else { na.clone() }),
+            );
             row.extend(l.formats.iter().map(|f| {
                 if !f.applies {
                     return na.clone();
@@ -516,7 +518,8 @@ pub(crate) fn document(
     doc.push(Block::Table(breakdown_grid(r)));
     doc.push(Block::Para(remainder_line(r)));
     doc.push(Block::Para(
-        "Legend: density = nonzero fraction of W; d.delta = of D (difference along k); H = order-0 entropy bound in \
+        "Legend: density = nonzero fraction of W; kept w² = share of the float weights' sum of w² that pruning \
+         keeps (a cheap proxy, not accuracy); d.delta = of D (difference along k); H = order-0 entropy bound in \
          bits per weight; words = B-bit bus words on the wire; x = dense bits / format bits; saved% = bus words \
          saved against dense. Every size comes from a stream that decoded back bit-exact."
             .into(),

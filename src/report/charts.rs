@@ -572,11 +572,7 @@ impl Chart for StallsChart<'_> {
                 other.push(Rectangle::new([(x0, a + b), (x1, a + b + c)], color.filled()));
             }
             let total = |pick: fn((u64, u64, u64)) -> u64| -> u64 {
-                r.layers
-                    .iter()
-                    .filter_map(|l| applied(l, format).and_then(|f| overhead(l, f)))
-                    .map(pick)
-                    .sum()
+                r.layers.iter().filter_map(|l| applied(l, format).and_then(|f| overhead(l, f))).map(pick).sum()
             };
             let (ts, tt, to) = (total(|t| t.0), total(|t| t.1), total(|t| t.2));
             chart

@@ -272,8 +272,18 @@ pub fn estimate(report: &Report, params: &EnergyParams) -> Result<EnergyReport, 
         t.bound = if dram_bound_s >= decoder_bound_s { Bound::Dram } else { Bound::Decoder };
         if !t.applies {
             // Sums over some of the layers would read as the model's.
-            t = FormatEnergy { applies: false, bits: 0, dram_pj: 0.0, sram_pj: 0.0, total_pj: 0.0, dram_s: 0.0,
-                decode_cycles: 0, decode_s: 0.0, load_s: 0.0, ..t };
+            t = FormatEnergy {
+                applies: false,
+                bits: 0,
+                dram_pj: 0.0,
+                sram_pj: 0.0,
+                total_pj: 0.0,
+                dram_s: 0.0,
+                decode_cycles: 0,
+                decode_s: 0.0,
+                load_s: 0.0,
+                ..t
+            };
         }
         totals.formats.push(t);
     }

@@ -168,7 +168,8 @@ pub fn build_shard(
                 },
                 e => e,
             })?;
-            let partial = Partial::measure(&part.matrix, &streams, params);
+            let mut partial = Partial::measure(&part.matrix, &streams, params);
+            partial.squares = part.squares;
             on_block(&layer.0.name);
             Ok((j, (u.layer, partial)))
         })

@@ -45,8 +45,9 @@ impl Reporter for MarkdownReporter {
         writeln!(out, "{}\n", remainder_line(r))?;
         writeln!(
             out,
-            "Legend: density = nonzero fraction of W; d.delta = of D (difference along k); H = order-0 entropy \
-             bound in bits per weight; words = B-bit bus words on the wire; x = dense bits / format bits; \
+            "Legend: density = nonzero fraction of W; kept w² = share of the float weights' sum of w² that \
+             pruning keeps (a cheap proxy, not accuracy); d.delta = of D (difference along k); H = order-0 \
+             entropy bound in bits per weight; words = B-bit bus words on the wire; x = dense bits / format bits; \
              saved% = bus words saved against dense; n/a = the format does not apply to the layer (nm on a layer \
              that is not n:m); blocks = row blocks of at most MAX_O rows a layer runs \
              as, sizes summed over them. Every size comes from a stream that decoded back bit-exact."

@@ -31,6 +31,7 @@ use crate::formats::{DecodeError, Format, StreamParams};
 use crate::matrix::QuantMatrix;
 use crate::model::{Model, Remainder};
 use crate::prepare::{PrepareConfig, PreparedLayer};
+use crate::quant::Squares;
 
 /// Renders a report in one output format.
 pub trait Reporter {
@@ -116,6 +117,12 @@ pub struct LayerStats {
     pub nonzeros: u64,
     /// nonzeros / weights.
     pub density: f64,
+    /// Squared magnitude kept: the fraction of the float weights' sum of w^2 that pruning keeps
+    /// (before quantization; 1 when nothing is pruned). A cheap proxy, not accuracy.
+    pub magnitude_kept: f64,
+    /// The exact sums behind `magnitude_kept` (what the totals line adds up).
+    #[serde(skip)]
+    pub squares: Squares,
     /// Nonzeros of D, the difference along k.
     pub delta_nonzeros: u64,
     /// delta_nonzeros / weights.
@@ -205,7 +212,9 @@ pub fn encode_verified(
 /// Measures one layer from its verified streams (one per format, each as row blocks): every
 /// count is the sum over the blocks.
 pub fn layer_stats(layer: &PreparedLayer, streams: &[BlockedStream], params: &StreamParams) -> LayerStats {
-    Partial::measure(&layer.matrix, streams, params).finish(&layer.name, &layer.shape)
+    let mut part = Partial::measure(&layer.matrix, streams, params);
+    part.squares = layer.squares;
+    part.finish(&layer.name, &layer.shape)
 }
 
 /// What a layer, or one row block of it, adds to the layer's line: sums, and the value histograms
@@ -223,6 +232,9 @@ pub struct Partial {
     formats: Vec<FormatSums>,
     counts: BTreeMap<i32, u64>,
     delta_counts: BTreeMap<i32, u64>,
+    /// Squared magnitude before and after pruning (set from the prepared layer or block).
+    #[serde(default)]
+    squares: Squares,
 }
 
 /// One format's sums in a [`Partial`].
@@ -287,6 +299,7 @@ impl Partial {
                 .collect(),
             counts: histogram(&w.data),
             delta_counts: histogram(&d.data),
+            squares: Squares::default(),
         }
     }
 
@@ -320,6 +333,7 @@ impl Partial {
         for (v, c) in other.delta_counts {
             *self.delta_counts.entry(v).or_insert(0) += c;
         }
+        self.squares.add(&other.squares);
     }
 
     /// The layer's line.
@@ -350,6 +364,8 @@ impl Partial {
             weights: self.weights,
             nonzeros: self.nonzeros,
             density: ratio(self.nonzeros as f64, self.weights as f64),
+            magnitude_kept: self.squares.fraction(),
+            squares: self.squares,
             delta_nonzeros: self.delta_nonzeros,
             delta_density: ratio(self.delta_nonzeros as f64, self.weights as f64),
             entropy_bits: entropy::order0_bits_of_counts(self.counts.into_values().collect()),
@@ -399,6 +415,8 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
         weights: 0,
         nonzeros: 0,
         density: 0.0,
+        magnitude_kept: 1.0,
+        squares: Squares::default(),
         delta_nonzeros: 0,
         delta_density: 0.0,
         entropy_bits: 0.0,
@@ -431,6 +449,7 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
         t.entropy_bits += l.entropy_bits;
         t.delta_entropy_bits += l.delta_entropy_bits;
         t.beats += l.beats;
+        t.squares.add(&l.squares);
         for f in &l.formats {
             if let Some(i) = t.formats.iter().position(|x| x.format == f.format) {
                 let tf = &mut t.formats[i];
@@ -468,6 +487,7 @@ pub fn totals(layers: &[LayerStats]) -> LayerStats {
         }
     }
     t.density = ratio(t.nonzeros as f64, t.weights as f64);
+    t.magnitude_kept = t.squares.fraction();
     t.delta_density = ratio(t.delta_nonzeros as f64, t.weights as f64);
     fill_ratios(&mut t);
     t

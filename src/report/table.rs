@@ -18,13 +18,16 @@ pub(crate) struct Grid {
 pub(crate) fn preamble(r: &Report) -> Vec<String> {
     let s = &r.stream;
     let p = &r.prepare;
+    let prune = match p.prune {
+        crate::quant::PruneMode::Nm => format!("N:M {} (nm)", p.nm),
+        _ => format!("sparsity {} ({})", p.sparsity, kebab(&p.prune)),
+    };
     vec![
         format!("model: {} ({}), {} parameters, source {}", r.model, r.provenance, r.parameters, r.source),
         format!(
-            "prune: sparsity {} ({}), quantize: Q={} ({} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}, \
+            "prune: {}, quantize: Q={} ({} scale); stream: N={} lanes, B={} bit bus, CSC R={} P={}, \
              MAX_O={} rows per block",
-            p.sparsity,
-            kebab(&p.prune),
+            prune,
             p.bits,
             kebab(&p.granularity),
             s.lanes,
@@ -45,9 +48,10 @@ fn kebab(v: &impl serde::Serialize) -> String {
 /// Per layer: shape, row blocks, density, entropy bounds, and per format bus words, ratio and saving
 /// (summed over the row blocks).
 pub(crate) fn layer_grid(r: &Report) -> Grid {
-    let mut header: Vec<String> = ["layer", "O x K", "blocks", "weights", "density", "d.delta", "H(W) b/w", "H(D) b/w"]
-        .map(String::from)
-        .to_vec();
+    let mut header: Vec<String> =
+        ["layer", "O x K", "blocks", "weights", "density", "kept w²", "d.delta", "H(W) b/w", "H(D) b/w"]
+            .map(String::from)
+            .to_vec();
     for f in Format::ALL {
         // Short names keep the terminal table within ~170 columns; CSV/JSON carry full names.
         let short = if f == Format::DeltaBitmap { "delta" } else { f.name() };
@@ -64,6 +68,7 @@ pub(crate) fn layer_grid(r: &Report) -> Grid {
             l.blocks.to_string(),
             l.weights.to_string(),
             format!("{:.3}", l.density),
+            format!("{:.3}", l.magnitude_kept),
             format!("{:.3}", l.delta_density),
             format!("{:.2}", per_weight(l.entropy_bits, l.weights)),
             format!("{:.2}", per_weight(l.delta_entropy_bits, l.weights)),

@@ -110,8 +110,10 @@ pub struct StudyConfig {
     pub bits: Vec<u32>,
     /// Linear or k-means.
     pub quantizer: Quantizer,
-    /// Per-layer or global pruning threshold.
+    /// Per-layer or global pruning threshold, or N:M.
     pub prune: PruneMode,
+    /// The pattern of N:M pruning.
+    pub nm: crate::formats::NmPattern,
     /// Linear quantization scale granularity.
     pub granularity: Granularity,
     /// Pipelines to run.
@@ -277,7 +279,7 @@ pub fn prepare(
     bits: u32,
     cfg: &StudyConfig,
 ) -> Result<(Vec<(String, QuantMatrix)>, u64), StudyError> {
-    let pcfg = PrepareConfig { sparsity, prune: cfg.prune, bits, granularity: cfg.granularity };
+    let pcfg = PrepareConfig { sparsity, prune: cfg.prune, bits, granularity: cfg.granularity, nm: cfg.nm };
     let layers: Vec<_> = model.layers().take(cfg.max_layers.unwrap_or(usize::MAX)).collect();
     let plans = crate::prepare::plan(&layers, &pcfg)?;
     let mut side = 0u64;

@@ -135,7 +135,9 @@ impl Chart for SweepChart<'_> {
                     )
                 }
                 Format::DeltaLaneHuffman => series!(|at, s: i32| Cross::new(at, s, color.stroke_width(2))),
-                Format::Nm => series!(|at, s: i32| EmptyElement::at(at) + Rectangle::new([(-s, -s / 2), (s, s / 2)], color.filled())),
+                Format::Nm => series!(
+                    |at, s: i32| EmptyElement::at(at) + Rectangle::new([(-s, -s / 2), (s, s / 2)], color.filled())
+                ),
             };
         }
         chart

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::cost::{self, CostError, CostOptions, CostRequest, Unit};
-use crate::formats::Format;
+use crate::formats::{Format, NmPattern};
 use crate::model::Model;
 use crate::prepare::{self, PrepareConfig};
 use crate::quant::{Granularity, PruneMode, QuantError};
@@ -88,6 +88,9 @@ pub struct SweepSpec {
     pub bits: Vec<u32>,
     /// Pruning mode.
     pub prune: PruneMode,
+    /// The pattern of N:M pruning (2:4 when absent: files written before it).
+    #[serde(default)]
+    pub nm: NmPattern,
     /// Quantization granularity.
     pub granularity: Granularity,
 }
@@ -106,6 +109,7 @@ impl Default for SweepSpec {
             sparsities: vec![0.7],
             bits: vec![d.weight_bits],
             prune: PruneMode::PerLayer,
+            nm: NmPattern::default(),
             granularity: Granularity::PerLayer,
         }
     }
@@ -313,7 +317,7 @@ pub fn measure_shard(
     // Each (sparsity, Q) is a run of consecutive settings: prepared once.
     for run in mine.chunk_by(|(_, a), (_, b)| a.sparsity.to_bits() == b.sparsity.to_bits() && a.bits == b.bits) {
         let (sparsity, q) = (run[0].1.sparsity, run[0].1.bits);
-        let cfg = PrepareConfig { sparsity, prune: spec.prune, bits: q, granularity: spec.granularity };
+        let cfg = PrepareConfig { sparsity, prune: spec.prune, bits: q, granularity: spec.granularity, nm: spec.nm };
         let layers =
             prepare::prepare(model, &cfg).map_err(|source| SweepError::Prepare { sparsity, bits: q, source })?;
         for &(k, Setting { point, .. }) in run {
