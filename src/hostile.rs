@@ -23,8 +23,8 @@
 //!   y equals `pe::matvec_acc(W, a)`. `sw` Err(kind) => RTL error with the code of
 //!   [`expected_code`]: Truncated -> 1, CountExceedsRows -> 2, RunPastColumnEnd -> 3,
 //!   TrailingData and NonzeroFill -> 4, the Huffman header errors -> 6, InvalidCode -> 7,
-//!   BadNmHeader -> 8, BadNmPosition -> 9; an `nm` header with n above the decoder's keep is 8
-//!   whatever the golden decoder says ([`rtl_limit`]) (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
+//!   BadNmHeader -> 8, BadNmPosition -> 9; an `nm` header with n above the decoder's keep or
+//!   log2 m above its max_log2_group is 8 whatever the golden decoder says ([`rtl_limit`]) (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
 //!   before any stream check); no y comes out, and for a stream derived from a real one by
 //!   truncation or extension the fired beats are a prefix of the real stream's beats.
 
@@ -450,8 +450,9 @@ pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
 }
 
 /// The error a stream gets from the RTL on a limit of its design point that the golden decoder
-/// does not have, before any other stream check: an `nm` header (the first field) whose n is legal
-/// but above the decoder's keep (rtl/ws_rtl.toml `[nm]`) is bad-nm-header.
+/// does not have, before any other stream check: an `nm` header (the first field) that the format
+/// allows but whose n is above the decoder's keep or whose log2 m is above its max_log2_group
+/// (rtl/ws_rtl.toml `[nm]`) is bad-nm-header.
 pub fn rtl_limit(format: Format, bits: &Bits) -> Option<u32> {
     if format != Format::Nm || bits.len() < 8 {
         return None;
@@ -459,7 +460,8 @@ pub fn rtl_limit(format: Format, bits: &Bits) -> Option<u32> {
     let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
     let (n, lm) = (field(0), field(4));
     let legal = (1..=4).contains(&lm) && n >= 1 && n < 1 << lm;
-    (legal && n > facts().nm.keep).then(|| crate::rtl::RtlError::BadNmHeader.code())
+    let nm = &facts().nm;
+    (legal && (n > nm.keep || lm > nm.max_log2_group)).then(|| crate::rtl::RtlError::BadNmHeader.code())
 }
 
 /// How a hostile stream was made.
@@ -586,17 +588,36 @@ pub fn thin_nm(w: &QuantMatrix, nm: NmPattern) -> QuantMatrix {
     out
 }
 
-/// An n:m pattern for a real nm stream of a hostile case: m = 2..16, n up to the decoder's keep,
-/// one in ten above it where m allows (the RTL's limit, [`rtl_limit`]).
+/// An n:m pattern for a real nm stream of a hostile case: within the decoder's limits (n up to
+/// its keep, log2 m up to its max_log2_group), one in ten beyond them where the format allows
+/// ([`rtl_limit`]).
 fn nm_pattern(r: &mut ChaCha8Rng) -> NmPattern {
-    let keep = facts().nm.keep;
-    let group = 1u32 << r.random_range(1..=4u32);
-    let keep = if group - 1 > keep && r.random_bool(0.1) {
-        r.random_range(keep + 1..group)
-    } else {
-        r.random_range(1..=keep.min(group - 1))
-    };
-    NmPattern { keep, group }
+    if r.random_bool(0.1) {
+        if let Some(p) = nm_pattern_beyond(r) {
+            return p;
+        }
+    }
+    let inside = nm_patterns_within_limits();
+    inside[r.random_range(0..inside.len())]
+}
+
+/// A pattern the format allows and the decoder does not (n above keep or log2 m above
+/// max_log2_group), if the decoder has such a limit.
+fn nm_pattern_beyond(r: &mut ChaCha8Rng) -> Option<NmPattern> {
+    let nm = &facts().nm;
+    let beyond: Vec<NmPattern> = (1..=4u32)
+        .flat_map(|lm| (1..(1u32 << lm)).map(move |keep| NmPattern { keep, group: 1 << lm }))
+        .filter(|p| p.keep > nm.keep || p.position_bits() > nm.max_log2_group)
+        .collect();
+    (!beyond.is_empty()).then(|| beyond[r.random_range(0..beyond.len())])
+}
+
+/// The n:m patterns within the decoder's limits (n up to keep, log2 m up to max_log2_group).
+pub fn nm_patterns_within_limits() -> Vec<NmPattern> {
+    let nm = &facts().nm;
+    (1..=nm.max_log2_group.min(4))
+        .flat_map(|lm| (1..(1u32 << lm).min(nm.keep + 1)).map(move |keep| NmPattern { keep, group: 1 << lm }))
+        .collect()
 }
 
 /// The layout of an nm stream of O = `rows`, K = `cols` with header (n, log2 m): the bit offset
@@ -806,12 +827,8 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
                 2 => (small(&mut rn), 0),
                 // log2 m above 4
                 3 => (small(&mut rn), rn.random_range(5..16)),
-                // legal, n above the RTL's keep
-                _ => {
-                    let lm = rn.random_range(2..=4u32);
-                    let lm = lm.max(32 - (keep + 1).leading_zeros());
-                    (rn.random_range(keep + 1..(1 << lm)), lm)
-                }
+                // legal, beyond the RTL's limits (n above keep, m above its largest)
+                _ => nm_pattern_beyond(&mut rn).map_or((0, 2), |p| (p.keep, p.position_bits())),
             };
             for i in 0..4 {
                 bits.set(i, n >> i & 1 == 1);
@@ -1043,8 +1060,8 @@ pub fn soak(
         // nm: the layer made n:m, encoded at that n:m
         let mut sp = p;
         if format == Format::Nm {
-            sp.nm =
-                [(2, 4), (1, 4), (2, 8), (1, 16)].map(|(keep, group)| NmPattern { keep, group })[r.random_range(0..4)];
+            let patterns = nm_patterns_within_limits();
+            sp.nm = patterns[r.random_range(0..patterns.len())];
             w = thin_nm(&w, sp.nm);
         }
         let Ok(stream) = format.encode(&w, &sp) else { continue };

@@ -2,11 +2,11 @@
 //! "it compiles"): small layers encoded by the golden model run through tests/rtl/tb_ws_top.v,
 //! which checks every beat and every y itself and prints one PASS or FAIL line. The dense, bitmap,
 //! delta-bitmap, CSC and nm tops are compiled once per parameter set and run with and without
-//! random traffic (nm: the same layers made 2:4, and 1:8 and 2:16 layers with a short last group;
-//! a bad header and a bad position must end in the top's codes 8 and 9). A corrupted expectation
-//! must make the testbench fail, and with full traffic Icarus and Verilator must agree on the
-//! cycle count for every top. Missing `iverilog`/`vvp` is a failure, not a skip
-//! (scripts/setup installs them).
+//! random traffic (nm: the same layers made 2:4, and 1:2 and the decoder's widest n:m with short
+//! last groups; an m beyond the decoder, a bad header and a bad position must end in the top's
+//! codes 8, 8 and 9). A corrupted expectation must make the testbench fail, and with full traffic
+//! Icarus and Verilator must agree on the cycle count for every top. Missing `iverilog`/`vvp` is
+//! a failure, not a skip (scripts/setup installs them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -318,18 +318,33 @@ fn format_at(format: Format, set: Set) {
     }
 }
 
-/// The nm top beyond 2:4: 1:8 over K = 11 and 2:16 over K = 37 (short last groups), every group's
-/// entries up to n; then the mixed layer's stream with its header's n = 0 (error 8) and with row
+/// The nm top beyond 2:4: 1:2 over K = 11 and n:m at the decoder's largest m over K = 37 (short
+/// last groups), every group's entries up to n; a header with m above the decoder's largest (its
+/// limit, error 8); then the mixed layer's stream with its header's n = 0 (error 8) and with row
 /// 0's second entry of group 0 at position 0, not above the first's (error 9).
 fn nm_patterns_and_errors(bench: &Bench, set: &Set, salt: u64) {
     let q = set.p.weight_bits;
-    for (i, (nm, cols)) in
-        [(NmPattern { keep: 1, group: 8 }, 11), (NmPattern { keep: 2, group: 16 }, 37)].into_iter().enumerate()
-    {
+    let f = &facts().nm;
+    let widest = NmPattern { keep: f.keep.min((1 << f.max_log2_group) - 1), group: 1 << f.max_log2_group };
+    for (i, (nm, cols)) in [(NmPattern { keep: 1, group: 2 }, 11), (widest, 37)].into_iter().enumerate() {
         let w = nm_layer(&random_layer(2 * set.p.lanes + 3, cols, q, 0.6, salt + i as u64), nm);
         let p = StreamParams { nm, ..set.p };
         let case = Case::with(&format!("{nm} K={cols}"), &w, Format::Nm, &set.d, &p, salt + i as u64);
         bench.pass(&case, 0x6e6d + salt + i as u64);
+    }
+    if f.max_log2_group < 4 {
+        let nm = NmPattern { keep: 1, group: 2 << f.max_log2_group };
+        let w = nm_layer(&random_layer(set.p.lanes, 9, q, 0.6, salt), nm);
+        let case = Case::with(
+            &format!("{nm} beyond the decoder"),
+            &w,
+            Format::Nm,
+            &set.d,
+            &StreamParams { nm, ..set.p },
+            salt,
+        );
+        let line = bench.run(&case, 5);
+        assert!(line.starts_with("FAIL error_o_set(code=8) "), "{}: {line}", bench.label);
     }
     let mixed = Case::new("mixed 37x11", &mixed_layer(q, salt), Format::Nm, &set.d, salt);
     let mut bad_header = Case::new("n = 0", &mixed_layer(q, salt), Format::Nm, &set.d, salt);
