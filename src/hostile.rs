@@ -1,8 +1,9 @@
 //! Hostile streams into the RTL tops: random and mutated word streams (random length and bytes,
-//! truncated, extended, bit-flipped and cross-format real streams, all-zero streams) driven into
-//! a top under seeded input gaps and output backpressure, each checked against the golden
-//! software decoder ([`Format::decode`]) and a stated cycle bound; plus a long soak of real
-//! streams that counts lost and duplicated beats.
+//! truncated, extended, bit-flipped and cross-format real streams, all-zero streams; for the nm
+//! top also bad headers, bad positions and streams cut right after one, its real streams being
+//! n:m layers of random patterns) driven into a top under seeded input gaps and output
+//! backpressure, each checked against the golden software decoder ([`Format::decode`]) and a
+//! stated cycle bound; plus a long soak of real streams that counts lost and duplicated beats.
 //!
 //! # What every hostile run must satisfy
 //!
