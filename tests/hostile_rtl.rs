@@ -4,7 +4,10 @@
 //! BOUND = 16 + W + T + O + K + 2G cycles, show nothing after an error, and agree with the golden
 //! decoder: software Ok <=> RTL done with identical beats and y; software error kind => the
 //! mapped RTL code (Truncated 1, CountExceedsRows 2, RunPastColumnEnd 3, TrailingData and
-//! NonzeroFill 4; bad configuration 5). The long form (10,000 streams per top, 10^6-beat soak):
+//! NonzeroFill 4; bad configuration 5; the Huffman header 6, InvalidCode 7; BadNmHeader 8,
+//! BadNmPosition 9, and 8 for an nm header whose n is above the decoder's keep). The nm top's real
+//! streams are n:m layers of random patterns, and it also gets bad headers, bad positions and
+//! streams cut right after a bad position. The long form (10,000 streams per top, 10^6-beat soak):
 //! `cargo run --release --example hostile_rtl -- --streams 10000 --soak-beats 1000000`.
 
 use weightstream::cosim::built_configs;
@@ -32,6 +35,9 @@ fn hostile_streams_end_right_in_every_top() {
             if f == Format::Csc {
                 assert!(s.errors[2] > 0 && s.errors[3] > 0, "{set} csc: {:?}", s.errors);
             }
+            if f == Format::Nm {
+                nm_not_vacuous(set, &s);
+            }
             assert!(s.worst_bound_use < 1.0, "{set} {f}");
         }
     }
@@ -51,7 +57,24 @@ fn hostile_streams_at_a_point_that_is_not_built_in() {
         if f == Format::Csc {
             assert!(s.errors[2] > 0 && s.errors[3] > 0, "csc: {:?}", s.errors);
         }
+        if f == Format::Nm {
+            nm_not_vacuous("odd", &s);
+        }
     }
+}
+
+/// The nm sweep decoded real n:m data (not only all-zero layers), and its own errors happened:
+/// bad headers (8, also from the RTL's keep limit) and bad positions (9).
+fn nm_not_vacuous(set: &str, s: &hostile::Summary) {
+    assert!(s.done_nonzero >= 20, "{set} nm: {} of {} decoded streams had a nonzero beat", s.done_nonzero, s.done);
+    assert!(
+        s.errors[8] >= 40 && s.errors[9] >= 20 && s.rtl_limited >= 5,
+        "{set} nm: {:?}, {} at the keep limit",
+        s.errors,
+        s.rtl_limited
+    );
+    let nm_kinds = &s.kinds[Kind::ALL.len()..];
+    assert!(nm_kinds.iter().all(|&c| c >= 5), "{set} nm: cases per nm kind {nm_kinds:?}");
 }
 
 #[test]
@@ -150,4 +173,64 @@ fn the_checker_rejects_wrong_observations() {
     let mut bad = obs;
     bad.hung = true;
     assert!(hostile::check(Format::Bitmap, &d, &case, &acts, &bad).is_err());
+}
+
+/// The nm checks can fail: on real cases of the sweep (a bad header, a bad position, a legal
+/// header above the decoder's keep) the RTL passes, and the same observation with another error
+/// code, or a changed beat in front of a bad position, does not. The golden decoder's nm errors map
+/// to 8 and 9.
+#[test]
+fn the_checker_rejects_wrong_nm_codes() {
+    use weightstream::formats::DecodeErrorKind;
+    assert_eq!(hostile::expected_code(&DecodeErrorKind::BadNmHeader { keep: 0, log2_group: 2 }), Some(8));
+    assert_eq!(hostile::expected_code(&DecodeErrorKind::BadNmPosition { position: 1, min: 2, group_cols: 4 }), Some(9));
+    let (set, d) = sets()[1];
+    let info = ModelSource::Default.top(Format::Nm, &d).unwrap();
+    let golden = |c: &Case| Format::Nm.decode("t", &c.bits, c.rows, c.cols, &d.stream()).map_err(|e| e.kind);
+    // (what, is it the case, the codes that must be rejected)
+    type Pick = (&'static str, fn(&Case, &Result<weightstream::QuantMatrix, DecodeErrorKind>) -> bool, [u32; 2]);
+    let picks: [Pick; 3] = [
+        (
+            "bad header",
+            |c, g| c.kind == Kind::NmBadHeader && matches!(g, Err(DecodeErrorKind::BadNmHeader { .. })),
+            [9, 1],
+        ),
+        (
+            "bad position",
+            |c, g| {
+                let within_keep = hostile::rtl_limit(Format::Nm, &c.bits).is_none();
+                matches!(g, Err(DecodeErrorKind::BadNmPosition { .. })) && c.prefix_of.is_some() && within_keep
+            },
+            [8, 1],
+        ),
+        (
+            "n above keep",
+            |c, g| c.kind == Kind::Real && g.is_ok() && hostile::rtl_limit(Format::Nm, &c.bits).is_some(),
+            [9, 1],
+        ),
+    ];
+    for (what, pick, wrong) in picks {
+        let (i, case) = (0..2000u64)
+            .map(|i| (i, hostile::make_case(Format::Nm, &d, 99, i)))
+            .find(|(_, c)| pick(c, &golden(c)))
+            .unwrap_or_else(|| panic!("{set}: no {what} case in 2000"));
+        let acts = pe::random_activations(case.cols, d.act_bits, i);
+        let words = hostile::limbs_of(&case.bits, d.bus_bits);
+        let obs =
+            hostile::run_words(info, Format::Nm, &d, &words, case.rows, case.cols, &acts, &Gaps::random(i)).unwrap();
+        hostile::check(Format::Nm, &d, &case, &acts, &obs).unwrap_or_else(|e| panic!("{set} {what} case {i}: {e}"));
+        for code in wrong {
+            let mut bad = obs.clone();
+            bad.error = Some(code);
+            assert!(hostile::check(Format::Nm, &d, &case, &acts, &bad).is_err(), "{what}: code {code} accepted");
+        }
+        let mut bad = obs.clone();
+        (bad.done, bad.error) = (true, None);
+        assert!(hostile::check(Format::Nm, &d, &case, &acts, &bad).is_err(), "{what}: done accepted");
+        if !obs.beats.is_empty() {
+            let mut bad = obs.clone();
+            bad.beats[0] ^= 1;
+            assert!(hostile::check(Format::Nm, &d, &case, &acts, &bad).is_err(), "{what}: a changed beat accepted");
+        }
+    }
 }

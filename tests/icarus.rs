@@ -1,10 +1,12 @@
-//! Functional simulation of the four RTL tops under Icarus Verilog (the portability check beyond
+//! Functional simulation of the RTL tops under Icarus Verilog (the portability check beyond
 //! "it compiles"): small layers encoded by the golden model run through tests/rtl/tb_ws_top.v,
-//! which checks every beat and every y itself and prints one PASS or FAIL line. Each (format,
-//! parameter set) is compiled once and run with and without random traffic. A corrupted
-//! expectation must make the testbench fail, and with full traffic Icarus and Verilator must agree
-//! on the cycle count. Missing `iverilog`/`vvp` is a failure, not a skip
-//! (scripts/setup installs them).
+//! which checks every beat and every y itself and prints one PASS or FAIL line. The dense, bitmap,
+//! delta-bitmap, CSC and nm tops are compiled once per parameter set and run with and without
+//! random traffic (nm: the same layers made 2:4, and 1:2 and the decoder's widest n:m with short
+//! last groups; an m beyond the decoder, a bad header and a bad position must end in the top's
+//! codes 8, 8 and 9). A corrupted expectation must make the testbench fail, and with full traffic
+//! Icarus and Verilator must agree on the cycle count for every top. Missing `iverilog`/`vvp` is
+//! a failure, not a skip (scripts/setup installs them).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,6 +14,7 @@ use std::process::Command;
 use bitvec::prelude::*;
 use weightstream::bits::word_hex;
 use weightstream::formats::EncodedStream;
+use weightstream::formats::NmPattern;
 use weightstream::rtl::{facts, DesignPoint};
 use weightstream::{pe, Format, QuantMatrix, StreamParams};
 
@@ -98,8 +101,17 @@ struct Case {
 }
 
 impl Case {
+    /// `w` encoded at the set's stream parameters; for nm, `w` made 2:4 first ([`nm_layer`]).
     fn new(name: &str, w: &QuantMatrix, format: Format, d: &DesignPoint, act_seed: u64) -> Case {
-        let p = &d.stream();
+        let p = d.stream();
+        if format == Format::Nm {
+            return Case::with(name, &nm_layer(w, p.nm), format, d, &p, act_seed);
+        }
+        Case::with(name, w, format, d, &p, act_seed)
+    }
+
+    /// `w` encoded at `p`.
+    fn with(name: &str, w: &QuantMatrix, format: Format, d: &DesignPoint, p: &StreamParams, act_seed: u64) -> Case {
         let stream = format.encode(w, p).unwrap();
         let acts = pe::random_activations(w.cols, d.act_bits, act_seed);
         let y = pe::matvec_acc(w, &acts, d.acc_bits);
@@ -226,6 +238,23 @@ fn mixed_layer(q: u32, seed: u64) -> QuantMatrix {
     w
 }
 
+/// `w` made n:m along k for the nm top: in every group of m columns of a row only the n largest
+/// magnitudes are kept (the lower column on a tie).
+fn nm_layer(w: &QuantMatrix, nm: NmPattern) -> QuantMatrix {
+    let (n, m) = (nm.keep as usize, nm.group as usize);
+    let mut out = w.clone();
+    for (o, row) in out.data.chunks_exact_mut(w.cols).enumerate() {
+        for (g, group) in row.chunks_mut(m).enumerate() {
+            let mut idx: Vec<usize> = (0..group.len()).collect();
+            idx.sort_by_key(|&j| (std::cmp::Reverse(w.data[o * w.cols + g * m + j].unsigned_abs()), j));
+            for &j in idx.iter().skip(n) {
+                group[j] = 0;
+            }
+        }
+    }
+    out
+}
+
 /// A layer of `rows` x `cols` at `density`, values over the full range.
 fn random_layer(rows: usize, cols: usize, q: u32, density: f64, seed: u64) -> QuantMatrix {
     let (lo, hi) = QuantMatrix::value_range(q);
@@ -284,6 +313,50 @@ fn format_at(format: Format, set: Set) {
         let case = Case::new(name, w, format, &set.d, salt + 1 + i as u64);
         bench.pass(&case, 0x7a11 + salt + i as u64);
     }
+    if format == Format::Nm {
+        nm_patterns_and_errors(&bench, &set, salt);
+    }
+}
+
+/// The nm top beyond 2:4: 1:2 over K = 11 and n:m at the decoder's largest m over K = 37 (short
+/// last groups), every group's entries up to n; a header with m above the decoder's largest (its
+/// limit, error 8); then the mixed layer's stream with its header's n = 0 (error 8) and with row
+/// 0's second entry of group 0 at position 0, not above the first's (error 9).
+fn nm_patterns_and_errors(bench: &Bench, set: &Set, salt: u64) {
+    let q = set.p.weight_bits;
+    let f = &facts().nm;
+    let widest = NmPattern { keep: f.keep.min((1 << f.max_log2_group) - 1), group: 1 << f.max_log2_group };
+    for (i, (nm, cols)) in [(NmPattern { keep: 1, group: 2 }, 11), (widest, 37)].into_iter().enumerate() {
+        let w = nm_layer(&random_layer(2 * set.p.lanes + 3, cols, q, 0.6, salt + i as u64), nm);
+        let p = StreamParams { nm, ..set.p };
+        let case = Case::with(&format!("{nm} K={cols}"), &w, Format::Nm, &set.d, &p, salt + i as u64);
+        bench.pass(&case, 0x6e6d + salt + i as u64);
+    }
+    if f.max_log2_group < 4 {
+        let nm = NmPattern { keep: 1, group: 2 << f.max_log2_group };
+        let w = nm_layer(&random_layer(set.p.lanes, 9, q, 0.6, salt), nm);
+        let case = Case::with(
+            &format!("{nm} beyond the decoder"),
+            &w,
+            Format::Nm,
+            &set.d,
+            &StreamParams { nm, ..set.p },
+            salt,
+        );
+        let line = bench.run(&case, 5);
+        assert!(line.starts_with("FAIL error_o_set(code=8) "), "{}: {line}", bench.label);
+    }
+    let mixed = Case::new("mixed 37x11", &mixed_layer(q, salt), Format::Nm, &set.d, salt);
+    let mut bad_header = Case::new("n = 0", &mixed_layer(q, salt), Format::Nm, &set.d, salt);
+    bad_header.stream.bits[..4].fill(false);
+    let line = bench.run(&bad_header, 5);
+    assert!(line.starts_with("FAIL error_o_set(code=8) "), "{}: {line}", bench.label);
+    let mut bad_position = mixed;
+    let entry = (set.p.nm.position_bits() + q) as usize;
+    let at = weightstream::formats::nm::HEADER_BITS as usize + bad_position.stream.rows * entry;
+    bad_position.stream.bits[at..at + set.p.nm.position_bits() as usize].fill(false);
+    let line = bench.run(&bad_position, 5);
+    assert!(line.starts_with("FAIL error_o_set(code=9) "), "{}: {line}", bench.label);
 }
 
 #[test]
@@ -304,6 +377,16 @@ fn delta_bitmap_n16_q8_b64() {
 #[test]
 fn csc_n16_q8_b64() {
     format_at(Format::Csc, n16_q8_b64());
+}
+
+#[test]
+fn nm_n16_q8_b64() {
+    format_at(Format::Nm, n16_q8_b64());
+}
+
+#[test]
+fn nm_n8_q4_b32() {
+    format_at(Format::Nm, n8_q4_b32());
 }
 
 #[test]
@@ -364,7 +447,9 @@ fn cycle_counts_equal_verilator() {
     use weightstream::cosim::{self, CosimOptions, Traffic};
     for (set, format) in [n16_q8_b64(), n8_q4_b32()].into_iter().flat_map(|s| Format::ALL.map(|f| (s.clone(), f))) {
         let p = &set.p;
-        let w = mixed_layer(p.weight_bits, 7);
+        let mixed = mixed_layer(p.weight_bits, 7);
+        // nm: the mixed layer made 2:4 (the layer Case::new encodes)
+        let w = if format == Format::Nm { nm_layer(&mixed, p.nm) } else { mixed };
         let bench = compile(format, &set);
         let case = Case::new("mixed 37x11", &w, format, &set.d, 1);
         let line = bench.run(&case, 0);
