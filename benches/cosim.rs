@@ -17,11 +17,11 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use weightstream::bits::word_limbs;
 use weightstream::blocks;
 use weightstream::cosim::{self, CosimOptions, Expected};
-use weightstream::formats::EncodedStream;
+use weightstream::formats::{nm, EncodedStream};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
 use weightstream::rtl::DesignPoint;
-use weightstream::Format;
+use weightstream::{Format, QuantMatrix};
 
 /// The C++ testbench's main (see its header for the stimulus format).
 const TB_MAIN: &str = include_str!("cosim_tb.cpp");
@@ -162,23 +162,32 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group(format!("cosim {}", model.name));
     group.sample_size(10);
+    // nm runs on the layers made 2:4 (the unstructured ones are not n:m).
+    let pattern = params.stream().nm;
+    let matrix = |format: Format, m: &QuantMatrix| -> QuantMatrix {
+        if format == Format::Nm {
+            nm::thin(m, pattern)
+        } else {
+            m.clone()
+        }
+    };
     for format in Format::ALL {
-        let run = cosim::run_matrix(&classifier.name, &classifier.matrix, format, &params, &opts).expect("run");
+        let m = matrix(format, &classifier.matrix);
+        let run = cosim::run_matrix(&classifier.name, &m, format, &params, &opts).expect("run");
         group.throughput(Throughput::Elements(run.total_cycles));
         group.bench_function(format!("{format} classifier (elements = cycles)"), |b| {
-            b.iter(|| {
-                cosim::run_matrix(&classifier.name, &classifier.matrix, format, &params, &opts).expect("run").mismatches
-            })
+            b.iter(|| cosim::run_matrix(&classifier.name, &m, format, &params, &opts).expect("run").mismatches)
         });
     }
+    let thinned: Vec<_> = layers.iter().map(|l| matrix(Format::Nm, &l.matrix)).collect();
     group.throughput(Throughput::Elements(layers.len() as u64 * 4));
     group.bench_function("whole model, all formats (elements = layer runs)", |b| {
         b.iter(|| {
             let mut mismatches = 0;
-            for l in &layers {
+            for (l, nm_matrix) in layers.iter().zip(&thinned) {
                 for format in Format::ALL {
-                    mismatches +=
-                        cosim::run_matrix(&l.name, &l.matrix, format, &params, &opts).expect("run").mismatches;
+                    let m = if format == Format::Nm { nm_matrix } else { &l.matrix };
+                    mismatches += cosim::run_matrix(&l.name, m, format, &params, &opts).expect("run").mismatches;
                 }
             }
             assert_eq!(mismatches, 0);

@@ -11,7 +11,8 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput};
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
-use weightstream::{Format, StreamParams};
+use weightstream::formats::nm;
+use weightstream::{Format, QuantMatrix, StreamParams};
 
 fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let model = Model::load(&ModelSpec::MobileNetV2)
@@ -25,13 +26,21 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
     group.sample_size(10);
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
+    // nm runs on the layers made 2:4 (the unstructured ones are not n:m).
+    let nm_layers: Vec<_> = layers.iter().map(|l| nm::thin(&l.matrix, params.nm)).collect();
+    let matrices = |format: Format| -> Vec<&QuantMatrix> {
+        if format == Format::Nm {
+            nm_layers.iter().collect()
+        } else {
+            layers.iter().map(|l| &l.matrix).collect()
+        }
+    };
     for format in Format::ALL {
+        let ms = matrices(format);
         group.bench_function(format!("{format} encode"), |b| {
-            b.iter(|| {
-                layers.iter().map(|l| format.encode(&l.matrix, &params).expect("encode").bits.len()).sum::<usize>()
-            })
+            b.iter(|| ms.iter().map(|m| format.encode(m, &params).expect("encode").bits.len()).sum::<usize>())
         });
-        let streams: Vec<_> = layers.iter().map(|l| format.encode(&l.matrix, &params).expect("encode")).collect();
+        let streams: Vec<_> = ms.iter().map(|m| format.encode(m, &params).expect("encode")).collect();
         group.bench_function(format!("{format} decode"), |b| {
             b.iter(|| streams.iter().map(|s| s.decode("bench").expect("decode").len()).sum::<usize>())
         });
@@ -39,9 +48,9 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
     group.bench_function("all formats encode+decode", |b| {
         b.iter(|| {
             let mut n = 0;
-            for l in &layers {
-                for format in Format::ALL {
-                    n += format.encode(&l.matrix, &params).expect("encode").decode("bench").expect("decode").len();
+            for format in Format::ALL {
+                for m in matrices(format) {
+                    n += format.encode(m, &params).expect("encode").decode("bench").expect("decode").len();
                 }
             }
             n

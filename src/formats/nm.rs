@@ -47,6 +47,24 @@ fn kept_positions(nonzeros: u32, mg: usize, ng: usize) -> Option<u32> {
     Some(kept)
 }
 
+/// `w` made n:m: in every group of each row only the n largest magnitudes stay (the lower column
+/// on a tie), as N:M pruning does to floats; for benches and tests of the nm format on layers
+/// pruned otherwise.
+pub fn thin(w: &QuantMatrix, pattern: NmPattern) -> QuantMatrix {
+    let (keep, group) = (pattern.keep as usize, pattern.group as usize);
+    let mut out = w.clone();
+    for row in out.data.chunks_exact_mut(w.cols.max(1)) {
+        for values in row.chunks_mut(group) {
+            let mut order: Vec<usize> = (0..values.len()).collect();
+            order.sort_by_key(|&i| (std::cmp::Reverse(values[i].unsigned_abs()), i));
+            for &i in order.iter().skip(keep) {
+                values[i] = 0;
+            }
+        }
+    }
+    out
+}
+
 /// Whether every row of `w` has at most min(n, m_g) nonzeros in each group: the first group
 /// that has more, as the encoder reports it.
 pub fn check(w: &QuantMatrix, pattern: NmPattern) -> Result<(), EncodeError> {
