@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput};
+use weightstream::formats::nm;
 use weightstream::model::{Model, ModelSpec};
 use weightstream::prepare::{prepare, PrepareConfig};
-use weightstream::formats::nm;
 use weightstream::{Format, QuantMatrix, StreamParams};
 
 fn bench<M: Measurement>(c: &mut Criterion<M>) {

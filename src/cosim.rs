@@ -720,7 +720,11 @@ pub fn run_blocked(
     opts: &CosimOptions,
 ) -> Result<LayerRun, CosimError> {
     if let Some(reason) = &stream.not_applicable {
-        return Err(CosimError::NotApplicable { layer: layer.to_string(), format: stream.format, reason: reason.clone() });
+        return Err(CosimError::NotApplicable {
+            layer: layer.to_string(),
+            format: stream.format,
+            reason: reason.clone(),
+        });
     }
     let parts = blocks::row_blocks(w, design.max_rows)
         .map_err(|source| CosimError::Encode { layer: layer.to_string(), source })?;

@@ -205,7 +205,8 @@ pub fn safetensors_file(tensors: &[(&str, Vec<usize>, Vec<f32>)]) -> Vec<u8> {
 /// Decoder seeds: a small matrix encoded in every format, as this target's input layout.
 pub fn decode_seeds() -> Vec<Vec<u8>> {
     let m = QuantMatrix { rows: 5, cols: 7, bits: 4, data: (0..35).map(|i| [0, 0, 3, -2, 0, 7, -8][i % 7]).collect() };
-    let p = StreamParams { lanes: 4, weight_bits: 4, bus_bits: 32, run_bits: 3, count_bits: 6, ..StreamParams::default() };
+    let p =
+        StreamParams { lanes: 4, weight_bits: 4, bus_bits: 32, run_bits: 3, count_bits: 6, ..StreamParams::default() };
     Format::ALL
         .iter()
         .map(|f| {

@@ -67,7 +67,8 @@ pub struct CosimRun {
 impl CosimRun {
     /// The (layer, format) runs in order: every layer with every format that applies to it.
     fn pairs(&self) -> Vec<(usize, weightstream::Format)> {
-        let skipped = |i: usize, f: weightstream::Format| self.not_applicable.iter().any(|(j, g, _)| (*j, *g) == (i, f));
+        let skipped =
+            |i: usize, f: weightstream::Format| self.not_applicable.iter().any(|(j, g, _)| (*j, *g) == (i, f));
         (0..self.layers.len())
             .flat_map(|i| self.formats.iter().map(move |&f| (i, f)))
             .filter(|&(i, f)| !skipped(i, f))
