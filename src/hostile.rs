@@ -572,23 +572,6 @@ fn random_matrix(r: &mut ChaCha8Rng, design: &DesignPoint) -> QuantMatrix {
     w
 }
 
-/// `w` made n:m along k: in every group of m columns of a row only the n largest magnitudes are
-/// kept (the lower column on a tie).
-pub fn thin_nm(w: &QuantMatrix, nm: NmPattern) -> QuantMatrix {
-    let (n, m) = (nm.keep as usize, nm.group as usize);
-    let mut out = w.clone();
-    for (o, row) in out.data.chunks_exact_mut(w.cols).enumerate() {
-        for (g, group) in row.chunks_mut(m).enumerate() {
-            let mut idx: Vec<usize> = (0..group.len()).collect();
-            idx.sort_by_key(|&j| (std::cmp::Reverse(w.data[o * w.cols + g * m + j].unsigned_abs()), j));
-            for &j in idx.iter().skip(n) {
-                group[j] = 0;
-            }
-        }
-    }
-    out
-}
-
 /// An n:m pattern for a real nm stream of a hostile case: within the decoder's limits (n up to
 /// its keep, log2 m up to its max_log2_group), one in ten beyond them where the format allows
 /// ([`rtl_limit`]).
@@ -701,7 +684,7 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             }
             w = wide;
         }
-        w = thin_nm(&w, p.nm);
+        w = crate::formats::nm::thin(&w, p.nm);
     }
     let (rows, cols) = (w.rows, w.cols);
     // A CSC column count that overflows P bits cannot be encoded: fall back to a zero layer.
@@ -1063,7 +1046,7 @@ pub fn soak(
         if format == Format::Nm {
             let patterns = nm_patterns_within_limits();
             sp.nm = patterns[r.random_range(0..patterns.len())];
-            w = thin_nm(&w, sp.nm);
+            w = crate::formats::nm::thin(&w, sp.nm);
         }
         let Ok(stream) = format.encode(&w, &sp) else { continue };
         let acts = pe::random_activations(cols, design.act_bits, r.random());
@@ -1122,7 +1105,7 @@ pub fn stall_probe(source: &ModelSource, format: Format, design: &DesignPoint) -
     w.data.iter_mut().for_each(|v| *v = hi);
     if format == Format::Nm {
         // every column still a beat per tile; half of them carry entries
-        w = thin_nm(&w, p.nm);
+        w = crate::formats::nm::thin(&w, p.nm);
     }
     let stream = format.encode(&w, &p).map_err(|e| e.to_string())?;
     let acts = pe::random_activations(cols, design.act_bits, 1);

@@ -6,6 +6,7 @@
 use std::process::Command;
 
 use weightstream::cosim::{self, built_configs, CosimOptions, Expected, RtlError, Traffic};
+use weightstream::formats::{nm, NmPattern};
 use weightstream::rtl::DesignPoint;
 use weightstream::{Format, QuantMatrix};
 
@@ -108,26 +109,10 @@ fn not_nm(format: Format, w: &QuantMatrix, p: &DesignPoint) -> bool {
 /// n:m, and nm would have nothing to run).
 fn for_format(format: Format, w: &QuantMatrix) -> std::borrow::Cow<'_, QuantMatrix> {
     if format == Format::Nm {
-        std::borrow::Cow::Owned(prune_nm(w, 2, 4))
+        std::borrow::Cow::Owned(nm::thin(w, NmPattern::TWO_FOUR))
     } else {
         std::borrow::Cow::Borrowed(w)
     }
-}
-
-/// `w` made n:m along k: in every group of `m` columns of a row only the `n` largest magnitudes
-/// are kept (the lower column on a tie).
-fn prune_nm(w: &QuantMatrix, n: usize, m: usize) -> QuantMatrix {
-    let mut out = w.clone();
-    for o in 0..w.rows {
-        for g in (0..w.cols).step_by(m) {
-            let mut idx: Vec<usize> = (g..(g + m).min(w.cols)).collect();
-            idx.sort_by_key(|&k| (std::cmp::Reverse(w.data[o * w.cols + k].unsigned_abs()), k));
-            for &k in idx.iter().skip(n) {
-                out.data[o * w.cols + k] = 0;
-            }
-        }
-    }
-    out
 }
 
 /// The fewest cycles any decoder of one row block of an nm stream can take behind a bus of one
@@ -153,7 +138,7 @@ fn nm_floor(rows: usize, cols: usize, n: usize, m: usize, p: &DesignPoint) -> u6
     f
 }
 
-/// MobileNetV2 made 2:4 and 1:4 (every layer, `prune_nm`) through the nm top at both sets: no
+/// MobileNetV2 made 2:4 and 1:4 (every layer, `nm::thin`) through the nm top at both sets: no
 /// mismatch, and per layer cycles <= 1.02 x max(beats, words, floor) + 16 per row block, floor
 /// the stream-order bound of `nm_floor` (issue 23's target is 1.02 x max(beats, words) + 16: on
 /// the layers whose floor is above it no decoder meets it; they are listed, with
@@ -174,7 +159,7 @@ fn nm_mobilenet_pruned_within_the_target() {
             sp.nm = NmPattern { keep: n as u32, group: m as u32 };
             let (mut cyc, mut bound, mut worst) = (0u64, 0u64, 0.0f64);
             for layer in &layers {
-                let w = prune_nm(&layer.matrix, n, m);
+                let w = nm::thin(&layer.matrix, NmPattern { keep: n as u32, group: m as u32 });
                 let stream = weightstream::blocks::encode_blocks(Format::Nm, &w, &sp, p.max_rows).unwrap();
                 let a = weightstream::pe::random_activations(w.cols, p.act_bits, 5);
                 let run = cosim::run_blocked(&layer.name, &stream, &w, &a, &p, &opts(Traffic::Full, 5)).unwrap();

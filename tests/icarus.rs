@@ -105,7 +105,7 @@ impl Case {
     fn new(name: &str, w: &QuantMatrix, format: Format, d: &DesignPoint, act_seed: u64) -> Case {
         let p = d.stream();
         if format == Format::Nm {
-            return Case::with(name, &nm_layer(w, p.nm), format, d, &p, act_seed);
+            return Case::with(name, &weightstream::formats::nm::thin(w, p.nm), format, d, &p, act_seed);
         }
         Case::with(name, w, format, d, &p, act_seed)
     }
@@ -238,23 +238,6 @@ fn mixed_layer(q: u32, seed: u64) -> QuantMatrix {
     w
 }
 
-/// `w` made n:m along k for the nm top: in every group of m columns of a row only the n largest
-/// magnitudes are kept (the lower column on a tie).
-fn nm_layer(w: &QuantMatrix, nm: NmPattern) -> QuantMatrix {
-    let (n, m) = (nm.keep as usize, nm.group as usize);
-    let mut out = w.clone();
-    for (o, row) in out.data.chunks_exact_mut(w.cols).enumerate() {
-        for (g, group) in row.chunks_mut(m).enumerate() {
-            let mut idx: Vec<usize> = (0..group.len()).collect();
-            idx.sort_by_key(|&j| (std::cmp::Reverse(w.data[o * w.cols + g * m + j].unsigned_abs()), j));
-            for &j in idx.iter().skip(n) {
-                group[j] = 0;
-            }
-        }
-    }
-    out
-}
-
 /// A layer of `rows` x `cols` at `density`, values over the full range.
 fn random_layer(rows: usize, cols: usize, q: u32, density: f64, seed: u64) -> QuantMatrix {
     let (lo, hi) = QuantMatrix::value_range(q);
@@ -327,14 +310,14 @@ fn nm_patterns_and_errors(bench: &Bench, set: &Set, salt: u64) {
     let f = &facts().nm;
     let widest = NmPattern { keep: f.keep.min((1 << f.max_log2_group) - 1), group: 1 << f.max_log2_group };
     for (i, (nm, cols)) in [(NmPattern { keep: 1, group: 2 }, 11), (widest, 37)].into_iter().enumerate() {
-        let w = nm_layer(&random_layer(2 * set.p.lanes + 3, cols, q, 0.6, salt + i as u64), nm);
+        let w = weightstream::formats::nm::thin(&random_layer(2 * set.p.lanes + 3, cols, q, 0.6, salt + i as u64), nm);
         let p = StreamParams { nm, ..set.p };
         let case = Case::with(&format!("{nm} K={cols}"), &w, Format::Nm, &set.d, &p, salt + i as u64);
         bench.pass(&case, 0x6e6d + salt + i as u64);
     }
     if f.max_log2_group < 4 {
         let nm = NmPattern { keep: 1, group: 2 << f.max_log2_group };
-        let w = nm_layer(&random_layer(set.p.lanes, 9, q, 0.6, salt), nm);
+        let w = weightstream::formats::nm::thin(&random_layer(set.p.lanes, 9, q, 0.6, salt), nm);
         let case = Case::with(
             &format!("{nm} beyond the decoder"),
             &w,
@@ -449,7 +432,7 @@ fn cycle_counts_equal_verilator() {
         let p = &set.p;
         let mixed = mixed_layer(p.weight_bits, 7);
         // nm: the mixed layer made 2:4 (the layer Case::new encodes)
-        let w = if format == Format::Nm { nm_layer(&mixed, p.nm) } else { mixed };
+        let w = if format == Format::Nm { weightstream::formats::nm::thin(&mixed, p.nm) } else { mixed };
         let bench = compile(format, &set);
         let case = Case::new("mixed 37x11", &w, format, &set.d, 1);
         let line = bench.run(&case, 0);
