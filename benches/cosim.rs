@@ -39,7 +39,7 @@ impl Case {
         let mut blocked = blocks::encode_blocks(format, w, &design.stream(), design.max_rows).expect("encode");
         assert_eq!(blocked.blocks.len(), 1, "the bench layer fits the PE array in one block");
         let acts = weightstream::pe::random_activations(w.cols, design.act_bits, 1);
-        let expected = cosim::expected(w, &acts, design);
+        let expected = cosim::expected(format, w, &acts, design);
         Case { name: name.to_string(), stream: blocked.blocks.remove(0), acts, expected }
     }
 

@@ -36,6 +36,14 @@
  *     or waiting is never valid: err_i, wait_i and fire_i are never high
  *     together.
  * Errors are sticky until start_i; the first one is kept.
+ *
+ * GROUPED = 1 (the nm decoder): beats go group by group (for g, for t, for
+ * j < m_g), the decoder owning the group walk: grp_lcol_i says the current
+ * beat is its tile's last column of the group, so a fired beat advances
+ * the tile only then, and the wrap after the last tile starts the next
+ * group; first_o is group 0's column 0, eoc_o the group's last beat (last
+ * tile, last column), last_o that of the last group (grp_last_i).  The
+ * column counter is unused then.
  */
 module ws_beat_sequencer #(
     // lanes per beat (rows per tile)
@@ -44,7 +52,9 @@ module ws_beat_sequencer #(
     parameter integer MAX_O = 1280,
     // cycles after the last beat fired in which the decoder may still raise
     // err_i for it (1 or 2): the end-of-stream check waits for them
-    parameter integer ERR_LAT = 1
+    parameter integer ERR_LAT = 1,
+    // 1: beats go group by group, the group walk given by grp_*_i
+    parameter integer GROUPED = 0
 ) (
     // clock
     input  wire                                 clk,
@@ -57,6 +67,12 @@ module ws_beat_sequencer #(
     input  wire [15:0]                          cfg_rows_i,
     // configuration: columns K
     input  wire [31:0]                          cfg_cols_i,
+    // GROUPED: the current beat is column 0 of its group (registered state)
+    input  wire                                 grp_col0_i,
+    // GROUPED: the current beat is its tile's last column of the group
+    input  wire                                 grp_lcol_i,
+    // GROUPED: the current group is the layer's last
+    input  wire                                 grp_last_i,
 
     // the current beat fires this cycle (advance to the next beat)
     input  wire                                 fire_i,
@@ -130,9 +146,10 @@ localparam [1:0] ST_DONE  = 2'd3;
 
 // parameter checks
 generate
-    if (N < 1 || MAX_O < 1 || MAX_O > 65535 || ERR_LAT < 1 || ERR_LAT > 2) begin : g_bad_param
+    if (N < 1 || MAX_O < 1 || MAX_O > 65535 || ERR_LAT < 1 || ERR_LAT > 2 ||
+        GROUPED < 0 || GROUPED > 1) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_beat_sequencer: need N >= 1, 1 <= MAX_O <= 65535 and ERR_LAT 1 or 2");
+        $error("ws_beat_sequencer: need N >= 1, 1 <= MAX_O <= 65535, ERR_LAT 1 or 2, GROUPED 0 or 1");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -183,9 +200,13 @@ wire [LW-1:0] lanes_nx_fire = ltile_q          ? lanes1_q :
                               rleft_q <= N2_X  ? lanes0_q :
                               rleft_q <= N3_X  ? rleft_nn[LW-1:0] : N_L;
 assign lanes_nx_next_o = lanes_nx_fire;
-assign first_o      = first_q;
-assign eoc_o        = ltile_q;
-assign last_o       = ltile_q && lcol_q;
+// the group walk's flags (all 1 but grp_last_i's when not GROUPED)
+wire          g_col0  = GROUPED == 0 || grp_col0_i;
+wire          g_lcol  = GROUPED == 0 || grp_lcol_i;
+wire          g_last  = GROUPED == 0 ? lcol_q : grp_last_i;
+assign first_o      = first_q && g_col0;
+assign eoc_o        = ltile_q && g_lcol;
+assign last_o       = ltile_q && g_lcol && g_last;
 
 assign done_o       = done_q;
 assign error_o      = err_q;
@@ -221,7 +242,7 @@ always @* begin
                 st_d   = ST_IDLE;
                 err_d  = 1'b1;
                 code_d = `WS_ERR_TRUNCATED;
-            end else if (fire_i) begin
+            end else if (fire_i && g_lcol) begin
                 if (ltile_q) begin
                     // next column, tile 0
                     t_d     = {TW{1'b0}};
@@ -233,7 +254,7 @@ always @* begin
                     first_d = 1'b0;
                     cleft_d = cleft_q - 32'd1;
                     lcol_d  = (cleft_q == 32'd1);
-                    if (lcol_q) begin
+                    if (g_last) begin
                         st_d    = ST_CHECK;
                         cwait_d = ERR_LAT > 1;
                     end

@@ -91,8 +91,10 @@ module ws_decode_path #(
     output wire [TW-1:0]    m_beat_tile_o,
     // beats: first column (k == 0)
     output wire             m_beat_first_o,
-    // beats: last tile of the column
+    // beats: last tile of the column (nm: last beat of the group)
     output wire             m_beat_eoc_o,
+    // beats: nm: column j within the group (0 for the other formats)
+    output wire [3:0]       m_beat_col_o,
     // beats: last beat of the layer
     output wire             m_beat_last_o,
     // beats: valid
@@ -177,12 +179,9 @@ localparam integer PW     = $clog2(M + 1);
 localparam integer FB     = ((WIN + 2*B - 2)/B + M) * B;
 localparam integer PTR_W  = $clog2(B);
 // word FIFO depth: 128 words (a power of two >= M); 64 is not enough for
-// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count;
-// nm 256: a group's (m - n)*T beats that carry no bits bank a word each
-// (160 at MobileNetV2 features.18.0 2:4, N = 16), for the next group's
-// columns, which take more than a word per beat
-localparam integer FIFO_MIN = FORMAT == FMT_NM ? 256 : 128;
-localparam integer FIFO_D = M <= FIFO_MIN ? FIFO_MIN : (1 << $clog2(M));
+// MobileNetV2 features.14.conv.1 (CSC), 128 reaches the unbounded-FIFO cycle count
+// (nm too: its group order leaves at most m - n beats without bits in a row)
+localparam integer FIFO_D = M <= 128 ? 128 : (1 << $clog2(M));
 
 // input buffer <-> aligner
 wire [M*B-1:0]   buf_data;
@@ -482,6 +481,7 @@ generate
             .m_beat_tile_o(m_beat_tile_o),
             .m_beat_first_o(m_beat_first_o),
             .m_beat_eoc_o(m_beat_eoc_o),
+            .m_beat_col_o(m_beat_col_o),
             .m_beat_last_o(m_beat_last_o),
             .m_beat_valid_o(m_beat_valid_o),
             .m_beat_ready_i(m_beat_ready_i),
@@ -527,6 +527,13 @@ generate
             .error_code_o(error_code_o),
             .starve_o(starve_o)
         );
+    end
+endgenerate
+
+// beats in column order: every beat is column 0 of its (one-column) group
+generate
+    if (FORMAT != FMT_NM) begin : g_col0
+        assign m_beat_col_o = 4'd0;
     end
 endgenerate
 

@@ -81,6 +81,8 @@ module ws_front_end #(
     output wire             m_beat_first_o,
     // fired beat: last tile of the column
     output wire             m_beat_eoc_o,
+    // fired beat: nm: column j within the group (0 for the other formats)
+    output wire [3:0]       m_beat_col_o,
     // fired beat: last beat of the layer
     output wire             m_beat_last_o,
     // a beat fired in the previous cycle (it is in m_beat_*)
@@ -149,6 +151,7 @@ wire [N*Q-1:0]   beat_data;
 wire [TW-1:0]    beat_tile;
 wire             beat_first;
 wire             beat_eoc;
+wire [3:0]       beat_col;
 wire             beat_last;
 wire             beat_valid;
 
@@ -186,6 +189,7 @@ ws_decode_path #(
     .m_beat_tile_o(beat_tile),
     .m_beat_first_o(beat_first),
     .m_beat_eoc_o(beat_eoc),
+    .m_beat_col_o(beat_col),
     .m_beat_last_o(beat_last),
     .m_beat_valid_o(beat_valid),
     .m_beat_ready_i(ready_q),
@@ -206,6 +210,7 @@ reg [N*Q-1:0] out_data_q;
 reg [TW-1:0]  out_tile_q;
 reg           out_first_q;
 reg           out_eoc_q;
+reg [3:0]     out_col_q;
 reg           out_last_q;
 reg           out_fire_q;
 reg           busy_q;
@@ -220,6 +225,7 @@ always @(posedge clk) begin
         out_tile_q  <= {TW{1'b0}};
         out_first_q <= 1'b0;
         out_eoc_q   <= 1'b0;
+        out_col_q   <= 4'd0;
         out_last_q  <= 1'b0;
         out_fire_q  <= 1'b0;
         busy_q      <= 1'b0;
@@ -233,6 +239,7 @@ always @(posedge clk) begin
             out_tile_q  <= beat_tile;
             out_first_q <= beat_first;
             out_eoc_q   <= beat_eoc;
+            out_col_q   <= beat_col;
             out_last_q  <= beat_last;
         end
         out_fire_q <= beat_fire;
@@ -248,6 +255,7 @@ assign m_beat_data_o  = out_data_q;
 assign m_beat_tile_o  = out_tile_q;
 assign m_beat_first_o = out_first_q;
 assign m_beat_eoc_o   = out_eoc_q;
+assign m_beat_col_o   = out_col_q;
 assign m_beat_last_o  = out_last_q;
 assign m_beat_fire_o  = out_fire_q;
 

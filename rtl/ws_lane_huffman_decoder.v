@@ -214,6 +214,10 @@ ws_beat_sequencer #(
     .start_i(start_i),
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
+    // every beat ends its tile's (one-column) group
+    .grp_col0_i(1'b1),
+    .grp_lcol_i(1'b1),
+    .grp_last_i(1'b0),
     .fire_i(seq_fire),
     .wait_i(wait_bits),
     .err_i(e_q),

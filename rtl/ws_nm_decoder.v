@@ -10,11 +10,12 @@
  * weightstream nm (N:M structured sparsity) decoder
  *
  * Decodes the "nm" format (docs/stream-formats.md): an 8-bit header (n in
- * bits 0..3, log2 m in bits 4..7), then per beat (t, k), k = g*m + j: when
- * j < n_g = min(n, m_g) (m_g = min(m, K - g*m), the group's columns) each
- * real lane writes entry j of its row in group g, a position (log2 m bits)
- * and a value (Q bits); beats with j >= n_g carry nothing.  Lane l of beat
- * (t, g*m + j) is the value of the row's entry whose position is j, or 0.
+ * bits 0..3, log2 m in bits 4..7), then the beats group by group (for g,
+ * for t, for j < m_g, beat (t, g*m + j); m_g = min(m, K - g*m), the
+ * group's columns): when j < n_g = min(n, m_g) each real lane writes entry
+ * j of its row in group g, a position (log2 m bits) and a value (Q bits);
+ * beats with j >= n_g carry nothing.  Lane l of beat (t, g*m + j) is the
+ * value of the row's entry whose position is j, or 0.
  *
  * Limits of this decoder (not of the format): n <= KEEP and log2 m <=
  * MAXLM (rtl/ws_rtl.toml [nm] keep, max_log2_group); a header above either
@@ -28,16 +29,14 @@
  * header's 8 bits and a beat's first N*(MAXLM + Q) bits are registered as
  * they are.
  *
- * Per row tile the entries of the current group are kept in KE =
- * min(KEEP, 2^MAXLM - 1) slot memories (slot s holds the bits of the beat
- * that carried entry s of every lane: N*(MAXLM+Q) bits), each a
- * simple-dual-port memory of ceil(MAX_O/N) words with a synchronous read
- * (one block RAM per 16 bits of width on the iCE40).  When beat
- * (t, g*m + j), j < n_g, fires its bits go into slot j at address t and
- * into stage 1 of ws_beat_pipe; the slots are read at the beat's tile in
- * the same cycle, so in stage 1 the record meets the bits of entries
- * 0..j-1 of its tile (written by earlier beats; slot j itself is read
- * before this write and not used).  In stage 1 the entries are picked from
+ * A row tile's beats of a group follow each other, so only the current
+ * tile's entries are kept: KE = min(KEEP, 2^MAXLM - 1) slot registers
+ * (slot s holds the bits of the beat that carried entry s of every lane:
+ * N*(MAXLM+Q) bits).  When beat (t, g*m + j), j < n_g, fires its bits go
+ * into slot j and into stage 1 of ws_beat_pipe; in stage 1 the record
+ * meets the slots, i.e. entries 0..j-1 of its tile (a later tile's beat
+ * writes them only as stage 1 moves on, ws_beat_pipe's s_ready_o; slot j
+ * itself is not used).  In stage 1 the entries are picked from
  * those bits (lane l's at l*(log2 m + Q), a MAXLM-way select on the
  * registered log2 m); stage 1 -> stage 2: lane l takes the value of the
  * entry among slots s < min(j, n_g) and this beat's own (when it carries
@@ -69,13 +68,16 @@
  * carrying entries (shifted per column), loaded at a group's start from
  * registers of "a whole group" or "the last group" (m_g = ((K - 1) mod m)
  * + 1, set a cycle after H1; a group counter, compared a cycle late, says
- * which comes next: a group lasts m >= 2 beats); per beat the need
- * L*(log2 m + Q) from the sequencer's registered next lanes.
+ * which comes next: a group lasts T*m >= 2 beats), restarted per tile from
+ * the group's own (cs0_q); the need of the tile's carrying beats
+ * L*(log2 m + Q) is set at a tile's first beat from the sequencer's
+ * registered next lanes and kept for its other columns.
  *
- * Beat side band: tile index t, first column (k == 0), end of column (last
- * tile), last beat of the layer.  The beat sequence (tile t / column k
- * counters, real lanes L, last beat, configuration, truncation and
- * end-of-stream checks) is the shared ws_beat_sequencer (u_seq).
+ * Beat side band: tile index t, first (group 0's column 0), end of group
+ * (last tile, last column), column j within the group, last beat of the
+ * layer.  The beat sequence (tile counter, real lanes L, configuration,
+ * truncation and end-of-stream checks) is the shared ws_beat_sequencer
+ * (u_seq, GROUPED: this decoder gives it the group walk's flags).
  *
  * Errors (sticky until start_i; code on error_code_o):
  *   1 truncated: the final word is in the aligner and the window cannot
@@ -135,8 +137,10 @@ module ws_nm_decoder #(
     output wire [((MAX_O+N-1)/N > 1 ? $clog2((MAX_O+N-1)/N) : 1)-1:0] m_beat_tile_o,
     // beat output: first column (k == 0)
     output wire                                 m_beat_first_o,
-    // beat output: last tile of the column
+    // beat output: last beat of the group (last tile, last column)
     output wire                                 m_beat_eoc_o,
+    // beat output: column j within the group
+    output wire [3:0]                           m_beat_col_o,
     // beat output: last beat of the layer
     output wire                                 m_beat_last_o,
     // beat output: valid
@@ -179,13 +183,14 @@ localparam [3:0]       KEEP_4 = KEEP[3:0];
 localparam [3:0]       MAXLM_4 = MAXLM[3:0];
 localparam [PB-1:0]    ONES_P  = {PB{1'b1}};
 localparam [MGW-1:0]   ONE_MG  = 1;
+localparam [MGW-1:0]   TWO_MG  = 2;
 
 // raw record: entries, lanes with their position in the stream, check,
 // carry, j, n_g, m_g, lanes L, tile, first, eoc, last, cut (a cut beat's
 // record, checked and never a beat)
 localparam integer RAW_W = N*EW + N + 2 + PB + 4 + MGW + LW + TW + 4;
-// beat record: lanes, tile, first, eoc, last, cut
-localparam integer OUT_W = N*Q + TW + 4;
+// beat record: lanes, column j, tile, first, eoc, last, cut
+localparam integer OUT_W = N*Q + 4 + TW + 4;
 
 // parameter checks
 generate
@@ -233,6 +238,11 @@ reg  [PB-1:0]  j_q, j_d;           // the current column within its group
 reg  [MGW-1:0] mg_q, mg_d;         // m_g: columns of the current group
 reg  [3:0]     ng_q, ng_d;         // n_g = min(n, m_g)
 reg  [CSW-1:0] cs_q, cs_d;         // bit i: column j + i of the group carries entries
+reg  [CSW-1:0] cs0_q, cs0_d;       // cs_q at column 0 of the current group
+reg            c0_q, c0_d;         // j == 0
+reg            lc_q, lc_d;         // j == m_g - 1: the tile's last column of the group
+reg            gl_q, gl_d;         // the current group is the last
+reg  [CW-1:0]  nt_q, nt_d;         // bits of the tile's beats that carry entries
 reg            pdone_q, pdone_d;   // a cut beat's record went into stage 1
 reg            pchk_q, pchk_d;     // and its check is registered
 // a format error found (stage 1 or the header) and its code, to the sequencer
@@ -344,13 +354,15 @@ always @* begin
 end
 
 // ---- beside the loop: the geometry of the next beat, from registers --------
-// the next beat: the same column's next tile, or after a column's last tile
-// the next column (after the group's last column, a new group's first)
-wire           wrap    = j_q == ml_q;
-wire           carry_nx = eoc ? (wrap || cs_q[1]) : cs_q[0];
-// the next beat's lanes times its entry bits log2 m + Q
+// the next beat: the tile's next column, or after its last column the next
+// tile's column 0 (after the last tile, the next group's)
+wire [CSW-1:0] cs_next  = gnl_q ? thl_q : thn_q;
+wire [MGW-1:0] mg_next  = gnl_q ? mlast_q : mv_q;
+// the next tile's lanes times its entry bits log2 m + Q
 wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_nx};
 wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
+// column j + 1 is the group's last
+wire [MGW-1:0] j_2       = {1'b0, j_q} + TWO_MG;
 
 always @* begin
     hdr_d   = hdr_q;
@@ -367,6 +379,11 @@ always @* begin
     mg_d    = mg_q;
     ng_d    = ng_q;
     cs_d    = cs_q;
+    cs0_d   = cs0_q;
+    c0_d    = c0_q;
+    lc_d    = lc_q;
+    gl_d    = gl_q;
+    nt_d    = nt_q;
     pdone_d = pdone_q || pfire;
     pchk_d  = pdone_q;
     if (hdr_take) begin
@@ -382,23 +399,43 @@ always @* begin
         mv_d   = mv_h;
         j_d    = {PB{1'b0}};
         cs_d   = cs_h;
+        cs0_d  = cs_h;
+        c0_d   = 1'b1;
+        lc_d   = mg_h == ONE_MG;
+        gl_d   = ga_h == 32'd0;
         need_d = need_h;
+        nt_d   = need_h;
         ga_d   = ga_h;
         mg_d   = mg_h;
         ng_d   = ng_h;
     end
     if (fire) begin
-        need_d  = carry_nx ? need_new : {CW{1'b0}};
-        if (eoc) begin
-            if (wrap) begin
-                j_d   = {PB{1'b0}};
+        if (!lc_q) begin
+            // the tile's next column
+            j_d    = j_q + 1'b1;
+            cs_d   = cs_q >> 1;
+            c0_d   = 1'b0;
+            lc_d   = j_2 == mg_q;
+            need_d = cs_q[1] ? nt_q : {CW{1'b0}};
+        end else begin
+            // the next tile's column 0: of this group, or after the last
+            // tile (eoc) of the next group
+            j_d    = {PB{1'b0}};
+            c0_d   = 1'b1;
+            nt_d   = need_new;
+            if (eoc) begin
                 ga_d  = ga_q - 32'd1;
-                mg_d  = gnl_q ? mlast_q : mv_q;
+                gl_d  = gnl_q;
+                mg_d  = mg_next;
                 ng_d  = gnl_q ? nlast_q : n_q;
-                cs_d  = gnl_q ? thl_q : thn_q;
+                cs_d  = cs_next;
+                cs0_d = cs_next;
+                lc_d  = mg_next == ONE_MG;
+                need_d = cs_next[0] ? need_new : {CW{1'b0}};
             end else begin
-                j_d  = j_q + 1'b1;
-                cs_d = cs_q >> 1;
+                cs_d  = cs0_q;
+                lc_d  = mg_q == ONE_MG;
+                need_d = cs0_q[0] ? need_new : {CW{1'b0}};
             end
         end
     end
@@ -455,6 +492,11 @@ always @(posedge clk) begin
         mg_q    <= {MGW{1'b0}};
         ng_q    <= 4'd0;
         cs_q    <= {CSW{1'b0}};
+        cs0_q   <= {CSW{1'b0}};
+        c0_q    <= 1'b0;
+        lc_q    <= 1'b0;
+        gl_q    <= 1'b0;
+        nt_q    <= {CW{1'b0}};
         pdone_q <= 1'b0;
         pchk_q  <= 1'b0;
     end else begin
@@ -472,6 +514,11 @@ always @(posedge clk) begin
         mg_q    <= mg_d;
         ng_q    <= ng_d;
         cs_q    <= cs_d;
+        cs0_q   <= cs0_d;
+        c0_q    <= c0_d;
+        lc_q    <= lc_d;
+        gl_q    <= gl_d;
+        nt_q    <= nt_d;
         pdone_q <= pdone_d;
         pchk_q  <= pchk_d;
     end
@@ -529,40 +576,40 @@ generate
     end
 endgenerate
 
-// ---- the slot memories: entry s of every lane per row tile -----------------
-// written when beat (t, g*m + s) fires, read at the beat's tile whenever
-// stage 1 loads (the record and the entries of its tile meet there)
+// ---- the slots: entry s of every lane of the current tile ------------------
+// written when beat (t, g*m + s) fires; stage 1 reads them (the record and
+// the entries before it of its tile meet there)
 wire [KE*N*EW-1:0] slot_rd;
 
 generate
     for (s = 0; s < KE; s = s + 1) begin : g_slot
         localparam [PB-1:0] S_IDX = s;
-        // no reset: an entry is written before a later beat of its group reads it
-        reg [N*EW-1:0] mem [0:T-1];
-        reg [N*EW-1:0] rd_q;
+        // no reset: an entry is written before a later beat of its tile reads it
+        reg [N*EW-1:0] slot_q;
         wire           we = fire && carry && j_q == S_IDX;
         always @(posedge clk) begin
             if (we) begin
-                mem[tile] <= ents;
-            end
-            if (pipe_ready) begin
-                rd_q <= mem[tile];
+                slot_q <= ents;
             end
         end
-        assign slot_rd[s*N*EW +: N*EW]  = pick_ents(rd_q, lm_oh);
+        assign slot_rd[s*N*EW +: N*EW]  = pick_ents(slot_q, lm_oh);
     end
 endgenerate
 
 ws_beat_sequencer #(
     .N(N),
     .MAX_O(MAX_O),
-    .ERR_LAT(2)
+    .ERR_LAT(2),
+    .GROUPED(1)
 ) u_seq (
     .clk(clk),
     .rst(rst),
     .start_i(start_i),
     .cfg_rows_i(cfg_rows_i),
     .cfg_cols_i(cfg_cols_i),
+    .grp_col0_i(c0_q),
+    .grp_lcol_i(lc_q),
+    .grp_last_i(gl_q),
     .fire_i(fire),
     .wait_i(wait_seq),
     .err_i(err),
@@ -675,7 +722,7 @@ ws_beat_pipe #(
     .s_fire_i(fire || pfire),
     .s_ready_o(pipe_ready),
     .raw_o(raw),
-    .ext_i({ext_data, raw[TW+3:0]}),
+    .ext_i({ext_data, {{(4-PB){1'b0}}, raw_j}, raw[TW+3:0]}),
     .m_data_o(beat),
     .m_valid_o(pipe_valid),
     .m_ready_i(m_beat_ready_i),
@@ -690,6 +737,7 @@ generate
 endgenerate
 
 assign m_beat_data_o  = beat[OUT_W-1 -: N*Q];
+assign m_beat_col_o   = beat[TW+4 +: 4];
 assign m_beat_tile_o  = beat[4 +: TW];
 assign m_beat_first_o = beat[3];
 assign m_beat_eoc_o   = beat[2];

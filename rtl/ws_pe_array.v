@@ -38,6 +38,13 @@
  * follow each other without a bubble.  The beat ready is high while the
  * current activation is valid (registered state only).
  *
+ * AG > 1 (the nm top, beats group by group: for g, for t, for j < m_g):
+ * a ring of 2*AG activations; beat (t, g*m + j) takes the one j after the
+ * head (s_beat_col_i), the group's last beat (eoc) pops j + 1, and the
+ * beat ready is a register: AG activations held, or all K taken, so the
+ * current group (m <= AG columns) is in the ring; the next group loads
+ * while the current one runs.
+ *
  * Output phase: after the last beat has been written and out_en_i is high
  * (the decoder has checked the end of the stream), y[0..O) is streamed out
  * (m_y_last_o on y[O-1]), then done_o is set (sticky until start_i).  There
@@ -62,7 +69,10 @@ module ws_pe_array #(
     // accumulator / output bits
     parameter integer ACC   = 32,
     // largest supported number of rows O
-    parameter integer MAX_O = 1280
+    parameter integer MAX_O = 1280,
+    // activations a beat may choose from: 1 (column order) or the largest
+    // group m of a group-ordered (nm) stream, a power of two up to 16
+    parameter integer AG    = 1
 ) (
     // clock
     input  wire                                 clk,
@@ -86,8 +96,10 @@ module ws_pe_array #(
     input  wire [((MAX_O+N-1)/N > 1 ? $clog2((MAX_O+N-1)/N) : 1)-1:0] s_beat_tile_i,
     // beat input: first column (k == 0)
     input  wire                                 s_beat_first_i,
-    // beat input: last tile of the column
+    // beat input: last tile of the column (AG > 1: last beat of the group)
     input  wire                                 s_beat_eoc_i,
+    // beat input: AG > 1: column j within the group (unused when AG == 1)
+    input  wire [3:0]                           s_beat_col_i,
     // beat input: last beat of the layer
     input  wire                                 s_beat_last_i,
     // beat input: valid
@@ -138,9 +150,10 @@ localparam [1:0] ST_DONE = 2'd3;
 
 // parameter checks
 generate
-    if (N < 1 || Q < 1 || QA < 1 || ACC < Q + QA || MAX_O < 1 || MAX_O > 65535) begin : g_bad_param
+    if (N < 1 || Q < 1 || QA < 1 || ACC < Q + QA || MAX_O < 1 || MAX_O > 65535 ||
+        AG < 1 || AG > 16 || (AG & (AG - 1)) != 0) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_pe_array: need N, Q, QA >= 1, ACC >= Q + QA and 1 <= MAX_O <= 65535");
+        $error("ws_pe_array: need N, Q, QA >= 1, ACC >= Q + QA, 1 <= MAX_O <= 65535, AG a power of two <= 16");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -204,8 +217,13 @@ wire beat_fire = s_beat_valid_i && s_beat_ready_o;
 wire act_fire  = s_act_valid_i && s_act_ready_o;
 wire y_fire    = y_v_q && m_y_ready_i;
 
-assign s_beat_ready_o = running && !bdone_q && cur_v_q;
-assign s_act_ready_o  = running && !abort_i && !nxt_v_q && (acnt_q != cols_q);
+// the current beat's activation, its readiness and room for the next
+wire [QA-1:0]  beat_act;
+wire           act_ok;
+wire           act_room;
+
+assign s_beat_ready_o = running && !bdone_q && act_ok;
+assign s_act_ready_o  = running && !abort_i && act_room && (acnt_q != cols_q);
 assign m_y_valid_o    = y_v_q;
 assign m_y_last_o     = y_last_q;
 assign m_y_data_o     = buf_q[ACC-1:0];
@@ -265,11 +283,11 @@ always @* begin
 
     case (st_q)
         ST_RUN: begin
-            // activation buffer
+            // activation buffer (AG == 1; g_grp's ring otherwise)
             if (act_fire) begin
                 acnt_d = acnt_q + 32'd1;
             end
-            if (beat_fire && s_beat_eoc_i) begin
+            if (AG == 1 && beat_fire && s_beat_eoc_i) begin
                 // current activation done: move next (or the incoming) up
                 if (nxt_v_q) begin
                     cur_d   = nxt_q;
@@ -279,7 +297,7 @@ always @* begin
                 end else begin
                     cur_v_d = 1'b0;
                 end
-            end else if (act_fire) begin
+            end else if (AG == 1 && act_fire) begin
                 if (cur_v_q) begin
                     nxt_v_d = 1'b1;
                     nxt_d   = s_act_data_i;
@@ -293,7 +311,7 @@ always @* begin
             if (beat_fire) begin
                 p_v_d     = 1'b1;
                 p_w_d     = s_beat_data_i;
-                p_a_d     = cur_q;
+                p_a_d     = beat_act;
                 p_t_d     = s_beat_tile_i;
                 p_first_d = s_beat_first_i;
                 if (s_beat_last_i) begin
@@ -427,6 +445,51 @@ always @(posedge clk) begin
         y_last_q  <= y_last_d;
     end
 end
+
+// ---- activations ------------------------------------------------------------
+generate
+    if (AG > 1) begin : g_grp
+        localparam integer AD  = 2 * AG;
+        localparam integer ADW = $clog2(AD);
+        localparam integer AJ  = $clog2(AG);
+        localparam [ADW:0] AG_C = AG[ADW:0];
+        // no reset: an entry is written before a beat reads it
+        reg  [QA-1:0]  ab_q [0:AD-1];
+        reg  [ADW-1:0] hd_q;       // the current group's column 0
+        reg  [ADW:0]   ac_q;       // activations held, 0..AD
+        reg            ok_q;       // AG held, or all K taken
+        wire [ADW-1:0] col = {{(ADW-AJ){1'b0}}, s_beat_col_i[AJ-1:0]};
+        wire           pop = beat_fire && s_beat_eoc_i;
+        wire [ADW:0]   popn = pop ? {1'b0, col} + 1'b1 : {(ADW+1){1'b0}};
+        wire [ADW:0]   ac_d = ac_q + {{ADW{1'b0}}, act_fire} - popn;
+        wire [ADW-1:0] wr = hd_q + ac_q[ADW-1:0];
+        // the activation inputs' bits above AJ are unused
+        wire           unused_col = ^s_beat_col_i;
+        always @(posedge clk) begin
+            if (act_fire) begin
+                ab_q[wr] <= s_act_data_i;
+            end
+            if (rst || start_i || abort_i) begin
+                hd_q <= {ADW{1'b0}};
+                ac_q <= {(ADW+1){1'b0}};
+                ok_q <= 1'b0;
+            end else begin
+                hd_q <= hd_q + popn[ADW-1:0];
+                ac_q <= ac_d;
+                ok_q <= ac_d >= AG_C || acnt_d == cols_q;
+            end
+        end
+        assign beat_act = ab_q[hd_q + col];
+        assign act_ok   = ok_q;
+        assign act_room = ac_q != {1'b1, {ADW{1'b0}}};
+    end else begin : g_col
+        // the group column is 0: one activation per column
+        wire unused_col = ^s_beat_col_i;
+        assign beat_act = cur_q;
+        assign act_ok   = cur_v_q;
+        assign act_room = !nxt_v_q;
+    end
+endgenerate
 
 // accumulator memory (block RAM): write port from stage 2, registered read
 // (read before write on the same edge); no reset on either (entries are

@@ -135,11 +135,16 @@ generate
     end
 endgenerate
 
+// activations a beat chooses from: nm's beats go group by group (m up to
+// 2^max_log2_group), the others' column by column
+localparam integer PE_AG = FORMAT == `WS_FMT_NM ? (1 << `WS_NM_MAXLM) : 1;
+
 // decode path -> PE array
 wire [N*Q-1:0]   beat_data;
 wire [TW-1:0]    beat_tile;
 wire             beat_first;
 wire             beat_eoc;
+wire [3:0]       beat_col;
 wire             beat_last;
 wire             beat_valid;
 wire             beat_ready;
@@ -179,6 +184,7 @@ ws_decode_path #(
     .m_beat_tile_o(beat_tile),
     .m_beat_first_o(beat_first),
     .m_beat_eoc_o(beat_eoc),
+    .m_beat_col_o(beat_col),
     .m_beat_last_o(beat_last),
     .m_beat_valid_o(beat_valid),
     .m_beat_ready_i(beat_ready),
@@ -195,7 +201,8 @@ ws_pe_array #(
     .Q(Q),
     .QA(QA),
     .ACC(ACC),
-    .MAX_O(MAX_O)
+    .MAX_O(MAX_O),
+    .AG(PE_AG)
 ) u_pe (
     .clk(clk),
     .rst(rst),
@@ -208,6 +215,7 @@ ws_pe_array #(
     .s_beat_tile_i(beat_tile),
     .s_beat_first_i(beat_first),
     .s_beat_eoc_i(beat_eoc),
+    .s_beat_col_i(beat_col),
     .s_beat_last_i(beat_last),
     .s_beat_valid_i(beat_valid),
     .s_beat_ready_o(beat_ready),

@@ -294,9 +294,11 @@ pub fn built_configs() -> Vec<(&'static str, DesignPoint)> {
     facts().sets.iter().filter_map(|s| Some((s.name.as_str(), facts().set(&s.name)?))).collect()
 }
 
-/// The golden expectation for a well-formed stream of `w` with activations `a`.
-pub fn expected(w: &QuantMatrix, a: &[i32], design: &DesignPoint) -> Expected {
-    Expected { beats: pe::beats(w, &design.stream()), y: pe::matvec_acc(w, a, design.acc_bits), error: None }
+/// The golden expectation for a well-formed `format` stream of `w` with activations `a` (its
+/// beats in the format's beat order).
+pub fn expected(format: Format, w: &QuantMatrix, a: &[i32], design: &DesignPoint) -> Expected {
+    let beats = format.beats(w, &design.stream());
+    Expected { beats, y: pe::matvec_acc(w, a, design.acc_bits), error: None }
 }
 
 /// Port ids of a top, resolved once (the co-simulation and the hostile-stream runs share them).
@@ -731,7 +733,9 @@ pub fn run_blocked(
     let n = stream.blocks.len();
     let mut total: Option<LayerRun> = None;
     for (i, (s, part)) in stream.blocks.iter().zip(&parts).enumerate() {
-        let exp = expected(&part.matrix, a, design);
+        // beats in the order of the block's own parameters (nm: its m)
+        let beats = s.format.beats(&part.matrix, &s.params);
+        let exp = Expected { beats, y: pe::matvec_acc(&part.matrix, a, design.acc_bits), error: None };
         let run = run_layer(layer, (n > 1).then_some(i), s, a, &exp, design, opts)?;
         total = Some(match total {
             None => run,

@@ -696,7 +696,7 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             (z, s)
         }
     };
-    let good_beats = pe::beats(&w, &p);
+    let good_beats = src_format.beats(&w, &p);
     let mut bits = real.bits.clone();
     let mut prefix_of = None;
     let (mut rows_cfg, mut cols_cfg) = (rows, cols);
@@ -880,7 +880,7 @@ pub fn check(format: Format, design: &DesignPoint, case: &Case, acts: &[i32], ob
             if !obs.done || obs.error.is_some() {
                 return Err(format!("golden decodes, RTL error {:?} (done {})", obs.error, obs.done));
             }
-            let want = pe::beats(&w, &p);
+            let want = format.stream_beats(&w, &p, &case.bits);
             if obs.beats != want {
                 let i = obs.beats.chunks(p.lanes).zip(want.chunks(p.lanes)).position(|(a, b)| a != b);
                 return Err(format!(
@@ -1053,7 +1053,7 @@ pub fn soak(
         let gaps = Gaps::random(r.random());
         let words = limbs_of(&stream.bits, design.bus_bits);
         let obs = run_words(info, format, design, &words, rows, cols, &acts, &gaps).map_err(|e| e.to_string())?;
-        let want = pe::beats(&w, &p);
+        let want = format.beats(&w, &sp);
         let (got_n, want_n) = (obs.beats.len() / p.lanes, want.len() / p.lanes);
         s.runs += 1;
         s.beats += got_n as u64;

@@ -7,15 +7,38 @@ use rand_chacha::ChaCha8Rng;
 use crate::formats::StreamParams;
 use crate::matrix::QuantMatrix;
 
-/// The beats of a layer in stream order, N lanes each (lanes past O are 0): beat i occupies
-/// `out[i*N .. (i+1)*N]`, beat (t, k) is number `k * ceil(O/N) + t`.
+/// The beats of a layer in column order, N lanes each (lanes past O are 0): beat i occupies
+/// `out[i*N .. (i+1)*N]`, beat (t, k) is number `k * ceil(O/N) + t`. Every format but nm.
 pub fn beats(w: &QuantMatrix, p: &StreamParams) -> Vec<i32> {
-    let tiles = p.tiles(w.rows);
-    let mut out = vec![0i32; w.cols * tiles * p.lanes];
+    beats_in(w, p, BeatOrder::Columns)
+}
+
+/// The order in which a format's beats reach the PE array (docs/stream-formats.md, "Stream
+/// order").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BeatOrder {
+    /// Column by column: for k, for t.
+    Columns,
+    /// Group by group of `m` columns: for g, for t, for j < m_g (beat (t, g*m + j)); nm's.
+    Groups(usize),
+}
+
+/// The beats of a layer in `order`, N lanes each (lanes past O are 0).
+pub fn beats_in(w: &QuantMatrix, p: &StreamParams, order: BeatOrder) -> Vec<i32> {
+    let (tiles, n) = (p.tiles(w.rows), p.lanes);
+    let mut out = vec![0i32; w.cols * tiles * n];
+    // beat number of (t, k)
+    let index = |t: usize, k: usize| match order {
+        BeatOrder::Columns => k * tiles + t,
+        BeatOrder::Groups(m) => {
+            let g0 = k / m * m;
+            g0 * tiles + t * m.min(w.cols - g0) + (k - g0)
+        }
+    };
     for o in 0..w.rows {
-        let (t, l) = (o / p.lanes, o % p.lanes);
+        let (t, l) = (o / n, o % n);
         for k in 0..w.cols {
-            out[(k * tiles + t) * p.lanes + l] = w.get(o, k);
+            out[index(t, k) * n + l] = w.get(o, k);
         }
     }
     out

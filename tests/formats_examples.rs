@@ -73,7 +73,7 @@ pub(crate) fn nm_matrix() -> weightstream::QuantMatrix {
 
 #[test]
 fn nm_example() {
-    check(Format::Nm, &nm_matrix(), &["0d22", "8940", "1fd0", "df04", "0086", "0d00", "0000"], sizes(36, 26, 50));
+    check(Format::Nm, &nm_matrix(), &["0d22", "8940", "107f", "d07c", "0086", "0d00", "0000"], sizes(36, 26, 50));
 }
 
 #[test]
@@ -107,6 +107,16 @@ fn eie_paper_example() {
 fn beats_follow_stream_order() {
     let beats = weightstream::pe::beats(&doc_matrix(), &doc_params());
     assert_eq!(beats, [3, 0, -2, 0, 7, 0, 0, 0, 3, 0, 0, 5, -8, 0, 0, 0]);
+}
+
+/// nm's beats go group by group (docs/stream-formats.md, the nm example's beats).
+#[test]
+fn nm_beats_follow_group_order() {
+    let beats = Format::Nm.beats(&nm_matrix(), &doc_params());
+    #[rustfmt::skip]
+    let want = [0, 0, 5, 0, 3, 0, 0, 0, 0, 0, 0, -8, -1, 0, 0, 7, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0,
+        2, 0, 0, -3, 0, 0, 0, 0];
+    assert_eq!(beats, want);
 }
 
 #[test]

@@ -118,7 +118,7 @@ impl Case {
         Case {
             name: name.to_string(),
             stream,
-            beats: pe::beats(w, p),
+            beats: format.beats(w, p),
             y,
             acts,
             act_bits: d.act_bits,
@@ -336,7 +336,8 @@ fn nm_patterns_and_errors(bench: &Bench, set: &Set, salt: u64) {
     assert!(line.starts_with("FAIL error_o_set(code=8) "), "{}: {line}", bench.label);
     let mut bad_position = mixed;
     let entry = (set.p.nm.position_bits() + q) as usize;
-    let at = weightstream::formats::nm::HEADER_BITS as usize + bad_position.stream.rows * entry;
+    // row 0's entry 1 of group 0 follows entry 0 of tile 0's lanes
+    let at = weightstream::formats::nm::HEADER_BITS as usize + bad_position.stream.rows.min(set.p.lanes) * entry;
     bad_position.stream.bits[at..at + set.p.nm.position_bits() as usize].fill(false);
     let line = bench.run(&bad_position, 5);
     assert!(line.starts_with("FAIL error_o_set(code=9) "), "{}: {line}", bench.label);
@@ -438,7 +439,7 @@ fn cycle_counts_equal_verilator() {
         let line = bench.run(&case, 0);
         let wave_dir = std::env::temp_dir().join("weightstream-test-waves");
         let opts = CosimOptions { traffic: Traffic::Full, seed: 1, wave_dir };
-        let exp = cosim::expected(&w, &case.acts, &set.d);
+        let exp = cosim::expected(format, &w, &case.acts, &set.d);
         let run = cosim::run_layer("mixed", None, &case.stream, &case.acts, &exp, &set.d, &opts).unwrap();
         assert_eq!(run.mismatches, 0, "{}", run.mismatch_line().unwrap_or_default());
         let want = format!(" cycles={}", run.total_cycles + 1);

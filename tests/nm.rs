@@ -22,7 +22,9 @@ fn decode_err(bits: &BitSlice<u64, Lsb0>) -> (u64, DecodeErrorKind) {
 }
 
 /// Stream bit of entry `e` (in stream order) of the example: the 8-bit header, then 6-bit
-/// entries; rows 0..5 of group 0's entry 0, of its entry 1, then of group 1's entry 0.
+/// entries, group by group and row tile by row tile (N = 4): group 0's entry 0 of rows 0..4
+/// (entries 0..3), their entry 1 (4..7), row 4's entries 0 and 1 (8, 9); then group 1's entry 0
+/// of rows 0..4 (10..13) and of row 4 (14).
 fn entry(e: usize) -> usize {
     8 + 6 * e
 }
@@ -39,26 +41,26 @@ fn bad_headers_are_refused_at_offset_0() {
 #[test]
 fn a_position_not_above_the_previous_entry_is_refused_at_its_field() {
     // Row 0's entries in group 0 are at positions 1 and 3: entry 1 at position 1 repeats one.
-    let (offset, kind) = decode_err(&patched(entry(5), 2, 1));
+    let (offset, kind) = decode_err(&patched(entry(4), 2, 1));
     assert_eq!(
         (offset, kind),
-        (entry(5) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 2, group_cols: 4 })
+        (entry(4) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 2, group_cols: 4 })
     );
     // Row 3's entry 1 (position 3) moved below its entry 0 (position 2).
-    let (offset, kind) = decode_err(&patched(entry(8), 2, 0));
+    let (offset, kind) = decode_err(&patched(entry(7), 2, 0));
     assert_eq!(
         (offset, kind),
-        (entry(8) as u64, DecodeErrorKind::BadNmPosition { position: 0, min: 3, group_cols: 4 })
+        (entry(7) as u64, DecodeErrorKind::BadNmPosition { position: 0, min: 3, group_cols: 4 })
     );
 }
 
 #[test]
 fn a_position_past_a_short_group_is_refused() {
     // Group 1 is column 4 alone: position 1 is past it.
-    let (offset, kind) = decode_err(&patched(entry(12), 2, 1));
+    let (offset, kind) = decode_err(&patched(entry(10), 2, 1));
     assert_eq!(
         (offset, kind),
-        (entry(12) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 0, group_cols: 1 })
+        (entry(10) as u64, DecodeErrorKind::BadNmPosition { position: 1, min: 0, group_cols: 1 })
     );
 }
 

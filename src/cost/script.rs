@@ -71,6 +71,7 @@ fn ports(unit: Unit) -> Vec<(&'static str, &'static str, &'static str)> {
             ("output", "m_beat_tile_o", TW),
             ("output", "m_beat_first_o", "1"),
             ("output", "m_beat_eoc_o", "1"),
+            ("output", "m_beat_col_o", "4"),
             ("output", "m_beat_last_o", "1"),
             ("output", "m_beat_fire_o", "1"),
             ("output", "busy_o", "1"),

@@ -59,6 +59,31 @@ impl Format {
         Format::Nm,
     ];
 
+    /// The order of its beats at the PE array: nm's go group by group (m = `p.nm.group`).
+    pub fn beat_order(self, p: &StreamParams) -> crate::pe::BeatOrder {
+        match self {
+            Format::Nm => crate::pe::BeatOrder::Groups(p.nm.group as usize),
+            _ => crate::pe::BeatOrder::Columns,
+        }
+    }
+
+    /// The golden beats of `w` in this format's beat order.
+    pub fn beats(self, w: &QuantMatrix, p: &StreamParams) -> Vec<i32> {
+        crate::pe::beats_in(w, p, self.beat_order(p))
+    }
+
+    /// The golden beats of `w` decoded from `bits`, in the order the stream sets: for nm its
+    /// header's m (which a hostile stream may have changed), else as [`Format::beats`].
+    pub fn stream_beats(self, w: &QuantMatrix, p: &StreamParams, bits: &BitSlice<u64, Lsb0>) -> Vec<i32> {
+        match self {
+            Format::Nm if bits.len() >= 8 => {
+                let log2_group = bits[4..8].load_le::<u32>();
+                crate::pe::beats_in(w, p, crate::pe::BeatOrder::Groups(1usize << log2_group.min(16)))
+            }
+            _ => self.beats(w, p),
+        }
+    }
+
     /// Short name used on the command line, in files and reports.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,9 +1,9 @@
 //! `nm`: N:M structured sparsity at a fixed rate. Every row keeps n entries (position, value) in
-//! each group of m columns; entry j of every row of a group rides in the group's j-th column of
-//! beats, so a decoder knows each beat's width from O, K, N, Q, n and m alone. The encoder works
-//! a strip of groups at a time, each row's groups from its contiguous values (row-major reads);
-//! the stream then lists, per group and entry index, every row's entry in row order, which is
-//! stream order (beats (t, k) of one k cover the rows in order).
+//! each group of m columns; its beats go group by group (for g, for t, for j), and entry j of a
+//! row tile's lanes rides in its beat (t, g*m + j), so a decoder knows each beat's width from O,
+//! K, N, Q, n and m alone and keeps only the current tile's entries. The encoder works a strip
+//! of groups at a time, each row's groups from its contiguous values (row-major reads); the
+//! stream then lists, per group, row tile and entry index, the tile's entries in row order.
 
 use super::{Failure, NmPattern, StreamParams, ValueRange};
 use crate::bits::{mask, sign_extend, BitReader, BitWriter, Bits, Category, SizeBreakdown};
@@ -125,8 +125,14 @@ pub(crate) fn encode(w: &QuantMatrix, p: &StreamParams) -> Result<(Bits, SizeBre
             let ng = group_shape(g0 + gi, cols, keep, group).1;
             let strip = &fields[gi * keep * rows..(gi * keep + ng) * rows];
             out.packer().with_room(strip.len() * entry_bits as usize, |c| {
-                for &f in strip {
-                    c.put_clean(f, entry_bits);
+                // per row tile, entry j of its lanes for j < n_g
+                for t0 in (0..rows).step_by(p.lanes) {
+                    let t1 = rows.min(t0 + p.lanes);
+                    for j in 0..ng {
+                        for &f in &strip[j * rows + t0..j * rows + t1] {
+                            c.put_clean(f, entry_bits);
+                        }
+                    }
                 }
             });
         }
@@ -160,9 +166,10 @@ pub(crate) fn decode(
     for g in 0..cols.div_ceil(group) {
         let (mg, ng) = group_shape(g, cols, keep, group);
         let base = g * group;
-        for j in 0..ng {
-            let fast = r.remaining() >= rows * entry_bits as usize;
-            for (o, last) in prev.iter_mut().enumerate() {
+        for (j, t0) in (0..rows).step_by(p.lanes).flat_map(|t0| (0..ng).map(move |j| (j, t0))) {
+            let t1 = rows.min(t0 + p.lanes);
+            let fast = r.remaining() >= (t1 - t0) * entry_bits as usize;
+            for (o, last) in prev.iter_mut().enumerate().take(t1).skip(t0) {
                 let at = r.position();
                 let (pos, raw) = if fast {
                     let f = r.unpacker().take(entry_bits);

@@ -16,7 +16,6 @@ use crate::bits::Bits;
 use crate::formats::{Format, NmPattern, StreamParams};
 use crate::hostile::{expected_code, rtl_limit};
 use crate::matrix::QuantMatrix;
-use crate::pe;
 
 /// A random matrix with at most `nm.keep` nonzeros in every group of `nm.group` columns of a row.
 pub fn random_nm(r: &mut ChaCha8Rng, rows: usize, cols: usize, q: u32, nm: NmPattern) -> QuantMatrix {
@@ -81,6 +80,7 @@ pub(super) fn nm_decoder(
         "m_beat_tile_o",
         "m_beat_first_o",
         "m_beat_eoc_o",
+        "m_beat_col_o",
         "m_beat_last_o",
         "m_beat_valid_o",
         "m_beat_ready_i",
@@ -89,7 +89,7 @@ pub(super) fn nm_decoder(
         "error_code_o",
     ];
     let p: Vec<PortId> = names.iter().map(|s| port(m, s)).collect::<R<_>>()?;
-    let [start, rows_i, cols_i, wd, wc, wl, wt, need, pick, bd, btile, bfirst, beoc, blast, bvalid, bready, done, err, code] =
+    let [start, rows_i, cols_i, wd, wc, wl, wt, need, pick, bd, btile, bfirst, beoc, bcol, blast, bvalid, bready, done, err, code] =
         p[..]
     else {
         unreachable!()
@@ -136,12 +136,33 @@ pub(super) fn nm_decoder(
         // encoded matrix's for a cut or extended stream, anything for flipped bits
         let cut = case % 8 == 5 || case % 8 == 6;
         let want_beats: Vec<Vec<i32>> = match (&golden, limit) {
-            (Ok(wd), None) => pe::beats(wd, &sp).chunks(n).map(<[i32]>::to_vec).collect(),
-            _ if cut => pe::beats(&w, &sp).chunks(n).map(<[i32]>::to_vec).collect(),
+            (Ok(wd), None) => Format::Nm.stream_beats(wd, &sp, &bits).chunks(n).map(<[i32]>::to_vec).collect(),
+            _ if cut => Format::Nm.beats(&w, &sp).chunks(n).map(<[i32]>::to_vec).collect(),
             _ => Vec::new(),
         };
         let exact = golden.is_ok() && limit.is_none();
         let t_count = rows.div_ceil(n);
+        // the side band of every beat in group order (m the stream's header's when it decodes):
+        // tile, first (group 0's column 0), end of group, column j, last
+        let m_s = if exact {
+            1usize << (4..8).fold(0, |v, i| v | usize::from(bits[i]) << (i - 4))
+        } else {
+            nm.group as usize
+        };
+        let mut sides = Vec::with_capacity(cols * t_count);
+        for g0 in (0..cols).step_by(m_s) {
+            let mg = m_s.min(cols - g0);
+            for t in 0..t_count {
+                for j in 0..mg {
+                    sides.push((
+                        t as u64,
+                        u64::from(g0 == 0 && j == 0),
+                        u64::from(t + 1 == t_count && j + 1 == mg),
+                        j as u64,
+                    ));
+                }
+            }
+        }
         let mm = sim.model_mut().as_dyn_mut();
         set(mm, start, 1)?;
         set(mm, rows_i, rows as u64)?;
@@ -191,7 +212,6 @@ pub(super) fn nm_decoder(
                     let got = get_bits(m, bd, n * q as usize)?;
                     let want =
                         want_beats.get(fired).ok_or_else(|| format!("case {case}: beat {fired} beyond the layer"))?;
-                    let (k, t) = (fired / t_count, fired % t_count);
                     for (l, &v) in want.iter().enumerate() {
                         let g = (0..q as usize).fold(0i64, |a, i| a | i64::from(got[l * q as usize + i]) << i);
                         let g = if g >> (q - 1) & 1 == 1 { g - (1 << q) } else { g };
@@ -202,13 +222,9 @@ pub(super) fn nm_decoder(
                             ));
                         }
                     }
-                    let side = (get(m, btile)?, get(m, bfirst)?, get(m, beoc)?, get(m, blast)?);
-                    let want_side = (
-                        t as u64,
-                        u64::from(k == 0),
-                        u64::from(t + 1 == t_count),
-                        u64::from(fired + 1 == want_beats.len()),
-                    );
+                    let side = (get(m, btile)?, get(m, bfirst)?, get(m, beoc)?, get(m, bcol)?, get(m, blast)?);
+                    let (t, first, eog, j) = sides[fired];
+                    let want_side = (t, first, eog, j, u64::from(fired + 1 == want_beats.len()));
                     if side != want_side {
                         return Err(format!("case {case}: beat {fired} side band {side:?}, want {want_side:?}"));
                     }
