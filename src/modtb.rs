@@ -127,30 +127,33 @@ pub fn run_module(src: &ModelSource, module: &str, seed: u64) -> R<()> {
             Ok(())
         }
         "ws_beat_sequencer" => {
-            for (n, max_o) in [(4, 22), (16, 1280), (1, 5)] {
+            // GROUPED 1: the group walk (nm's order) given by the bench
+            for (n, max_o, grouped) in [(4, 22, 0), (16, 1280, 0), (1, 5, 0), (3, 14, 1)] {
                 let info = src.module(
                     module,
-                    &format!("ws_beat_sequencer_n{n}_o{max_o}"),
-                    vec![("N".into(), n as i64), ("MAX_O".into(), max_o as i64)],
+                    &format!("ws_beat_sequencer_n{n}_o{max_o}_g{grouped}"),
+                    vec![("N".into(), n as i64), ("MAX_O".into(), max_o as i64), ("GROUPED".into(), grouped)],
                 )?;
-                cross(seed, |i, o, s| sequencer(info, n, max_o, i, o, s))?;
+                cross(seed, |i, o, s| sequencer(info, (n, max_o, grouped == 1), i, o, s))?;
             }
             Ok(())
         }
         "ws_pe_array" => {
-            for (n, q, qa, acc, max_o) in [(4, 4, 8, 13, 22), (16, 8, 8, 32, 1280)] {
+            // AG 4: beats in group order (nm's), m of 2 or 4 per layer
+            for (n, q, qa, acc, max_o, ag) in [(4, 4, 8, 13, 22, 1), (16, 8, 8, 32, 1280, 1), (3, 4, 5, 12, 20, 4)] {
                 let info = src.module(
                     module,
-                    &format!("ws_pe_array_n{n}_q{q}_a{qa}_c{acc}_o{max_o}"),
+                    &format!("ws_pe_array_n{n}_q{q}_a{qa}_c{acc}_o{max_o}_g{ag}"),
                     vec![
                         ("N".into(), n as i64),
                         ("Q".into(), q as i64),
                         ("QA".into(), qa as i64),
                         ("ACC".into(), acc as i64),
                         ("MAX_O".into(), max_o as i64),
+                        ("AG".into(), ag as i64),
                     ],
                 )?;
-                cross(seed, |i, o, s| pe_array(info, n, q, qa, acc, max_o, i, o, s))?;
+                cross(seed, |i, o, s| pe_array(info, (n, q, qa, acc, max_o, ag), i, o, s))?;
             }
             Ok(())
         }
@@ -656,13 +659,22 @@ enum Scenario {
 /// Beat sequencer: layers back to back, each fired beat's geometry (tile, rbase, rows left, lanes,
 /// the next beat's lanes, first, eoc, last) against the list of (t, k) in stream order, status
 /// every cycle against the reference state machine.
-fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: Pat, seed: u64) -> R<()> {
+fn sequencer(
+    info: &'static ModelInfo,
+    (n, max_o, grouped): (usize, usize, bool),
+    pin: Pat,
+    pout: Pat,
+    seed: u64,
+) -> R<()> {
     let mut sim = Sim::new(info.instantiate()).map_err(e)?;
     let m = sim.model();
     let names = [
         "start_i",
         "cfg_rows_i",
         "cfg_cols_i",
+        "grp_col0_i",
+        "grp_lcol_i",
+        "grp_last_i",
         "fire_i",
         "wait_i",
         "err_i",
@@ -684,7 +696,7 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
         "error_code_o",
     ];
     let p: Vec<PortId> = names.iter().map(|s| port(m, s)).collect::<R<_>>()?;
-    let [start, rows_i, cols_i, fire, wait, err, errc, wlast, wtail, running, rows_o, tile, rbase, lanes, rleft, lanes_nx, first, eoc, lasto, done, error, code] =
+    let [start, rows_i, cols_i, gcol0, glcol, glast, fire, wait, err, errc, wlast, wtail, running, rows_o, tile, rbase, lanes, rleft, lanes_nx, first, eoc, lasto, done, error, code] =
         p[..]
     else {
         unreachable!()
@@ -696,9 +708,13 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
     let mut cyc = 0u64;
     for layer in 0..14 {
         let rows = if layer == 0 { max_o } else { r.random_range(1..=max_o.min(3 * n + 2)) };
-        let cols = r.random_range(1..=4usize);
+        let cols = r.random_range(1..=if grouped { 9 } else { 4usize });
         let tiles = rows.div_ceil(n);
         let total = tiles * cols;
+        // grouped: m of 1, 2 or 4 per layer, the walk's flags driven as a decoder does; in
+        // column order they are random (unused)
+        let order = if grouped { pe::BeatOrder::Groups(1 << r.random_range(0..3)) } else { pe::BeatOrder::Columns };
+        let sides = pe::beat_sides(tiles, cols, order);
         let sc = match layer % 7 {
             0 | 1 => Scenario::Clean,
             2 => Scenario::Trailing,
@@ -745,6 +761,15 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
             for x in [fire, wait, err] {
                 set(mm, x, 0)?;
             }
+            let side = sides[beat.min(total - 1)];
+            let walk = if grouped {
+                [side.col == 0, side.last_col, side.last_group]
+            } else {
+                [r.random_bool(0.5), r.random_bool(0.5), r.random_bool(0.5)]
+            };
+            for (x, v) in [gcol0, glcol, glast].into_iter().zip(walk) {
+                set(mm, x, u64::from(v))?;
+            }
             sim.fall();
             let m = sim.model();
             // start_i clears the status: no error, no code (a stale code of the layer before
@@ -755,14 +780,14 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
             if get(m, running)? != 1 {
                 return Err(format!("layer {layer}: not running at beat {beat} of {total}"));
             }
-            let (t, k) = (beat % tiles, beat / tiles);
+            let t = side.tile;
             let l = n.min(rows - t * n);
             let want = [
                 t as u64,
                 (t * n) as u64,
                 l as u64,
-                (k == 0) as u64,
-                (t + 1 == tiles) as u64,
+                side.first as u64,
+                side.end_of_group as u64,
                 (beat + 1 == total) as u64,
             ];
             let got = [get(m, tile)?, get(m, rbase)?, get(m, lanes)?, get(m, first)?, get(m, eoc)?, get(m, lasto)?];
@@ -771,7 +796,7 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
             }
             // rows from the tile on, and the lanes of the beat after this one (none after the last)
             let want_left = (rows - t * n) as u64;
-            let want_nx = (beat + 1 < total).then(|| n.min(rows - ((beat + 1) % tiles) * n) as u64);
+            let want_nx = (beat + 1 < total).then(|| n.min(rows - ((t + 1) % tiles) * n) as u64);
             let (got_left, got_nx) = (get(m, rleft)?, get(m, lanes_nx)?);
             if got_left != want_left || want_nx.is_some_and(|w| w != got_nx) {
                 return Err(format!(
@@ -860,14 +885,9 @@ fn sequencer(info: &'static ModelInfo, n: usize, max_o: usize, pin: Pat, pout: P
 /// after the last beat fired (as the decoder's done does). The y stream equals y = W a in
 /// wrapping ACC bits, last on y[O-1]; then done, not busy, and nothing is accepted or output.
 /// A layer aborted mid-way outputs nothing.
-#[allow(clippy::too_many_arguments)]
 fn pe_array(
     info: &'static ModelInfo,
-    n: usize,
-    q: u32,
-    qa: u32,
-    acc: u32,
-    max_o: usize,
+    (n, q, qa, acc, max_o, ag): (usize, u32, u32, u32, usize, usize),
     pin: Pat,
     pout: Pat,
     seed: u64,
@@ -884,6 +904,7 @@ fn pe_array(
         "s_beat_tile_i",
         "s_beat_first_i",
         "s_beat_eoc_i",
+        "s_beat_col_i",
         "s_beat_last_i",
         "s_beat_valid_i",
         "s_beat_ready_o",
@@ -898,7 +919,7 @@ fn pe_array(
         "done_o",
     ];
     let p: Vec<PortId> = names.iter().map(|s| port(m, s)).collect::<R<_>>()?;
-    let [start, rows_i, cols_i, abort, out_en, bd, bt, bf, be, bl, bv, br, ad, av, ar, yd, yv, yl, yr, busy, done] =
+    let [start, rows_i, cols_i, abort, out_en, bd, bt, bf, be, bc, bl, bv, br, ad, av, ar, yd, yv, yl, yr, busy, done] =
         p[..]
     else {
         unreachable!()
@@ -919,9 +940,16 @@ fn pe_array(
         let acts = pe::random_activations(cols, qa, r.random());
         let want_y = pe::matvec_acc(&w, &acts, acc);
         let sp = crate::formats::StreamParams { lanes: n, weight_bits: q, ..Default::default() };
-        let beats = pe::beats(&w, &sp);
+        // AG > 1: group order, m = 2..AG
+        let order = if ag > 1 {
+            pe::BeatOrder::Groups(1 << r.random_range(1..=ag.trailing_zeros()))
+        } else {
+            pe::BeatOrder::Columns
+        };
+        let beats = pe::beats_in(&w, &sp, order);
         let tiles = rows.div_ceil(n);
         let total = tiles * cols;
+        let sides = pe::beat_sides(tiles, cols, order);
         let abort_at = r.random_range(0..total);
         let mut gb = pin.gen(7 + layer);
         let mut ga = pin.gen(8 + layer);
@@ -949,15 +977,16 @@ fn pe_array(
             if !aoff && na < cols && ga.next_go() {
                 aoff = true;
             }
-            let (t, k) = (nb % tiles, nb / tiles);
             let i = nb.min(total - 1);
+            let side = sides[i];
             let data: Vec<bool> = (0..n * q as usize)
                 .map(|b| (beats[i * n + b / q as usize] as u32 >> (b % q as usize)) & 1 == 1)
                 .collect();
             set_bits(mm, bd, &data)?;
-            set(mm, bt, t as u64)?;
-            set(mm, bf, (k == 0) as u64)?;
-            set(mm, be, (t + 1 == tiles) as u64)?;
+            set(mm, bt, side.tile as u64)?;
+            set(mm, bf, side.first as u64)?;
+            set(mm, be, side.end_of_group as u64)?;
+            set(mm, bc, side.col as u64)?;
             set(mm, bl, (nb + 1 == total) as u64)?;
             set(mm, bv, boff as u64)?;
             set(mm, ad, u64::from(acts[na.min(cols - 1)] as u32) & crate::bits::mask(qa))?;

@@ -44,6 +44,44 @@ pub fn beats_in(w: &QuantMatrix, p: &StreamParams, order: BeatOrder) -> Vec<i32>
     out
 }
 
+/// The side band of a beat at the PE array: its row tile, first (the first column of its tile:
+/// k == 0), end of group (the last beat of its column, or of its group in group order: the PE
+/// array moves to the next activations), its column within the group (0 in column order), last
+/// beat of the layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BeatSide {
+    pub tile: usize,
+    pub first: bool,
+    pub end_of_group: bool,
+    pub col: usize,
+    pub last: bool,
+    /// The tile's last column of the group (every beat in column order).
+    pub last_col: bool,
+    /// The beat's group is the layer's last (its column is in column order).
+    pub last_group: bool,
+}
+
+/// The side band of every beat of a layer of `tiles` row tiles and `cols` columns in `order`.
+pub fn beat_sides(tiles: usize, cols: usize, order: BeatOrder) -> Vec<BeatSide> {
+    let m = match order {
+        BeatOrder::Columns => 1,
+        BeatOrder::Groups(m) => m,
+    };
+    let mut out = Vec::with_capacity(tiles * cols);
+    for g0 in (0..cols).step_by(m) {
+        let mg = m.min(cols - g0);
+        for tile in 0..tiles {
+            for col in 0..mg {
+                let (last_col, last_group) = (col + 1 == mg, g0 + mg == cols);
+                let end_of_group = tile + 1 == tiles && last_col;
+                let last = end_of_group && last_group;
+                out.push(BeatSide { tile, first: g0 == 0 && col == 0, end_of_group, col, last, last_col, last_group });
+            }
+        }
+    }
+    out
+}
+
 /// y = W a, each row accumulated in wrapping 32-bit two's complement, as the PE array does.
 pub fn matvec(w: &QuantMatrix, a: &[i32]) -> Vec<i32> {
     assert_eq!(a.len(), w.cols, "activation vector length must equal K");

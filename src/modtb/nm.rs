@@ -142,27 +142,13 @@ pub(super) fn nm_decoder(
         };
         let exact = golden.is_ok() && limit.is_none();
         let t_count = rows.div_ceil(n);
-        // the side band of every beat in group order (m the stream's header's when it decodes):
-        // tile, first (group 0's column 0), end of group, column j, last
+        // the side band of every beat in group order, m the stream's header's when it decodes
         let m_s = if exact {
             1usize << (4..8).fold(0, |v, i| v | usize::from(bits[i]) << (i - 4))
         } else {
             nm.group as usize
         };
-        let mut sides = Vec::with_capacity(cols * t_count);
-        for g0 in (0..cols).step_by(m_s) {
-            let mg = m_s.min(cols - g0);
-            for t in 0..t_count {
-                for j in 0..mg {
-                    sides.push((
-                        t as u64,
-                        u64::from(g0 == 0 && j == 0),
-                        u64::from(t + 1 == t_count && j + 1 == mg),
-                        j as u64,
-                    ));
-                }
-            }
-        }
+        let sides = crate::pe::beat_sides(t_count, cols, crate::pe::BeatOrder::Groups(m_s));
         let mm = sim.model_mut().as_dyn_mut();
         set(mm, start, 1)?;
         set(mm, rows_i, rows as u64)?;
@@ -223,8 +209,9 @@ pub(super) fn nm_decoder(
                         }
                     }
                     let side = (get(m, btile)?, get(m, bfirst)?, get(m, beoc)?, get(m, bcol)?, get(m, blast)?);
-                    let (t, first, eog, j) = sides[fired];
-                    let want_side = (t, first, eog, j, u64::from(fired + 1 == want_beats.len()));
+                    let w = sides[fired];
+                    let want_side =
+                        (w.tile as u64, u64::from(w.first), u64::from(w.end_of_group), w.col as u64, u64::from(w.last));
                     if side != want_side {
                         return Err(format!("case {case}: beat {fired} side band {side:?}, want {want_side:?}"));
                     }
