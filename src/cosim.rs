@@ -270,6 +270,7 @@ pub fn prepare_models(formats: &[Format], design: &DesignPoint, quiet: bool) -> 
             ),
             BuildEvent::Built { name, seconds, .. } => eprintln!("rtl: built {name} in {seconds:.1} s"),
             BuildEvent::Waiting { what } => eprintln!("rtl: waiting for {what}, which another run is building"),
+            BuildEvent::Damaged { name, why, .. } => eprintln!("rtl: cached {name} is damaged ({why}): rebuilding"),
             BuildEvent::Cached { .. } => {}
         }
     };
