@@ -59,6 +59,11 @@ impl Format {
         Format::Nm,
     ];
 
+    /// The longest [`Self::name`]: the width of a format column in the terminal tables.
+    pub fn name_width() -> usize {
+        Self::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0)
+    }
+
     /// Short name used on the command line, in files and reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -151,7 +156,8 @@ impl Format {
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        // pad, not write_str: `{:<w$}` in a table must line up.
+        f.pad(self.name())
     }
 }
 
