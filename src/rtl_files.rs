@@ -43,7 +43,8 @@ pub struct WriteError {
 /// Whether `dir` holds exactly the carried files, byte for byte.
 fn holds_exactly(dir: &Path) -> bool {
     let Ok(entries) = fs::read_dir(dir) else { return false };
-    let names: BTreeSet<String> = entries.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().to_string())).collect();
+    let names: BTreeSet<String> =
+        entries.filter_map(|e| Some(e.ok()?.file_name().to_string_lossy().to_string())).collect();
     names.len() == FILES.len()
         && FILES.iter().all(|(name, data)| names.contains(*name) && fs::read(dir.join(name)).is_ok_and(|d| d == *data))
 }

@@ -140,31 +140,70 @@ fn an_installed_copy_cosimulates_a_point_that_is_not_built_in() {
     let bin = bin_dir.join("weightstream");
     fs::copy(env!("CARGO_BIN_EXE_weightstream"), &bin).unwrap();
     let src_rtl = Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl");
-    let args = ["cosim", "--model", "synthetic:mobilenet_v2", "--format", "dense", "--layers", "features.0.0"];
-    let args = args.iter().chain(&["--lanes", "7", "--bus-bits", "24", "--bits", "5", "--quiet"]);
     let hide = Command::new("unshare").args(["-rm", "true"]).output().is_ok_and(|o| o.status.success());
-    let mut cmd = if hide {
-        let mut c = Command::new("unshare");
-        c.args(["-rm", "sh", "-c", r#"mount -t tmpfs none "$1" && [ -z "$(ls -A "$1")" ] && shift && exec "$@""#]);
-        c.arg("sh").arg(&src_rtl).arg(&bin);
-        c
-    } else {
+    if !hide {
         eprintln!("unshare -rm is not allowed here: the source tree stays visible (the binary does not read it)");
-        Command::new(&bin)
+    }
+    let run_copy = |args: &[&str]| {
+        let mut cmd = if hide {
+            let mut c = Command::new("unshare");
+            c.args(["-rm", "sh", "-c", r#"mount -t tmpfs none "$1" && [ -z "$(ls -A "$1")" ] && shift && exec "$@""#]);
+            c.arg("sh").arg(&src_rtl).arg(&bin);
+            c
+        } else {
+            Command::new(&bin)
+        };
+        cmd.args(args).current_dir(&cwd).env("WEIGHTSTREAM_CACHE", &cache).env_remove("WEIGHTSTREAM_RTL_DIR");
+        cmd.output().unwrap()
     };
-    let out = cmd.args(args).current_dir(&cwd).env("WEIGHTSTREAM_CACHE", &cache).env_remove("WEIGHTSTREAM_RTL_DIR").output();
-    let out = out.unwrap();
+    let out = run_copy(&[
+        "cosim",
+        "--model",
+        "synthetic:mobilenet_v2",
+        "--format",
+        "dense",
+        "--layers",
+        "features.0.0",
+        "--lanes",
+        "7",
+        "--bus-bits",
+        "24",
+        "--bits",
+        "5",
+        "--quiet",
+    ]);
     assert!(out.status.success(), "{:?}\n{}{}", out.status, text(&out.stdout), text(&out.stderr));
-    assert!(text(&out.stdout).contains("1 runs, 135 beats and 32 outputs verified, 0 with mismatches"), "{}", text(&out.stdout));
+    let summary = "1 runs, 135 beats and 32 outputs verified, 0 with mismatches";
+    assert!(text(&out.stdout).contains(summary), "{}", text(&out.stdout));
     // Built from the carried RTL, written into the cache: the source tree's, byte for byte.
     let written: Vec<PathBuf> = fs::read_dir(cache.join("rtl")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(written.len(), 1, "{written:?}");
     for f in ["ws_top_core.v", "ws_defs.vh", "ws_rtl.toml"] {
         assert_eq!(fs::read(written[0].join(f)).unwrap(), fs::read(src_rtl.join(f)).unwrap(), "{f}");
     }
-    assert!(fs::read_dir(cache.join("models"))
-        .unwrap()
-        .any(|e| e.unwrap().path().join("fast.sha256").is_file()));
+    assert!(fs::read_dir(cache.join("models")).unwrap().any(|e| e.unwrap().path().join("fast.sha256").is_file()));
+    // `cost` synthesizes from the same carried RTL (yosys, a few seconds at N=2).
+    if Command::new("yosys").arg("-V").output().is_ok_and(|o| o.status.success()) {
+        let out = run_copy(&[
+            "cost",
+            "--format",
+            "dense",
+            "--lanes",
+            "2",
+            "--bits",
+            "4",
+            "--bus-bits",
+            "8",
+            "--max-rows",
+            "16",
+            "--no-fpga",
+        ]);
+        let out2 = (text(&out.stdout), text(&out.stderr));
+        assert!(out.status.success(), "{:?}\n{}{}", out.status, out2.0, out2.1);
+        assert!(out2.0.lines().any(|l| l.starts_with("front-end ") && l.contains(" dense ")), "{}", out2.0);
+    } else {
+        eprintln!("yosys is not installed: `cost` from the installed copy is not checked");
+    }
     assert!(fs::read_dir(&cwd).unwrap().next().is_none(), "nothing written where it ran");
 
     // $WEIGHTSTREAM_RTL_DIR still overrides, and a failure prints each cause once.

@@ -363,7 +363,9 @@ fn runtime_objects(cache: &Path, progress: &mut dyn FnMut(BuildEvent)) -> Result
     let _lock = Lock::take(&dir.with_extension("lock"), progress)?;
     match record::check(&done, &dir, &names) {
         Ok(()) => return Ok(objs),
-        Err(why) if dir.exists() => progress(BuildEvent::Damaged { name: "the Verilator runtime".into(), traced: false, why }),
+        Err(why) if dir.exists() => {
+            progress(BuildEvent::Damaged { name: "the Verilator runtime".into(), traced: false, why })
+        }
         Err(_) => {}
     }
     progress(BuildEvent::BuildingRuntime);
