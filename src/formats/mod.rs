@@ -59,11 +59,6 @@ impl Format {
         Format::Nm,
     ];
 
-    /// The longest [`Self::name`]: the width of a format column in the terminal tables.
-    pub fn name_width() -> usize {
-        Self::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0)
-    }
-
     /// Short name used on the command line, in files and reports.
     pub fn name(self) -> &'static str {
         match self {
@@ -77,6 +72,11 @@ impl Format {
             Format::DeltaLaneHuffman => "delta-lane-huffman",
             Format::Nm => "nm",
         }
+    }
+
+    /// The longest [`Self::name`]: the width of a format column in the terminal tables.
+    pub fn name_width() -> usize {
+        Self::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0)
     }
 
     /// Encodes `w` in this format.
