@@ -122,9 +122,11 @@ fn bench(c: &mut Criterion) {
         let case = Case::new(&classifier.name, &classifier.matrix, format, &params);
         let stimulus: PathBuf = dir.path().join(format!("{format}.stim"));
         case.write_stimulus(&stimulus, &params);
-        let tb = weightstream_sim::build_testbench(&cosim::testbench_request(format, &params), TB_MAIN, &mut |e| {
-            eprintln!("tb: {e:?}")
-        })
+        let tb = weightstream_sim::build_testbench(
+            &cosim::testbench_request(format, &params).expect("the RTL"),
+            TB_MAIN,
+            &mut |e| eprintln!("tb: {e:?}"),
+        )
         .expect("build the C++ testbench");
         let cycles = case.harness(&params, &opts).total_cycles;
         let (tb_cycles, _) = run_tb(&tb, &stimulus, 1);

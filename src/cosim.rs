@@ -158,6 +158,8 @@ pub enum CosimError {
     Design(#[from] crate::rtl::DesignPointError),
     #[error("no RTL model for {format} at {design}: {source}")]
     Build { format: Format, design: String, source: SimError },
+    #[error(transparent)]
+    Rtl(#[from] crate::rtl::RtlDirError),
     #[error("layer {layer}: O = {rows} exceeds the model's MAX_O = {max}")]
     TooManyRows { layer: String, rows: usize, max: i64 },
     #[error("simulator: {0}")]
@@ -214,7 +216,7 @@ pub fn model_for(
         top: top.clone(),
         param_set: design.name(),
         params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        rtl_dir: rtl_dir(),
+        rtl_dir: rtl_dir()?,
         cache_dir: crate::model::cache_dir(),
     };
     build_model(&req, events).map_err(|source| CosimError::Build { format, design: design.to_string(), source })
@@ -222,15 +224,15 @@ pub fn model_for(
 
 /// What [`weightstream_sim::build_testbench`] needs to build a plain C++ testbench of the top of
 /// `format` at `design` (the bench's yardstick for the harness's cost per cycle).
-pub fn testbench_request(format: Format, design: &DesignPoint) -> BuildRequest {
-    BuildRequest {
+pub fn testbench_request(format: Format, design: &DesignPoint) -> Result<BuildRequest, CosimError> {
+    Ok(BuildRequest {
         name: model_name(format, design),
         top: facts().top.clone(),
         param_set: design.name(),
         params: top_params(format, design).iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        rtl_dir: rtl_dir(),
+        rtl_dir: rtl_dir()?,
         cache_dir: crate::model::cache_dir(),
-    }
+    })
 }
 
 /// Golden beats (`lanes` values of `q` bits each) packed as the beat monitor port shows them:
@@ -270,6 +272,7 @@ pub fn prepare_models(formats: &[Format], design: &DesignPoint, quiet: bool) -> 
             ),
             BuildEvent::Built { name, seconds, .. } => eprintln!("rtl: built {name} in {seconds:.1} s"),
             BuildEvent::Waiting { what } => eprintln!("rtl: waiting for {what}, which another run is building"),
+            BuildEvent::Damaged { name, why, .. } => eprintln!("rtl: cached {name} is damaged ({why}): rebuilding"),
             BuildEvent::Cached { .. } => {}
         }
     };

@@ -304,9 +304,10 @@ pub fn write_text(d: &ReportDiff, out: &mut dyn Write) -> io::Result<()> {
     }
     let rtl = d.layers.iter().any(|l| l.formats.iter().any(|f| f.cycles.is_some()));
     let name_w = d.layers.iter().map(|l| l.name.len()).max().unwrap_or(5).max(5);
+    let fw = crate::formats::Format::name_width();
     write!(
         out,
-        "{:<name_w$} {:<12} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
+        "{:<name_w$} {:<fw$} {:>9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
         "layer", "format", "words A", "words B", "d.words", "d.words%", "saved%A", "saved%B", "d.pp"
     )?;
     if rtl {
@@ -317,7 +318,7 @@ pub fn write_text(d: &ReportDiff, out: &mut dyn Write) -> io::Result<()> {
         for f in &l.formats {
             write!(
                 out,
-                "{:<name_w$} {:<12} {:>9} {:>9} {:>+9} {:>+8.1} {:>8.1} {:>8.1} {:>+8.1}",
+                "{:<name_w$} {:<fw$} {:>9} {:>9} {:>+9} {:>+8.1} {:>8.1} {:>8.1} {:>+8.1}",
                 l.name,
                 f.format,
                 f.words_a,

@@ -75,7 +75,9 @@ impl ModelSource {
     /// Any module of the RTL directory at `params`, registered as `name` (plus the tag).
     pub fn module(&self, top: &str, name: &str, params: Vec<(String, i64)>) -> Result<&'static ModelInfo, String> {
         let (rtl_dir, cache_dir, tag) = match self {
-            ModelSource::Default => (crate::cosim::rtl_dir(), crate::model::cache_dir(), String::new()),
+            ModelSource::Default => {
+                (crate::cosim::rtl_dir().map_err(|e| e.to_string())?, crate::model::cache_dir(), String::new())
+            }
             ModelSource::Dir { rtl_dir, cache_dir, tag } => (rtl_dir.clone(), cache_dir.clone(), format!("_{tag}")),
         };
         let req = BuildRequest {

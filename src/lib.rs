@@ -29,6 +29,7 @@ pub mod prepare;
 pub mod quant;
 pub mod report;
 pub mod rtl;
+pub mod rtl_files;
 pub mod shard;
 pub mod study;
 pub mod sweep;

@@ -15,12 +15,28 @@ use crate::formats::{Format, StreamParams};
 pub const TABLE_TOML: &str = include_str!("../rtl/ws_rtl.toml");
 
 /// Where the RTL is read from by on-demand simulator builds and synthesis:
-/// `$WEIGHTSTREAM_RTL_DIR`, else the `rtl/` of the source tree this binary was built from.
-pub fn rtl_dir() -> std::path::PathBuf {
-    std::env::var_os("WEIGHTSTREAM_RTL_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rtl"))
+/// `$WEIGHTSTREAM_RTL_DIR`, else the RTL this binary carries, written out into the cache
+/// (`<cache>/rtl/<digest>/`, [`crate::rtl_files`]). Never the source tree the binary was built
+/// from: an installed copy works without it, and the built-in models, this table and on-demand
+/// models all come from one RTL.
+pub fn rtl_dir() -> Result<std::path::PathBuf, RtlDirError> {
+    if let Some(d) = std::env::var_os("WEIGHTSTREAM_RTL_DIR") {
+        return Ok(d.into());
+    }
+    // Checked and written once per process and cache (every on-demand model asks).
+    static DONE: std::sync::Mutex<Option<(std::path::PathBuf, std::path::PathBuf)>> = std::sync::Mutex::new(None);
+    let cache = crate::model::cache_dir();
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, dir)) = done.as_ref().filter(|(c, _)| *c == cache) {
+        return Ok(dir.clone());
+    }
+    let dir = crate::rtl_files::written_to(&cache)?;
+    *done = Some((cache, dir.clone()));
+    Ok(dir)
 }
+
+/// The RTL directory could not be made ready.
+pub type RtlDirError = crate::rtl_files::WriteError;
 
 /// The parsed table.
 #[derive(Debug, Clone, Deserialize)]

@@ -2,6 +2,8 @@
 
 mod blocks;
 mod bundle;
+#[cfg(feature = "rtl")]
+mod cache;
 mod cli;
 #[cfg(feature = "rtl")]
 mod cosim;
@@ -27,4 +29,6 @@ mod rtl_modules;
 mod scale;
 mod study;
 mod sweep;
+#[cfg(feature = "rtl")]
+mod tables;
 mod util;

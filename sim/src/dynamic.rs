@@ -5,7 +5,10 @@
 //! A cache entry is keyed by the RTL's content (every `.v`/`.sv`/`.vh` of the RTL directory), the
 //! top and its parameters, the Verilator version and how the library is compiled; it is built
 //! under an exclusive file lock and published by rename, so two processes that want the same
-//! model at once build it once and both load it. Each library carries its own copy of the
+//! model at once build it once and both load it. Every published entry (library and port table,
+//! testbench, runtime objects) has a record of its files' sizes and SHA-256 (`crate::record`),
+//! checked before it is loaded, linked or run: a damaged entry is rebuilt under the same lock (or
+//! the build's error is returned), never mapped. Each library carries its own copy of the
 //! Verilator runtime (compiled once per Verilator version into the cache, position independent)
 //! and exports only its entry point, so it cannot clash with the runtime linked into the host.
 //! The traced variant (for waveforms) is built the first time it is asked for.
@@ -23,9 +26,11 @@ use crate::error::{Result, SimError};
 use crate::gen::{gen_slow, gen_unity, parse_classes, parse_ports, Dir, VERILATOR_FLAGS};
 use crate::model::{ModelInfo, Origin, TraceFormat, VtableFn};
 use crate::port::{PortDir, PortInfo, Storage};
+use crate::record;
 
-/// Bump to invalidate cached libraries after a change to how they are built.
-const KEY_VERSION: u32 = 1;
+/// Bump to invalidate cached libraries after a change to how they are built (2: entries carry a
+/// record of their files).
+const KEY_VERSION: u32 = 2;
 /// The C++ wrapper every model is compiled with (cpp/wsv_model.h).
 const WRAPPER_H: &str = include_str!("../cpp/wsv_model.h");
 /// The runtime's replacement of Verilator's `vl_finish` & co.
@@ -67,6 +72,9 @@ pub enum BuildEvent {
     Built { name: String, traced: bool, seconds: f64 },
     /// The library came from the cache.
     Cached { name: String, traced: bool },
+    /// A cache entry does not match the record made when it was published (`why`, a few words):
+    /// it is rebuilt (a `Building` event follows).
+    Damaged { name: String, traced: bool, why: String },
 }
 
 /// An on-demand model: its cache entry and the loaded variants.
@@ -345,14 +353,20 @@ fn runtime_objects(cache: &Path, progress: &mut dyn FnMut(BuildEvent)) -> Result
         .map(|f| include.join(f))
         .chain(std::iter::once(dir.join("runtime.cpp")))
         .collect();
-    let objs: Vec<PathBuf> = (0..srcs.len()).map(|i| dir.join(format!("rt{i}.o"))).collect();
-    let done = dir.join("done");
-    if done.is_file() {
+    let names: Vec<String> = (0..srcs.len()).map(|i| format!("rt{i}.o")).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let objs: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let done = dir.join("objects.sha256");
+    if record::check(&done, &dir, &names).is_ok() {
         return Ok(objs);
     }
     let _lock = Lock::take(&dir.with_extension("lock"), progress)?;
-    if done.is_file() {
-        return Ok(objs);
+    match record::check(&done, &dir, &names) {
+        Ok(()) => return Ok(objs),
+        Err(why) if dir.exists() => {
+            progress(BuildEvent::Damaged { name: "the Verilator runtime".into(), traced: false, why })
+        }
+        Err(_) => {}
     }
     progress(BuildEvent::BuildingRuntime);
     let io = |e: std::io::Error| SimError::Build(format!("{}: {e}", dir.display()));
@@ -376,7 +390,7 @@ fn runtime_objects(cache: &Path, progress: &mut dyn FnMut(BuildEvent)) -> Result
         run(&mut c, &format!("compiling {}", src.display()), &log)?;
         fs::rename(&tmp, &obj).map_err(io)
     })?;
-    File::create(&done).map_err(io)?;
+    record::write(&done, &dir, &names).map_err(io)?;
     Ok(objs)
 }
 
@@ -407,22 +421,47 @@ fn build_variant(
     progress: &mut dyn FnMut(BuildEvent),
 ) -> Result<(VtableFn, Vec<PortInfo>)> {
     let variant = if traced { "traced" } else { "fast" };
-    let lib = entry.join(format!("{variant}.so"));
-    let ports_file = entry.join(format!("{variant}.ports"));
+    let (lib_name, ports_name) = (format!("{variant}.so"), format!("{variant}.ports"));
+    let files = [lib_name.as_str(), ports_name.as_str()];
+    let lib = entry.join(&lib_name);
+    let ports_file = entry.join(&ports_name);
+    let record = entry.join(format!("{variant}.sha256"));
     let name = req.name.clone();
-    if !lib.is_file() || !ports_file.is_file() {
-        let _lock = Lock::take(&entry.with_extension(format!("{variant}.lock")), progress)?;
-        if !lib.is_file() || !ports_file.is_file() {
-            let t = Instant::now();
-            let rt = runtime_objects(&req.cache_dir, progress)?;
-            progress(BuildEvent::Building { name: name.clone(), traced });
-            compile_variant(req, entry, key, traced, &rt, &lib, &ports_file)?;
-            progress(BuildEvent::Built { name: name.clone(), traced, seconds: t.elapsed().as_secs_f64() });
-        } else {
-            progress(BuildEvent::Cached { name: name.clone(), traced });
+    // Nothing of the entry is mapped before its record vouches for it: a truncated library would
+    // kill the process with SIGBUS when its pages are touched.
+    match record::check(&record, entry, &files) {
+        Ok(()) => progress(BuildEvent::Cached { name: name.clone(), traced }),
+        Err(first_why) => {
+            let damaged = lib.exists() || ports_file.exists() || record.exists();
+            let mut rebuild = || -> Result<()> {
+                let _lock = Lock::take(&entry.with_extension(format!("{variant}.lock")), progress)?;
+                // Another process may have rebuilt it while this one waited for the lock.
+                match record::check(&record, entry, &files) {
+                    Ok(()) => progress(BuildEvent::Cached { name: name.clone(), traced }),
+                    Err(why) => {
+                        if damaged || lib.exists() || ports_file.exists() || record.exists() {
+                            progress(BuildEvent::Damaged { name: name.clone(), traced, why });
+                        }
+                        let t = Instant::now();
+                        let rt = runtime_objects(&req.cache_dir, progress)?;
+                        progress(BuildEvent::Building { name: name.clone(), traced });
+                        compile_variant(req, entry, key, traced, &rt, &lib, &ports_file)?;
+                        record::write(&record, entry, &files)
+                            .map_err(|e| SimError::Build(format!("{}: {e}", record.display())))?;
+                        progress(BuildEvent::Built { name: name.clone(), traced, seconds: t.elapsed().as_secs_f64() });
+                    }
+                }
+                Ok(())
+            };
+            rebuild().map_err(|e| match e {
+                // Refused, not loaded: say why the entry was not used as well as why it was not rebuilt.
+                SimError::Build(why) if damaged => SimError::Build(format!(
+                    "{}: damaged ({first_why}) and not rebuilt: {why}",
+                    entry.join(&lib_name).display()
+                )),
+                e => e,
+            })?;
         }
-    } else {
-        progress(BuildEvent::Cached { name: name.clone(), traced });
     }
     let ports = read_ports(&ports_file)?;
     // SAFETY: the library is one we built from Verilator's output and our wrapper; its static
@@ -497,7 +536,9 @@ fn compile_variant(
     }
     run(&mut link, &format!("linking {}", req.name), &log)?;
     write_ports(&stage.join("ports"), &ports).map_err(io)?;
-    // Publish: ports first, the library last (its presence says the entry is complete).
+    // Publish: ports first, the library last; the caller then writes the record, which says the
+    // entry is complete. Renames replace files, so a process that has the old library mapped
+    // keeps its pages.
     fs::rename(stage.join("ports"), ports_file).map_err(io)?;
     fs::rename(&tmp_lib, lib).map_err(io)?;
     let _ = fs::rename(&log, entry.join(format!("{}.log", if traced { "traced" } else { "fast" })));
@@ -559,13 +600,39 @@ pub fn build_testbench(req: &BuildRequest, main_cpp: &str, progress: &mut dyn Fn
     h.bytes(cache_key(req)?.as_bytes()).bytes(main_cpp.as_bytes());
     let entry = req.cache_dir.join("testbenches").join(format!("{}-{:016x}", req.name, h.0));
     let exe = entry.join("tb");
-    if exe.is_file() {
+    let record = entry.join("tb.sha256");
+    let Err(first_why) = record::check(&record, &entry, &["tb"]) else {
         progress(BuildEvent::Cached { name: req.name.clone(), traced: false });
         return Ok(exe);
-    }
+    };
+    let damaged = exe.exists() || record.exists();
+    publish_testbench(req, main_cpp, &entry, progress).map_err(|e| match e {
+        // Refused, not run: say why the entry was not used as well as why it was not rebuilt.
+        SimError::Build(why) if damaged => {
+            SimError::Build(format!("{}: damaged ({first_why}) and not rebuilt: {why}", exe.display()))
+        }
+        e => e,
+    })?;
+    Ok(exe)
+}
+
+/// Builds the testbench into `entry` (`tb` and its record) under the entry's lock, unless another
+/// process did while this one waited.
+fn publish_testbench(
+    req: &BuildRequest,
+    main_cpp: &str,
+    entry: &Path,
+    progress: &mut dyn FnMut(BuildEvent),
+) -> Result<()> {
+    let exe = entry.join("tb");
+    let record = entry.join("tb.sha256");
     let _lock = Lock::take(&entry.with_extension("lock"), progress)?;
-    if exe.is_file() {
-        return Ok(exe);
+    match record::check(&record, entry, &["tb"]) {
+        Ok(()) => return Ok(()),
+        Err(why) if exe.exists() || record.exists() => {
+            progress(BuildEvent::Damaged { name: format!("{} (C++ testbench)", req.name), traced: false, why })
+        }
+        Err(_) => {}
     }
     let t = Instant::now();
     let rt = runtime_objects(&req.cache_dir, progress)?;
@@ -595,8 +662,9 @@ pub fn build_testbench(req: &BuildRequest, main_cpp: &str, progress: &mut dyn Fn
         link.arg("-lz");
     }
     run(&mut link, &format!("linking the {} testbench", req.name), &log)?;
-    fs::create_dir_all(&entry).map_err(io)?;
+    fs::create_dir_all(entry).map_err(io)?;
     fs::rename(&tmp, &exe).map_err(io)?;
+    record::write(&record, entry, &["tb"]).map_err(io)?;
     let _ = fs::rename(&log, entry.join("build.log"));
     let _ = fs::remove_dir_all(&stage);
     progress(BuildEvent::Built {
@@ -604,5 +672,5 @@ pub fn build_testbench(req: &BuildRequest, main_cpp: &str, progress: &mut dyn Fn
         traced: false,
         seconds: t.elapsed().as_secs_f64(),
     });
-    Ok(exe)
+    Ok(())
 }

@@ -63,6 +63,7 @@ mod model;
 pub mod models;
 mod pause;
 mod port;
+mod record;
 mod sim;
 mod stream;
 

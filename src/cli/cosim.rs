@@ -99,22 +99,39 @@ pub const COMMAND: &str = "cosim";
 const COLUMNS: [&str; 12] =
     ["layer", "format", "blocks", "beats ok", "y ok", "mism", "cycles", "words", "eff", "starved", "stalled", "saved%"];
 
-fn columns_line() -> String {
+/// Widths of the table's text columns: the run's longest layer name (at least 30) and the longest
+/// format name, so that every line has its columns at the same offsets.
+#[derive(Clone, Copy)]
+struct Widths {
+    layer: usize,
+    format: usize,
+}
+
+impl CosimRun {
+    fn widths(&self) -> Widths {
+        let layer = self.layers.iter().map(|l| l.chars().count()).max().unwrap_or(0).max(30);
+        Widths { layer, format: weightstream::Format::name_width() }
+    }
+}
+
+fn columns_line(w: Widths) -> String {
     let c = COLUMNS;
+    let (lw, fw) = (w.layer, w.format);
     format!(
-        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
+        "{:<lw$} {:<fw$} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>7}",
         c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11]
     )
 }
 
 /// A run's table line (and its mismatch line); saved % against the layer's dense run.
-fn run_lines(run: &weightstream::cosim::LayerRun, dense_words: Option<u64>) -> String {
+fn run_lines(run: &weightstream::cosim::LayerRun, dense_words: Option<u64>, w: Widths) -> String {
     let saved = match dense_words {
         Some(d) if d > 0 => format!("{:.1}", run.rtl_measure(Some(d)).saved_pct),
         _ => "-".into(),
     };
+    let (lw, fw) = (w.layer, w.format);
     let mut s = format!(
-        "{:<30} {:<12} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
+        "{:<lw$} {:<fw$} {:>6} {:>8} {:>8} {:>5} {:>9} {:>8} {:>6.3} {:>8} {:>8} {:>7}",
         run.layer,
         run.format.name(),
         run.blocks,
@@ -164,7 +181,7 @@ pub fn merge_cosim(partials: &[PathBuf], json: Option<&std::path::Path>) -> Resu
     anyhow::ensure!(items.len() == total, "merged co-simulation has {} of its {total} runs", items.len());
     let mut out = io::stdout().lock();
     writeln!(out, "{}", run.header)?;
-    writeln!(out, "{}", columns_line())?;
+    writeln!(out, "{}", columns_line(run.widths()))?;
     let runs: Vec<weightstream::cosim::LayerRun> = items.into_iter().map(|(_, r)| r).collect();
     let mut dense_words = None;
     let mut failed = 0;
@@ -176,7 +193,7 @@ pub fn merge_cosim(partials: &[PathBuf], json: Option<&std::path::Path>) -> Resu
         if r.format == weightstream::Format::Dense {
             dense_words = Some(r.words);
         }
-        writeln!(out, "{}", run_lines(r, dense_words))?;
+        writeln!(out, "{}", run_lines(r, dense_words, run.widths()))?;
         failed += usize::from(r.mismatch_line().is_some());
     }
     for line in run.not_applicable_lines() {
@@ -282,7 +299,8 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
     }
     let mut out = io::stdout().lock();
     writeln!(out, "{header}")?;
-    writeln!(out, "{}", columns_line())?;
+    let widths = settings.widths();
+    writeln!(out, "{}", columns_line(widths))?;
     let mut failed = 0;
     let bar = super::report::progress(layers.len(), args.quiet, "cosim");
     // Every (layer, format) run is one job on rayon's pool (one model instance each), largest
@@ -327,7 +345,7 @@ pub fn run_cosim(args: &CosimArgs) -> Result<()> {
                     dense_words = Some(run.words);
                 }
                 let written = bar.suspend(|| -> io::Result<()> {
-                    writeln!(out, "{}", run_lines(&run, dense_words))?;
+                    writeln!(out, "{}", run_lines(&run, dense_words, widths))?;
                     out.flush()
                 });
                 if let Err(e) = written {

@@ -134,8 +134,9 @@ fn what_name(w: What) -> &'static str {
 /// The terminal table: one row per unit and format.
 pub fn table(runs: &[CostRun], point: &str) -> String {
     let mut s = format!("hardware cost at {point} (yosys generic synth; iCE40 HX8K ct256 via nextpnr, seed 1)\n");
+    let fw = weightstream::Format::name_width();
     s += &format!(
-        "{:<10} {:<13} {:>8} {:>7} {:>8} {:>7} {:>7} {:>5} {:>8}  {:<10} {}\n",
+        "{:<10} {:<fw$} {:>8} {:>7} {:>8} {:>7} {:>7} {:>5} {:>8}  {:<10} {}\n",
         "unit", "format", "cells", "FFs", "mem bits", "levels", "LCs", "BRAM", "Fmax MHz", "time", "source"
     );
     for r in runs {
@@ -154,7 +155,7 @@ pub fn table(runs: &[CostRun], point: &str) -> String {
         let time = format!("{:.0}+{:.0} s", c.synth_seconds, fpga_s);
         let source = if r.from_cache { "cache".to_string() } else { format!("synthesized ({:.0} s)", r.seconds) };
         s += &format!(
-            "{:<10} {:<13} {:>8} {:>7} {:>8} {:>7} {:>7} {:>5} {:>8}  {:<10} {}\n",
+            "{:<10} {:<fw$} {:>8} {:>7} {:>8} {:>7} {:>7} {:>5} {:>8}  {:<10} {}\n",
             c.unit.name(),
             c.format,
             cost::thousands(c.cells),

@@ -84,8 +84,9 @@ pub struct CostRequest {
 /// How to run.
 #[derive(Debug, Clone)]
 pub struct CostOptions {
-    /// Where the RTL is read from.
-    pub rtl_dir: PathBuf,
+    /// Where the RTL is read from (None: [`rtl_dir`], the RTL this binary carries unless
+    /// `$WEIGHTSTREAM_RTL_DIR` says otherwise).
+    pub rtl_dir: Option<PathBuf>,
     /// Where results are cached (`<dir>/<key>/`).
     pub cache_dir: PathBuf,
     /// Run nextpnr-ice40 where it is installed and the design may fit.
@@ -101,7 +102,7 @@ pub struct CostOptions {
 impl Default for CostOptions {
     fn default() -> Self {
         CostOptions {
-            rtl_dir: rtl_dir(),
+            rtl_dir: None,
             cache_dir: crate::model::cache_dir().join("cost"),
             fpga: true,
             jobs: 2,
@@ -112,6 +113,16 @@ impl Default for CostOptions {
 }
 
 pub use crate::rtl::rtl_dir;
+
+impl CostOptions {
+    /// The RTL directory to read: the one set, else [`rtl_dir`].
+    pub fn rtl(&self) -> Result<PathBuf, CostError> {
+        match &self.rtl_dir {
+            Some(d) => Ok(d.clone()),
+            None => Ok(rtl_dir()?),
+        }
+    }
+}
 
 /// The FPGA result of a unit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -246,6 +257,9 @@ pub enum CostError {
     /// File system.
     #[error("{}: {source}", path.display())]
     Io { path: PathBuf, source: std::io::Error },
+    /// The RTL this binary carries could not be written out.
+    #[error(transparent)]
+    Rtl(#[from] crate::rtl::RtlDirError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CostError + '_ {
@@ -292,8 +306,9 @@ fn fnv(h: &mut u64, bytes: &[u8]) {
 /// The cache key of a request: RTL contents (every `.v` / `.vh` of the RTL directory), module,
 /// parameters, flow, tool versions, and whether the FPGA flow runs.
 pub fn cache_key(req: &CostRequest, opts: &CostOptions, tools: &Tools) -> Result<String, CostError> {
-    let mut files: Vec<PathBuf> = fs::read_dir(&opts.rtl_dir)
-        .map_err(io(&opts.rtl_dir))?
+    let rtl_dir = opts.rtl()?;
+    let mut files: Vec<PathBuf> = fs::read_dir(&rtl_dir)
+        .map_err(io(&rtl_dir))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "v" || x == "vh"))
         .collect();
@@ -508,7 +523,8 @@ fn run_flows(
     final_dir: &Path,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Cost, CostError> {
-    let rtl = opts.rtl_dir.canonicalize().map_err(io(&opts.rtl_dir))?;
+    let rtl_dir = opts.rtl()?;
+    let rtl = rtl_dir.canonicalize().map_err(io(&rtl_dir))?;
     let rtl = rtl.to_string_lossy().to_string();
     let module = req.unit.module();
     let params = params(req);
@@ -575,7 +591,8 @@ fn fpga_flow(
     params: &[(String, i64)],
 ) -> Result<Fpga, CostError> {
     let t = Instant::now();
-    let rtl = opts.rtl_dir.canonicalize().map_err(io(&opts.rtl_dir))?;
+    let rtl_dir = opts.rtl()?;
+    let rtl = rtl_dir.canonicalize().map_err(io(&rtl_dir))?;
     let pins = dir.join("pins.v");
     fs::write(&pins, script::wrapper(req.unit, module, params)).map_err(io(&pins))?;
     yosys(req, opts, dir, &script::ice40(&rtl.to_string_lossy(), params), "ice40")?;

@@ -99,6 +99,11 @@ impl Format {
         }
     }
 
+    /// The longest [`Self::name`]: the width of a format column in the terminal tables.
+    pub fn name_width() -> usize {
+        Self::ALL.iter().map(|f| f.name().len()).max().unwrap_or(0)
+    }
+
     /// Encodes `w` in this format.
     pub fn encode(self, w: &QuantMatrix, p: &StreamParams) -> Result<EncodedStream, EncodeError> {
         p.validate()?;
@@ -176,7 +181,8 @@ impl Format {
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        // pad, not write_str: `{:<w$}` in a table must line up.
+        f.pad(self.name())
     }
 }
 

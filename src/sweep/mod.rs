@@ -530,8 +530,9 @@ pub fn csv(rows: &[SweepRow]) -> String {
 /// The rows as a terminal table.
 pub fn table(rows: &[SweepRow]) -> String {
     let rtl = rows.iter().any(|r| r.rtl_cycles.is_some());
+    let fw = Format::name_width();
     let mut s = format!(
-        "{:>5} {:>2} {:>3} {:>4} {:>2} {:>3} {:>6} {:<12} {:>10} {:>7} {:>6} {:>7} {:>6} {:>4} {:>6}",
+        "{:>5} {:>2} {:>3} {:>4} {:>2} {:>3} {:>6} {:<fw$} {:>10} {:>7} {:>6} {:>7} {:>6} {:>4} {:>6}",
         "spars",
         "Q",
         "N",
@@ -555,7 +556,7 @@ pub fn table(rows: &[SweepRow]) -> String {
     for r in rows {
         let c = r.cost;
         s += &format!(
-            "{:>5} {:>2} {:>3} {:>4} {:>2} {:>3} {:>6} {:<12} {:>10} {:>7.2} {:>6} {:>7} {:>6} {:>4} {:>6}",
+            "{:>5} {:>2} {:>3} {:>4} {:>2} {:>3} {:>6} {:<fw$} {:>10} {:>7.2} {:>6} {:>7} {:>6} {:>4} {:>6}",
             r.sparsity,
             r.bits,
             r.lanes,
@@ -582,6 +583,7 @@ pub fn table(rows: &[SweepRow]) -> String {
 
 /// The Pareto points per (sparsity, Q), cheapest first, as text.
 pub fn pareto_text(rows: &[SweepRow]) -> String {
+    let fw = Format::name_width();
     let mut groups: Vec<(f64, u32)> = Vec::new();
     for r in rows.iter().filter(|r| r.pareto) {
         if !groups.iter().any(|g| g.0.to_bits() == r.sparsity.to_bits() && g.1 == r.bits) {
@@ -598,7 +600,7 @@ pub fn pareto_text(rows: &[SweepRow]) -> String {
             let c = r.cost.unwrap_or_default();
             let _ = writeln!(
                 s,
-                "  {:<12} N={:<2} B={:<3} MAX_O={:<5} {:>6} cells {:>3} levels {:>8}  saved {:>6.2}%  ({} words)",
+                "  {:<fw$} N={:<2} B={:<3} MAX_O={:<5} {:>6} cells {:>3} levels {:>8}  saved {:>6.2}%  ({} words)",
                 r.format.name(),
                 r.lanes,
                 r.bus_bits,
