@@ -527,7 +527,7 @@ end
 // ---- the entries of the beat: the window's bits as they are -----------------
 // lane l's entry starts at l*(log2 m + Q): position (log2 m bits) then value.
 // The beat's first N*(MAXLM+Q) window bits go as they are into stage 1 and
-// the slot memories (no select between the window and a register); the
+// the slot registers (no select between the window and a register); the
 // entries are picked from them after the register by the registered log2 m.
 wire [N*EW-1:0] ents = win_data_i[N*EW-1:0];
 
