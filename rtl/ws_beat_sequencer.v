@@ -176,15 +176,6 @@ reg           err_q, err_d;
 reg [3:0]     code_q, code_d;
 reg           done_q, done_d;
 reg           cwait_q, cwait_d;     // ERR_LAT = 2: the check's first cycle
-// ERR_LAT = 2: the tail flag registered in the check's first cycle (nothing
-// is taken or consumed after the last beat, so it is final then), so the
-// aligner's funnel does not reach the status enables
-reg           tail_q;
-wire          tail_ok = ERR_LAT > 1 ? tail_q : win_tail_ok_i;
-
-always @(posedge clk) begin
-    tail_q <= win_tail_ok_i;
-end
 
 wire [XW-1:0] rows_x  = {{(XW-RW){1'b0}}, rows_q};
 wire [XW-1:0] rleft_n = rleft_q - N_X;   // rows from the next tile on
@@ -286,7 +277,7 @@ always @* begin
             end else if (cwait_q) begin
                 // ERR_LAT = 2: a cycle more for the decoder's error
                 st_d   = ST_CHECK;
-            end else if (tail_ok) begin
+            end else if (win_tail_ok_i) begin
                 st_d   = ST_DONE;
                 done_d = 1'b1;
             end else begin

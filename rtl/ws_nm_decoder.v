@@ -251,38 +251,18 @@ wire [3:0]     err_code;
 
 // ---- the loop: count compare against a register ----------------------------
 wire           carry    = cs_q[0];
-// the window holds need_q bits (exact; for the waits, starve and the cut
-// beat's check, outside the loop)
 wire           enough   = win_count_i >= {{(CNT_W-CW){1'b0}}, need_q};
-// the loop's term, registered a cycle ahead (ready_q): this cycle's count
-// less what this cycle consumes, against the next cycle's need; it misses
-// this cycle's intake, so a beat that waits for a word fires a cycle after
-// the word (a latency, not a rate: it is exact again the cycle after) and
-// never fires without its bits (ready_q implies enough)
-reg            ready_q;
 // the aligner's pick: the compare ANDed with one term from registers
 // (the header is next, or a beat that stage 1 can take)
 wire           arm      = running && (hdr_q || (bt_q && pipe_ready));
-wire           pick     = arm && ready_q;
+wire           pick     = arm && enough;
 wire           hdr_take = pick && hdr_q;
 wire           fire     = pick && bt_q;
 // a beat cut by the end of the stream: its record is checked once in stage 1
 wire           waiting  = (hdr_q || bt_q) && !enough;
-// stuck: waiting with the final word in the aligner (no bit comes any more),
-// registered, so the count compare reaches neither the pipeline's load nor
-// the sequencer's truncation check (they follow a cycle later)
-reg            stuck_q;
-wire           pfire    = running && bt_q && stuck_q && pipe_ready && !pdone_q;
+wire           pfire    = running && bt_q && !enough && win_last_i && pipe_ready && !pdone_q;
 // truncation is passed on only after that check (the header has none)
-wire           wait_seq = stuck_q && (hdr_q || pchk_q);
-
-always @(posedge clk) begin
-    if (rst || start_i) begin
-        stuck_q <= 1'b0;
-    end else begin
-        stuck_q <= running && waiting && win_last_i;
-    end
-end
+wire           wait_seq = waiting && (hdr_q || pchk_q);
 
 assign win_need_o = need_q;
 assign win_pick_o = pick;
@@ -380,26 +360,9 @@ wire [CSW-1:0] cs_next  = gnl_q ? thl_q : thn_q;
 wire [MGW-1:0] mg_next  = gnl_q ? mlast_q : mv_q;
 // the next tile's lanes times its entry bits log2 m + Q
 wire [CW-1:0]  lanes_c   = {{(CW-LW){1'b0}}, lanes_nx};
-// from a table of L*(log2 m + Q) for L = 0..N, registered from the header's
-// log2 m (valid from the cycle after H1, before any tile's second beat): a
-// select by the sequencer's registered next lanes, no multiply
-reg  [CW-1:0]  ntab_q [0:N];
-integer        nn;
-
-always @(posedge clk) begin
-    for (nn = 0; nn <= N; nn = nn + 1) begin
-        ntab_q[nn] <= nn[CW-1:0] * (Q_C + {{(CW-3){1'b0}}, lm_q[2:0]});
-    end
-end
-
-wire [CW-1:0]  need_new  = ntab_q[lanes_nx];
-wire           unused_lanes_c = ^lanes_c;
+wire [CW-1:0]  need_new  = lanes_c * Q_C + lanes_c * {{(CW-3){1'b0}}, lm_q[2:0]};
 // column j + 1 is the group's last
 wire [MGW-1:0] j_2       = {1'b0, j_q} + TWO_MG;
-// the need after a beat fires: the tile's next column, or a tile's column 0
-// (of this group, or after the last tile, eoc, of the next group)
-wire [CW-1:0]  need_f    = !lc_q ? (cs_q[1] ? nt_q : {CW{1'b0}}) :
-                           (eoc ? cs_next[0] : cs0_q[0]) ? need_new : {CW{1'b0}};
 
 always @* begin
     hdr_d   = hdr_q;
@@ -453,7 +416,7 @@ always @* begin
             cs_d   = cs_q >> 1;
             c0_d   = 1'b0;
             lc_d   = j_2 == mg_q;
-            need_d = need_f;
+            need_d = cs_q[1] ? nt_q : {CW{1'b0}};
         end else begin
             // the next tile's column 0: of this group, or after the last
             // tile (eoc) of the next group
@@ -468,11 +431,11 @@ always @* begin
                 cs_d  = cs_next;
                 cs0_d = cs_next;
                 lc_d  = mg_next == ONE_MG;
-                need_d = need_f;
+                need_d = cs_next[0] ? need_new : {CW{1'b0}};
             end else begin
                 cs_d  = cs0_q;
                 lc_d  = mg_q == ONE_MG;
-                need_d = need_f;
+                need_d = cs0_q[0] ? need_new : {CW{1'b0}};
             end
         end
     end
@@ -485,22 +448,6 @@ always @* begin
         j_d     = {PB{1'b0}};
         pdone_d = 1'b0;
         pchk_d  = 1'b0;
-    end
-end
-
-// ready_q's next value: the pick only selects between two compares of
-// registers (the count less need_q against the next need, or the count
-// against need_q or H1's first need)
-wire [CNT_W-1:0] cnt_left = win_count_i - {{(CNT_W-CW){1'b0}}, need_q};
-wire             r_pick   = cnt_left >= {{(CNT_W-CW){1'b0}}, hdr_q ? need_q : need_f};
-wire             r_keep   = enough;
-wire             r_h1     = win_count_i >= {{(CNT_W-CW){1'b0}}, need_h};
-
-always @(posedge clk) begin
-    if (rst || start_i) begin
-        ready_q <= 1'b0;
-    end else begin
-        ready_q <= h1_q ? r_h1 : pick ? r_pick : r_keep;
     end
 end
 
