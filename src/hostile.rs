@@ -626,11 +626,16 @@ fn nm_layout(bits: &Bits, rows: usize, cols: usize, q: u32) -> Option<(u32, usiz
     Some((lm, eb, groups))
 }
 
-/// Makes one entry of the nm stream `bits` (O = `rows`, K = `cols`) bad: a position not above
+/// Makes one entry of the nm stream `bits` (O = `rows`, K = `cols`, `lanes` per row tile) bad: a position not above
 /// the previous entry's of its row and group, or past a short group's m_g. Returns the bit
 /// offset just past the bad position field, or None when the stream has no such entry (every
 /// group full and n = 1) or its header is bad.
-fn nm_bad_position(r: &mut ChaCha8Rng, bits: &mut Bits, rows: usize, cols: usize, q: u32) -> Option<usize> {
+fn nm_bad_position(
+    r: &mut ChaCha8Rng,
+    bits: &mut Bits,
+    (rows, cols, lanes): (usize, usize, usize),
+    q: u32,
+) -> Option<usize> {
     let (lm, eb, groups) = nm_layout(bits, rows, cols, q)?;
     let m = 1usize << lm;
     // (group, entry j) where a bad position exists: j > 0, or a short group
@@ -643,9 +648,12 @@ fn nm_bad_position(r: &mut ChaCha8Rng, bits: &mut Bits, rows: usize, cols: usize
         return None;
     }
     let (g, j) = spots[r.random_range(0..spots.len())];
-    let (start, mg, _) = groups[g];
+    let (start, mg, ng) = groups[g];
     let o = r.random_range(0..rows);
-    let pos_at = |j: usize| start + (j * rows + o) * eb;
+    // group order: per row tile (ng entries of its L lanes each), entry j of lane l
+    let (t, l) = (o / lanes, o % lanes);
+    let tile_lanes = lanes.min(rows - t * lanes);
+    let pos_at = |j: usize| start + (t * lanes * ng + j * tile_lanes + l) * eb;
     let read = |bits: &Bits, at: usize| (0..lm as usize).fold(0usize, |v, i| v | usize::from(bits[at + i]) << i);
     let bad = if mg < m && (j == 0 || r.random_bool(0.5)) {
         r.random_range(mg..m)
@@ -824,7 +832,7 @@ pub fn make_case(format: Format, design: &DesignPoint, seed: u64, i: u64) -> Cas
             prefix_of = Some(Vec::new());
         }
         Kind::NmBadPosition | Kind::NmBadPositionCut => {
-            if let Some(end) = nm_bad_position(&mut rn, &mut bits, rows, cols, p.weight_bits) {
+            if let Some(end) = nm_bad_position(&mut rn, &mut bits, (rows, cols, p.lanes), p.weight_bits) {
                 if kind == Kind::NmBadPositionCut {
                     bits.truncate(end.div_ceil(b) * b);
                 }
