@@ -27,7 +27,9 @@
  *   0 p_y_hold      y: valid held until ready, data and last stable meanwhile
  *   1 p_beat_hold   beats into the PE array (decoder -> u_pe): valid held
  *                   until ready, data/tile/first/eoc/last stable, while no
- *                   error (an error flushes the beat pipe by design)
+ *                   error (an error flushes the beat pipe by design);
+ *                   p_beat_drop_err, weaker: a beat withdrawn while no error
+ *                   is flagged is followed by error_o in the next cycle
  *   2 p_silent      while error_o: no word or activation ready, no beat
  *                   fires, no y valid
  *   3 p_status      done and error never both; error_o iff code != 0;
@@ -285,17 +287,28 @@ function integer ones(input [15:0] v);
     end
 endfunction
 
+// the beat offered and not taken in the previous cycle, and whether it is
+// still offered as it was
+reg          b_hold = 1'b0;
+reg [N*Q-1:0] b_data = {N*Q{1'b0}};
+reg [TW+2:0] b_side = {TW+3{1'b0}};
+reg          b_drop_q = 1'b0;
+wire [TW+2:0] b_side_now = {probe_beat_tile, probe_beat_first, probe_beat_eoc, probe_beat_last};
+wire b_kept = probe_beat_valid && probe_beat_data == b_data && b_side_now == b_side;
+// withdrawn or changed without a handshake while no error is flagged
+wire b_drop = past_ok && b_hold && !b_kept && !error_o;
+
+always @(posedge clk) begin
+    b_hold   <= probe_beat_valid && !probe_beat_ready;
+    b_data   <= probe_beat_data;
+    b_side   <= b_side_now;
+    b_drop_q <= b_drop && !start_i;   // a start_i drops the layer: no error to come
+end
+
 always @(posedge clk) begin
     if (past_ok && $past(m_y_valid_o && !m_y_ready_i)) begin
         p_y_hold: assert(m_y_valid_o && m_y_data_o == $past(m_y_data_o)
                          && m_y_last_o == $past(m_y_last_o));
-    end
-    if (past_ok && !error_o && $past(probe_beat_valid && !probe_beat_ready)) begin
-        p_beat_hold: assert(probe_beat_valid && probe_beat_data == $past(probe_beat_data)
-                            && probe_beat_tile == $past(probe_beat_tile)
-                            && probe_beat_first == $past(probe_beat_first)
-                            && probe_beat_eoc == $past(probe_beat_eoc)
-                            && probe_beat_last == $past(probe_beat_last));
     end
     // status
     if (past_ok) begin
@@ -322,6 +335,9 @@ end
 
 always @* begin
     if (!init) begin
+        // beat_hold
+        p_beat_hold: assert(!b_drop);
+        p_beat_drop_err: assert(!b_drop_q || error_o);
         if (error_o) begin
             p_silent: assert(!s_w_ready_o && !s_act_ready_o && !mon_beat_fire_o && !m_y_valid_o);
         end
