@@ -3,6 +3,8 @@
 `resetall
 `default_nettype none
 
+`include "ws_defs.vh"
+
 /*
  * weightstream formal properties of ws_top_core (scripts/formal)
  *
@@ -20,32 +22,37 @@
  *     taken and flags the MAX_W-th word last at the latest; activations are
  *     always offered and y is always taken.  The liveness bound is the
  *     hostile sweep's (src/hostile.rs) with no gaps:
- *     16 + W + T + O + K cycles from start_i.
+ *     16 + W + T*PB + HDR + O + K cycles from start_i, W the words taken,
+ *     T = K*ceil(O/N) beats; PB (cycles a beat) and HDR (header cycles) are
+ *     1 and 0 but for the Huffman formats, as there.
  *
- * Assertions, in groups (scripts/formal checks a group alone by deleting
- * the other assertions, by their labels p_*):
- *   0 p_y_hold      y: valid held until ready, data and last stable meanwhile
- *   1 p_beat_hold   beats into the PE array (decoder -> u_pe): valid held
- *                   until ready, data/tile/first/eoc/last stable, while no
- *                   error (an error flushes the beat pipe by design);
- *                   p_beat_drop_err, weaker: a beat withdrawn while no error
- *                   is flagged is followed by error_o in the next cycle
- *   2 p_silent      while error_o: no word or activation ready, no beat
- *                   fires, no y valid
- *   3 p_status      done and error never both; error_o iff code != 0;
- *                   both sticky (code too) until start_i, cleared by it
- *                   (except the bad-configuration error it raises itself)
- *   4 p_fifo        word FIFO: held <= depth (no overflow), the aligner pops
- *                   at most the head words present (no underflow), held =
- *                   banked + in flight + head queue, and words accepted at
- *                   the port (cnt_words_o) - words popped = held
- *   5 p_count       cnt_words_o = words handshaked since start_i,
- *                   cnt_beats_o = mon_beat_fire_o since start_i, stalled and
- *                   starved <= cycles, counters frozen after an error; at
- *                   most K activations and O y; y last exactly on y[O-1];
- *                   no word after the one flagged last; done => K*ceil(O/N)
- *                   beats fired, K activations taken and O y output
- *   6 p_live        live mode: done or error within the bound
+ * Assertions by group (scripts/formal checks a group, or one assertion,
+ * alone by deleting the others by their labels):
+ *   y_hold     p_y_hold: y valid held until ready, data and last stable
+ *   beat_hold  p_beat_hold: beats into the PE array (decoder -> u_pe):
+ *              valid held until ready, data/tile/first/eoc/last stable,
+ *              while no error is flagged (an error flushes the beat pipe);
+ *              p_beat_drop_err, weaker: a beat withdrawn while no error is
+ *              flagged is followed by error_o in the next cycle (or start_i)
+ *   silent     p_silent: while error_o, no word or activation ready, no
+ *              beat fires, no y valid
+ *   status     p_status: done and error never both, error_o iff code != 0;
+ *              p_done_sticky, p_error_sticky (code too): until start_i;
+ *              p_start_clears: start_i clears both (but the bad-configuration
+ *              error it raises itself)
+ *   fifo       word FIFO: p_fifo_over held <= depth, p_fifo_under the
+ *              aligner pops at most the head words present, p_fifo_parts
+ *              held = banked + in flight + head queue, p_fifo_words words
+ *              accepted at the port (cnt_words_o) - words popped = held
+ *   count      p_cnt_words, p_cnt_beats: cnt_words_o / cnt_beats_o = word
+ *              handshakes / mon_beat_fire_o since start_i; p_cnt_cycles:
+ *              stalled, starved <= cycles; p_count_frozen, p_cycles_frozen:
+ *              no counting after an error (cycles: after the cycle it
+ *              rises in); p_acts, p_ys: at most K activations and O y;
+ *              p_y_last: m_y_last_o exactly on y[O-1]; p_w_after_last: no
+ *              word after the one flagged last; p_done_counts: done =>
+ *              K*ceil(O/N) beats fired, K activations and O y
+ *   live       p_live: live mode, done or error within the bound
  *
  * FIFO and beat-stream signals are internal: the probe_* wires are left
  * undriven here and connected by scripts/formal after flattening to
@@ -231,7 +238,31 @@ end
 wire [31:0] tiles    = (N & (N - 1)) == 0 ? (cfg_o + N - 1) >> $clog2(N) : (cfg_o + N - 1) / N;
 // (narrow: K <= MAX_K and O <= MAX_O + 1 are small; a 32-bit product costs the solver)
 wire [31:0] n_layer  = {16'd0, cfg_k[7:0] * tiles[7:0]};
-wire [31:0] bound    = 32'd16 + n_words + n_layer + cfg_o + cfg_k;
+
+// the Huffman decoders' cycles per beat and header cycles (src/hostile.rs):
+// bitmap-huffman: ceil(N / c), c = min(N, S, max(W / H, 1)) the fewest codes
+// a cycle takes, and 1 + H + symbols; lane-huffman: ceil(N / RC) + 2 and
+// 2 + ceil(H / CPC) + ceil(symbols / SPC) + N; symbols = min(W*B/Q, 2^Q)
+localparam integer IS_HUF  = FORMAT == `WS_FMT_BITMAP_HUFFMAN || FORMAT == `WS_FMT_DELTA_BITMAP_HUFFMAN;
+localparam integer IS_LHUF = FORMAT == `WS_FMT_LANE_HUFFMAN || FORMAT == `WS_FMT_DELTA_LANE_HUFFMAN;
+localparam integer HUF_U   = N < `WS_HUF_S ? N : `WS_HUF_S;
+localparam integer HUF_WH  = `WS_HUF_W / `WS_HUF_H > 1 ? `WS_HUF_W / `WS_HUF_H : 1;
+localparam integer HUF_C   = HUF_U < HUF_WH ? HUF_U : HUF_WH;
+localparam integer LH_RC   = (N + `WS_LHUF_LPC - 1) / `WS_LHUF_LPC;
+localparam integer LH_WIN  = `WS_LHUF_C * LH_RC + N > `WS_LHUF_CPC * Q ? `WS_LHUF_C * LH_RC + N
+                                                                       : `WS_LHUF_CPC * Q;
+localparam integer LH_SPCF = LH_WIN / Q < (1 << Q) ? LH_WIN / Q : (1 << Q);
+localparam integer LH_PW   = (`WS_LHUF_TWB / Q) < 1 ? 1 : (`WS_LHUF_TWB / Q) > 8 ? 8 : `WS_LHUF_TWB / Q;
+localparam integer LH_PW2  = LH_PW >= 8 ? 8 : LH_PW >= 4 ? 4 : LH_PW >= 2 ? 2 : 1;
+localparam integer LH_SPC  = (1 << Q) * Q <= `WS_LHUF_FFT ? LH_SPCF
+                           : (LH_PW2 < (1 << (Q - 1)) ? LH_PW2 : (1 << (Q - 1)));
+localparam integer PB      = IS_HUF ? (N + HUF_C - 1) / HUF_C : IS_LHUF ? (N + LH_RC - 1) / LH_RC + 2 : 1;
+wire [15:0] w_syms  = n_words[7:0] * B / Q;
+wire [15:0] syms    = w_syms < (1 << Q) ? w_syms : (1 << Q);
+wire [15:0] hdr     = IS_HUF ? 16'd1 + `WS_HUF_H + syms :
+                      IS_LHUF ? 16'd2 + (`WS_HUF_H + `WS_LHUF_CPC - 1) / `WS_LHUF_CPC
+                                + (syms + LH_SPC - 1) / LH_SPC + N : 16'd0;
+wire [31:0] bound    = 32'd16 + n_words + n_layer * PB + {16'd0, hdr} + cfg_o + cfg_k;
 
 // live mode is chosen in the first cycle and kept (a register, not a
 // clocked assumption: those do not constrain the last step of a trace)
@@ -367,6 +398,12 @@ always @* begin
         if (live && started && since > bound) begin
             p_live: assert(done_o || error_o);
         end
+        // reachability (scripts/formal --cover): a layer done, y held back,
+        // a beat held back, an error
+        c_done: cover(done_o);
+        c_y_stall: cover(m_y_valid_o && !m_y_ready_i);
+        c_beat_stall: cover(probe_beat_valid && !probe_beat_ready && !error_o);
+        c_error: cover(error_o);
     end
 end
 
