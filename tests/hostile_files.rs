@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use safetensors::tensor::{Dtype, TensorView};
 use serde_json::Value;
 use weightstream::blocks::encode_blocks;
 use weightstream::emit::{check_dir, check_stream, read_manifest, StreamEmitter};
@@ -18,24 +17,7 @@ use crate::util::cli;
 
 /// A small deterministic float checkpoint: layers whose names collide once sanitized.
 fn tiny_model(dir: &Path) -> PathBuf {
-    let mut seed = 12345u64;
-    let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-    };
-    let shapes: [(&str, Vec<usize>); 2] = [("a/b.weight", vec![20, 3, 3]), ("a_b.weight", vec![24, 7])];
-    let bufs: Vec<(String, Vec<usize>, Vec<u8>)> = shapes
-        .iter()
-        .map(|(n, s)| {
-            let len: usize = s.iter().product();
-            (n.to_string(), s.clone(), (0..len).flat_map(|_| next().to_le_bytes()).collect())
-        })
-        .collect();
-    let views: Vec<(String, TensorView<'_>)> =
-        bufs.iter().map(|(n, s, b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).unwrap())).collect();
-    let path = dir.join("tiny.safetensors");
-    safetensors::serialize_to_file(views, &None, &path).unwrap();
-    path
+    crate::util::tiny_safetensors(dir, &[("a/b.weight", vec![20, 3, 3]), ("a_b.weight", vec![24, 7])], 12345)
 }
 
 /// Runs the CLI; returns (success, stderr).

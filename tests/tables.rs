@@ -4,8 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::{Dtype, TensorView};
-
 use crate::util::cli;
 
 /// A layer name longer than the layer column's usual 30 characters.
@@ -13,24 +11,7 @@ const LONG: &str = "classifier.a_rather_long_layer_name.weight";
 
 /// A float checkpoint of two small layers, one with a long name.
 fn tiny_model(dir: &Path) -> PathBuf {
-    let mut seed = 777u64;
-    let mut next = || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
-    };
-    let shapes: [(&str, Vec<usize>); 2] = [("features.0.weight", vec![20, 3, 3, 3]), (LONG, vec![24, 7])];
-    let bufs: Vec<(String, Vec<usize>, Vec<u8>)> = shapes
-        .iter()
-        .map(|(n, s)| {
-            let len: usize = s.iter().product();
-            (n.to_string(), s.clone(), (0..len).flat_map(|_| next().to_le_bytes()).collect())
-        })
-        .collect();
-    let views: Vec<(String, TensorView<'_>)> =
-        bufs.iter().map(|(n, s, b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).unwrap())).collect();
-    let path = dir.join("tiny.safetensors");
-    safetensors::serialize_to_file(views, &None, &path).unwrap();
-    path
+    crate::util::tiny_safetensors(dir, &[("features.0.weight", vec![20, 3, 3, 3]), (LONG, vec![24, 7])], 777)
 }
 
 /// (start, end) byte offsets of the whitespace-separated tokens of a line.

@@ -48,3 +48,25 @@ pub fn cached_model(file: &str) -> PathBuf {
 pub fn cli() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_weightstream"))
 }
+
+/// A small deterministic float checkpoint in `dir` (`tiny.safetensors`): the layers `shapes`
+/// (name, shape), values uniform in [-0.5, 0.5) from a linear congruential generator at `seed`.
+pub fn tiny_safetensors(dir: &std::path::Path, shapes: &[(&str, Vec<usize>)], mut seed: u64) -> PathBuf {
+    use safetensors::tensor::{Dtype, TensorView};
+    let mut next = || {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+    };
+    let bufs: Vec<(String, Vec<usize>, Vec<u8>)> = shapes
+        .iter()
+        .map(|(n, s)| {
+            let len: usize = s.iter().product();
+            (n.to_string(), s.clone(), (0..len).flat_map(|_| next().to_le_bytes()).collect())
+        })
+        .collect();
+    let views: Vec<(String, TensorView<'_>)> =
+        bufs.iter().map(|(n, s, b)| (n.clone(), TensorView::new(Dtype::F32, s.clone(), b).unwrap())).collect();
+    let path = dir.join("tiny.safetensors");
+    safetensors::serialize_to_file(views, &None, &path).unwrap();
+    path
+}
