@@ -461,10 +461,7 @@ pub fn rtl_limit(format: Format, bits: &Bits) -> Option<u32> {
         return None;
     }
     let field = |at: usize| (0..4).fold(0u32, |v, i| v | u32::from(bits[at + i]) << i);
-    let (n, lm) = (field(0), field(4));
-    let legal = (1..=4).contains(&lm) && n >= 1 && n < 1 << lm;
-    let nm = &facts().nm;
-    (legal && (n > nm.keep || lm > nm.max_log2_group)).then(|| crate::rtl::RtlError::BadNmHeader.code())
+    facts().nm.rtl_limit(field(0), field(4)).then(|| crate::rtl::RtlError::BadNmHeader.code())
 }
 
 /// How a hostile stream was made.
