@@ -75,11 +75,8 @@ impl Format {
     /// The golden beats of `w` decoded from `bits`, in the order the stream sets: for nm its
     /// header's m (which a hostile stream may have changed), else as [`Format::beats`].
     pub fn stream_beats(self, w: &QuantMatrix, p: &StreamParams, bits: &BitSlice<u64, Lsb0>) -> Vec<i32> {
-        match self {
-            Format::Nm if bits.len() >= 8 => {
-                let log2_group = bits[4..8].load_le::<u32>();
-                crate::pe::beats_in(w, p, crate::pe::BeatOrder::Groups(1usize << log2_group.min(16)))
-            }
+        match (self, nm::header_group(bits)) {
+            (Format::Nm, Some(m)) => crate::pe::beats_in(w, p, crate::pe::BeatOrder::Groups(m)),
             _ => self.beats(w, p),
         }
     }

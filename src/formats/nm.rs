@@ -16,6 +16,13 @@ pub const HEADER_BITS: u32 = 8;
 /// Columns of values a strip of groups covers (whole groups): bounds the entry buffer.
 const STRIP_COLUMNS: usize = 64;
 
+/// The group size m a stream's header names (its bits 4..8 are log2 m); None for a stream
+/// shorter than the header.
+pub fn header_group(bits: &bitvec::slice::BitSlice<u64, bitvec::order::Lsb0>) -> Option<usize> {
+    use bitvec::field::BitField;
+    (bits.len() >= HEADER_BITS as usize).then(|| 1usize << bits[4..8].load_le::<u32>())
+}
+
 /// The header's value for `pattern`.
 pub fn header(pattern: NmPattern) -> u64 {
     u64::from(pattern.keep) | u64::from(pattern.position_bits()) << 4

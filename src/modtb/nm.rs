@@ -143,10 +143,9 @@ pub(super) fn nm_decoder(
         let exact = golden.is_ok() && limit.is_none();
         let t_count = rows.div_ceil(n);
         // the side band of every beat in group order, m the stream's header's when it decodes
-        let m_s = if exact {
-            1usize << (4..8).fold(0, |v, i| v | usize::from(bits[i]) << (i - 4))
-        } else {
-            nm.group as usize
+        let m_s = match crate::formats::nm::header_group(&bits) {
+            Some(m) if exact => m,
+            _ => nm.group as usize,
         };
         let sides = crate::pe::beat_sides(t_count, cols, crate::pe::BeatOrder::Groups(m_s));
         let mm = sim.model_mut().as_dyn_mut();
