@@ -96,8 +96,9 @@ module ws_bit_aligner #(
     // window, split in two: the funnel shifted right by the pointer's low
     // min(3, log2 B) bits (win_ptr_o[LO-1:0]); the window is this shifted
     // further by the pointer with those bits cleared.  For a decoder that
-    // merges the last shift with a selection of its own (bits above WIN
-    // are don't-care, as in the window)
+    // merges the last shift with a selection of its own; with SHIFT_OH only
+    // bits below WIN + B - 2^LO are formed (the window's reach at the
+    // largest high shift), the rest read as zero
     output wire [((WIN+2*B-2)/B+M)*B-1:0] win_lo_o,
     // window: the bit pointer into the oldest word (the window's shift)
     output wire [$clog2(B)-1:0]           win_ptr_o,
@@ -199,7 +200,6 @@ reg  [CW-1:0]      used;         // bits consumed (picked)
 reg  [NLO-1:0]     rlo;          // one-hot of rest[LO-1:0] (picked)
 reg  [B-1:0]       rth;          // thermometer of rest (picked)
 reg  [B-1:0]       th_k;         // thermometer of a candidate's rest
-integer            tb;
 integer            i;
 integer            c;
 
@@ -233,10 +233,10 @@ always @* begin
     rlo  = {NLO{1'b0}};
     rth  = {B{1'b0}};
     for (c = 0; c < K; c = c + 1) begin
-        // decoded per candidate from registered state, before the pick
-        for (tb = 0; tb < B; tb = tb + 1) begin
-            th_k[tb] = tb[PTR_W:0] >= {1'b0, rest_k[c*PTR_W +: PTR_W]};
-        end
+        // decoded per candidate from registered state, before the pick:
+        // bit i set when i >= rest (a vector shift: each bit the same
+        // function of the candidate's rest as a compare, cheap to simulate)
+        th_k = {B{1'b1}} << rest_k[c*PTR_W +: PTR_W];
         if (win_pick_i[c]) begin
             rth  = rth | th_k;
             drop = drop | drop_k[c*PW +: PW];
@@ -319,22 +319,28 @@ wire [FB-1:0] shifted;
 
 generate
     if (SHIFT_OH != 0) begin : g_shift_oh
-        // by the low pointer bits (one-hot AND-OR), then by the high ones
-        reg [FB-1:0] lo_shifted;
-        integer      jl;
+        // by the low pointer bits (one-hot AND-OR), then by the high ones.
+        // Only the LSW bits the high shift and a decoder's merged select
+        // read are formed (WIN + B - 1 <= FB, so every slice is inside the
+        // funnel): the same AND-OR per bit, fewer and constant-offset
+        // slices for a simulator
+        localparam integer LSW = WIN + B - NLO;
+        reg [LSW-1:0] lo_shifted;
+        integer       jl;
         always @* begin
-            lo_shifted = {FB{1'b0}};
+            lo_shifted = {LSW{1'b0}};
             for (jl = 0; jl < NLO; jl = jl + 1) begin
-                lo_shifted = lo_shifted | ((w_q >> jl) & {FB{plo_q[jl]}});
+                lo_shifted = lo_shifted | (w_q[jl +: LSW] & {LSW{plo_q[jl]}});
             end
         end
         if (LO < PTR_W) begin : g_hi
-            assign shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+            wire [LSW-1:0] hi_shifted = lo_shifted >> {p_q[PTR_W-1:LO], {LO{1'b0}}};
+            assign shifted = {{(FB-LSW){1'b0}}, hi_shifted};
         end else begin : g_no_hi
             // B <= 8: the pointer has no high bits
-            assign shifted = lo_shifted;
+            assign shifted = {{(FB-LSW){1'b0}}, lo_shifted};
         end
-        assign win_lo_o = lo_shifted;
+        assign win_lo_o = {{(FB-LSW){1'b0}}, lo_shifted};
     end else begin : g_shift
         assign shifted = w_q >> p_q;
         assign win_lo_o = w_q >> p_q[LO-1:0];

@@ -121,9 +121,8 @@ localparam integer CW    = $clog2(WIN + 1);
 localparam integer RW    = $clog2(MAX_O + 1);
 localparam integer RBW   = $clog2(MAX_O + N + 1);
 localparam integer LW    = $clog2(N + 1);
-// the aligner's funnel bits, pointer width, low pointer bits of its split
-// window (LO) and the values of the high ones (NH)
-localparam integer FB    = ((WIN + 2*B - 2)/B + (WIN + B - 1)/B) * B;
+// the aligner's pointer width, low pointer bits of its split window (LO)
+// and the values of the high ones (NH)
 localparam integer PTR_W = $clog2(B);
 localparam integer LO    = PTR_W < 3 ? PTR_W : 3;
 localparam integer NH    = 1 << (PTR_W - LO);
@@ -226,14 +225,8 @@ assign win_pick_o = {load, fire && take_nx, fire && !take_nx};
 // ---- beside the loop: the next mask and its lengths ------------------------
 // the popcount as a one-hot code, decoded from its register beside the
 // window shift
-reg  [N:0]     pop_oh;
-integer        kp;
-
-always @* begin
-    for (kp = 0; kp <= N; kp = kp + 1) begin
-        pop_oh[kp] = pop_q == kp[LW-1:0];
-    end
-end
+// (a decoder written as a shift: one vector for a simulator)
+wire [N:0]     pop_oh = {{N{1'b0}}, 1'b1} << pop_q;
 
 // lanes >= L of the mask's beat are zero: the current beat's for a mask
 // loaded on its own, the next beat's for a firing beat's successor (from
@@ -254,34 +247,107 @@ endgenerate
 // the aligner's low-shifted funnel (win_lo_i) shifted by the pointer's high
 // bits; that shift and this offset are merged into one one-hot select over
 // their sums d = hi*2^LO + k*Q, decoded from registers beside the low shift
-reg  [DMAX:0]  comb;             // offset d selected
-reg  [NH-1:0]  hi_oh;            // the pointer's high bits, one-hot
-reg  [N-1:0]   nx_mask;
-integer        k;
-integer        l2;
-integer        h;
-integer        dd;
-
-always @* begin
-    for (h = 0; h < NH; h = h + 1) begin
-        hi_oh[h] = (win_ptr_i >> LO) == h[PTR_W-1:0];
-    end
-    comb = {(DMAX+1){1'b0}};
-    for (h = 0; h < NH; h = h + 1) begin
-        for (k = 0; k <= N; k = k + 1) begin
-            comb[h*(1 << LO) + k*Q] = comb[h*(1 << LO) + k*Q] | (hi_oh[h] & pop_oh[k]);
-        end
-    end
-    nx_mask = {N{1'b0}};
-    for (dd = 0; dd <= DMAX; dd = dd + 1) begin
-        for (l2 = 0; l2 < N; l2 = l2 + 1) begin
-            if (dd + l2 < FB) begin
-                nx_mask[l2] = nx_mask[l2] | (win_lo_i[dd + l2] & comb[dd]);
+// offset d is reached by a pair (h, k): d = h*2^LO + k*Q, h < NH, k <= N
+function reach;
+    input integer d;
+    integer hh;
+    begin
+        reach = 1'b0;
+        for (hh = 0; hh < NH; hh = hh + 1) begin
+            if (d >= hh * (1 << LO) && (d - hh * (1 << LO)) % Q == 0 &&
+                (d - hh * (1 << LO)) / Q <= N) begin
+                reach = 1'b1;
             end
         end
     end
-    nx_mask = nx_mask & lane_en_sel;
+endfunction
+
+// the number of reachable offsets, and the r-th of them in increasing order
+function integer n_reach;
+    input integer unused;
+    integer d;
+    begin
+        n_reach = 0;
+        for (d = 0; d <= DMAX; d = d + 1) begin
+            if (reach(d)) begin
+                n_reach = n_reach + 1;
+            end
+        end
+    end
+endfunction
+
+function integer off_at;
+    input integer r;
+    integer d;
+    integer c;
+    begin
+        off_at = 0;
+        c      = 0;
+        for (d = 0; d <= DMAX; d = d + 1) begin
+            if (reach(d)) begin
+                if (c == r) begin
+                    off_at = d;
+                end
+                c = c + 1;
+            end
+        end
+    end
+endfunction
+
+localparam integer NR = n_reach(0);
+
+wire [NH-1:0]     hi_oh;          // the pointer's high bits, one-hot
+// the window's N bits at each reachable offset, ANDed with its select
+wire [NR*N-1:0]   nx_terms;
+reg  [N-1:0]      nx_or;
+wire [N-1:0]      nx_mask;
+integer           rr;
+
+genvar            hg;
+genvar            rg;
+
+generate
+    // the pointer's high bits decoded (a shift: one vector for a simulator)
+    // (the low pointer bits are the aligner's: win_lo_i is shifted by them)
+    wire unused_ptr_lo = ^win_ptr_i[LO-1:0];
+    if (NH > 1) begin : g_hi_oh
+        assign hi_oh = {{(NH-1){1'b0}}, 1'b1} << win_ptr_i[PTR_W-1:LO];
+    end else begin : g_hi_one
+        assign hi_oh = 1'b1;
+        wire unused_ptr = ^win_ptr_i;
+    end
+    // Offset d is selected by the one pair (h, k) that is set, out of
+    // those with h*2^LO + k*Q = d; an offset no pair reaches is left out,
+    // so there is one term per reachable offset, a constant slice of the
+    // window (a vector AND-OR: the same AND-OR in hardware, cheap to
+    // simulate)
+    for (rg = 0; rg < NR; rg = rg + 1) begin : g_off
+        localparam integer D = off_at(rg);
+        wire [NH-1:0] pair;
+        for (hg = 0; hg < NH; hg = hg + 1) begin : g_pair
+            localparam integer KQ = D - hg * (1 << LO);
+            if (KQ >= 0 && KQ % Q == 0 && KQ / Q <= N) begin : g_on
+                assign pair[hg] = hi_oh[hg] & pop_oh[KQ / Q];
+            end else begin : g_none
+                assign pair[hg] = 1'b0;
+            end
+        end
+        assign nx_terms[rg*N +: N] = win_lo_i[D +: N] & {N{|pair}};
+    end
+endgenerate
+
+// bits between the reachable offsets' masks and above the largest are not
+// read
+wire           unused_lo = ^win_lo_i;
+
+always @* begin
+    nx_or = {N{1'b0}};
+    for (rr = 0; rr < NR; rr = rr + 1) begin
+        nx_or = nx_or | nx_terms[rr*N +: N];
+    end
 end
+
+assign nx_mask = nx_or & lane_en_sel;
 
 wire [N-1:0]   mask_new = nx_mask;
 // the real lanes of the beat after the new mask's: the sequencer's next
@@ -378,12 +444,25 @@ wire [N*Q-1:0]   raw_vals = raw[TW+3 +: N*Q];
 wire [N*Q-1:0]   ext_data;
 // widened to the window so that a value index never runs off its end
 wire [WIN-1:0]   raw_vals_x = {{N{1'b0}}, raw_vals};
+// lane l's packed value number, popcount(raw_mask[l-1:0]), in bits
+// [l*LW +: LW]: one running sum (each lane's count is a prefix of the
+// next one's, the same adders a popcount per lane reduces to)
+reg  [N*LW-1:0]  raw_idx;
+reg  [LW-1:0]    run;
+integer          li;
+
+always @* begin
+    run = {LW{1'b0}};
+    for (li = 0; li < N; li = li + 1) begin
+        raw_idx[li*LW +: LW] = run;
+        run = run + {{(LW-1){1'b0}}, raw_mask[li]};
+    end
+end
 
 generate
     for (l = 0; l < N; l = l + 1) begin : g_lane
-        localparam [N-1:0]  BELOW = ({{(N-1){1'b0}}, 1'b1} << l) - 1'b1;
         // packed value number of this lane
-        wire [LW-1:0]  idx = popcount(raw_mask & BELOW);
+        wire [LW-1:0]  idx = raw_idx[l*LW +: LW];
         wire [QLW-1:0] pos = {{(QLW-LW){1'b0}}, idx} * Q_L;
         assign ext_data[l*Q +: Q] = raw_mask[l] ? raw_vals_x[pos +: Q] : {Q{1'b0}};
     end

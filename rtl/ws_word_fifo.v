@@ -121,8 +121,7 @@ localparam integer HQ  = 3 * M;
 localparam integer PW  = $clog2(M + 1);
 // width of the word counters (held, banked, head queue)
 localparam integer NW  = $clog2(DEPTH + HQ + 1);
-// a word with its last flag
-localparam integer WW  = B + 1;
+
 
 localparam [NW-1:0]  DEPTH_N  = DEPTH[NW-1:0];
 localparam [NW-1:0]  HQ_N     = HQ[NW-1:0];
@@ -174,12 +173,18 @@ wire          push_hq  = push && bypass;
 
 // bank read registers, bank b in bits [b*B +: B]
 wire [M*B-1:0]        rd_all;
-// words entering the head queue behind the held ones
-wire [M*WW-1:0]       arr;
+// Words and their last flags travel in separate vectors, each word at a
+// multiple of B: the same bits and multiplexers as a (B+1)-bit record, but
+// a simulator moves whole machine words instead of shifting every slot.
+// words entering the head queue behind the held ones, and their flags
+wire [M*B-1:0]        arr;
+wire [M-1:0]          arr_last;
 // head queue next-state sources before the pop
-wire [(HQ+M)*WW-1:0]  ext;
-// head queue registers, slot j in bits [j*WW +: WW]
-wire [HQ*WW-1:0]      hq_w;
+wire [(HQ+M)*B-1:0]   ext;
+wire [HQ+M-1:0]       ext_last;
+// head queue registers, slot j in bits [j*B +: B], its flag in bit j
+wire [HQ*B-1:0]       hq_w;
+wire [HQ-1:0]         hq_last;
 
 assign s_ready_o = en_i && !seen_q && (held_q != DEPTH_N);
 assign empty_o   = (held_q == {NW{1'b0}});
@@ -216,7 +221,7 @@ generate
 endgenerate
 
 // words arriving in the head queue this cycle, arrival i in bits
-// [i*WW +: WW]: the words in flight, oldest first (rotated from the bank
+// [i*B +: B] (flag in bit i): the words in flight, oldest first (rotated from the bank
 // read registers by the bank of the oldest), else the bypassed bus word
 generate
     for (j = 0; j < M; j = j + 1) begin : g_arr
@@ -234,10 +239,12 @@ generate
         end
 
         if (j == 0) begin : g_bus
-            assign arr[0 +: WW] = (infl_q == {PW{1'b0}}) ? {s_last_i, s_data_i} :
-                                  {flast_q && (infl_q == J1_P), rdw};
+            assign arr[0 +: B]  = (infl_q == {PW{1'b0}}) ? s_data_i : rdw;
+            assign arr_last[0]  = (infl_q == {PW{1'b0}}) ? s_last_i :
+                                  flast_q && (infl_q == J1_P);
         end else begin : g_rd
-            assign arr[j*WW +: WW] = {flast_q && (infl_q == J1_P), rdw};
+            assign arr[j*B +: B] = rdw;
+            assign arr_last[j]   = flast_q && (infl_q == J1_P);
         end
     end
 endgenerate
@@ -247,23 +254,28 @@ endgenerate
 generate
     for (j = 0; j < HQ + M; j = j + 1) begin : g_ext
         if (j < HQ) begin : g_src
-            reg     [WW-1:0] src;
+            reg     [B-1:0]  src;
+            reg              src_last;
             integer          y;
             integer          d;     // head count at which arrival y lands here
 
             always @* begin
-                src = hq_w[j*WW +: WW];
+                src      = hq_w[j*B +: B];
+                src_last = hq_last[j];
                 for (y = 0; y < M; y = y + 1) begin
                     d = j - y;
                     if (d >= 0 && hcnt_q == d[NW-1:0]) begin
-                        src = arr[y*WW +: WW];
+                        src      = arr[y*B +: B];
+                        src_last = arr_last[y];
                     end
                 end
             end
 
-            assign ext[j*WW +: WW] = src;
+            assign ext[j*B +: B] = src;
+            assign ext_last[j]   = src_last;
         end else begin : g_pad
-            assign ext[j*WW +: WW] = {WW{1'b0}};
+            assign ext[j*B +: B] = {B{1'b0}};
+            assign ext_last[j]   = 1'b0;
         end
     end
 endgenerate
@@ -271,27 +283,33 @@ endgenerate
 // head queue slots: shifted down by this cycle's pop
 generate
     for (j = 0; j < HQ; j = j + 1) begin : g_slot
-        reg [WW-1:0] word_q;    // no reset: only slots below hcnt are used
-        reg [WW-1:0] word_d;
+        reg [B-1:0]  word_q;    // no reset: only slots below hcnt are used
+        reg [B-1:0]  word_d;
+        reg          last_q;
+        reg          last_d;
         integer      p;
 
         always @* begin
-            word_d = ext[j*WW +: WW];
+            word_d = ext[j*B +: B];
+            last_d = ext_last[j];
             for (p = 1; p <= M; p = p + 1) begin
                 if (m_pop_i == p[PW-1:0]) begin
-                    word_d = ext[(j+p)*WW +: WW];
+                    word_d = ext[(j+p)*B +: B];
+                    last_d = ext_last[j+p];
                 end
             end
         end
 
         always @(posedge clk) begin
             word_q <= word_d;
+            last_q <= last_d;
         end
 
-        assign hq_w[j*WW +: WW] = word_q;
+        assign hq_w[j*B +: B] = word_q;
+        assign hq_last[j]     = last_q;
         if (j < M) begin : g_out
-            assign m_data_o[j*B +: B] = word_q[B-1:0];
-            assign m_last_o[j]        = word_q[B];
+            assign m_data_o[j*B +: B] = word_q;
+            assign m_last_o[j]        = last_q;
         end
     end
 endgenerate
