@@ -444,25 +444,13 @@ wire [N*Q-1:0]   raw_vals = raw[TW+3 +: N*Q];
 wire [N*Q-1:0]   ext_data;
 // widened to the window so that a value index never runs off its end
 wire [WIN-1:0]   raw_vals_x = {{N{1'b0}}, raw_vals};
-// lane l's packed value number, popcount(raw_mask[l-1:0]), in bits
-// [l*LW +: LW]: one running sum (each lane's count is a prefix of the
-// next one's, the same adders a popcount per lane reduces to)
-reg  [N*LW-1:0]  raw_idx;
-reg  [LW-1:0]    run;
-integer          li;
-
-always @* begin
-    run = {LW{1'b0}};
-    for (li = 0; li < N; li = li + 1) begin
-        raw_idx[li*LW +: LW] = run;
-        run = run + {{(LW-1){1'b0}}, raw_mask[li]};
-    end
-end
 
 generate
     for (l = 0; l < N; l = l + 1) begin : g_lane
-        // packed value number of this lane
-        wire [LW-1:0]  idx = raw_idx[l*LW +: LW];
+        localparam [N-1:0]  BELOW = ({{(N-1){1'b0}}, 1'b1} << l) - 1'b1;
+        // packed value number of this lane (a count of its own per lane: an
+        // adder tree each, not one running sum whose depth grows with l)
+        wire [LW-1:0]  idx = popcount(raw_mask & BELOW);
         wire [QLW-1:0] pos = {{(QLW-LW){1'b0}}, idx} * Q_L;
         assign ext_data[l*Q +: Q] = raw_mask[l] ? raw_vals_x[pos +: Q] : {Q{1'b0}};
     end
