@@ -18,7 +18,7 @@ pub struct CosimArgs {
     #[command(flatten)]
     prepare: PrepareArgs,
     /// all, or one of dense, bitmap, delta-bitmap, csc, bitmap-huffman, delta-bitmap-huffman,
-    /// lane-huffman, delta-lane-huffman.
+    /// lane-huffman, delta-lane-huffman, nm.
     #[arg(long, default_value = "all")]
     format: String,
     /// Only layers whose name contains one of these (comma-separated); default all.

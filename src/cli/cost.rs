@@ -31,7 +31,8 @@ pub struct CostArgs {
     /// Q: weight bits [default: the --rtl-config set's].
     #[arg(long)]
     bits: Option<u32>,
-    /// Formats, comma-separated (dense, bitmap, delta-bitmap, csc) or all.
+    /// Formats, comma-separated (any of the cosim formats: dense, bitmap, delta-bitmap, csc,
+    /// bitmap-huffman, delta-bitmap-huffman, lane-huffman, delta-lane-huffman, nm) or all.
     #[arg(long, value_delimiter = ',', default_value = "all")]
     format: Vec<String>,
     /// What to synthesize: the front end (default), the whole top (slow: minutes per format at
