@@ -529,7 +529,8 @@ always @(posedge clk) begin
 end
 
 // ---- the lanes ---------------------------------------------------------------
-wire [N*H-1:0]   front;
+wire [N*H-1:0]   code;              // each lane's next H bits, most significant first
+wire [N*H-1:0]   unused_front;      // ... and in stream order (the module's bench)
 wire [N*HW-1:0]  len_b;
 // the chunk after d1's first: the second chunk of the one lane taking two
 reg  [C-1:0]     chunk2;
@@ -591,7 +592,8 @@ generate
             .chunk_i(slice),
             .chunk2_i(chunk2),
             .dec_i(dec[gl]),
-            .front_o(front[gl*H +: H]),
+            .front_o(unused_front[gl*H +: H]),
+            .code_o(code[gl*H +: H]),
             .len_o(len_b[gl*HW +: HW]),
             .found_o(found[gl]),
             .rf_o(rf[gl]),
@@ -605,7 +607,7 @@ endgenerate
 // ---- U: the beat's codes; V: the table read ------------------------------------
 reg              u_v_q;             // a good beat in U
 reg  [N-1:0]     u_dec_q;           // its coded lanes
-reg  [N*H-1:0]   u_front_q;         // each lane's code bits
+reg  [N*H-1:0]   u_code_q;          // each lane's code bits, most significant first
 reg  [N*HW-1:0]  u_len_q;           // each lane's code length
 reg  [TW+2:0]    u_side_q;          // tile, first, eoc, last
 reg              v_v_q;
@@ -626,7 +628,7 @@ end
 always @(posedge clk) begin
     if (fire) begin
         u_dec_q   <= mask_q;
-        u_front_q <= front;
+        u_code_q  <= code;
         u_len_q   <= len_b;
         u_side_q  <= {tile, first, eoc, last};
     end
@@ -640,17 +642,10 @@ wire [N*Q-1:0]   ridx;
 
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_idx
-        wire [H-1:0]  f  = u_front_q[gl*H +: H];
+        // the code bits (most significant first), right-aligned
+        wire [H-1:0]  f  = u_code_q[gl*H +: H];
         wire [HW-1:0] ln = u_len_q[gl*HW +: HW];
-        // the code bits most significant first, then right-aligned
-        reg  [H-1:0]  f_r;
-        integer       xb;
-        always @* begin
-            for (xb = 0; xb < H; xb = xb + 1) begin
-                f_r[H-1-xb] = f[xb];
-            end
-        end
-        wire [H-1:0]  v     = f_r >> (H_HW - ln);
+        wire [H-1:0]  v     = f >> (H_HW - ln);
         // the offset of its length (a coded lane's length is 1..H)
         reg  [Q-1:0]  o_sel;
         integer       xn;
