@@ -64,6 +64,7 @@ endgenerate
 
 // the code's bits most significant first: x_r[H-1] is its first bit
 wire [H-1:0] x_r;
+wire [H-1:0] lt;                    // bit l-1: v_l < limit(l)
 wire [H-1:0] hit;
 // the hits one length up: bit l-1 is hit[l-2]
 wire [H:0]   hit_up = {hit, 1'b0};
@@ -82,9 +83,12 @@ generate
         // length l's first l bits against its limit, at l + 1 bits
         wire [gl-1:0] v_l   = x_r[H-1 -: gl];
         wire [gl:0]   lim_l = lim_i[(gl-1)*(gl+2)/2 +: gl+1];
-        assign hit[gl-1] = len_en_i[gl-1] && {1'b0, v_l} < lim_l;
+        assign lt[gl-1] = {1'b0, v_l} < lim_l;
     end
 endgenerate
+
+// the lengths the layer uses, one AND over the vector
+assign hit = len_en_i & lt;
 
 assign hit_o    = hit;
 assign len_oh_o = hit & ~hit_up[H-1:0];

@@ -146,17 +146,11 @@ wire [NS-1:0]   wp1_oh;
 wire [NS-1:0]   s_nz;
 
 // ---- the code at the pointers ----------------------------------------------
-// slots rs and rs + 1 (mod NS), mirrored: slot rs's first bit at the top
-reg  [2*C-1:0]  x2;
-integer         xi;
-always @* begin
-    x2 = {s_q[0 +: C], s_q[C +: C]};
-    for (xi = 1; xi < NS; xi = xi + 1) begin
-        if (rs_q == xi[SW-1:0]) begin
-            x2 = {s_q[xi*C +: C], s_q[((xi + 1) % NS)*C +: C]};
-        end
-    end
-end
+// slots rs and rs + 1 (mod NS = 3), mirrored: slot rs's first bit at the
+// top; a select expression (no data-dependent branch in a simulator)
+wire [2*C-1:0]  x2 = rs_q == 2'd2 ? {s_q[2*C +: C], s_q[0 +: C]} :
+                     rs_q == 2'd1 ? {s_q[C +: C], s_q[2*C +: C]} :
+                                    {s_q[0 +: C], s_q[C +: C]};
 // the next bit at the top: the code's H bits most significant first
 wire [2*C-1:0]  x_sh  = x2 << rp_q;
 wire [H-1:0]    code  = x_sh[2*C-1 -: H];
@@ -227,16 +221,12 @@ always @(posedge clk) begin
         d_q  <= {DW{1'b0}};
         fc_q <= 1'b1;
     end else begin
-        if (tk1_i) begin
-            wp_q <= tk2_i ? wp_2 : wp_1;
-            fc_q <= 1'b0;
-        end
-        if (dec_i) begin
-            rp_q <= rp_nx;
-            if (wrap) begin
-                rs_q <= rs_nx;
-            end
-        end
+        // enables written as selects: the same flip-flops with enables,
+        // and no data-dependent branch in a simulator
+        wp_q <= tk1_i ? (tk2_i ? wp_2 : wp_1) : wp_q;
+        fc_q <= fc_q && !tk1_i;
+        rp_q <= dec_i ? rp_nx : rp_q;
+        rs_q <= drop ? rs_nx : rs_q;
         sv_q <= sv_d;
         // while empty, d follows -T (T is known before the first chunk)
         d_q <= fc_q && !tk1_i ? {1'b1, ~thr_i} + 1'b1 : dec_i ? d_dec : d_tk;
@@ -253,30 +243,36 @@ generate
         localparam [SW-1:0] I = gs;
         reg  [C-1:0] sl_q;
         integer      wb;
+        // (tk2_i comes only with tk1_i: nothing is written without tk1_i)
         always @(posedge clk) begin
-            if (tk1_i && wp_q == I) begin
-                for (wb = 0; wb < C; wb = wb + 1) begin
-                    sl_q[C-1-wb] <= chunk_i[wb];
-                end
-            end else if (tk2_i && wp_1 == I) begin
-                for (wb = 0; wb < C; wb = wb + 1) begin
-                    sl_q[C-1-wb] <= chunk2_i[wb];
+            if (tk1_i) begin
+                if (wp_q == I) begin
+                    for (wb = 0; wb < C; wb = wb + 1) begin
+                        sl_q[C-1-wb] <= chunk_i[wb];
+                    end
+                end else if (tk2_i && wp_1 == I) begin
+                    for (wb = 0; wb < C; wb = wb + 1) begin
+                        sl_q[C-1-wb] <= chunk2_i[wb];
+                    end
                 end
             end
         end
         assign s_q[gs*C +: C] = sl_q;
-        assign rs_oh[gs]  = rs_q == I;
-        assign wp_oh[gs]  = wp_q == I;
-        assign wp1_oh[gs] = wp_1 == I;
         assign s_nz[gs]   = sl_q != {C{1'b0}};
     end
 endgenerate
 
+// the slot selects decoded (a 2-to-3 decoder each, as a shift of a one)
+localparam [NS-1:0] ONE_NS = 1;
+assign rs_oh  = ONE_NS << rs_q;
+assign wp_oh  = ONE_NS << wp_q;
+assign wp1_oh = ONE_NS << wp_1;
+
 // ---- the fill check ---------------------------------------------------------
-// slot rs from the pointer on (x_sh's top C - rp bits), then the other
-// slots holding untaken bits
-wire [C-1:0]    th    = {C{1'b1}} << rp_q;   // bit i: i >= rp
-wire            nz_rs = (x_sh[2*C-1 -: C] & th) != {C{1'b0}};
+// slot rs from the pointer on (mirrored: its low C - rp bits, x2's top
+// slot), then the other slots holding untaken bits
+wire [C-1:0]    th    = {C{1'b1}} >> rp_q;   // bit i: i < C - rp
+wire            nz_rs = (x2[2*C-1 -: C] & th) != {C{1'b0}};
 wire            nz    = (sv_q & ~rs_oh & s_nz) != {NS{1'b0}} ||
                         ((sv_q & rs_oh) != {NS{1'b0}} && nz_rs);
 
