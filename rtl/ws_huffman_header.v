@@ -226,15 +226,7 @@ always @* begin
         end
     end
 end
-// looked at in the count phase only (an if: a simulator skips the chain
-// in the other phases; the same logic, its users are in that phase)
-reg            c_bad;
-always @* begin
-    c_bad = 1'b0;
-    if (ph_q == PH_COUNT) begin
-        c_bad = (c_here & ch_bad) != {CPC{1'b0}};
-    end
-end
+wire           c_bad  = (c_here & ch_bad) != {CPC{1'b0}};
 
 // ---- symbols: SPC per cycle (the last group may be shorter) ------------
 wire           s_all  = sym_left_q <= SPC_S;

@@ -136,17 +136,6 @@ function [H-1:0] len_mask;
     end
 endfunction
 
-// a chunk mirrored: its bit 0 at the top (wiring)
-function [C-1:0] mirror;
-    input [C-1:0] x;
-    integer i;
-    begin
-        for (i = 0; i < C; i = i + 1) begin
-            mirror[C-1-i] = x[i];
-        end
-    end
-endfunction
-
 // slot selects, one-hot: the read slot, the write slot and the one after
 wire [SW-1:0]   wp_1  = wp_q == LAST ? {SW{1'b0}} : wp_q + 1'b1;
 wire [SW-1:0]   wp_2  = wp_1 == LAST ? {SW{1'b0}} : wp_1 + 1'b1;
@@ -253,13 +242,18 @@ generate
     for (gs = 0; gs < NS; gs = gs + 1) begin : g_slot
         localparam [SW-1:0] I = gs;
         reg  [C-1:0] sl_q;
+        integer      wb;
         // (tk2_i comes only with tk1_i: nothing is written without tk1_i)
         always @(posedge clk) begin
             if (tk1_i) begin
                 if (wp_q == I) begin
-                    sl_q <= mirror(chunk_i);
+                    for (wb = 0; wb < C; wb = wb + 1) begin
+                        sl_q[C-1-wb] <= chunk_i[wb];
+                    end
                 end else if (tk2_i && wp_1 == I) begin
-                    sl_q <= mirror(chunk2_i);
+                    for (wb = 0; wb < C; wb = wb + 1) begin
+                        sl_q[C-1-wb] <= chunk2_i[wb];
+                    end
                 end
             end
         end
