@@ -31,9 +31,13 @@ module ws_canon_unit #(
     // longest code length
     parameter integer H     = 12,
     // bits of the packed limits: length l's l + 1 bits at (l-1)(l+2)/2
-    parameter integer LIM_W = H * (H + 3) / 2
+    parameter integer LIM_W = H * (H + 3) / 2,
+    // 1: x_i comes most significant first (x_i[H-1] the first bit), as a
+    // caller that stores its bits mirrored has them (no reversal here)
+    parameter integer MSBF  = 0
 ) (
-    // the next H bits of the stream, x_i[0] first (the code's top bit)
+    // the next H bits of the stream, x_i[0] first (the code's top bit), or
+    // x_i[H-1] first when MSBF = 1
     input  wire [H-1:0]     x_i,
     // limit(l) = first(l) + count(l) <= 2^l at l + 1 bits, packed (LIM_W)
     input  wire [LIM_W-1:0] lim_i,
@@ -49,9 +53,9 @@ module ws_canon_unit #(
 
 // parameter checks
 generate
-    if (H < 1 || LIM_W != H * (H + 3) / 2) begin : g_bad_param
+    if (H < 1 || LIM_W != H * (H + 3) / 2 || MSBF < 0 || MSBF > 1) begin : g_bad_param
 `ifdef VERILATOR
-        $error("ws_canon_unit: need H >= 1 and LIM_W = H(H+3)/2");
+        $error("ws_canon_unit: need H >= 1, LIM_W = H(H+3)/2 and MSBF 0 or 1");
 `else
         ws_error_bad_parameter u_bad ();
 `endif
@@ -60,6 +64,7 @@ endgenerate
 
 // the code's bits most significant first: x_r[H-1] is its first bit
 wire [H-1:0] x_r;
+wire [H-1:0] lt;                    // bit l-1: v_l < limit(l)
 wire [H-1:0] hit;
 // the hits one length up: bit l-1 is hit[l-2]
 wire [H:0]   hit_up = {hit, 1'b0};
@@ -67,16 +72,23 @@ wire [H:0]   hit_up = {hit, 1'b0};
 genvar gb;
 genvar gl;
 generate
-    for (gb = 0; gb < H; gb = gb + 1) begin : g_rev
-        assign x_r[H-1-gb] = x_i[gb];
+    if (MSBF != 0) begin : g_msbf
+        assign x_r = x_i;
+    end else begin : g_lsbf
+        for (gb = 0; gb < H; gb = gb + 1) begin : g_rev
+            assign x_r[H-1-gb] = x_i[gb];
+        end
     end
     for (gl = 1; gl <= H; gl = gl + 1) begin : g_len
         // length l's first l bits against its limit, at l + 1 bits
         wire [gl-1:0] v_l   = x_r[H-1 -: gl];
         wire [gl:0]   lim_l = lim_i[(gl-1)*(gl+2)/2 +: gl+1];
-        assign hit[gl-1] = len_en_i[gl-1] && {1'b0, v_l} < lim_l;
+        assign lt[gl-1] = {1'b0, v_l} < lim_l;
     end
 endgenerate
+
+// the lengths the layer uses, one AND over the vector
+assign hit = len_en_i & lt;
 
 assign hit_o    = hit;
 assign len_oh_o = hit & ~hit_up[H-1:0];

@@ -332,62 +332,68 @@ always @* begin
 end
 
 // each lane's first chunk position: the first chunks of the lanes below it
-// (a parallel prefix count, Sklansky), and d1's second if d1 is below it
+// (a parallel prefix count, Sklansky), and d1's second if d1 is below it;
+// every sum a wire of its own (g_pf[k].g_n[n].s: level k, the sum over
+// lane n's block of 2^k lanes up to n), so a simulator adds small words
 localparam integer LG = N > 1 ? $clog2(N) : 1;
-reg  [(LG+1)*N*PCW-1:0] pf;         // level k: sums over blocks of 2^k lanes
-integer          pk;
-integer          pn;
-always @* begin
-    pf = {((LG+1)*N*PCW){1'b0}};
-    for (pn = 0; pn < N; pn = pn + 1) begin
-        pf[pn*PCW +: PCW] = {{(PCW-1){1'b0}}, p1[pn]};
-    end
-    for (pk = 0; pk < LG; pk = pk + 1) begin
-        for (pn = 0; pn < N; pn = pn + 1) begin
-            // the upper half of each block of 2^(k+1) adds its lower half's last
-            if ((pn >> pk) % 2 == 1) begin
-                pf[((pk+1)*N + pn)*PCW +: PCW] = pf[(pk*N + pn)*PCW +: PCW] +
-                    pf[(pk*N + ((pn >> (pk+1)) << (pk+1)) + (1 << pk) - 1)*PCW +: PCW];
-            end else begin
-                pf[((pk+1)*N + pn)*PCW +: PCW] = pf[(pk*N + pn)*PCW +: PCW];
+genvar gk;
+genvar gn;
+generate
+    for (gk = 0; gk <= LG; gk = gk + 1) begin : g_pf
+        for (gn = 0; gn < N; gn = gn + 1) begin : g_n
+            wire [PCW-1:0] s;
+            if (gk == 0) begin : g_leaf
+                assign s = {{(PCW-1){1'b0}}, p1[gn]};
+            end else if ((gn >> (gk-1)) % 2 == 1) begin : g_add
+                // the upper half of each block of 2^k adds its lower half's last
+                assign s = g_pf[gk-1].g_n[gn].s +
+                           g_pf[gk-1].g_n[((gn >> gk) << gk) + (1 << (gk-1)) - 1].s;
+            end else begin : g_keep
+                assign s = g_pf[gk-1].g_n[gn].s;
             end
         end
     end
-end
+endgenerate
 
-reg  [N*PCW-1:0] pos;
-reg  [PCW-1:0]   d1_pos;            // d1's first chunk position
-integer          pl;
-always @* begin
-    d1_pos = {PCW{1'b0}};
-    for (pl = 0; pl < N; pl = pl + 1) begin
-        if (pl == 0) begin
-            pos[pl*PCW +: PCW] = {PCW{1'b0}};
-        end else begin
-            pos[pl*PCW +: PCW] = pf[(LG*N + pl - 1)*PCW +: PCW] + {{(PCW-1){1'b0}}, s1[pl]};
-        end
-        if (p2[pl] && !s1[pl]) begin
-            d1_pos = d1_pos | pos[pl*PCW +: PCW];
+// pos_a[l]: lane l's first chunk position; d1_pos: d1's (an OR over the
+// lanes, at most one selected)
+wire [PCW-1:0]   pos_a [0:N-1];
+genvar gp;
+generate
+    for (gp = 0; gp < N; gp = gp + 1) begin : g_pos
+        // the OR up to lane gp
+        wire [PCW-1:0] d1;
+        if (gp == 0) begin : g_first
+            assign pos_a[gp] = {PCW{1'b0}};
+            assign d1        = {PCW{p2[gp] && !s1[gp]}} & pos_a[gp];
+        end else begin : g_rest
+            assign pos_a[gp] = g_pf[LG].g_n[gp-1].s + {{(PCW-1){1'b0}}, s1[gp]};
+            assign d1        = g_pos[gp-1].d1 | ({PCW{p2[gp] && !s1[gp]}} & pos_a[gp]);
         end
     end
-end
+endgenerate
+wire [PCW-1:0]   d1_pos = g_pos[N-1].d1;
+// the count over all the lanes is not used
+wire             unused_pf = ^g_pf[LG].g_n[N-1].s;
 
 // the chunks of this cycle before the cut (or of the beat, without a d2):
-// a balanced adder tree over the lanes
-reg  [N*PCW-1:0] kt;
-integer          kl;
-integer          kw;
-always @* begin
-    for (kl = 0; kl < N; kl = kl + 1) begin
-        kt[kl*PCW +: PCW] = {{(PCW-1){1'b0}}, p1[kl] && !s2[kl]};
-    end
-    for (kw = 1; kw < N; kw = kw * 2) begin
-        for (kl = 0; kl + kw < N; kl = kl + 2*kw) begin
-            kt[kl*PCW +: PCW] = kt[kl*PCW +: PCW] + kt[(kl+kw)*PCW +: PCW];
+// a balanced adder tree over the lanes, g_kt[j].g_n[i].s the sum over
+// lanes i .. i + 2^j - 1 (i a multiple of 2^j)
+generate
+    for (gk = 0; gk <= LG; gk = gk + 1) begin : g_kt
+        for (gn = 0; gn < N; gn = gn + (1 << gk)) begin : g_n
+            wire [PCW-1:0] s;
+            if (gk == 0) begin : g_leaf
+                assign s = {{(PCW-1){1'b0}}, p1[gn] && !s2[gn]};
+            end else if (gn + (1 << (gk-1)) < N) begin : g_add
+                assign s = g_kt[gk-1].g_n[gn].s + g_kt[gk-1].g_n[gn + (1 << (gk-1))].s;
+            end else begin : g_keep
+                assign s = g_kt[gk-1].g_n[gn].s;
+            end
         end
     end
-end
-wire [PCW-1:0]   k_rem = kt[PCW-1:0] + {{(PCW-1){1'b0}}, p2 != {N{1'b0}}};
+endgenerate
+wire [PCW-1:0]   k_rem = g_kt[LG].g_n[0].s + {{(PCW-1){1'b0}}, p2 != {N{1'b0}}};
 
 wire             all_fit = k_rem <= R_P;
 wire [KW-1:0]    k_now   = all_fit ? k_rem[KW-1:0] : R_P[KW-1:0];
@@ -470,34 +476,42 @@ assign win_en_o   = running;
 // now (it takes those it has), or a mask
 wire             b_wait = in_beats && (mv_q ? j_now < k_now : !(avail >= need_a_x));
 assign wait_bits  = h_wait || b_wait;
-assign tail_ok    = win_tail_ok_i && zero == {N{1'b1}};
+// the lanes' fill, looked at only with the stream's tail (an if: a
+// simulator skips the N lane checks until then)
+reg              tail_ok_c;
+always @* begin
+    tail_ok_c = 1'b0;
+    if (win_tail_ok_i) begin
+        tail_ok_c = zero == {N{1'b1}};
+    end
+end
+assign tail_ok    = tail_ok_c;
 
 // the window, padded: lane slices and the next mask read zeros past its end
 wire [WX-1:0]    win_x = {{(WX-WIN){1'b0}}, win_data_i};
+// the padding past the last chunk and mask read is not used
+wire             unused_wx = ^win_x;
 
 // lanes < L of the mask's beat: the current beat's for a mask loaded
 // alone, the next beat's for a mask loaded with a beat
-reg  [N-1:0]     en_cur;
-reg  [N-1:0]     en_nx;
-integer          ll;
-always @* begin
-    for (ll = 0; ll < N; ll = ll + 1) begin
-        en_cur[ll] = ll < lanes;
-        en_nx[ll]  = ll < lanes_nx;
-    end
-end
+// (thermometers: a one shifted out for every lane below L)
+wire [N-1:0]     en_cur = ~({N{1'b1}} << lanes);
+wire [N-1:0]     en_nx  = ~({N{1'b1}} << lanes_nx);
 
-// the next beat's mask, after the k chunks taken now
-reg  [N-1:0]     nx_mask;
-integer          kk;
-always @* begin
-    nx_mask = {N{1'b0}};
-    for (kk = 0; kk <= R; kk = kk + 1) begin
-        if (k_now == kk[KW-1:0]) begin
-            nx_mask = win_x[kk*C +: N];
+// the next beat's mask, after the k chunks taken now (k <= R; an indexed
+// select as the chunks')
+wire [N-1:0]     nxm [0:(1<<KW)-1];
+genvar gm;
+generate
+    for (gm = 0; gm < (1 << KW); gm = gm + 1) begin : g_nxm
+        if (gm <= R) begin : g_in
+            assign nxm[gm] = win_x[gm*C +: N];
+        end else begin : g_out
+            assign nxm[gm] = {N{1'b0}};
         end
     end
-end
+endgenerate
+wire [N-1:0]     nx_mask = nxm[k_now];
 
 always @(posedge clk) begin
     if (rst || start_i) begin
@@ -529,51 +543,56 @@ always @(posedge clk) begin
 end
 
 // ---- the lanes ---------------------------------------------------------------
-wire [N*H-1:0]   front;
+wire [N*H-1:0]   code;              // each lane's next H bits, most significant first
+wire [N*H-1:0]   unused_front;      // ... and in stream order (the module's bench)
 wire [N*HW-1:0]  len_b;
-// the chunk after d1's first: the second chunk of the one lane taking two
-reg  [C-1:0]     chunk2;
-integer          c2;
-always @* begin
-    chunk2 = {C{1'b0}};
-    for (c2 = 0; c2 < R; c2 = c2 + 1) begin
-        if (d1_pos == c2[PCW-1:0]) begin
-            chunk2 = win_x[(c2 + 1)*C +: C];
+// the window's chunks by position, for an indexed select (a multiplexer on
+// the position; a simulator reads an array): wch[i] the chunk at position i
+// and wch2[i] the one after it (i < R, else 0); hv1[i]: the window holds
+// i + 1 chunks (i < R); hv2[i]: ... and i + 2 (i + 1 < R)
+localparam integer PN = 1 << PCW;
+wire [C-1:0]     wch  [0:PN-1];
+wire [C-1:0]     wch2 [0:PN-1];
+wire [PN-1:0]    hv1;
+wire [PN-1:0]    hv2;
+genvar gw;
+generate
+    for (gw = 0; gw < PN; gw = gw + 1) begin : g_wch
+        if (gw < R) begin : g_in
+            assign wch[gw]  = win_x[gw*C +: C];
+            assign wch2[gw] = win_x[(gw + 1)*C +: C];
+            assign hv1[gw]  = enough_v[gw+1];
+        end else begin : g_out
+            assign wch[gw]  = {C{1'b0}};
+            assign wch2[gw] = {C{1'b0}};
+            assign hv1[gw]  = 1'b0;
+        end
+        if (gw + 1 < R) begin : g_in2
+            assign hv2[gw] = enough_v[gw+2];
+        end else begin : g_out2
+            assign hv2[gw] = 1'b0;
         end
     end
-end
+endgenerate
+// the chunk after d1's first: the second chunk of the one lane taking two
+wire [C-1:0]     chunk2 = wch2[d1_pos];
+
+// lanes taking a first chunk (before the cut) and a second one, if the
+// window holds them
+wire [N-1:0]     t1v = {N{b_go}} & p1 & ~s2;
+wire [N-1:0]     t2v = {N{b_go}} & p2 & ~s1;
 
 genvar gl;
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_lane
-        wire [PCW-1:0] p    = pos[gl*PCW +: PCW];
+        wire [PCW-1:0] p    = pos_a[gl];
         // the window holds the lane's chunk (p + 1 chunks), and its second
-        reg            have1;
-        reg            have2;
-        integer        hi;
-        always @* begin
-            have1 = 1'b0;
-            have2 = 1'b0;
-            for (hi = 0; hi < R; hi = hi + 1) begin
-                if (p == hi[PCW-1:0]) begin
-                    have1 = enough_v[hi+1];
-                    have2 = hi + 1 < R && enough_v[(hi+2 > R ? R : hi+2)];
-                end
-            end
-        end
-        wire           tk1  = b_go && p1[gl] && !s2[gl] && have1;
-        wire           tk2  = b_go && p2[gl] && !s1[gl] && have2;
+        wire           have1 = hv1[p];
+        wire           have2 = hv2[p];
+        wire           tk1  = t1v[gl] && have1;
+        wire           tk2  = t2v[gl] && have2;
         // the window's chunk at the lane's position
-        reg  [C-1:0]   slice;
-        integer        si;
-        always @* begin
-            slice = {C{1'b0}};
-            for (si = 0; si < R; si = si + 1) begin
-                if (p == si[PCW-1:0]) begin
-                    slice = win_x[si*C +: C];
-                end
-            end
-        end
+        wire [C-1:0]   slice = wch[p];
         ws_lane_unit #(
             .H(H),
             .C(C),
@@ -591,7 +610,8 @@ generate
             .chunk_i(slice),
             .chunk2_i(chunk2),
             .dec_i(dec[gl]),
-            .front_o(front[gl*H +: H]),
+            .front_o(unused_front[gl*H +: H]),
+            .code_o(code[gl*H +: H]),
             .len_o(len_b[gl*HW +: HW]),
             .found_o(found[gl]),
             .rf_o(rf[gl]),
@@ -605,7 +625,7 @@ endgenerate
 // ---- U: the beat's codes; V: the table read ------------------------------------
 reg              u_v_q;             // a good beat in U
 reg  [N-1:0]     u_dec_q;           // its coded lanes
-reg  [N*H-1:0]   u_front_q;         // each lane's code bits
+reg  [N*H-1:0]   u_code_q;          // each lane's code bits, most significant first
 reg  [N*HW-1:0]  u_len_q;           // each lane's code length
 reg  [TW+2:0]    u_side_q;          // tile, first, eoc, last
 reg              v_v_q;
@@ -626,7 +646,7 @@ end
 always @(posedge clk) begin
     if (fire) begin
         u_dec_q   <= mask_q;
-        u_front_q <= front;
+        u_code_q  <= code;
         u_len_q   <= len_b;
         u_side_q  <= {tile, first, eoc, last};
     end
@@ -636,32 +656,29 @@ end
 
 // each lane's symbol index: v (its first len bits, MSB first) + base(len)
 // - first(len), mod 2^Q
+
+// the offsets by length, for an indexed select (0 for no length)
+wire [Q-1:0]     off_a [0:(1<<HW)-1];
+genvar go;
+generate
+    for (go = 0; go < (1 << HW); go = go + 1) begin : g_off
+        if (go >= 1 && go <= H) begin : g_in
+            assign off_a[go] = off[(go-1)*Q +: Q];
+        end else begin : g_out
+            assign off_a[go] = {Q{1'b0}};
+        end
+    end
+endgenerate
 wire [N*Q-1:0]   ridx;
 
 generate
     for (gl = 0; gl < N; gl = gl + 1) begin : g_idx
-        wire [H-1:0]  f  = u_front_q[gl*H +: H];
+        // the code bits (most significant first), right-aligned
+        wire [H-1:0]  f  = u_code_q[gl*H +: H];
         wire [HW-1:0] ln = u_len_q[gl*HW +: HW];
-        // the code bits most significant first, then right-aligned
-        reg  [H-1:0]  f_r;
-        integer       xb;
-        always @* begin
-            for (xb = 0; xb < H; xb = xb + 1) begin
-                f_r[H-1-xb] = f[xb];
-            end
-        end
-        wire [H-1:0]  v     = f_r >> (H_HW - ln);
+        wire [H-1:0]  v     = f >> (H_HW - ln);
         // the offset of its length (a coded lane's length is 1..H)
-        reg  [Q-1:0]  o_sel;
-        integer       xn;
-        always @* begin
-            o_sel = {Q{1'b0}};
-            for (xn = 1; xn <= H; xn = xn + 1) begin
-                if (ln == xn[HW-1:0]) begin
-                    o_sel = off[(xn-1)*Q +: Q];
-                end
-            end
-        end
+        wire [Q-1:0]  o_sel = off_a[ln];
         wire [VXW-1:0] v_x;
         if (VXW > H) begin : g_v_wide
             assign v_x = {{(VXW-H){1'b0}}, v};

@@ -14,7 +14,11 @@
  * The bits are kept in a ring of NS chunk slots of C bits: a chunk taken
  * from the aligner window is written whole into slot wp (a clock enable,
  * no shift, no multiplexer but for a second chunk of the same cycle), and
- * the next bit is bit rp of slot rs.  A code is read from slots rs and
+ * the next bit is bit rp of slot rs.  A slot holds its chunk mirrored (the
+ * chunk's first bit at the top: wiring only), so that the code's bits come
+ * out most significant first, as the limit compares read them, with no
+ * per-bit reversal after the shift (a simulator evaluates that reversal
+ * bit by bit, once for every compare).  A code is read from slots rs and
  * rs + 1 (a 3:1 slot select, then a shift by the registered rp), and
  * decoding it adds its length to rp (mod C), moving rs on when rp passes
  * the slot's end.  The loop of the unit is: registered pointers -> the
@@ -67,6 +71,8 @@ module ws_lane_unit #(
 
     // the next H bits of the lane's sub-stream, bit 0 first
     output wire [H-1:0]         front_o,
+    // the same bits most significant first: code_o[H-1] is front_o[0]
+    output wire [H-1:0]         code_o,
     // the length of the code they begin, binary (0: no code)
     output wire [$clog2(H+1)-1:0] len_o,
     // they begin a code of the layer
@@ -107,7 +113,7 @@ generate
     end
 endgenerate
 
-reg  [NS*C-1:0] s_q;                // slots, slot i in [i*C +: C]
+wire [NS*C-1:0] s_q;                // slots, slot i in [i*C +: C], mirrored
 reg  [SW-1:0]   wp_q;               // the slot the next chunk goes to
 reg  [SW-1:0]   rs_q;               // the slot of the next bit
 reg  [RPW-1:0]  rp_q;               // the next bit in slot rs (< C)
@@ -115,20 +121,39 @@ reg  [NS-1:0]   sv_q;               // slot i holds untaken bits
 reg  [DW-1:0]   d_q;                // c - T
 reg             fc_q;               // c == 0
 
-// ---- the code at the pointers ----------------------------------------------
-// slots rs and rs + 1 (mod NS)
-reg  [2*C-1:0]  x2;
-integer         xi;
-always @* begin
-    x2 = {s_q[C +: C], s_q[0 +: C]};
-    for (xi = 1; xi < NS; xi = xi + 1) begin
-        if (rs_q == xi[SW-1:0]) begin
-            x2 = {s_q[((xi + 1) % NS)*C +: C], s_q[xi*C +: C]};
+// one-hot length -> binary: bit b of the length is the OR of the one-hot
+// bits of the lengths with bit b set (a constant mask per bit)
+function [H-1:0] len_mask;
+    input integer b;
+    integer l;
+    begin
+        len_mask = {H{1'b0}};
+        for (l = 1; l <= H; l = l + 1) begin
+            if (((l >> b) & 1) != 0) begin
+                len_mask[l-1] = 1'b1;
+            end
         end
     end
-end
-wire [2*C-1:0]  x_sh  = x2 >> rp_q;
-wire [H-1:0]    front = x_sh[H-1:0];
+endfunction
+
+// slot selects, one-hot: the read slot, the write slot and the one after
+wire [SW-1:0]   wp_1  = wp_q == LAST ? {SW{1'b0}} : wp_q + 1'b1;
+wire [SW-1:0]   wp_2  = wp_1 == LAST ? {SW{1'b0}} : wp_1 + 1'b1;
+wire [NS-1:0]   rs_oh;
+wire [NS-1:0]   wp_oh;
+wire [NS-1:0]   wp1_oh;
+// slot i holds a nonzero bit
+wire [NS-1:0]   s_nz;
+
+// ---- the code at the pointers ----------------------------------------------
+// slots rs and rs + 1 (mod NS = 3), mirrored: slot rs's first bit at the
+// top; a select expression (no data-dependent branch in a simulator)
+wire [2*C-1:0]  x2 = rs_q == 2'd2 ? {s_q[2*C +: C], s_q[0 +: C]} :
+                     rs_q == 2'd1 ? {s_q[C +: C], s_q[2*C +: C]} :
+                                    {s_q[0 +: C], s_q[C +: C]};
+// the next bit at the top: the code's H bits most significant first
+wire [2*C-1:0]  x_sh  = x2 << rp_q;
+wire [H-1:0]    code  = x_sh[2*C-1 -: H];
 
 wire [H-1:0]    hit;
 wire [H-1:0]    len_oh;
@@ -136,9 +161,10 @@ wire            found;
 
 ws_canon_unit #(
     .H(H),
-    .LIM_W(LIM_W)
+    .LIM_W(LIM_W),
+    .MSBF(1)
 ) u_canon (
-    .x_i(front),
+    .x_i(code),
     .lim_i(lim_i),
     .len_en_i(len_en_i),
     .hit_o(hit),
@@ -150,14 +176,7 @@ ws_canon_unit #(
 wire            unused_hit = ^hit;
 
 // ---- the pointers after the code: plus the length, mod C --------------------
-reg  [HW-1:0]   len_b;              // the length, binary
-integer         rl;
-always @* begin
-    len_b = {HW{1'b0}};
-    for (rl = 1; rl <= H; rl = rl + 1) begin
-        len_b = len_b | ({HW{len_oh[rl-1]}} & rl[HW-1:0]);
-    end
-end
+wire [HW-1:0]   len_b;              // the length, binary
 wire [SUMW-1:0] rp_sum = {{(SUMW-RPW){1'b0}}, rp_q} + {{(SUMW-HW){1'b0}}, len_b};
 // rp + len >= C: slot rs is used up
 wire            wrap   = rp_sum >= C_S;
@@ -166,7 +185,15 @@ wire [RPW-1:0]  rp_nx  = wrap ? rp_wr[RPW-1:0] : rp_sum[RPW-1:0];
 wire [SW-1:0]   rs_nx  = rs_q == LAST ? {SW{1'b0}} : rs_q + 1'b1;
 wire            drop   = dec_i && wrap;
 // only the pointer bits of the wrapped sum, only H bits of the shift
-wire            unused_rp = ^{rp_wr[SUMW-1:RPW], x_sh[2*C-1:H]};
+wire            unused_rp = ^{rp_wr[SUMW-1:RPW], x_sh[2*C-H-1:0]};
+
+genvar gb;
+generate
+    for (gb = 0; gb < HW; gb = gb + 1) begin : g_len_b
+        localparam [H-1:0] M = len_mask(gb);
+        assign len_b[gb] = (len_oh & M) != {H{1'b0}};
+    end
+endgenerate
 
 // ---- the count ------------------------------------------------------------------
 // the count after this cycle's chunks (two only at the first code, when
@@ -179,17 +206,9 @@ wire [DW-1:0]   len_d = {{(DW-HW){1'b0}}, len_b};
 wire [DW-1:0]   d_dec = tk1_i ? d_c1 - len_d : d_q - len_d;
 
 // ---- next state ---------------------------------------------------------------------
-wire [SW-1:0]   wp_1  = wp_q == LAST ? {SW{1'b0}} : wp_q + 1'b1;
-wire [SW-1:0]   wp_2  = wp_1 == LAST ? {SW{1'b0}} : wp_1 + 1'b1;
 // a slot holds untaken bits from its write until the pointer leaves it
-reg  [NS-1:0]   sv_d;
-integer         vi;
-always @* begin
-    for (vi = 0; vi < NS; vi = vi + 1) begin
-        sv_d[vi] = (sv_q[vi] && !(drop && rs_q == vi[SW-1:0])) ||
-                   (tk1_i && wp_q == vi[SW-1:0]) || (tk2_i && wp_1 == vi[SW-1:0]);
-    end
-end
+wire [NS-1:0]   sv_d  = (sv_q & ~({NS{drop}} & rs_oh)) | ({NS{tk1_i}} & wp_oh) |
+                        ({NS{tk2_i}} & wp1_oh);
 
 always @(posedge clk) begin
     if (rst || clear_i) begin
@@ -202,16 +221,12 @@ always @(posedge clk) begin
         d_q  <= {DW{1'b0}};
         fc_q <= 1'b1;
     end else begin
-        if (tk1_i) begin
-            wp_q <= tk2_i ? wp_2 : wp_1;
-            fc_q <= 1'b0;
-        end
-        if (dec_i) begin
-            rp_q <= rp_nx;
-            if (wrap) begin
-                rs_q <= rs_nx;
-            end
-        end
+        // enables written as selects: the same flip-flops with enables,
+        // and no data-dependent branch in a simulator
+        wp_q <= tk1_i ? (tk2_i ? wp_2 : wp_1) : wp_q;
+        fc_q <= fc_q && !tk1_i;
+        rp_q <= dec_i ? rp_nx : rp_q;
+        rs_q <= drop ? rs_nx : rs_q;
         sv_q <= sv_d;
         // while empty, d follows -T (T is known before the first chunk)
         d_q <= fc_q && !tk1_i ? {1'b1, ~thr_i} + 1'b1 : dec_i ? d_dec : d_tk;
@@ -219,39 +234,57 @@ always @(posedge clk) begin
 end
 
 // slot data without reset: only slots holding untaken bits are read; a
-// second chunk goes to the slot after the first
+// second chunk goes to the slot after the first; a chunk is stored
+// mirrored (its bit 0 at the slot's top), in the write so that a simulator
+// mirrors it only when it is taken
 genvar gs;
 generate
     for (gs = 0; gs < NS; gs = gs + 1) begin : g_slot
         localparam [SW-1:0] I = gs;
+        reg  [C-1:0] sl_q;
+        integer      wb;
+        // (tk2_i comes only with tk1_i: nothing is written without tk1_i)
         always @(posedge clk) begin
-            if (tk1_i && wp_q == I) begin
-                s_q[gs*C +: C] <= chunk_i;
-            end else if (tk2_i && wp_1 == I) begin
-                s_q[gs*C +: C] <= chunk2_i;
+            if (tk1_i) begin
+                if (wp_q == I) begin
+                    for (wb = 0; wb < C; wb = wb + 1) begin
+                        sl_q[C-1-wb] <= chunk_i[wb];
+                    end
+                end else if (tk2_i && wp_1 == I) begin
+                    for (wb = 0; wb < C; wb = wb + 1) begin
+                        sl_q[C-1-wb] <= chunk2_i[wb];
+                    end
+                end
             end
         end
+        assign s_q[gs*C +: C] = sl_q;
+        assign s_nz[gs]   = sl_q != {C{1'b0}};
     end
 endgenerate
 
-// ---- the fill check ---------------------------------------------------------
-// slot rs from the pointer on (x_sh's low C - rp bits), then the other
-// slots holding untaken bits
-wire [C-1:0]    th = {C{1'b1}} >> rp_q;   // bit i: i + rp < C
-reg             nz;
-integer         zi;
-always @* begin
-    nz = 1'b0;
-    for (zi = 0; zi < NS; zi = zi + 1) begin
-        if (rs_q == zi[SW-1:0]) begin
-            nz = nz || (sv_q[zi] && |(x_sh[C-1:0] & th));
-        end else begin
-            nz = nz || (sv_q[zi] && |s_q[zi*C +: C]);
-        end
-    end
-end
+// the slot selects decoded (a 2-to-3 decoder each, as a shift of a one)
+localparam [NS-1:0] ONE_NS = 1;
+assign rs_oh  = ONE_NS << rs_q;
+assign wp_oh  = ONE_NS << wp_q;
+assign wp1_oh = ONE_NS << wp_1;
 
-assign front_o = front;
+// ---- the fill check ---------------------------------------------------------
+// slot rs from the pointer on (mirrored: its low C - rp bits, x2's top
+// slot), then the other slots holding untaken bits
+wire [C-1:0]    th    = {C{1'b1}} >> rp_q;   // bit i: i < C - rp
+wire            nz_rs = (x2[2*C-1 -: C] & th) != {C{1'b0}};
+wire            nz    = (sv_q & ~rs_oh & s_nz) != {NS{1'b0}} ||
+                        ((sv_q & rs_oh) != {NS{1'b0}} && nz_rs);
+
+// the code's bits in stream order, bit 0 first (wiring)
+genvar gf;
+generate
+    for (gf = 0; gf < H; gf = gf + 1) begin : g_front
+        assign front_o[gf] = code[H-1-gf];
+    end
+endgenerate
+
+assign code_o  = code;
 assign len_o   = len_b;
 assign found_o = found;
 assign rf_o    = d_q[DW-1];
