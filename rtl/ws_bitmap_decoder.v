@@ -151,7 +151,9 @@ localparam integer RAW_W = N + N*Q + TW + 3;
 // beat record: lanes, tile, first, eoc, last
 localparam integer OUT_W = N*Q + TW + 3;
 
-// number of set bits of v
+// number of set bits of v, for the scatter's lane counts in stage 2 (off the
+// loop; a sum of single bits there simulates in fewer instructions than
+// popcount_nib below, over N calls)
 function [LW-1:0] popcount;
     input [N-1:0] v;
     integer i;
